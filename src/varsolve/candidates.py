@@ -1,0 +1,274 @@
+"""Installable candidates: one per (package, version, variant label | non-variant wheel | sdist)
+that the target can install, in preference order, with their dependencies.
+
+Shared by every strategy so that they differ only in search, never in what they may choose.
+The independent verifier (:mod:`varsolve.verify`) deliberately does not use this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from .errors import InvalidVariantMetadata
+from .problem import Problem
+from .providers import supported_for_release
+from .repository import DistFile, Release
+from .target import SupportedMap
+from .variants.markers import NON_VARIANT, VariantRequirement, VariantState, parse_requirement
+from .variants.metadata import VariantMetadata
+from .variants.ordering import is_compatible, order_labels, supported_subset
+from .variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature
+
+log = logging.getLogger("varsolve")
+
+SDIST = None  # label of a source distribution candidate
+NON_VARIANT_LABEL = ""  # label of a non-variant wheel candidate
+
+
+@dataclass(frozen=True, eq=False)
+class Candidate:
+    name: NormalizedName
+    version: Version
+    label: str | None  # None: sdist; "": non-variant wheel; else the variant label
+    file: DistFile
+    release: Release
+    properties: PropertyMap  # as declared by the label
+    supported: PropertyMap  # the declared properties the target supports
+    rank: int  # position among the candidates of this version (0 = PEP 825's choice)
+    yanked: bool = False
+
+    @property
+    def key(self) -> tuple[NormalizedName, Version, str | None]:
+        return (self.name, self.version, self.label)
+
+    @property
+    def kind(self) -> str:
+        if self.label is None:
+            return "sdist"
+        return "wheel" if self.label == "" else "variant"
+
+    @cached_property
+    def state(self) -> VariantState:
+        if not self.label:
+            return NON_VARIANT
+        return VariantState.for_wheel(self.label, supported_without_abi(self.supported))
+
+    def feature_values(self, feature: VariantFeature) -> tuple[str, ...] | None:
+        """Supported values this candidate declares for ``feature``; None if it does not declare it."""
+        values = self.supported.get(feature.namespace, {}).get(feature.feature)
+        return tuple(values) if values else None
+
+    def describe(self) -> str:
+        if self.label is None:
+            return f"{self.name} {self.version} (sdist)"
+        if self.label == "":
+            return f"{self.name} {self.version}"
+        return f"{self.name} {self.version} [{self.label}]"
+
+    def __repr__(self) -> str:
+        return f"<Candidate {self.describe()}>"
+
+
+def supported_without_abi(props: PropertyMap) -> PropertyMap:
+    return {ns: feats for ns, feats in props.items() if ns != ABI_DEPENDENCY}
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A requirement on ``name``: any of ``specifiers`` (OR), with ``extras``.
+
+    ``abi_dependency`` properties with several values give several alternatives; ordinary
+    requirements have one.
+    """
+
+    name: NormalizedName
+    specifiers: tuple[SpecifierSet, ...]
+    extras: frozenset[str] = frozenset()
+    text: str = ""
+    url: str | None = None
+
+    @classmethod
+    def from_requirement(cls, req: VariantRequirement) -> Dependency:
+        return cls(req.name, (req.specifier,), frozenset(req.extras), req.text, req.url)
+
+    @cached_property
+    def pins(self) -> bool:
+        """A ``==``/``===`` pin without wildcard: allows a yanked release (PEP 592)."""
+        return all(
+            any(s.operator in ("==", "===") and not s.version.endswith(".*") for s in spec)
+            for spec in self.specifiers
+        )
+
+    @cached_property
+    def explicit_prerelease(self) -> bool:
+        return any(
+            any(Version(s.version.rstrip(".*")).is_prerelease for s in spec if _parses(s.version.rstrip(".*")))
+            for spec in self.specifiers
+        )
+
+    def contains(self, version: Version) -> bool:
+        return any(spec.contains(version, prereleases=True) for spec in self.specifiers)
+
+    def __str__(self) -> str:
+        return self.text or self.name
+
+
+def _parses(text: str) -> bool:
+    try:
+        Version(text)
+        return True
+    except Exception:
+        return False
+
+
+@dataclass
+class _VersionEntry:
+    release: Release
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+class CandidateFinder:
+    """Expands a problem's repository into candidates, lazily and with caching."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.repo = problem.repository
+        self.target = problem.target
+        self.options = problem.options
+        self.env = self.target.marker_environment()
+        self.tag_rank = self.target.tag_rank()
+        self._by_name: dict[NormalizedName, list[Candidate]] = {}
+        self._deps: dict[tuple[int, frozenset[str]], list[Dependency]] = {}
+        self._supported: dict[tuple[NormalizedName, Version], SupportedMap] = {}
+        self.stats = {"candidates": 0, "releases": 0}
+
+    # -- candidates -------------------------------------------------------------------------
+    def candidates(self, name: str) -> list[Candidate]:
+        """All installable candidates of ``name``: newest version first, then PEP 825 order."""
+        name = canonicalize_name(name)
+        if name not in self._by_name:
+            releases = sorted(self.repo.releases(name), key=lambda r: r.version, reverse=True)
+            out: list[Candidate] = []
+            for release in releases:
+                out.extend(self._release_candidates(release))
+            self.stats["releases"] += len(releases)
+            self.stats["candidates"] += len(out)
+            self._by_name[name] = out
+        return self._by_name[name]
+
+    def known_versions(self, name: str) -> list[Version]:
+        return sorted({r.version for r in self.repo.releases(canonicalize_name(name))}, reverse=True)
+
+    def supported_for(self, release: Release, metadata: VariantMetadata) -> SupportedMap:
+        key = (release.name, release.version)
+        if key not in self._supported:
+            self._supported[key] = supported_for_release(metadata, self.target)
+        return self._supported[key]
+
+    def _release_candidates(self, release: Release) -> list[Candidate]:
+        python = self.target.python
+        files = [f for f in release.files if f.requires_python is None or f.requires_python.contains(python, prereleases=True)]
+        wheels = [f for f in files if f.is_wheel and self._best_tag(f) is not None] if self.options.allows_binary(release.name) else []
+        sdists = [f for f in files if not f.is_wheel] if self.options.allows_build(release.name) else []
+        groups: dict[str | None, list[DistFile]] = {}
+        for f in wheels:
+            if f.label is not None and not self.options.variants:
+                continue
+            groups.setdefault(f.label, []).append(f)
+        ordered: list[tuple[str | None, DistFile, PropertyMap, PropertyMap]] = []
+        variant_labels = [label for label in groups if label is not None]
+        if variant_labels:
+            metadata = self._variant_metadata(release)
+            if metadata is not None:
+                supported = self.supported_for(release, metadata)
+                for label in order_labels(metadata, supported, variant_labels):
+                    props = metadata.variants[label]
+                    ordered.append((label, self._best_file(groups[label]), props, supported_subset(props, supported)))
+        if None in groups:
+            ordered.append(("", self._best_file(groups[None]), {}, {}))
+        if sdists:
+            ordered.append((None, sdists[0], {}, {}))
+        out = []
+        for label, file, props, supported_props in ordered:
+            meta = self.repo.metadata(release, file)
+            if meta.requires_python is not None and not meta.requires_python.contains(python, prereleases=True):
+                continue
+            out.append(
+                Candidate(
+                    release.name, release.version, label, file, release, props, supported_props,
+                    rank=len(out), yanked=file.yanked,
+                )
+            )
+        return out
+
+    def _variant_metadata(self, release: Release) -> VariantMetadata | None:
+        try:
+            return self.repo.variant_metadata(release)
+        except InvalidVariantMetadata as exc:
+            log.warning("ignoring the variant wheels of %s %s: %s", release.name, release.version, exc)
+            return None
+
+    def _best_tag(self, file: DistFile) -> int | None:
+        ranks = [self.tag_rank[t] for t in file.wheel.tags if t in self.tag_rank]
+        return min(ranks) if ranks else None
+
+    def _best_file(self, files: list[DistFile]) -> DistFile:
+        def key(f: DistFile) -> tuple:
+            build = f.wheel.build
+            return (self._best_tag(f), -(build[0] if build else 0), f.filename)
+
+        return min(files, key=key)
+
+    # -- dependencies -----------------------------------------------------------------------
+    def dependencies(self, candidate: Candidate, extras: frozenset[str] = frozenset()) -> list[Dependency]:
+        """Dependencies of ``candidate`` with ``extras``, markers evaluated for the target and
+        the candidate's own variant; ``abi_dependency`` properties become dependencies too."""
+        key = (id(candidate), extras)
+        if key not in self._deps:
+            meta = self.repo.metadata(candidate.release, candidate.file)
+            deps: list[Dependency] = []
+            seen: set[str] = set()
+            for text in meta.requires_dist:
+                req = parse_requirement(text)
+                if any(req.evaluate(self.env, candidate.state, extra) for extra in ("", *sorted(extras))):
+                    if req.text not in seen:
+                        seen.add(req.text)
+                        deps.append(Dependency.from_requirement(req))
+            for feature, values in candidate.properties.get(ABI_DEPENDENCY, {}).items():
+                dist = canonicalize_name(feature.replace("_", "-"))
+                specs = tuple(SpecifierSet(f"=={v}.*") for v in values)
+                text = " or ".join(f"{dist}=={v}.*" for v in values) + f" (abi_dependency of {candidate.describe()})"
+                deps.append(Dependency(dist, specs, frozenset(), text))
+            self._deps[key] = deps
+        return self._deps[key]
+
+    def provides_extra(self, candidate: Candidate, extra: str) -> bool:
+        meta = self.repo.metadata(candidate.release, candidate.file)
+        if meta.provides_extra:
+            return extra in meta.provides_extra
+        return True
+
+    # -- matching ---------------------------------------------------------------------------
+    def matches(self, dep: Dependency, candidate: Candidate) -> bool:
+        """Whether ``candidate`` satisfies ``dep`` under the yanked and pre-release policies."""
+        if candidate.name != dep.name or not dep.contains(candidate.version):
+            return False
+        if candidate.yanked and not (self.options.yanked == "pinned" and dep.pins):
+            return False
+        if candidate.version.is_prerelease and not self._prerelease_allowed(dep):
+            return False
+        return True
+
+    def _prerelease_allowed(self, dep: Dependency) -> bool:
+        if self.options.prereleases or dep.explicit_prerelease:
+            return True
+        # pip/uv: pre-releases are fine when no final release satisfies the requirement.
+        return not any(
+            dep.contains(c.version) and not c.version.is_prerelease for c in self.candidates(dep.name)
+        )

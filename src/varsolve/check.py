@@ -1,0 +1,97 @@
+"""``scenario check``: run scenarios with strategies and compare with their expectations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .resolution import Resolution
+from .sources.scenario import Outcome, Scenario
+
+
+@dataclass
+class CheckResult:
+    scenario: str
+    path: str
+    strategy: str
+    status: str  # "pass", "fail", "skip"
+    problems: list[str] = field(default_factory=list)
+    resolution: Resolution | None = None
+
+    def to_json_dict(self) -> dict:
+        return {
+            "scenario": self.scenario,
+            "path": self.path,
+            "strategy": self.strategy,
+            "status": self.status,
+            "problems": self.problems,
+            "resolution": self.resolution.to_json_dict() if self.resolution else None,
+        }
+
+
+def compare(outcome: Outcome, resolution: Resolution, complete: bool) -> list[str]:
+    """Differences between an expected outcome and a verified resolution."""
+    problems: list[str] = []
+    # Violations other than unify are never acceptable; unify ones only where expected.
+    for v in resolution.violations:
+        if not v.startswith("unify") or complete:
+            if not (v.startswith("unify") and outcome.consistent is False):
+                problems.append(f"verifier: {v}")
+    if outcome.satisfiable is not None and outcome.satisfiable != resolution.satisfiable:
+        problems.append(
+            f"expected {'satisfiable' if outcome.satisfiable else 'unsatisfiable'}, got "
+            f"{'satisfiable' if resolution.satisfiable else 'unsatisfiable'}"
+            + ("" if resolution.satisfiable else f" ({(resolution.explanation or '').splitlines()[0] if resolution.explanation else ''})")
+        )
+        return problems
+    if outcome.consistent is not None and outcome.consistent != resolution.consistent:
+        problems.append(f"expected consistent={str(outcome.consistent).lower()}, got {str(resolution.consistent).lower()}")
+    if resolution.satisfiable:
+        for name, version in sorted((outcome.packages or {}).items()):
+            pin = resolution.packages.get(name)
+            if pin is None:
+                problems.append(f"expected {name} {version}, not in the resolution")
+            elif str(pin.version) != version and pin.version.public != version:
+                problems.append(f"expected {name} {version}, got {pin.version}")
+        for name, label in sorted((outcome.variants or {}).items()):
+            pin = resolution.packages.get(name)
+            got = None if pin is None else pin.variant
+            if got != label:
+                problems.append(f"expected {name} variant {label!r}, got {got!r}")
+    else:
+        text = resolution.explanation or ""
+        for needle in outcome.explanation_contains:
+            if needle not in text:
+                problems.append(f"explanation lacks {needle!r}: {text!r}")
+    return problems
+
+
+def check_scenario(scenario: Scenario, strategy: str, complete: bool) -> CheckResult:
+    from .api import solve
+
+    result = CheckResult(scenario.name, str(scenario.path), strategy, "pass")
+    if scenario.universal:
+        result.status = "skip"
+        result.problems.append("universal resolution is not supported")
+        return result
+    outcome = scenario.expected.for_strategy(strategy, complete)
+    resolution = solve(scenario.problem, strategy)
+    result.resolution = resolution
+    if outcome is None:
+        # The status quo without [expected.pep825]: only the verifier's rules apply.
+        outcome = Outcome()
+    result.problems = compare(outcome, resolution, complete)
+    result.status = "fail" if result.problems else "pass"
+    return result
+
+
+def run_checks(paths: list[str | Path], strategies: list[str]) -> list[CheckResult]:
+    from .sources.scenario import iter_scenario_files, load_scenario
+    from .strategies import COMPLETE
+
+    results = []
+    for file in iter_scenario_files(list(paths)):
+        scenario = load_scenario(file)
+        for strategy in strategies:
+            results.append(check_scenario(scenario, strategy, strategy in COMPLETE))
+    return results

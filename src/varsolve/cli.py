@@ -1,0 +1,161 @@
+"""The ``varsolve`` command line: a thin layer over the Python API.
+
+Exit codes: 0 success, 1 no solution (or a failed check), 2 bad input or usage. Errors are one
+line on stderr; a traceback means a bug. Heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+
+class _OneLineHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"varsolve: {record.levelname.lower()}: {record.getMessage()}", file=sys.stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: one line, exit 2
+        print(f"varsolve: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _add_problem_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("requirements", nargs="*", metavar="REQ", help="requirements (replace the scenario's root)")
+    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE", help="read requirements from FILE")
+    p.add_argument("--scenario", metavar="FILE", help="a scenario file (packages, target, options)")
+    p.add_argument("--python", metavar="X.Y", help="target Python version")
+    p.add_argument("--variants", metavar="FILE", help="static provider file: what the target supports")
+    p.add_argument("--unify", action="append", default=[], metavar="FEATURE", help="a feature that must take one value")
+    p.add_argument("--enable", action="append", default=[], metavar="NAMESPACE", help="switch on an optional provider")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="varsolve", description="A resolver in which wheel-variant properties are solver variables.")
+    parser.add_argument("--version", action="version", version="varsolve 0.1.0")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no warnings or progress on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("resolve", help="resolve requirements against a source")
+    _add_problem_args(p)
+    p.add_argument("--strategy", default="backtrack", help="pep825, backtrack or sat (default: backtrack)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    s = sub.add_parser("scenario", help="work with scenario files")
+    ssub = s.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    c = ssub.add_parser("check", help="run scenarios and check their expectations")
+    c.add_argument("paths", nargs="+", metavar="PATH")
+    c.add_argument("--strategy", action="append", default=[], help="strategy to run (repeatable; default: all)")
+    c.add_argument("--format", choices=["text", "json"], default="text")
+    c.add_argument("-v", "--verbose", action="store_true", help="print passing checks too")
+    return parser
+
+
+def _read_requirement_files(paths: Sequence[str]) -> list[str]:
+    from pathlib import Path
+
+    from .errors import InputError
+
+    out: list[str] = []
+    for path in paths:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(f"cannot read requirements: {exc.strerror}", where=path) from None
+        for number, line in enumerate(lines, 1):
+            line = line.split(" #", 1)[0].strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("-"):
+                raise InputError(f"line {number}: options are not supported in requirement files", where=path)
+            out.append(line)
+    return out
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from .api import build_problem, solve
+    from .errors import InputError
+    from .sources.scenario import load_scenario  # noqa: F401  (fail early on bad scenarios)
+
+    requirements = list(args.requirements) + _read_requirement_files(args.requirement)
+    for text in requirements:
+        from .variants.markers import parse_requirement
+
+        parse_requirement(text)
+    if args.scenario is None:
+        raise InputError("no package source: give --scenario FILE")
+    problem = build_problem(
+        requirements or None,
+        scenario=args.scenario,
+        python=args.python,
+        variants_file=args.variants,
+        unify=args.unify or None,
+        enable=args.enable or None,
+    )
+    resolution = solve(problem, args.strategy)
+    out = resolution.to_json() if args.format == "json" else resolution.to_text()
+    sys.stdout.write(out)
+    return 0 if resolution.satisfiable else 1
+
+
+def cmd_scenario_check(args: argparse.Namespace) -> int:
+    import json
+
+    from .check import run_checks
+    from .strategies import available
+
+    strategies = args.strategy or available()
+    for name in strategies:
+        from .strategies import get_strategy
+
+        get_strategy(name)
+    results = run_checks(args.paths, strategies)
+    passed = sum(r.status == "pass" for r in results)
+    failed = sum(r.status == "fail" for r in results)
+    skipped = sum(r.status == "skip" for r in results)
+    summary = f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
+    if args.format == "json":
+        print(json.dumps({"results": [r.to_json_dict() for r in results], "passed": passed, "failed": failed, "skipped": skipped}, indent=2))
+    else:
+        for r in results:
+            if r.status == "fail":
+                print(f"FAIL {r.path} [{r.strategy}]")
+                for problem in r.problems:
+                    print(f"     {problem}")
+            elif args.verbose:
+                print(f"{r.status.upper()} {r.path} [{r.strategy}]")
+        print(summary)
+    return 0 if failed == 0 else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logger = logging.getLogger("varsolve")
+    logger.handlers[:] = [_OneLineHandler()]
+    logger.setLevel(logging.ERROR if args.quiet else logging.WARNING)
+    logger.propagate = False
+    from .errors import VarsolveError
+
+    try:
+        if args.command == "resolve":
+            return cmd_resolve(args)
+        if args.command == "scenario" and args.scenario_command == "check":
+            return cmd_scenario_check(args)
+        parser.print_help(sys.stderr)
+        return 2
+    except VarsolveError as exc:
+        print(f"varsolve: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("varsolve: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

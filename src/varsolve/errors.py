@@ -1,0 +1,45 @@
+"""Errors a user can act on.
+
+Every error a user can cause derives from :class:`VarsolveError`; the CLI prints it as one line
+and exits with its ``exit_code``. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class VarsolveError(Exception):
+    """Base class of all errors caused by input, configuration or the outside world."""
+
+    exit_code = 2
+
+
+class InputError(VarsolveError):
+    """Malformed or inconsistent input; the message names the file, key or URL."""
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class InvalidProperty(InputError):
+    """A variant property, feature or namespace that does not match PEP 825's grammar."""
+
+
+class InvalidLabel(InputError):
+    """A variant label that does not match PEP 825's grammar."""
+
+
+class InvalidWheelFilename(InputError):
+    """A wheel filename that cannot be parsed, variant label included."""
+
+
+class InvalidVariantMetadata(InputError):
+    """``variant.json`` / ``*-variants.json`` content that violates its schema."""
+
+
+class InconsistentVariantMetadata(InvalidVariantMetadata):
+    """Two metadata files of one release disagree (PEP 825 consistency rules)."""
+
+
+class SourceError(VarsolveError):
+    """A package source (index, folder, HTTP) failed in a way the user has to fix."""

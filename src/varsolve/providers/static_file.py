@@ -1,0 +1,79 @@
+"""Static provider files: what a target supports, written by ``varsolve detect`` or by hand.
+
+The layout is uv's variant lock file (digest 3.4), so files move between the two tools::
+
+    [[provider]]
+    namespace = "nvidia"
+    [provider.properties]
+    cuda_version_lower_bound = ["12.8", "12.6"]   # most preferred first
+    sm_arch = ["120_real"]
+
+An empty list means the feature is unsupported. Key order is the feature order.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from ..errors import InputError
+from ..target import SupportedMap
+from ..variants.properties import FEATURE_RE, NAMESPACE_RE, VALUE_RE
+
+
+def load_static_file(path: str | Path) -> SupportedMap:
+    path = Path(path)
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read variants file: {exc.strerror}", where=where) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"malformed TOML: {exc}", where=where) from None
+    return parse_static(data, where)
+
+
+def parse_static(data: dict, where: str) -> SupportedMap:
+    unknown = sorted(set(data) - {"provider", "metadata"})
+    if unknown:
+        raise InputError(f"{unknown[0]}: unknown key", where=where)
+    providers = data.get("provider", [])
+    if not isinstance(providers, list):
+        raise InputError("provider: must be an array of tables ([[provider]])", where=where)
+    out: SupportedMap = {}
+    for i, provider in enumerate(providers):
+        key = f"provider[{i}]"
+        if not isinstance(provider, dict):
+            raise InputError(f"{key}: must be a table", where=where)
+        ns = provider.get("namespace")
+        if not isinstance(ns, str) or not NAMESPACE_RE.match(ns):
+            raise InputError(f"{key}.namespace: invalid namespace {ns!r}", where=where)
+        if ns in out:
+            raise InputError(f"{key}.namespace: {ns!r} listed twice", where=where)
+        props = provider.get("properties", {})
+        if not isinstance(props, dict):
+            raise InputError(f"{key}.properties: must be a table", where=where)
+        out[ns] = {}
+        for feature, values in props.items():
+            fkey = f"{key}.properties.{feature}"
+            if not FEATURE_RE.match(feature):
+                raise InputError(f"{fkey}: invalid feature name", where=where)
+            if not isinstance(values, list) or not all(isinstance(v, str) and VALUE_RE.match(v) for v in values):
+                raise InputError(f"{fkey}: must be a list of values matching {VALUE_RE.pattern}", where=where)
+            out[ns][feature] = tuple(values)
+    return out
+
+
+def dump_static(supported: SupportedMap, created_by: str = "varsolve") -> str:
+    """Serialise in the same layout (deterministic; feature order kept)."""
+    lines = ["[metadata]", f'created-by = "{created_by}"', 'version = "0.1"', ""]
+    for ns in supported:
+        lines += ["[[provider]]", f'namespace = "{ns}"', "", "[provider.properties]"]
+        for feature, values in supported[ns].items():
+            lines.append(f"{feature} = [{', '.join(repr_str(v) for v in values)}]")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def repr_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,1 @@
+"""Package sources: scenario files (in memory), local wheel folders and HTTP simple indexes."""

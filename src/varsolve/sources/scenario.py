@@ -1,0 +1,350 @@
+"""Scenario files: packse 0.3.59's TOML plus variant additions (docs/scenario-format.md).
+
+A scenario is both a problem (root, target, options, an in-memory repository) and the
+expectations a strategy's resolution is checked against.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import parse_tag
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ..errors import InputError, VarsolveError
+from ..problem import Problem, ResolverOptions
+from ..repository import CoreMetadata, DistFile, Release
+from ..target import Target
+from ..variants.filenames import escaped_name, parse_wheel, wheel_filename
+from ..variants.labels import NULL_LABEL, validate_label
+from ..variants.markers import parse_requirement
+from ..variants.metadata import SCHEMA_850, Provider, VariantMetadata
+from ..variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature, VariantProperty, group_properties
+
+_TOP = {"name", "description", "root", "environment", "resolver_options", "packages", "expected", "template"}
+_ROOT = {"requires", "requires_python"}
+_ENVIRONMENT = {"python", "additional_python", "variants"}
+_OPTIONS = {
+    "python", "prereleases", "no_build", "no_binary", "universal", "python_platform",
+    "required_environments", "unify", "enable", "yanked", "variants",
+}
+_VERSION = {
+    "requires", "extras", "requires_python", "sdist", "wheel", "yanked", "wheel_tags", "description",
+    "namespaces", "optional", "variants",
+}
+_OUTCOME = {"satisfiable", "consistent", "packages", "variants", "explanation_contains"}
+_EXPECTED = {"satisfiable", "packages", "explanation", "explanation_contains", "variants"}
+STRATEGY_NAMES = ("pep825", "backtrack", "sat")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one strategy (or the complete strategies) must produce; None = not checked."""
+
+    satisfiable: bool | None = None
+    consistent: bool | None = None
+    packages: dict[str, str] | None = None
+    variants: dict[str, str] | None = None
+    explanation_contains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Expected:
+    complete: Outcome
+    per_strategy: dict[str, Outcome] = field(default_factory=dict)
+    explanation: str | None = None  # packse's prose, informational
+
+    def for_strategy(self, strategy: str, complete: bool) -> Outcome | None:
+        if strategy in self.per_strategy:
+            return self.per_strategy[strategy]
+        return self.complete if complete else None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path
+    name: str
+    description: str
+    problem: Problem
+    expected: Expected
+    universal: bool = False
+
+
+class ScenarioRepository:
+    """An in-memory repository built from a scenario's ``[packages]``."""
+
+    def __init__(self) -> None:
+        self._releases: dict[NormalizedName, list[Release]] = {}
+        self._metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
+        self._variants: dict[tuple[NormalizedName, Version], VariantMetadata] = {}
+
+    def add(self, release: Release, metadata: CoreMetadata, variants: VariantMetadata | None) -> None:
+        self._releases.setdefault(release.name, []).append(release)
+        self._metadata[(release.name, release.version)] = metadata
+        if variants is not None:
+            self._variants[(release.name, release.version)] = variants
+
+    def names(self) -> list[NormalizedName]:
+        return sorted(self._releases)
+
+    def releases(self, name: NormalizedName) -> list[Release]:
+        return list(self._releases.get(name, ()))
+
+    def metadata(self, release: Release, file: DistFile) -> CoreMetadata:
+        return self._metadata[(release.name, release.version)]
+
+    def variant_metadata(self, release: Release) -> VariantMetadata | None:
+        return self._variants.get((release.name, release.version))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read scenario: {exc.strerror}", where=str(path)) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
+    try:
+        return _Loader(path).scenario(data)
+    except VarsolveError as exc:
+        if isinstance(exc, InputError) and exc.where and exc.where.startswith(str(path)):
+            raise
+        raise InputError(str(exc), where=str(path)) from None
+
+
+def iter_scenario_files(paths: list[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(p.rglob("*.toml")))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise InputError("no such file or directory", where=str(p))
+    return files
+
+
+class _Loader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def err(self, key: str, message: str) -> InputError:
+        return InputError(f"{key}: {message}", where=str(self.path))
+
+    def table(self, data: Any, key: str, allowed: set[str] | None = None) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise self.err(key, "must be a table")
+        if allowed is not None:
+            unknown = sorted(set(data) - allowed)
+            if unknown:
+                raise self.err(f"{key}.{unknown[0]}" if key else unknown[0], "unknown key")
+        return data
+
+    def strings(self, data: Any, key: str) -> list[str]:
+        if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+            raise self.err(key, "must be a list of strings")
+        return data
+
+    def boolean(self, data: Any, key: str) -> bool:
+        if not isinstance(data, bool):
+            raise self.err(key, "must be true or false")
+        return data
+
+    def requirement(self, text: Any, key: str) -> str:
+        if not isinstance(text, str):
+            raise self.err(key, "requirement must be a string")
+        try:
+            parse_requirement(text)
+        except InputError as exc:
+            raise self.err(key, str(exc)) from None
+        return text
+
+    def scenario(self, data: dict[str, Any]) -> Scenario:
+        self.table(data, "", _TOP)
+        name = data.get("name", self.path.stem)
+        root = self.table(data.get("root", {}), "root", _ROOT)
+        requires = [self.requirement(r, "root.requires") for r in self.strings(root.get("requires", []), "root.requires")]
+        env = self.table(data.get("environment", {}), "environment", _ENVIRONMENT)
+        opts = self.table(data.get("resolver_options", {}), "resolver_options", _OPTIONS)
+        python = opts.get("python") or env.get("python") or "3.12"
+        variants = self.supported(env.get("variants", {}))
+        enabled = self.strings(opts.get("enable", []), "resolver_options.enable")
+        try:
+            target = Target.make(python, opts.get("python_platform"), variants, enabled, where="resolver_options")
+        except InputError as exc:
+            raise self.err("resolver_options", str(exc)) from None
+        options = self.options(opts)
+        repo = ScenarioRepository()
+        packages = self.table(data.get("packages", {}), "packages")
+        for raw_name, pkg in packages.items():
+            self.package(repo, raw_name, pkg)
+        expected = self.expected(data.get("expected", {"satisfiable": True}))
+        problem = Problem(repo, target, tuple(requires), options)
+        return Scenario(
+            self.path, str(name), str(data.get("description", "")).strip(), problem, expected,
+            universal=bool(opts.get("universal", False)),
+        )
+
+    def supported(self, data: Any) -> dict[str, dict[str, list[str]]]:
+        out: dict[str, dict[str, list[str]]] = {}
+        for key, values in self.table(data, "environment.variants").items():
+            where = f'environment.variants."{key}"'
+            try:
+                feature = VariantFeature.parse(key)
+                for value in self.strings(values, where):
+                    VariantProperty.make(feature.namespace, feature.feature, value)
+            except InputError as exc:
+                raise self.err(where, str(exc)) from None
+            out.setdefault(feature.namespace, {})[feature.feature] = list(values)
+        return out
+
+    def options(self, opts: dict[str, Any]) -> ResolverOptions:
+        unify = []
+        for text in self.strings(opts.get("unify", []), "resolver_options.unify"):
+            try:
+                unify.append(VariantFeature.parse(text))
+            except InputError as exc:
+                raise self.err("resolver_options.unify", str(exc)) from None
+        yanked = opts.get("yanked", "pinned")
+        if yanked not in ("pinned", "never"):
+            raise self.err("resolver_options.yanked", "must be 'pinned' or 'never'")
+        return ResolverOptions(
+            unify=tuple(unify),
+            prereleases=self.boolean(opts.get("prereleases", False), "resolver_options.prereleases"),
+            no_build=frozenset(self._names(opts.get("no_build", []), "resolver_options.no_build")),
+            no_binary=frozenset(self._names(opts.get("no_binary", []), "resolver_options.no_binary")),
+            yanked=yanked,
+            variants=self.boolean(opts.get("variants", True), "resolver_options.variants"),
+        )
+
+    def _names(self, data: Any, key: str) -> list[str]:
+        return [n if n == ":all:" else canonicalize_name(n) for n in self.strings(data, key)]
+
+    def package(self, repo: ScenarioRepository, raw_name: str, pkg: Any) -> None:
+        name = canonicalize_name(raw_name)
+        pkg = self.table(pkg, f"packages.{raw_name}", {"versions"})
+        versions = self.table(pkg.get("versions", {}), f"packages.{raw_name}.versions")
+        for raw_version, info in versions.items():
+            key = f'packages.{raw_name}.versions."{raw_version}"'
+            try:
+                version = Version(raw_version)
+            except InvalidVersion:
+                raise self.err(key, "invalid version") from None
+            self.release(repo, name, version, self.table(info, key, _VERSION), key)
+
+    def release(
+        self, repo: ScenarioRepository, name: NormalizedName, version: Version, info: dict[str, Any], key: str
+    ) -> None:
+        requires = [self.requirement(r, f"{key}.requires") for r in self.strings(info.get("requires", []), f"{key}.requires")]
+        extras = self.table(info.get("extras", {}), f"{key}.extras")
+        for extra, reqs in extras.items():
+            for text in self.strings(reqs, f"{key}.extras.{extra}"):
+                self.requirement(text, f"{key}.extras.{extra}")
+                requires.append(_with_extra(text, canonicalize_name(extra)))
+        rp = info.get("requires_python", ">=3.12")
+        try:
+            requires_python = SpecifierSet(rp) if rp else None
+        except (InvalidSpecifier, TypeError):
+            raise self.err(f"{key}.requires_python", f"invalid specifier {rp!r}") from None
+        yanked = self.boolean(info.get("yanked", False), f"{key}.yanked")
+        tags = self.strings(info.get("wheel_tags", []), f"{key}.wheel_tags") or ["py3-none-any"]
+        for tag in tags:
+            try:
+                parse_tag(tag)
+            except ValueError:
+                raise self.err(f"{key}.wheel_tags", f"invalid tag {tag!r}") from None
+        files: list[DistFile] = []
+        if self.boolean(info.get("sdist", True), f"{key}.sdist"):
+            files.append(DistFile(f"{escaped_name(name)}-{version}.tar.gz", None, yanked=yanked))
+        if self.boolean(info.get("wheel", True), f"{key}.wheel"):
+            files += [DistFile(wheel_filename(name, version, t), parse_wheel(wheel_filename(name, version, t)), yanked=yanked) for t in tags]
+        variant_md = self.variants(info, key)
+        if variant_md is not None:
+            for label in variant_md.variants:
+                for t in tags:
+                    filename = wheel_filename(name, version, t, label)
+                    files.append(DistFile(filename, parse_wheel(filename), yanked=yanked))
+        extras_set = frozenset(canonicalize_name(e) for e in extras)
+        repo.add(
+            Release(name, version, tuple(files)),
+            CoreMetadata(tuple(requires), requires_python, extras_set),
+            variant_md,
+        )
+
+    def variants(self, info: dict[str, Any], key: str) -> VariantMetadata | None:
+        if "variants" not in info:
+            for k in ("namespaces", "optional"):
+                if k in info:
+                    raise self.err(f"{key}.{k}", "only allowed together with variants")
+            return None
+        labels = self.table(info["variants"], f"{key}.variants")
+        variants: dict[str, PropertyMap] = {}
+        for label, props in labels.items():
+            where = f"{key}.variants.{label}"
+            try:
+                validate_label(label)
+                parsed = [VariantProperty.parse(p) for p in self.strings(props, where)]
+            except InputError as exc:
+                raise self.err(where, str(exc)) from None
+            if label == NULL_LABEL and parsed:
+                raise self.err(where, "the null variant has no properties")
+            variants[label] = group_properties(parsed)
+        used = sorted({ns for props in variants.values() for ns in props} - {ABI_DEPENDENCY})
+        namespaces = self.strings(info.get("namespaces", used), f"{key}.namespaces")
+        missing = sorted(set(used) - set(namespaces))
+        if missing:
+            raise self.err(f"{key}.namespaces", f"namespace {missing[0]!r} is used but not listed")
+        if not namespaces:
+            namespaces = used or [ABI_DEPENDENCY]
+        optional = self.strings(info.get("optional", []), f"{key}.optional")
+        for ns in optional:
+            if ns not in namespaces:
+                raise self.err(f"{key}.optional", f"namespace {ns!r} is not in namespaces")
+        providers = {ns: Provider(optional=ns in optional) for ns in namespaces if ns != ABI_DEPENDENCY}
+        return VariantMetadata(SCHEMA_850, tuple(namespaces), variants, providers)
+
+    def expected(self, data: Any) -> Expected:
+        exp = self.table(data, "expected", _EXPECTED | set(STRATEGY_NAMES))
+        complete = self.outcome({k: v for k, v in exp.items() if k in _OUTCOME}, "expected")
+        per_strategy = {
+            s: self.outcome(self.table(exp[s], f"expected.{s}", _OUTCOME), f"expected.{s}")
+            for s in STRATEGY_NAMES
+            if s in exp
+        }
+        explanation = exp.get("explanation")
+        return Expected(complete, per_strategy, explanation if isinstance(explanation, str) else None)
+
+    def outcome(self, data: dict[str, Any], key: str) -> Outcome:
+        def opt_bool(k: str) -> bool | None:
+            return self.boolean(data[k], f"{key}.{k}") if k in data else None
+
+        def mapping(k: str) -> dict[str, str] | None:
+            if k not in data:
+                return None
+            table = self.table(data[k], f"{key}.{k}")
+            for n, v in table.items():
+                if not isinstance(v, str):
+                    raise self.err(f"{key}.{k}.{n}", "must be a string")
+            return {canonicalize_name(n): v for n, v in table.items()}
+
+        return Outcome(
+            satisfiable=opt_bool("satisfiable"),
+            consistent=opt_bool("consistent"),
+            packages=mapping("packages"),
+            variants=mapping("variants"),
+            explanation_contains=tuple(self.strings(data.get("explanation_contains", []), f"{key}.explanation_contains")),
+        )
+
+
+def _with_extra(text: str, extra: str) -> str:
+    """Attach ``extra == "x"`` to a requirement, keeping its own marker."""
+    req_part, _, marker = text.partition(";")
+    if marker.strip():
+        return f'{req_part.strip()} ; ({marker.strip()}) and extra == "{extra}"'
+    return f'{req_part.strip()} ; extra == "{extra}"'

@@ -1,0 +1,115 @@
+"""Variant properties, features and namespaces (PEP 825 section "Variant properties").
+
+A property is ``namespace :: feature :: value``; whitespace around ``::`` is insignificant, the
+canonical form uses exactly one space on each side.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import InvalidProperty
+
+NAMESPACE_RE = re.compile(r"^[a-z0-9_]+$")
+FEATURE_RE = re.compile(r"^[a-z0-9_]+$")
+VALUE_RE = re.compile(r"^[a-z0-9_.]+$")
+_SEPARATOR = re.compile(r"\s*::\s*")
+
+ABI_DEPENDENCY = "abi_dependency"
+
+
+def _check(kind: str, text: str, pattern: re.Pattern[str], whole: str) -> str:
+    if not pattern.match(text):
+        raise InvalidProperty(
+            f"invalid {kind} {text!r} in {whole!r} (must match {pattern.pattern})"
+        )
+    return text
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class VariantFeature:
+    namespace: str
+    feature: str
+
+    @classmethod
+    def parse(cls, text: str) -> VariantFeature:
+        parts = _SEPARATOR.split(text.strip())
+        if len(parts) != 2:
+            raise InvalidProperty(f"invalid variant feature {text!r} (expected 'namespace :: feature')")
+        ns, feature = parts
+        return cls(_check("namespace", ns, NAMESPACE_RE, text), _check("feature", feature, FEATURE_RE, text))
+
+    def __str__(self) -> str:
+        return f"{self.namespace} :: {self.feature}"
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class VariantProperty:
+    namespace: str
+    feature: str
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> VariantProperty:
+        parts = _SEPARATOR.split(text.strip())
+        if len(parts) != 3:
+            raise InvalidProperty(
+                f"invalid variant property {text!r} (expected 'namespace :: feature :: value')"
+            )
+        ns, feature, value = parts
+        return cls(
+            _check("namespace", ns, NAMESPACE_RE, text),
+            _check("feature", feature, FEATURE_RE, text),
+            _check("value", value, VALUE_RE, text),
+        )
+
+    @classmethod
+    def make(cls, namespace: str, feature: str, value: str) -> VariantProperty:
+        whole = f"{namespace} :: {feature} :: {value}"
+        return cls(
+            _check("namespace", namespace, NAMESPACE_RE, whole),
+            _check("feature", feature, FEATURE_RE, whole),
+            _check("value", value, VALUE_RE, whole),
+        )
+
+    @property
+    def feature_key(self) -> VariantFeature:
+        return VariantFeature(self.namespace, self.feature)
+
+    def __str__(self) -> str:
+        return f"{self.namespace} :: {self.feature} :: {self.value}"
+
+
+def canonical(text: str) -> str:
+    """Canonical form of a property, feature or namespace string as used in marker literals.
+
+    Unlike :meth:`VariantProperty.parse` this does not validate: a marker literal that is not a
+    valid property simply never matches.
+    """
+    return " :: ".join(_SEPARATOR.split(text.strip()))
+
+
+# A property set as stored in variant metadata: namespace -> feature -> values (OR within a feature).
+PropertyMap = dict[str, dict[str, tuple[str, ...]]]
+
+
+def properties_of(props: PropertyMap) -> frozenset[VariantProperty]:
+    return frozenset(
+        VariantProperty(ns, f, v) for ns, feats in props.items() for f, vals in feats.items() for v in vals
+    )
+
+
+def features_of(props: PropertyMap) -> frozenset[VariantFeature]:
+    return frozenset(VariantFeature(ns, f) for ns, feats in props.items() for f in feats)
+
+
+def group_properties(props: list[VariantProperty] | frozenset[VariantProperty]) -> PropertyMap:
+    """Inverse of :func:`properties_of`: namespace -> feature -> sorted values (deterministic)."""
+    grouped: dict[str, dict[str, set[str]]] = {}
+    for p in props:
+        grouped.setdefault(p.namespace, {}).setdefault(p.feature, set()).add(p.value)
+    return {
+        ns: {f: tuple(sorted(vals)) for f, vals in sorted(feats.items())}
+        for ns, feats in sorted(grouped.items())
+    }

@@ -1,0 +1,191 @@
+"""An independent check of any resolution against its problem.
+
+It re-derives everything from the repository and the target with the variant model's primitive
+rules (compatibility, marker evaluation) and shares no code with the candidate expansion or the
+strategies, so a bug there cannot hide here. Violations are sentences; those about unified
+features start with ``unify`` (the status quo is allowed those: it reports ``consistent=false``).
+"""
+
+from __future__ import annotations
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from .errors import InvalidVariantMetadata
+from .problem import Problem
+from .providers import supported_for_release
+from .repository import DistFile, Release
+from .resolution import Pin, Resolution
+from .variants.markers import NON_VARIANT, VariantState, parse_requirement
+from .variants.ordering import is_compatible, supported_subset
+from .variants.properties import ABI_DEPENDENCY
+
+
+def verify(problem: Problem, resolution: Resolution) -> list[str]:
+    """Return the violations (empty when the resolution is valid and consistent)."""
+    if not resolution.satisfiable:
+        return [] if resolution.explanation else ["unsatisfiable result without an explanation"]
+    return _Verifier(problem, resolution).run()
+
+
+class _Verifier:
+    def __init__(self, problem: Problem, resolution: Resolution) -> None:
+        self.problem = problem
+        self.repo = problem.repository
+        self.target = problem.target
+        self.pins = resolution.packages
+        self.env = self.target.marker_environment()
+        self.tags = set(self.target.tags())
+        self.violations: list[str] = []
+        self.states: dict[str, VariantState] = {}
+        self.files: dict[str, tuple[Release, DistFile]] = {}
+        self.supported: dict[str, dict] = {}
+
+    def fail(self, message: str) -> None:
+        if message not in self.violations:
+            self.violations.append(message)
+
+    def run(self) -> list[str]:
+        for name, pin in sorted(self.pins.items()):
+            self.check_pin(name, pin)
+        required = self.check_requirements()
+        for name in sorted(set(self.pins) - required):
+            self.fail(f"{name} is in the resolution but nothing requires it")
+        self.check_unify()
+        return self.violations
+
+    def check_pin(self, name: str, pin: Pin) -> None:
+        if canonicalize_name(name) != name:
+            self.fail(f"{name}: package name is not normalised")
+        release = next((r for r in self.repo.releases(name) if r.version == pin.version), None)
+        if release is None:
+            return self.fail(f"{name} {pin.version} does not exist")
+        file = next((f for f in release.files if f.filename == pin.filename), None)
+        if file is None:
+            return self.fail(f"{name} {pin.version}: no file {pin.filename}")
+        self.files[name] = (release, file)
+        py = self.target.python
+        meta = self.repo.metadata(release, file)
+        for spec in (file.requires_python, meta.requires_python):
+            if spec is not None and not spec.contains(py, prereleases=True):
+                self.fail(f"{name} {pin.version} requires Python {spec}, target is {py}")
+        opts = self.problem.options
+        if file.wheel is None:
+            if pin.variant is not None:
+                self.fail(f"{name}: {pin.filename} is an sdist but the variant is {pin.variant!r}")
+            if not opts.allows_build(name):
+                self.fail(f"{name}: building from source is not allowed")
+            self.states[name] = NON_VARIANT
+            return None
+        if not opts.allows_binary(name):
+            self.fail(f"{name}: binary wheels are not allowed")
+        if not (file.wheel.tags & self.tags):
+            self.fail(f"{name}: {pin.filename} has no tag the target supports")
+        label = file.wheel.label
+        if (label or "") != pin.variant:
+            self.fail(f"{name}: variant {pin.variant!r} does not match {pin.filename}")
+        if label is None:
+            self.states[name] = NON_VARIANT
+            return None
+        if not opts.variants:
+            self.fail(f"{name}: variant wheels are disabled")
+        try:
+            metadata = self.repo.variant_metadata(release)
+        except InvalidVariantMetadata as exc:
+            return self.fail(f"{name} {pin.version}: variant metadata is invalid ({exc})")
+        if metadata is None or label not in metadata.variants:
+            return self.fail(f"{name} {pin.version}: label {label!r} has no variant metadata")
+        supported = supported_for_release(metadata, self.target)
+        props = metadata.variants[label]
+        if not is_compatible(props, supported):
+            self.fail(f"{name} {pin.version}: variant {label!r} needs properties the target does not support")
+        sub = supported_subset(props, supported)
+        self.supported[name] = sub
+        visible = {ns: f for ns, f in sub.items() if ns != ABI_DEPENDENCY}
+        self.states[name] = VariantState.for_wheel(label, visible)
+        for feature, values in props.get(ABI_DEPENDENCY, {}).items():
+            dist = canonicalize_name(feature.replace("_", "-"))
+            other = self.pins.get(dist)
+            if other is None or not any(_prefix_match(other.version, v) for v in values):
+                got = f"{dist} {other.version}" if other else f"no {dist}"
+                self.fail(f"{name} [{label}] is built for {dist} {' or '.join(values)} but the resolution has {got}")
+        return None
+
+    def check_requirements(self) -> set[str]:
+        """Walk from the root; returns the names reached. Extras are collected to a fixpoint."""
+        extras: dict[str, set[str]] = {}
+        pinned_by_eq: set[str] = set()
+        reached: set[str] = set()
+        queue: list[tuple[str, str | None]] = []  # (requirement text, requiring package or None)
+        for text in self.problem.requirements:
+            req = parse_requirement(text)
+            if req.evaluate(self.env):
+                queue.append((text, None))
+        seen_edges: set[tuple[str, str | None]] = set()
+        while queue:
+            text, parent = queue.pop()
+            if (text, parent) in seen_edges:
+                continue
+            seen_edges.add((text, parent))
+            req = parse_requirement(text)
+            who = f"{parent}" if parent else "the root"
+            pin = self.pins.get(req.name)
+            if pin is None:
+                self.fail(f"{who} requires {text} but {req.name} is not in the resolution")
+                continue
+            if not req.specifier.contains(pin.version, prereleases=True):
+                self.fail(f"{who} requires {text} but the resolution has {req.name} {pin.version}")
+            if any(s.operator in ("==", "===") for s in req.specifier):
+                pinned_by_eq.add(req.name)
+            new_extras = req.extras - extras.setdefault(req.name, set())
+            first_visit = req.name not in reached
+            reached.add(req.name)
+            extras[req.name] |= req.extras
+            if (first_visit or new_extras) and req.name in self.files:
+                release, file = self.files[req.name]
+                state = self.states.get(req.name, NON_VARIANT)
+                for dep_text in self.repo.metadata(release, file).requires_dist:
+                    dep = parse_requirement(dep_text)
+                    if any(dep.evaluate(self.env, state, e) for e in ("", *sorted(extras[req.name]))):
+                        queue.append((dep_text, req.name))
+        for name, (release, file) in self.files.items():
+            if file.yanked and name not in pinned_by_eq:
+                self.fail(f"{name} {release.version} is yanked and no requirement pins it")
+        return reached | {
+            canonicalize_name(f.replace("_", "-"))
+            for name in self.files
+            for f in self.supported.get(name, {}).get(ABI_DEPENDENCY, {})
+            if canonicalize_name(f.replace("_", "-")) in self.pins
+        }
+
+    def check_unify(self) -> None:
+        for feature in self.problem.options.unify:
+            common: set[str] | None = None
+            holders = []
+            for name in sorted(self.supported):
+                values = self.supported[name].get(feature.namespace, {}).get(feature.feature)
+                release, file = self.files[name]
+                declared = _declared(self.repo, release, file, feature)
+                if declared is None:
+                    continue
+                holders.append(f"{name} [{file.wheel.label}] has {{{', '.join(sorted(declared))}}}")
+                common = set(values or ()) if common is None else common & set(values or ())
+            if common is not None and not common:
+                self.fail(f"unify {feature}: no common value ({'; '.join(holders)})")
+
+
+def _declared(repo, release: Release, file: DistFile, feature) -> set[str] | None:
+    try:
+        metadata = repo.variant_metadata(release)
+    except InvalidVariantMetadata:
+        return None
+    if metadata is None or file.wheel is None or file.wheel.label not in metadata.variants:
+        return None
+    values = metadata.variants[file.wheel.label].get(feature.namespace, {}).get(feature.feature)
+    return set(values) if values else None
+
+
+def _prefix_match(version: Version, value: str) -> bool:
+    parts = [int(p) for p in value.split(".")]
+    release = list(version.release) + [0] * max(0, len(parts) - len(version.release))
+    return version.epoch == 0 and release[: len(parts)] == parts
