@@ -51,7 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--strategy", action="append", default=[], help="strategy to run (repeatable; default: all)")
     c.add_argument("--format", choices=["text", "json"], default="text")
     c.add_argument("-v", "--verbose", action="store_true", help="print passing checks too")
+    for module_name in COMMAND_MODULES:
+        _command_module(module_name).add_parser(sub)
     return parser
+
+
+# Further commands live in varsolve/commands/<name>.py, each with ``add_parser(subparsers)``
+# that registers its parser and sets ``handler=<callable(args) -> int>`` as a default.
+COMMAND_MODULES: list[str] = []
+
+
+def _command_module(name: str):
+    import importlib
+
+    return importlib.import_module(f"varsolve.commands.{name}")
 
 
 def _read_requirement_files(paths: Sequence[str]) -> list[str]:
@@ -145,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_resolve(args)
         if args.command == "scenario" and args.scenario_command == "check":
             return cmd_scenario_check(args)
+        if getattr(args, "handler", None) is not None:
+            return args.handler(args)
         parser.print_help(sys.stderr)
         return 2
     except VarsolveError as exc:
