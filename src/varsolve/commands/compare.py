@@ -1,0 +1,105 @@
+"""``varsolve compare``: every scenario with every strategy (and target), side by side."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "compare",
+        help="run scenarios with every strategy and compare outcomes, time and memory",
+        description=(
+            "Run every scenario with every strategy (and every --target) in parallel and report, per "
+            "run: satisfiable, consistent, the objective vector, whether the expectation holds, "
+            "seconds, peak memory and the strategy's counters; then a summary. Exit 1 when a run "
+            "crashed or broke its expectation."
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of *.toml")
+    p.add_argument("--strategy", action="append", default=[], help="strategy to run (repeatable; default: all available)")
+    p.add_argument(
+        "--target", action="append", default=[], metavar="FILE",
+        help="a target file overriding the scenarios' environment (repeatable; see docs/compare.md)",
+    )
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="parallel worker processes (default: 1)")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("--plot", metavar="DIR", help="also write outcomes.png and scaling.png into DIR (needs matplotlib)")
+    p.add_argument(
+        "--executor", default="local", metavar="local|dask://HOST:PORT",
+        help="where tasks run: local processes (default) or an existing Dask cluster",
+    )
+    p.add_argument(
+        "--memory", choices=["tracemalloc", "rss", "off"], default="tracemalloc",
+        help="peak memory: Python heap of a second traced run (default), RSS growth in a fresh process per task, or off",
+    )
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a run after SECONDS (local executor)")
+    p.add_argument("-q", "--quiet", dest="compare_quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..compare import run_compare
+    from ..compare.progress import Progress
+
+    quiet = bool(getattr(args, "quiet", False) or args.compare_quiet)
+    if args.timeout is not None and args.executor != "local" and not quiet:
+        print("varsolve: warning: --timeout only applies to the local executor", file=sys.stderr)
+    if args.plot:
+        from ..compare.plots import require_matplotlib
+
+        require_matplotlib()  # say so before the sweep, not after it
+    progress = Progress(0, enabled=False)
+
+    def on_start(total: int) -> None:
+        nonlocal progress
+        progress = Progress.for_terminal(total, quiet)
+
+    try:
+        report = run_compare(
+            args.paths, args.strategy or None, args.target, jobs=args.jobs, executor=args.executor,
+            memory=args.memory, timeout=args.timeout, on_start=on_start,
+            on_done=lambda row: progress.advance(f"{row.scenario} [{row.strategy}]"),
+        )
+    finally:
+        progress.close()
+    text = report.render(args.format)
+    if args.output:
+        _write_atomically(args.output, text)
+    else:
+        sys.stdout.write(text)
+    if args.format == "csv" and not quiet:
+        from ..compare.report import render_summary
+
+        sys.stderr.write(render_summary(report.summary))
+    if args.plot:
+        from ..compare.plots import write_plots
+
+        for path in write_plots(report.rows, args.plot):
+            if not quiet:
+                print(f"wrote {path}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """All or nothing: a failed write never leaves half a report behind."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from ..errors import InputError
+
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=path) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write: {exc.strerror}", where=path) from None

@@ -1,0 +1,95 @@
+"""The research harness: every scenario x every strategy (x every target), in parallel.
+
+``run_compare`` is what ``varsolve compare`` and the notebooks call::
+
+    from varsolve.compare import run_compare
+    report = run_compare(["scenarios/variants"], jobs=2)
+    print(report.render("table"))
+
+Inputs are validated in the calling process (a bad scenario or target file is a one-line
+:class:`~varsolve.errors.InputError` before anything runs); tasks then run locally in a process
+pool or on a Dask cluster, and the rows come back in a fixed order: scenario files in the order
+given (directories sorted), then targets, then strategies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .report import FORMATS, Report
+from .tasks import MEMORY_MODES, Row, Task
+
+__all__ = ["run_compare", "Report", "Row", "FORMATS", "MEMORY_MODES"]
+
+
+def run_compare(
+    paths: Sequence[str | Path],
+    strategies: Sequence[str] | None = None,
+    targets: Sequence[str | Path] = (),
+    *,
+    jobs: int = 1,
+    executor: str = "local",
+    memory: str = "tracemalloc",
+    timeout: float | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[Row], None] | None = None,
+) -> Report:
+    """Run the sweep; ``on_start(number of tasks)`` once inputs are valid, ``on_done(row)``
+    as each task finishes (in completion order; the report's rows are in task order)."""
+    from ..errors import InputError
+    from ..sources.scenario import iter_scenario_files
+    from ..strategies import available, get_strategy
+    from .executors import parse_executor, run_dask, run_local
+    from .targets import load_target
+    from .tasks import scenario_from_text
+
+    kind, address = parse_executor(executor)
+    if memory not in MEMORY_MODES:
+        raise InputError(f"--memory: expected one of {', '.join(MEMORY_MODES)}, got {memory!r}")
+    if memory == "rss" and kind == "dask":
+        raise InputError("--memory rss needs a fresh process per task; on Dask use tracemalloc")
+    if jobs < 1:
+        raise InputError(f"--jobs: must be at least 1, got {jobs}")
+    if timeout is not None and timeout <= 0:
+        raise InputError(f"--timeout: must be positive, got {timeout:g}")
+    names = list(dict.fromkeys(strategies or available()))
+    for name in names:
+        get_strategy(name)  # unknown or unavailable: an input error now, not in every worker
+
+    files = list(dict.fromkeys(str(f) for f in iter_scenario_files(list(paths))))
+    if not files:
+        raise InputError(f"no scenario files (*.toml) under {', '.join(map(str, paths))}")
+    scenarios = []
+    for file in files:
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read scenario: {exc.strerror}", where=file) from None
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text", where=file) from None
+        scenarios.append((file, text, scenario_from_text(text, file).name))
+    loaded_targets = [load_target(t) for t in targets]
+    target_slots: list[tuple[str | None, str | None, str]] = (
+        [(spec.path, text, spec.name) for spec, text in loaded_targets] or [(None, None, "")]
+    )
+
+    tasks = []
+    for file, text, scenario_name in scenarios:
+        for target_path, target_text, target_name in target_slots:
+            for name in names:
+                tasks.append(
+                    Task(
+                        index=len(tasks), scenario_path=file, scenario_text=text, strategy=name,
+                        target_path=target_path, target_text=target_text, memory=memory, timeout=timeout,
+                        scenario_name=scenario_name, target_name=target_name,
+                    )
+                )
+    if on_start is not None:
+        on_start(len(tasks))
+    callback = on_done or (lambda row: None)
+    if kind == "dask":
+        rows = run_dask(tasks, address or "", callback)
+    else:
+        rows = run_local(tasks, jobs, callback)
+    return Report(rows, names, [spec.name for spec, _ in loaded_targets], executor=kind)

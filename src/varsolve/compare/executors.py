@@ -1,0 +1,99 @@
+"""Where the tasks of a sweep run: this process, a pool of local processes, or a Dask cluster.
+
+Whichever runs them, rows come back in task order, so the report does not depend on which
+task finished first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from urllib.parse import urlparse
+
+from ..errors import InputError, SourceError
+from .tasks import Row, Task, run_task
+
+OnDone = Callable[[Row], None]
+
+
+def parse_executor(spec: str) -> tuple[str, str | None]:
+    """``local`` or ``dask://HOST:PORT`` -> (kind, scheduler address)."""
+    if spec == "local":
+        return "local", None
+    if spec.startswith("dask://"):
+        parsed = urlparse(spec)
+        try:
+            port = parsed.port
+        except ValueError:
+            port = None
+        if not parsed.hostname or port is None or parsed.path not in ("", "/"):
+            raise InputError(f"--executor: expected dask://HOST:PORT, got {spec!r}")
+        return "dask", f"tcp://{parsed.hostname}:{port}"
+    raise InputError(f"--executor: expected 'local' or dask://HOST:PORT, got {spec!r}")
+
+
+def run_local(tasks: Sequence[Task], jobs: int, on_done: OnDone) -> list[Row]:
+    fresh_process = any(t.memory == "rss" for t in tasks)
+    if jobs <= 1 and not fresh_process:
+        rows = []
+        for task in tasks:
+            rows.append(run_task(task))
+            on_done(rows[-1])
+        return rows
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    kwargs: dict = {}
+    if fresh_process:
+        # A process's peak RSS only says something about one task if it ran nothing else.
+        kwargs = {"max_tasks_per_child": 1, "mp_context": multiprocessing.get_context("forkserver")}
+    results: dict[int, Row] = {}
+    with ProcessPoolExecutor(max_workers=max(1, jobs), **kwargs) as pool:
+        futures = {pool.submit(run_task, task): task for task in tasks}
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                row = future.result()
+            except BrokenProcessPool:
+                row = _crashed(task, "the worker process died (out of memory?)")
+            results[task.index] = row
+            on_done(row)
+    return [results[t.index] for t in tasks]
+
+
+def run_dask(tasks: Sequence[Task], address: str, on_done: OnDone) -> list[Row]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise InputError(
+            "--executor dask://... needs dask.distributed: pip install 'varsolve[dask]'"
+        ) from None
+    try:
+        client = Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise SourceError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    results: dict[int, Row] = {}
+    try:
+        # pure=False: two identical tasks are two measurements, not one cached result.
+        futures = client.map(run_task, list(tasks), pure=False)
+        by_key = {f.key: t for f, t in zip(futures, tasks)}
+        for future in as_completed(futures):
+            task = by_key[future.key]
+            try:
+                row = future.result()
+            except Exception as exc:  # a lost worker; the task's own errors come back as rows
+                row = _crashed(task, f"{type(exc).__name__}: {exc}".splitlines()[0])
+            results[task.index] = row
+            on_done(row)
+    finally:
+        client.close()
+    return [results[t.index] for t in tasks]
+
+
+def _crashed(task: Task, message: str) -> Row:
+    from ..strategies import COMPLETE
+
+    return Row(
+        scenario=task.scenario_name or task.scenario_path, path=task.scenario_path, strategy=task.strategy,
+        complete=task.strategy in COMPLETE, target=task.target_name, status="error", error=message,
+    )

@@ -1,0 +1,290 @@
+"""One unit of a sweep: a scenario x strategy x target, run in a worker process (or on Dask).
+
+A task carries the scenario's and the target's text rather than their paths, so a remote worker
+needs no shared file system, only varsolve installed. The worker returns a :class:`Row` of plain
+data; a strategy that crashes or runs out of time gives a row with ``status`` "error" or
+"timeout" instead of ending the sweep.
+"""
+
+from __future__ import annotations
+
+import functools
+import signal
+import threading
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..problem import Problem
+from ..resolution import Resolution
+from ..sources.scenario import Scenario
+
+# Counters a strategy may report in ``resolution.stats``; missing ones stay None.
+COUNTERS = ("backtracks", "rounds", "sat_calls", "candidates")
+MEMORY_MODES = ("tracemalloc", "rss", "off")
+TRACED_SLOWDOWN = 5
+
+
+@dataclass(frozen=True)
+class Task:
+    index: int
+    scenario_path: str
+    scenario_text: str
+    strategy: str
+    target_path: str | None = None
+    target_text: str | None = None
+    memory: str = "tracemalloc"
+    timeout: float | None = None
+    # Known to the main process already; used for rows of tasks whose worker died.
+    scenario_name: str = ""
+    target_name: str = ""
+
+
+@dataclass
+class Row:
+    """One line of the comparison. ``seconds`` and ``peak_kib`` are measurements; everything
+    else is a function of the inputs and identical on every executor."""
+
+    scenario: str
+    path: str
+    strategy: str
+    complete: bool
+    target: str = ""
+    status: str = "ok"  # "ok", "timeout", "error"
+    satisfiable: bool | None = None
+    consistent: bool | None = None
+    valid: bool | None = None  # no violation other than unify
+    violations: list[str] = field(default_factory=list)
+    objective: list[int] | None = None
+    expected: str = "n/a"  # "pass", "fail", "n/a" (no expectation for this strategy/target)
+    problems: list[str] = field(default_factory=list)
+    packages: dict[str, str] = field(default_factory=dict)
+    unified: dict[str, str] = field(default_factory=dict)
+    explanation: str | None = None
+    counters: dict[str, int | None] = field(default_factory=dict)
+    size: dict[str, float] = field(default_factory=dict)
+    seconds: float | None = None
+    peak_kib: int | None = None
+    error: str | None = None
+
+    MEASUREMENTS = ("seconds", "peak_kib")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "path": self.path,
+            "strategy": self.strategy,
+            "complete": self.complete,
+            "target": self.target,
+            "status": self.status,
+            "satisfiable": self.satisfiable,
+            "consistent": self.consistent,
+            "valid": self.valid,
+            "violations": list(self.violations),
+            "objective": self.objective,
+            "expected": self.expected,
+            "problems": list(self.problems),
+            "packages": dict(sorted(self.packages.items())),
+            "unified": dict(sorted(self.unified.items())),
+            "explanation": self.explanation,
+            "counters": {k: self.counters.get(k) for k in COUNTERS},
+            "size": dict(sorted(self.size.items())),
+            "seconds": self.seconds,
+            "peak_kib": self.peak_kib,
+            "error": self.error,
+        }
+
+
+class TaskTimeout(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=16)
+def scenario_from_text(text: str, path: str) -> Scenario:
+    """Load a scenario from its text; the loader is the one ``load_scenario`` uses."""
+    from ..errors import InputError, VarsolveError
+    from ..sources.scenario import _Loader
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML: {exc}", where=path) from None
+    try:
+        return _Loader(Path(path)).scenario(data)
+    except VarsolveError as exc:
+        if isinstance(exc, InputError) and exc.where and exc.where.startswith(path):
+            raise
+        raise InputError(str(exc), where=path) from None
+
+
+def scenario_size(scenario: Scenario) -> dict[str, float]:
+    """How big the scenario's index is: the x axes of the scaling plots."""
+    repo = scenario.problem.repository
+    names = repo.names() if hasattr(repo, "names") else []
+    releases = [r for name in names for r in repo.releases(name)]
+    variant_labels = 0
+    for release in releases:
+        try:
+            metadata = repo.variant_metadata(release)
+        except Exception:  # invalid metadata is the strategies' business, not the size's
+            metadata = None
+        variant_labels += len(metadata.variants) if metadata is not None else 0
+    return {
+        "packages": len(names),
+        "releases": len(releases),
+        "versions_per_package": round(len(releases) / len(names), 3) if names else 0,
+        "variants": variant_labels,
+        "variants_per_release": round(variant_labels / len(releases), 3) if releases else 0,
+    }
+
+
+def build_task_problem(task: Task) -> tuple[Scenario, Problem, str]:
+    scenario = scenario_from_text(task.scenario_text, task.scenario_path)
+    problem = scenario.problem
+    target_name = ""
+    if task.target_text is not None:
+        from .targets import parse_target
+
+        spec = parse_target(task.target_text, task.target_path or "target")
+        problem = spec.apply(problem)
+        target_name = spec.name
+    return scenario, problem, target_name
+
+
+def run_task(task: Task) -> Row:
+    from ..strategies import COMPLETE
+
+    scenario, problem, target_name = build_task_problem(task)
+    row = Row(
+        scenario=scenario.name,
+        path=task.scenario_path,
+        strategy=task.strategy,
+        complete=task.strategy in COMPLETE,
+        target=target_name,
+        size=scenario_size(scenario),
+    )
+    if scenario.universal:
+        row.status = "error"
+        row.error = "universal resolution is not supported"
+        return row
+    try:
+        with _deadline(task.timeout):
+            resolution, row.seconds, rss_kib = _timed_solve(problem, task.strategy)
+        if task.memory == "rss":
+            row.peak_kib = rss_kib
+        elif task.memory == "tracemalloc":
+            # Tracing makes a run a few times slower; its own, longer deadline.
+            with _deadline(task.timeout * TRACED_SLOWDOWN if task.timeout else None):
+                row.peak_kib = _traced_peak_kib(problem, task.strategy)
+    except TaskTimeout:
+        row.status = "timeout"
+        row.error = f"no answer within {task.timeout:g} s"
+        return row
+    except Exception as exc:  # a crashing strategy is a finding of the sweep, not its end
+        row.status = "error"
+        row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return row
+    _fill_outcome(row, scenario, problem, resolution, overridden=task.target_text is not None)
+    return row
+
+
+def _timed_solve(problem: Problem, strategy_name: str) -> tuple[Resolution, float, int]:
+    import resource
+
+    from ..strategies import get_strategy
+
+    strategy = get_strategy(strategy_name)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    resolution = strategy.solve(problem)
+    seconds = time.perf_counter() - start
+    # ru_maxrss is the process's high-water mark in KiB (Linux): a growth is only meaningful in
+    # a fresh process, which is why --memory rss runs one process per task.
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+    return resolution, round(seconds, 6), rss_kib
+
+
+# tracemalloc is per process: threads of one Dask worker take turns.
+_TRACE_LOCK = threading.Lock()
+
+
+def _traced_peak_kib(problem: Problem, strategy_name: str) -> int:
+    """Peak Python heap of a second, traced run (tracing slows a run down, so the timed run
+    is not traced). Memory allocated inside C extensions (the SAT solver's clause database) is
+    not seen; use --memory rss for that."""
+    import tracemalloc
+
+    from ..strategies import get_strategy
+
+    strategy = get_strategy(strategy_name)
+    with _TRACE_LOCK:
+        tracemalloc.start()
+        try:
+            strategy.solve(problem)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    return (peak + 1023) // 1024
+
+
+class _deadline:
+    """SIGALRM-based timeout; only possible in a process's main thread (local workers)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.armed = False
+
+    def __enter__(self) -> None:
+        if self.seconds and threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.armed = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+    @staticmethod
+    def _expire(signum: int, frame: object) -> None:
+        raise TaskTimeout()
+
+
+def _fill_outcome(row: Row, scenario: Scenario, problem: Problem, resolution: Resolution, overridden: bool) -> None:
+    from ..check import compare
+    from ..sources.scenario import Outcome
+    from ..verify import verify
+    from .objective import objective_vector
+
+    resolution.violations = verify(problem, resolution)
+    row.satisfiable = resolution.satisfiable
+    row.consistent = resolution.consistent if resolution.satisfiable else None
+    row.valid = not any(not v.startswith("unify") for v in resolution.violations)
+    row.violations = list(resolution.violations)
+    row.objective = objective_vector(problem, resolution) if resolution.satisfiable else None
+    row.packages = {
+        name: f"{pin.version}" + ({None: " (sdist)", "": ""}.get(pin.variant, f" [{pin.variant}]"))
+        for name, pin in sorted(resolution.packages.items())
+    }
+    row.unified = dict(sorted(resolution.unified.items()))
+    row.explanation = None if resolution.satisfiable else resolution.explanation
+    row.counters = {k: _int_or_none(resolution.stats.get(k)) for k in COUNTERS}
+    # A target file changes what the scenario's expectations were written for: only the
+    # verifier's rules apply then, as for the status quo without [expected.pep825].
+    outcome = None if overridden else scenario.expected.for_strategy(row.strategy, row.complete)
+    row.problems = compare(outcome or Outcome(), resolution, row.complete)
+    if outcome is None:
+        row.expected = "fail" if row.problems else "n/a"
+    else:
+        row.expected = "fail" if row.problems else "pass"
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
