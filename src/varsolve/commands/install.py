@@ -1,0 +1,23 @@
+"""``varsolve install pylock.toml``: install a lock into an interpreter's environment."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("install", help="install a pylock.toml, selecting variant wheels (PEP 825)")
+    p.add_argument("lock", metavar="PYLOCK", help="the lock file")
+    p.add_argument("--python", metavar="PATH", help="interpreter whose environment to install into (default: the active venv)")
+    p.add_argument("--variants", metavar="FILE", help="static provider file: what this machine supports")
+    p.add_argument("--dry-run", action="store_true", help="select and verify, but install nothing")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..lock.api import install_lock
+
+    for line in install_lock(Path(args.lock), python=args.python, variants_file=args.variants, dry_run=args.dry_run):
+        print(line)
+    return 0

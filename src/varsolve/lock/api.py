@@ -1,0 +1,195 @@
+"""The Python API under ``varsolve lock`` and ``varsolve install``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..repository import Repository
+from .targets import LockTarget, check_unique_names, load_target_file, validate_target_name
+from .writer import LockSource
+
+
+def open_source(index_url: str | None, find_links: str | Path | None) -> Repository | None:
+    if index_url is not None:
+        from ..sources.simple import SimpleRepository
+
+        return SimpleRepository(index_url)
+    if find_links is not None:
+        from ..sources.findlinks import FindLinksRepository
+
+        return FindLinksRepository(Path(find_links))
+    return None
+
+
+def check_output_name(output: Path) -> None:
+    from packaging.pylock import is_valid_pylock_path
+
+    if not is_valid_pylock_path(output):
+        raise InputError("a lock file must be named pylock.toml or pylock.<name>.toml (PEP 751)", where=str(output))
+
+
+def lock(
+    requirements: Sequence[str] | None = None,
+    *,
+    scenario: str | Path | None = None,
+    index_url: str | None = None,
+    find_links: str | Path | None = None,
+    target_files: Sequence[str | Path] = (),
+    python: str | None = None,
+    variants_file: str | Path | None = None,
+    unify: Sequence[str] | None = None,
+    enable: Sequence[str] | None = None,
+    strategy: str = "backtrack",
+    output: Path = Path("pylock.toml"),
+) -> list[Path]:
+    """Resolve for every target and write the lock file(s); returns the paths written."""
+    from ..api import build_problem
+    from .tomlio import dumps, write_atomically
+    from .writer import lock_files, resolve_targets
+
+    check_output_name(output)
+    if target_files and (python is not None or variants_file is not None or enable):
+        raise InputError("--target files describe each target; --python, --variants and --enable apply only without --target")
+    repository = open_source(index_url, find_links)
+    if repository is None and scenario is None:
+        raise InputError("no package source: give --index-url URL or --find-links DIR")
+    problem = build_problem(
+        requirements, scenario=scenario, repository=repository, python=python,
+        variants_file=variants_file, unify=unify, enable=enable,
+    )
+    targets = [load_target_file(f) for f in target_files] or [LockTarget("default", problem.target)]
+    check_unique_names(targets)
+    source = LockSource(index_url, Path(find_links) if find_links is not None else None)
+    results = resolve_targets(problem.repository, problem.requirements, targets, problem.options, strategy)
+    documents = lock_files(results, problem.repository, output, source, strategy)
+    write_atomically({path: dumps(doc) for path, doc in documents.items()})
+    return sorted(documents)
+
+
+# -- lock --check ------------------------------------------------------------------------------
+
+
+@dataclass
+class DriftReport:
+    lock: Path
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def drift(self) -> bool:
+        return bool(self.changes)
+
+    def to_text(self) -> str:
+        if not self.changes:
+            return f"{self.lock}: up to date\n"
+        return "".join(f"{self.lock}: {c}\n" for c in self.changes)
+
+
+def check_lock(lock_path: Path, *, index_url: str | None = None, find_links: str | None = None) -> DriftReport:
+    """Re-resolve a lock's recorded inputs and compare with the file, byte for byte and by pin."""
+    from .document import load
+    from .tomlio import dumps
+    from .writer import lock_files, options_from_table, resolve_targets
+
+    doc = load(lock_path)
+    where = str(lock_path)
+    tool = doc.tool
+    if tool.get("format") != 1:
+        raise InputError("no [tool.varsolve] (format 1): this lock was not written by varsolve", where=where)
+    if index_url is None and find_links is None:
+        recorded = tool.get("source", {})
+        index_url = recorded.get("index-url")
+        if recorded.get("find-links") is not None:
+            find_links = str(doc.directory / recorded["find-links"])
+    repository = open_source(index_url, find_links)
+    if repository is None:
+        raise InputError("tool.varsolve.source: no source recorded; give --index-url or --find-links", where=where)
+    targets = [_target_from_tool(name, info, where) for name, info in sorted(tool.get("targets", {}).items())]
+    if not targets:
+        raise InputError("tool.varsolve.targets: empty", where=where)
+    options = options_from_table(tool.get("options", {}), where)
+    strategy = str(tool.get("strategy", "backtrack"))
+    requirements = [str(r) for r in tool.get("requirements", [])]
+    source = LockSource(index_url, Path(find_links) if find_links is not None else None)
+    results = resolve_targets(repository, requirements, targets, options, strategy)
+    layout = str(tool.get("layout", "shared"))
+    output = lock_path if layout == "shared" else lock_path.parent / "pylock.toml"
+    documents = lock_files(results, repository, output, source, strategy, layout)
+    fresh = documents.get(lock_path) or next(iter(documents.values()))
+    report = DriftReport(lock_path)
+    report.changes = _pin_changes(tool, fresh["tool"]["varsolve"])
+    if not report.changes and dumps(fresh) != lock_path.read_text(encoding="utf-8"):
+        report.changes.append("the lock's files or metadata changed (same pins): re-run varsolve lock")
+    return report
+
+
+def _target_from_tool(name: str, info: Any, where: str) -> LockTarget:
+    from ..target import Target
+
+    key = f"tool.varsolve.targets.{name}"
+    if not isinstance(info, dict):
+        raise InputError(f"{key}: must be a table", where=where)
+    validate_target_name(name, where)
+    variants = info.get("variants", {})
+    target = Target.make(info.get("python"), info.get("platform"), variants, info.get("enable", []), where=f"{where}: {key}")
+    return LockTarget(name, target)
+
+
+def _pin_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    changes = []
+    old_targets, new_targets = old.get("targets", {}), new.get("targets", {})
+    for name in sorted(set(old_targets) | set(new_targets)):
+        was = old_targets.get(name, {}).get("packages", {})
+        now = new_targets.get(name, {}).get("packages", {})
+        for pkg in sorted(set(was) | set(now)):
+            a, b = was.get(pkg), now.get(pkg)
+            if a == b:
+                continue
+            prefix = f"target {name}: " if len(new_targets) > 1 else ""
+            if a is None:
+                changes.append(f"{prefix}{pkg}: new, {_pin_text(b)}")
+            elif b is None:
+                changes.append(f"{prefix}{pkg}: no longer needed (locked {_pin_text(a)})")
+            else:
+                changes.append(f"{prefix}{pkg}: locked {_pin_text(a)}, now {_pin_text(b)}")
+        u_was = old_targets.get(name, {}).get("unified", {})
+        u_now = new_targets.get(name, {}).get("unified", {})
+        for feature in sorted(set(u_was) | set(u_now)):
+            if u_was.get(feature) != u_now.get(feature):
+                changes.append(f"target {name}: unified {feature}: locked {u_was.get(feature)!r}, now {u_now.get(feature)!r}")
+    return changes
+
+
+def _pin_text(pin: dict[str, Any]) -> str:
+    variant = pin.get("variant")
+    label = "" if not variant else f" [{variant}]"
+    return f"{pin.get('version')}{label}"
+
+
+# -- install -----------------------------------------------------------------------------------
+
+
+def install_lock(
+    lock_path: Path, *, python: str | None = None, variants_file: str | Path | None = None, dry_run: bool = False
+) -> list[str]:
+    from .document import load
+    from .install import install, plan, stage_only
+    from .interpreter import probe
+
+    doc = load(lock_path)
+    variants = None
+    if variants_file is not None:
+        from ..providers.static_file import load_static_file
+
+        variants = load_static_file(variants_file)
+    interp = probe(python)
+    the_plan = plan(doc, interp, variants)
+    if dry_run:
+        stage_only(doc, the_plan)
+        return [f"would install {s.describe()}" for s in the_plan.selected]
+    lines = install(doc, interp, the_plan)
+    return lines or ["nothing to do"]
+

@@ -1,0 +1,373 @@
+"""``varsolve install pylock.toml``: PEP 751's installation steps with PEP 825 variant selection.
+
+1. Read and validate the lock (lock-version major, keys, hashes, variants-json).
+2. PEP 751 steps 3-5 -- requires-python, environments, package markers, one entry per
+   package -- are packaging's ``Pylock.select`` over the label-blind view (see
+   :mod:`.document`); only its choice of *wheel* is discarded.
+3. Per selected package, PEP 825 selection among the listed wheels: tag filter, then
+   filter-and-order of the labels with what the machine supports, best label, best tag in it;
+   non-variant wheels only when no variant fits. A variant the lock chose but the machine does
+   not support is refused (never silently swapped for a fallback with other dependencies), and
+   every feature the lock unified must still have one common value.
+4. Fetch every file, verify size and hashes, check each wheel's RECORD and ``variant.json``.
+5. Only then write: uninstall replaced distributions, install with the ``installer`` library.
+
+What the machine supports: ``--variants FILE`` when given, else the properties recorded for the
+lock's target in ``[tool.varsolve]`` (installing a lock asserts the machine is that target),
+else only providers with static properties in the lock's metadata (PEP 850).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
+
+from ..errors import InputError, VarsolveError
+from ..providers import supported_for_release
+from ..target import SupportedMap, Target
+from ..variants.filenames import WheelFilename
+from ..variants.ordering import is_compatible, order_labels, supported_subset
+from ..variants.properties import PropertyMap, VariantFeature, properties_of
+from .document import LockDocument
+from .fetch import LockedFile, fetch
+from .interpreter import Interpreter
+
+log = logging.getLogger("varsolve")
+
+
+@dataclass
+class Selected:
+    name: str
+    version: str
+    label: str | None  # None: non-variant wheel
+    file: LockedFile
+    properties: PropertyMap = field(default_factory=dict)  # declared by the label
+    supported: PropertyMap = field(default_factory=dict)  # of those, what the machine supports
+
+    def describe(self) -> str:
+        return f"{self.name} {self.version}" + (f" [{self.label}]" if self.label else "")
+
+
+@dataclass
+class Plan:
+    selected: list[Selected]
+    tool_target: str | None  # the [tool.varsolve.targets] entry this machine matched
+
+
+def locked_target(doc: LockDocument, environment: dict[str, str]) -> tuple[str, dict[str, Any]] | None:
+    """The ``[tool.varsolve.targets]`` entry whose marker this environment satisfies."""
+    targets = doc.tool.get("targets", {})
+    if not isinstance(targets, dict):
+        return None
+    matching = []
+    for name, info in sorted(targets.items()):
+        marker = info.get("marker") if isinstance(info, dict) else None
+        if isinstance(marker, str):
+            try:
+                if Marker(marker).evaluate(environment):
+                    matching.append((name, info))
+            except Exception:
+                continue
+    return matching[0] if len(matching) == 1 else None
+
+
+def _supported_from_tool(info: dict[str, Any]) -> SupportedMap:
+    raw = info.get("variants", {})
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        ns: {f: tuple(v) for f, v in feats.items() if isinstance(v, list)}
+        for ns, feats in raw.items()
+        if isinstance(feats, dict)
+    }
+
+
+def plan(doc: LockDocument, interp: Interpreter, variants: SupportedMap | None = None) -> Plan:
+    from packaging.pylock import PylockSelectError
+
+    where = str(doc.path)
+    env = dict(interp.environment)
+    tool_match = locked_target(doc, env)
+    tool_name, tool_info = tool_match if tool_match else (None, {})
+    supported_map = variants if variants is not None else _supported_from_tool(tool_info)
+    enabled = tool_info.get("enable", []) if isinstance(tool_info.get("enable", []), list) else []
+    machine = Target(variants=supported_map, enabled=frozenset(enabled))
+    locked = tool_info.get("packages", {}) if isinstance(tool_info.get("packages", {}), dict) else {}
+
+    index_of = {id(p): i for i, p in enumerate(doc.pylock.packages)}
+    try:
+        chosen = list(doc.pylock.select(environment=env, tags=list(interp.tags)))
+    except PylockSelectError as exc:
+        raise InputError(str(exc), where=where) from None
+
+    rank = {tag: i for i, tag in enumerate(interp.tags)}
+    selected: list[Selected] = []
+    for package, dist in chosen:
+        i = index_of[id(package)]
+        raw = doc.data["packages"][i]
+        key = f"packages[{i}]"
+        if not raw.get("wheels"):
+            raise InputError(f"{key}: {package.name} has no wheels; building sdists is not supported", where=where)
+        selected.append(
+            _select_wheel(doc, i, raw, rank, machine, locked.get(package.name), where)
+        )
+    _check_unified(doc, selected, where)
+    return Plan(sorted(selected, key=lambda s: s.name), tool_name)
+
+
+def _select_wheel(
+    doc: LockDocument,
+    i: int,
+    raw: dict[str, Any],
+    rank: dict,
+    machine: Target,
+    locked: Any,
+    where: str,
+) -> Selected:
+    name = canonicalize_name(raw["name"])
+    version = str(raw.get("version", ""))
+    key = f"packages[{i}]"
+    parsed: list[WheelFilename] = doc.wheels.get(i, [])
+    wheels = [
+        (wf, j) for j, wf in enumerate(parsed) if any(t in rank for t in wf.tags)
+    ]
+    groups: dict[str | None, list[tuple[WheelFilename, int]]] = {}
+    for wf, j in wheels:
+        groups.setdefault(wf.label, []).append((wf, j))
+    metadata = doc.variants.get(i)
+    labels = [label for label in groups if label is not None]
+    label: str | None = None
+    supported: SupportedMap = {}
+    if labels and metadata is not None:
+        supported = supported_for_release(metadata, machine)
+        ordered = order_labels(metadata, supported, labels)
+        if ordered:
+            label = ordered[0]
+    locked_label = locked.get("variant") if isinstance(locked, dict) else None
+    if locked_label and locked_label != (label or ""):
+        props = metadata.variants.get(locked_label, {}) if metadata else {}
+        if locked_label in groups and metadata is not None and not is_compatible(props, supported):
+            missing = _unsupported(props, supported)
+            raise InputError(
+                f"{key}: refusing to install variant {locked_label!r} of {name}: it needs {missing}, "
+                "which this machine does not support (pass --variants FILE describing it, or re-lock for it)",
+                where=where,
+            )
+        got = f"variant {label!r}" if label else "a non-variant wheel"
+        raise InputError(f"{key}: the lock chose variant {locked_label!r} of {name}, selection here gives {got}", where=where)
+    if label is None and None not in groups:
+        if labels and metadata is not None:
+            reasons = "; ".join(
+                f"{lb} needs {_unsupported(metadata.variants[lb], supported)}" for lb in sorted(labels)
+            )
+            raise InputError(f"{key}: no listed wheel of {name} fits this machine ({reasons})", where=where)
+        raise InputError(f"{key}: no listed wheel of {name} matches this interpreter's tags", where=where)
+    group = groups[label]
+    wf, j = min(group, key=lambda item: (min(rank[t] for t in item[0].tags if t in rank), -(item[0].build[0] if item[0].build else 0), j))
+    w = raw["wheels"][j]
+    file = LockedFile(
+        filename=_filename(w, wf),
+        url=w.get("url"),
+        path=w.get("path"),
+        size=w.get("size"),
+        hashes={k.lower(): str(v) for k, v in w.get("hashes", {}).items()},
+        where=f"{where}: {key}.wheels[{j}]",
+    )
+    props = metadata.variants[label] if (label and metadata) else {}
+    return Selected(name, version, label, file, props, supported_subset(props, supported) if label else {})
+
+
+def _filename(wheel: dict[str, Any], wf: WheelFilename) -> str:
+    from .document import _wheel_name
+
+    return _wheel_name(wheel) or ""
+
+
+def _unsupported(props: PropertyMap, supported: SupportedMap) -> str:
+    missing = []
+    for ns, feats in sorted(props.items()):
+        for feature, values in sorted(feats.items()):
+            ok = supported.get(ns, {}).get(feature, ())
+            if not any(v in ok for v in values):
+                missing.append(" or ".join(f"{ns} :: {feature} :: {v}" for v in values))
+    return ", ".join(missing) or "nothing"
+
+
+def _check_unified(doc: LockDocument, selected: list[Selected], where: str) -> None:
+    options = doc.tool.get("options", {})
+    unify = options.get("unify", []) if isinstance(options, dict) else []
+    for text in unify if isinstance(unify, list) else []:
+        try:
+            feature = VariantFeature.parse(text)
+        except VarsolveError as exc:
+            raise InputError(f"tool.varsolve.options.unify: {exc}", where=where) from None
+        common: set[str] | None = None
+        holders = []
+        for s in selected:
+            declared = s.properties.get(feature.namespace, {}).get(feature.feature)
+            if not declared:
+                continue
+            values = set(s.supported.get(feature.namespace, {}).get(feature.feature, ()))
+            holders.append(f"{s.describe()} has {{{', '.join(sorted(values))}}}")
+            common = values if common is None else common & values
+        if common is not None and not common:
+            raise InputError(f"unify {feature}: the selected wheels share no value ({'; '.join(holders)})", where=where)
+
+
+# -- fetch, verify, install --------------------------------------------------------------------
+
+
+def install(doc: LockDocument, interp: Interpreter, the_plan: Plan, client=None) -> list[str]:
+    """Fetch and verify everything, then install; returns one line per change."""
+    staging = Path(tempfile.mkdtemp(prefix="varsolve-install-"))
+    try:
+        staged = _stage(doc, the_plan, staging, client)
+        actions = _actions(the_plan, interp)
+        lines = []
+        for s, path in zip(the_plan.selected, staged, strict=True):
+            action = actions[s.name]
+            if action == "keep":
+                continue
+            if action != "new":
+                _uninstall(Path(action), interp)
+            _install_wheel(path, interp)
+            lines.append(f"installed {s.describe()}")
+        return lines
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def stage_only(doc: LockDocument, the_plan: Plan, client=None) -> None:
+    """Fetch and verify everything (``--dry-run``), then throw it away."""
+    staging = Path(tempfile.mkdtemp(prefix="varsolve-install-"))
+    try:
+        _stage(doc, the_plan, staging, client)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stage(doc: LockDocument, the_plan: Plan, staging: Path, client) -> list[Path]:
+    own_client = None
+    if client is None and any(s.file.path is None and (s.file.url or "").startswith("http") for s in the_plan.selected):
+        import httpx
+
+        own_client = client = httpx.Client(follow_redirects=True, timeout=60)
+    try:
+        paths = []
+        for s in the_plan.selected:
+            path = fetch(s.file, doc.directory, staging, client)
+            _check_wheel(path, s, doc)
+            paths.append(path)
+        return paths
+    finally:
+        if own_client is not None:
+            own_client.close()
+
+
+def _check_wheel(path: Path, s: Selected, doc: LockDocument) -> None:
+    """The wheel must be what the lock says: RECORD intact, name/version, variant.json."""
+    import json
+    import zipfile
+
+    from installer.sources import WheelFile
+
+    from ..variants.metadata import parse_metadata
+
+    where = s.file.where
+    try:
+        with WheelFile.open(path) as source:
+            source.validate_record()
+            metadata = source.read_dist_info("METADATA")
+            variant_json = source.read_dist_info("variant.json") if "variant.json" in source.dist_info_filenames else None
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        raise InputError(f"{s.file.filename}: not a valid wheel: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", where=where) from None
+    fields = dict(
+        line.split(": ", 1) for line in metadata.split("\n\n", 1)[0].splitlines() if ": " in line
+    )
+    if canonicalize_name(fields.get("Name", "")) != s.name or fields.get("Version") != s.version:
+        raise InputError(f"{s.file.filename}: METADATA names {fields.get('Name')} {fields.get('Version')}", where=where)
+    if s.label is None:
+        return
+    if variant_json is None:
+        raise InputError(f"{s.file.filename}: variant wheel without variant.json", where=where)
+    try:
+        own = parse_metadata(json.loads(variant_json), f"{s.file.filename}: variant.json")
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{s.file.filename}: variant.json: malformed JSON: {exc}", where=where) from None
+    if properties_of(own.variants.get(s.label, {})) != properties_of(s.properties) or s.label not in own.variants:
+        raise InputError(f"{s.file.filename}: variant.json disagrees with the lock's variants-json for {s.label!r}", where=where)
+
+
+def _actions(the_plan: Plan, interp: Interpreter) -> dict[str, str]:
+    """"new", "keep" or the dist-info path of the installed distribution to replace."""
+    installed = {canonicalize_name(n): info for n, info in interp.installed.items()}
+    out = {}
+    for s in the_plan.selected:
+        info = installed.get(s.name)
+        if info is None:
+            out[s.name] = "new"
+        elif info["version"] == s.version and _installed_label(Path(info["path"])) == s.label:
+            out[s.name] = "keep"
+        else:
+            out[s.name] = info["path"]
+    return out
+
+
+def _installed_label(dist_info: Path) -> str | None:
+    import json
+
+    try:
+        data = json.loads((dist_info / "variant.json").read_text(encoding="utf-8"))
+        labels = list(data.get("variants", {}))
+        return labels[0] if len(labels) == 1 else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _uninstall(dist_info: Path, interp: Interpreter) -> None:
+    """Remove the files a distribution's RECORD lists (the part of pip uninstall we need)."""
+    import csv
+
+    base = dist_info.parent
+    record = dist_info / "RECORD"
+    try:
+        rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
+    except OSError as exc:
+        raise InputError(f"cannot uninstall: {exc.strerror}", where=str(record)) from None
+    dirs = set()
+    for row in rows:
+        if not row:
+            continue
+        target = (base / row[0]).resolve()
+        target.unlink(missing_ok=True)
+        dirs.add(target.parent)
+        if target.suffix == ".py":
+            for cached in (target.parent / "__pycache__").glob(f"{target.stem}.*.pyc"):
+                cached.unlink(missing_ok=True)
+            dirs.add(target.parent / "__pycache__")
+    for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
+        while d != base and d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+            d = d.parent
+
+
+def _install_wheel(path: Path, interp: Interpreter) -> None:
+    from installer import install
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.sources import WheelFile
+
+    destination = SchemeDictionaryDestination(
+        dict(interp.paths),
+        interpreter=interp.executable,
+        script_kind="posix" if interp.environment.get("os_name") != "nt" else "win-amd64",
+        bytecode_optimization_levels=(),
+    )
+    with WheelFile.open(path) as source:
+        install(source, destination, additional_metadata={"INSTALLER": b"varsolve\n"})

@@ -1,0 +1,60 @@
+"""Deterministic TOML in and out.
+
+packaging has no TOML writer; tomli-w writes dicts in insertion order, quotes the keys that
+need it (``"$schema"``, ``"cuda12.6"``) and renders arrays of small tables (``wheels``) inline.
+Determinism therefore comes from the dict we hand it: the writer builds every table in a fixed
+key order with sorted contents.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+
+def dumps(data: dict[str, Any]) -> str:
+    try:
+        import tomli_w
+    except ModuleNotFoundError:
+        raise InputError("writing pylock.toml needs tomli-w: pip install 'varsolve[lock]'") from None
+    return tomli_w.dumps(data, indent=2)
+
+
+def loads_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read lock file: {exc.strerror}", where=str(path)) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
+
+
+def write_atomically(files: dict[Path, str]) -> None:
+    """Write every file or none: all go to temporary siblings first, then are renamed."""
+    staged: list[tuple[Path, str]] = []
+    try:
+        for path, text in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+            staged.append((path, tmp))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
+    except OSError as exc:
+        for _, tmp in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write: {exc.strerror}", where=str(exc.filename or "")) from None
+    for path, tmp in staged:
+        os.replace(tmp, path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
