@@ -34,6 +34,7 @@ class _Verifier:
         self.repo = problem.repository
         self.target = problem.target
         self.pins = resolution.packages
+        self.unified = resolution.unified
         self.env = self.target.marker_environment()
         self.tags = set(self.target.tags())
         self.violations: list[str] = []
@@ -135,7 +136,7 @@ class _Verifier:
                 continue
             if not req.specifier.contains(pin.version, prereleases=True):
                 self.fail(f"{who} requires {text} but the resolution has {req.name} {pin.version}")
-            if any(s.operator in ("==", "===") for s in req.specifier):
+            if any(_pins_exactly(s) for s in req.specifier):
                 pinned_by_eq.add(req.name)
             new_extras = req.extras - extras.setdefault(req.name, set())
             first_visit = req.name not in reached
@@ -172,6 +173,12 @@ class _Verifier:
                 common = set(values or ()) if common is None else common & set(values or ())
             if common is not None and not common:
                 self.fail(f"unify {feature}: no common value ({'; '.join(holders)})")
+            reported = self.unified.get(str(feature))
+            if common and reported is not None and reported not in common:
+                self.fail(
+                    f"unify {feature}: the reported value {reported} is not common to all wheels"
+                    f" ({'; '.join(holders)})"
+                )
 
 
 def _declared(repo, release: Release, file: DistFile, feature) -> set[str] | None:
@@ -183,6 +190,11 @@ def _declared(repo, release: Release, file: DistFile, feature) -> set[str] | Non
         return None
     values = metadata.variants[file.wheel.label].get(feature.namespace, {}).get(feature.feature)
     return set(values) if values else None
+
+
+def _pins_exactly(spec) -> bool:
+    """PEP 592: ``==`` without a wildcard, or ``===``, may select a yanked release."""
+    return spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*"))
 
 
 def _prefix_match(version: Version, value: str) -> bool:

@@ -53,7 +53,8 @@ def parse_wheel(filename: str) -> WheelFilename:
     try:
         name, version, build, tags = parse_wheel_filename("-".join(parts) + ".whl")
     except _PackagingInvalidWheel as exc:
-        raise InvalidWheelFilename(str(exc)) from None
+        # packaging saw the name without its label; name the file the user gave.
+        raise InvalidWheelFilename(f"invalid wheel filename {filename!r}: {exc}") from None
     return WheelFilename(name, version, build, tags, label)
 
 
@@ -61,7 +62,7 @@ def parse_sdist(filename: str) -> tuple[NormalizedName, Version]:
     try:
         return parse_sdist_filename(filename)
     except InvalidSdistFilename as exc:
-        raise InvalidWheelFilename(str(exc)) from None
+        raise InvalidWheelFilename(f"invalid sdist filename {filename!r}: {exc}") from None
 
 
 _ESCAPE = re.compile(r"[-_.]+")

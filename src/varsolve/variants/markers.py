@@ -25,7 +25,11 @@ from .properties import PropertyMap, canonical
 SET_MARKERS = ("variant_properties", "variant_features", "variant_namespaces")
 LABEL_MARKER = "variant_label"
 
-_STRING = r"""(?:'[^']*'|"[^"]*")"""
+# String literals are masked as ``__litN__`` before clauses are matched, so that text inside a
+# literal (``extra == "variant_label"``) is never taken for a marker.
+_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
+_STRING = r"__lit\d+__"
+_MASKED = re.compile(r"__lit(\d+)__")
 _OP = r"(?:==|!=|not\s+in|in)"
 _VAR = r"(?:variant_properties|variant_features|variant_namespaces|variant_label)"
 _CLAUSE = re.compile(
@@ -98,21 +102,32 @@ class VariantRequirement:
         req_part, marker_text = _split_marker(text)
         clauses: list[VariantClause] = []
 
+        literals: list[str] = []
+
+        def mask(match: re.Match[str]) -> str:
+            literals.append(match[0])
+            return f" __lit{len(literals) - 1}__ "
+
+        def value(masked: str) -> str:
+            return literals[int(_MASKED.fullmatch(masked)[1])][1:-1]
+
         def replace(match: re.Match[str]) -> str:
             if match["var1"]:
-                clause = VariantClause(match["var1"], _norm_op(match["op1"]), match["lit1"][1:-1], True)
+                clause = VariantClause(match["var1"], _norm_op(match["op1"]), value(match["lit1"]), True)
             else:
-                clause = VariantClause(match["var2"], _norm_op(match["op2"]), match["lit2"][1:-1], False)
+                clause = VariantClause(match["var2"], _norm_op(match["op2"]), value(match["lit2"]), False)
             clauses.append(clause)
             return f'"vs{len(clauses) - 1}" in dependency_groups'
 
         marker: Marker | None = None
         if marker_text is not None:
-            if "dependency_groups" in marker_text:
+            masked = _LITERAL.sub(mask, marker_text)
+            if "dependency_groups" in masked:
                 raise InputError(f"invalid requirement {text!r}: dependency_groups is for lock files only")
-            rewritten = _CLAUSE.sub(replace, marker_text)
+            rewritten = _CLAUSE.sub(replace, masked)
             if _ANY_VAR.search(rewritten):
                 raise InputError(f"invalid requirement {text!r}: unsupported use of a variant marker")
+            rewritten = _MASKED.sub(lambda m: literals[int(m[1])], rewritten)
             try:
                 marker = Marker(rewritten)
             except InvalidMarker as exc:

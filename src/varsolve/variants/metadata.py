@@ -139,12 +139,15 @@ def _provider_to_json(p: Provider, legacy: bool = False) -> dict[str, Any]:
         if not p.install_time:
             out["install-time"] = False
     elif p.static_properties is not None:
+        # PEP 850: static-properties and requires/plugin-api are exclusive. A PEP 817 ahead-of-time
+        # provider (install-time = false) carries both; its static list is what counts.
+        out.pop("requires", None)
+        out.pop("plugin-api", None)
         out["static-properties"] = {f: list(v) for f, v in p.static_properties.items()}
         if len(p.static_properties) > 1:
             out["feature-order"] = list(p.static_properties)
-    if not legacy and not out:
-        # A provider needs requires or static-properties; without data "no values" is the truth.
-        out["static-properties"] = {}
+    # A provider we know nothing about (PEP 825 data, scenarios) stays an empty table: writing
+    # ``static-properties = {}`` would claim "nothing supported" and change the meaning on re-read.
     return out
 
 
@@ -158,6 +161,10 @@ def schema_version(url: str) -> tuple[int, int, int]:
 
 
 SUPPORTED_GENERATIONS = {(0, 0), (0, 1), (0, 2)}
+# What variantlib 0.2.2 (the PEP 850 reference implementation) accepts in a provider table.
+_PROVIDER_KEYS_850 = {
+    "requires", "plugin-api", "optional", "static-properties", "feature-order", "build-requires", "builtin",
+}
 
 
 def _fail(where: str, message: str) -> InvalidVariantMetadata:
@@ -211,10 +218,13 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
     if (major, minor) not in SUPPORTED_GENERATIONS:
         raise _fail(where, f"unsupported variant metadata schema version {major}.{minor} ({schema})")
     allowed = {"$schema", "default-priorities", "variants"}
-    if (major, minor) != (0, 1):
+    if (major, minor) == (0, 0):
         allowed |= {"providers", "static-properties"}
+    elif (major, minor) == (0, 2):
+        allowed |= {"providers"}
     unknown = set(top) - allowed
-    if unknown and (major, minor) == (0, 1):
+    # PEP 817 told tools to ignore unknown keys; the 0.1 and 0.2 schemas forbid them.
+    if unknown and (major, minor) != (0, 0):
         raise _fail(where, f"unknown key {sorted(unknown)[0]!r}")
     prio = _dict(top.get("default-priorities"), where, "default-priorities")
     namespaces = _str_list(prio.get("namespace"), where, "default-priorities.namespace", NAMESPACE_RE)
@@ -222,7 +232,11 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
         raise _fail(where, "default-priorities.namespace must not be empty")
     feature_prio: dict[str, tuple[str, ...]] = {}
     property_prio: dict[str, dict[str, tuple[str, ...]]] = {}
+    if (major, minor) == (0, 1) and set(prio) - {"namespace", "feature", "property"}:
+        extra = sorted(set(prio) - {"namespace", "feature", "property"})[0]
+        raise _fail(where, f"unknown key default-priorities.{extra}")
     if (major, minor) in {(0, 0), (0, 1)}:
+        # 0.1.0 still had feature/property priorities (removed in 0.1.1); read them when present.
         for ns, feats in _dict(prio.get("feature", {}), where, "default-priorities.feature").items():
             feature_prio[ns] = _str_list(feats, where, f"default-priorities.feature.{ns}", FEATURE_RE)
         for ns, fv in _dict(prio.get("property", {}), where, "default-priorities.property").items():
@@ -244,7 +258,11 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
     providers: dict[str, Provider] = {}
     legacy_static = _dict(top.get("static-properties", {}), where, "static-properties")
     for ns, info in _dict(top.get("providers", {}), where, "providers").items():
+        if not NAMESPACE_RE.match(ns):
+            raise _fail(where, f"providers: invalid namespace {ns!r}")
         info = _dict(info, where, f"providers.{ns}")
+        if (major, minor) == (0, 2) and set(info) - _PROVIDER_KEYS_850:
+            raise _fail(where, f"unknown key providers.{ns}.{sorted(set(info) - _PROVIDER_KEYS_850)[0]}")
         static = info.get("static-properties", legacy_static.get(ns))
         static_map: dict[str, tuple[str, ...]] | None = None
         if static is not None:
