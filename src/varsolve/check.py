@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from .resolution import Resolution
 from .sources.scenario import Outcome, Scenario
 
@@ -51,11 +53,16 @@ def compare(outcome: Outcome, resolution: Resolution, complete: bool) -> list[st
             pin = resolution.packages.get(name)
             if pin is None:
                 problems.append(f"expected {name} {version}, not in the resolution")
-            elif str(pin.version) != version and pin.version.public != version:
+            elif not _same_version(pin.version, version):
                 problems.append(f"expected {name} {version}, got {pin.version}")
+        if outcome.packages is not None:
+            # `packages` lists the whole resolution (as packse's does): nothing else may be in it.
+            for name in sorted(set(resolution.packages) - set(outcome.packages)):
+                problems.append(f"unexpected {name} {resolution.packages[name].version} in the resolution")
         for name, label in sorted((outcome.variants or {}).items()):
             pin = resolution.packages.get(name)
-            got = None if pin is None else pin.variant
+            # The scenario format writes "" for a non-variant wheel and for an sdist alike.
+            got = None if pin is None else (pin.variant or "")
             if got != label:
                 problems.append(f"expected {name} variant {label!r}, got {got!r}")
     else:
@@ -64,6 +71,13 @@ def compare(outcome: Outcome, resolution: Resolution, complete: bool) -> list[st
             if needle not in text:
                 problems.append(f"explanation lacks {needle!r}: {text!r}")
     return problems
+
+
+def _same_version(version: Version, expected: str) -> bool:
+    try:
+        return version == Version(expected)
+    except InvalidVersion:
+        return str(version) == expected
 
 
 def check_scenario(scenario: Scenario, strategy: str, complete: bool) -> CheckResult:
