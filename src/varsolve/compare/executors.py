@@ -68,6 +68,7 @@ def run_dask(tasks: Sequence[Task], address: str, on_done: OnDone) -> list[Row]:
         raise InputError(
             "--executor dask://... needs dask.distributed: pip install 'varsolve[dask]'"
         ) from None
+    _probe(address)
     try:
         client = Client(address, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
@@ -77,7 +78,7 @@ def run_dask(tasks: Sequence[Task], address: str, on_done: OnDone) -> list[Row]:
         # pure=False: two identical tasks are two measurements, not one cached result.
         futures = client.map(run_task, list(tasks), pure=False)
         by_key = {f.key: t for f, t in zip(futures, tasks)}
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             task = by_key[future.key]
             try:
                 row = future.result()
@@ -88,6 +89,17 @@ def run_dask(tasks: Sequence[Task], address: str, on_done: OnDone) -> list[Row]:
     finally:
         client.close()
     return [results[t.index] for t in tasks]
+
+
+def _probe(address: str) -> None:
+    """Fail at once on a refused connection (Dask's client would retry for its whole timeout)."""
+    import socket
+
+    host, port = urlparse(address).hostname, urlparse(address).port
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError as exc:
+        raise SourceError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
 
 
 def _crashed(task: Task, message: str) -> Row:

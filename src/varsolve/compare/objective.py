@@ -1,7 +1,7 @@
 """The objective vector of any resolution, so that greedy and optimal strategies can be ranked.
 
 Levels, compared lexicographically, smaller is better (docs/scenario-format.md, "sat"):
-1. how far the root requirements' versions are from their newest installable version,
+1. how many releases on the index are newer than each root requirement's chosen version,
 2. the same for every other package,
 3. the PEP 825 rank of each chosen file among the files of its version,
 4. the number of packages.
@@ -24,7 +24,10 @@ def objective_vector(problem: Problem, resolution: Resolution) -> list[int] | No
     except ImportError:
         sat_objective = None
     if sat_objective is not None:
-        return [int(x) for x in sat_objective(problem, resolution)]
+        try:
+            return [int(x) for x in sat_objective(problem, resolution)]
+        except Exception:  # e.g. a pin the verifier rejected: rank it with the tolerant fallback
+            pass
     return fallback_objective_vector(problem, resolution)
 
 
@@ -36,7 +39,8 @@ def fallback_objective_vector(problem: Problem, resolution: Resolution) -> list[
     root_distance = other_distance = rank_sum = 0
     for name, pin in sorted(resolution.packages.items()):
         candidates = finder.candidates(name)
-        versions = list(dict.fromkeys(c.version for c in candidates))
+        # As the SAT strategy counts: releases on the index newer than the chosen one.
+        versions = sorted({r.version for r in problem.repository.releases(name)}, reverse=True)
         distance = versions.index(pin.version) if pin.version in versions else len(versions)
         if name in roots:
             root_distance += distance

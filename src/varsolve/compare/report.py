@@ -84,6 +84,7 @@ def summarize(rows: list[Row], strategies: list[str]) -> dict[str, Any]:
                 "expected_fail": sum(r.expected == "fail" for r in mine),
                 "timeouts": sum(r.status == "timeout" for r in mine),
                 "errors": sum(r.status == "error" for r in mine),
+                "skipped": sum(r.status == "skip" for r in mine),
                 "worse_objective_than_best_complete": worse,
                 "seconds_total": round(sum(seconds), 6),
                 "seconds_median": round(statistics.median(seconds), 6) if seconds else None,

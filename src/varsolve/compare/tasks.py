@@ -52,7 +52,7 @@ class Row:
     strategy: str
     complete: bool
     target: str = ""
-    status: str = "ok"  # "ok", "timeout", "error"
+    status: str = "ok"  # "ok", "timeout", "error", "skip" (universal scenarios)
     satisfiable: bool | None = None
     consistent: bool | None = None
     valid: bool | None = None  # no violation other than unify
@@ -97,8 +97,8 @@ class Row:
         }
 
 
-class TaskTimeout(Exception):
-    pass
+class TaskTimeout(BaseException):
+    """Not an Exception: a strategy's own ``except Exception`` must not swallow the deadline."""
 
 
 @functools.lru_cache(maxsize=16)
@@ -166,7 +166,7 @@ def run_task(task: Task) -> Row:
         size=scenario_size(scenario),
     )
     if scenario.universal:
-        row.status = "error"
+        row.status = "skip"  # as `scenario check` does
         row.error = "universal resolution is not supported"
         return row
     try:
