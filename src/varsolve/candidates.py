@@ -8,6 +8,7 @@ The independent verifier (:mod:`varsolve.verify`) deliberately does not use this
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -119,6 +120,18 @@ class Dependency:
         return self.text or self.name
 
 
+def _names_prerelease(version: str) -> bool:
+    text = version.removesuffix(".*")
+    return _parses(text) and Version(text).is_prerelease
+
+
+def _pins_one_version(spec: SpecifierSet) -> bool:
+    clauses = list(spec)
+    return len(clauses) == 1 and (
+        clauses[0].operator == "===" or (clauses[0].operator == "==" and not clauses[0].version.endswith(".*"))
+    )
+
+
 def _parses(text: str) -> bool:
     try:
         Version(text)
@@ -146,6 +159,14 @@ class CandidateFinder:
         self._by_name: dict[NormalizedName, list[Candidate]] = {}
         self._deps: dict[tuple[int, frozenset[str]], list[Dependency]] = {}
         self._supported: dict[tuple[NormalizedName, Version], SupportedMap] = {}
+        self._final_exists: dict[tuple[Dependency, ...], bool] = {}
+        self._prereleases_by_name: dict[NormalizedName, bool] = {}
+        roots = problem.root_requirements()
+        # packse (uv) policies read the root requirements only, see ResolverOptions.
+        self.root_prerelease_names = {
+            r.name for r in roots if any(_names_prerelease(s.version) for s in r.specifier)
+        }
+        self.root_pins = [r for r in roots if _pins_one_version(r.specifier)]
         self.stats = {"candidates": 0, "releases": 0}
 
     # -- candidates -------------------------------------------------------------------------
@@ -173,7 +194,7 @@ class CandidateFinder:
 
     def _release_candidates(self, release: Release) -> list[Candidate]:
         python = self.target.python
-        files = [f for f in release.files if f.requires_python is None or f.requires_python.contains(python, prereleases=True)]
+        files = [f for f in release.files if self.options.allows_python(f.requires_python, python)]
         wheels = [f for f in files if f.is_wheel and self._best_tag(f) is not None] if self.options.allows_binary(release.name) else []
         sdists = [f for f in files if not f.is_wheel] if self.options.allows_build(release.name) else []
         groups: dict[str | None, list[DistFile]] = {}
@@ -197,7 +218,7 @@ class CandidateFinder:
         out = []
         for label, file, props, supported_props in ordered:
             meta = self.repo.metadata(release, file)
-            if meta.requires_python is not None and not meta.requires_python.contains(python, prereleases=True):
+            if not self.options.allows_python(meta.requires_python, python):
                 continue
             out.append(
                 Candidate(
@@ -255,20 +276,71 @@ class CandidateFinder:
         return True
 
     # -- matching ---------------------------------------------------------------------------
-    def matches(self, dep: Dependency, candidate: Candidate) -> bool:
-        """Whether ``candidate`` satisfies ``dep`` under the yanked and pre-release policies."""
-        if candidate.name != dep.name or not dep.contains(candidate.version):
+    def matches(self, dep: Dependency, candidate: Candidate, *, pinned_elsewhere: bool = False) -> bool:
+        """Whether ``candidate`` satisfies ``dep`` under the yanked and pre-release policies,
+        reading ``dep`` alone (for pip's policies, which read all requirements on a package
+        together, that is stricter than :meth:`admissible` over all of them).
+
+        ``pinned_elsewhere``: treat a yanked candidate as pinned by some other requirement (a
+        strategy that enforces pip's "some requirement pins it" itself passes True).
+        """
+        if not self.satisfies(dep, candidate):
             return False
-        if candidate.yanked and not (self.options.yanked == "pinned" and dep.pins):
+        if candidate.yanked and not self.yanked_usable(candidate, pinned=dep.pins or pinned_elsewhere):
             return False
-        if candidate.version.is_prerelease and not self._prerelease_allowed(dep):
+        return not candidate.version.is_prerelease or self._prerelease_allowed(candidate.name, (dep,))
+
+    def satisfies(self, dep: Dependency, candidate: Candidate) -> bool:
+        """Name and version range only; the policies are :meth:`admissible`'s."""
+        return candidate.name == dep.name and dep.contains(candidate.version)
+
+    def admissible(self, candidate: Candidate, deps: Sequence[Dependency]) -> bool:
+        """The yanked and pre-release policies for ``candidate`` given every requirement
+        ``deps`` on its package (pip merges them before filtering; packse's depend on the root)."""
+        if candidate.yanked:
+            pinned = any(d.pins and d.contains(candidate.version) for d in deps)
+            if not self.yanked_usable(candidate, pinned):
+                return False
+        if candidate.version.is_prerelease and not self._prerelease_allowed(candidate.name, deps):
             return False
         return True
 
-    def _prerelease_allowed(self, dep: Dependency) -> bool:
-        if self.options.prereleases or dep.explicit_prerelease:
+    def yanked_usable(self, candidate: Candidate, pinned: bool) -> bool:
+        """Whether the yanked ``candidate`` may be chosen; ``pinned``: a requirement on it pins
+        its version with ``==``/``===`` (what pip's policy asks)."""
+        policy = self.options.yanked
+        if policy == "packse":
+            # uv: only a root requirement that is exactly one == / === clause allows a yanked version.
+            return any(
+                r.name == candidate.name and r.specifier.contains(candidate.version, prereleases=True)
+                for r in self.root_pins
+            )
+        if policy in ("pip", "pinned"):
+            return pinned
+        return False
+
+    def prereleases_allowed_for(self, name: NormalizedName) -> bool:
+        """packse policy: pre-releases of ``name`` are usable when a root requirement names one
+        or ``name`` has no final release at all (uv's "if-necessary-or-explicit")."""
+        if name not in self._prereleases_by_name:
+            self._prereleases_by_name[name] = name in self.root_prerelease_names or not any(
+                not r.version.is_prerelease for r in self.repo.releases(name)
+            )
+        return self._prereleases_by_name[name]
+
+    def _prerelease_allowed(self, name: NormalizedName, deps: Sequence[Dependency]) -> bool:
+        if self.options.prereleases:
             return True
-        # pip/uv: pre-releases are fine when no final release satisfies the requirement.
-        return not any(
-            dep.contains(c.version) and not c.version.is_prerelease for c in self.candidates(dep.name)
-        )
+        if self.options.prerelease_policy == "packse":
+            return self.prereleases_allowed_for(name)
+        # pip: PEP 440's rule on the merged requirements: pre-releases are fine when one of them
+        # names a pre-release, or when no final release satisfies all of them.
+        if any(d.explicit_prerelease for d in deps):
+            return True
+        key = tuple(deps)
+        if key not in self._final_exists:
+            self._final_exists[key] = any(
+                all(d.contains(c.version) for d in deps) and not c.version.is_prerelease
+                for c in self.candidates(name)
+            )
+        return not self._final_exists[key]

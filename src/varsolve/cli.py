@@ -31,6 +31,28 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variants", metavar="FILE", help="static provider file: what the target supports")
     p.add_argument("--unify", action="append", default=[], metavar="FEATURE", help="a feature that must take one value")
     p.add_argument("--enable", action="append", default=[], metavar="NAMESPACE", help="switch on an optional provider")
+    # Where packse (uv) and pip differ; default: the scenario's value, else packse (docs/scenario-format.md).
+    p.add_argument("--prerelease-policy", choices=["packse", "pip"], help="when pre-releases may be used")
+    p.add_argument("--yanked-policy", choices=["packse", "pip", "never"], help="when yanked releases may be used")
+    p.add_argument("--requires-python-policy", choices=["packse", "pip"], help="packse: check only lower bounds")
+
+
+def apply_policy_args(problem, args: argparse.Namespace):
+    """``problem`` with the policy flags of :func:`_add_problem_args` that were given."""
+    from dataclasses import replace
+
+    given = {
+        field: value
+        for field, value in (
+            ("prerelease_policy", getattr(args, "prerelease_policy", None)),
+            ("yanked", getattr(args, "yanked_policy", None)),
+            ("requires_python_policy", getattr(args, "requires_python_policy", None)),
+        )
+        if value is not None
+    }
+    return replace(problem, options=replace(problem.options, **given)) if given else problem
+
+
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +130,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         unify=args.unify or None,
         enable=args.enable or None,
     )
+    problem = apply_policy_args(problem, args)
     resolution = solve(problem, args.strategy)
     out = resolution.to_json() if args.format == "json" else resolution.to_text()
     sys.stdout.write(out)

@@ -27,12 +27,43 @@ def why_no_candidate(finder: CandidateFinder, dep: Dependency) -> str:
         return f"there is no package named {name}"
     matching = [r for r in releases if dep.contains(r.version)]
     if not matching:
-        versions = ", ".join(str(v) for v in sorted({r.version for r in releases}, reverse=True)[:6])
-        return f"no version of {name} matches {_spec(dep)} (available: {versions})"
-    reasons = []
-    for release in sorted(matching, key=lambda r: r.version, reverse=True)[:3]:
-        reasons.append(f"{name} {release.version} {_why_release_unusable(finder, release, dep)}")
-    return "; ".join(reasons)
+        return f"no version of {name} matches {_spec(dep)} (available: {_versions(releases)})"
+    return _unusable(finder, matching, [dep])
+
+
+def why_no_common_candidate(finder: CandidateFinder, deps: list[Dependency]) -> str:
+    """One sentence on why nothing of ``deps[0].name`` satisfies all of ``deps`` together."""
+    name = deps[0].name
+    releases = finder.repo.releases(name)
+    if not releases:
+        return f"there is no package named {name}"
+    common = [r for r in releases if all(d.contains(r.version) for d in deps)]
+    if not common:
+        return f"no version of {name} satisfies all of these (available: {_versions(releases)})"
+    return _unusable(finder, common, deps)
+
+
+def _versions(releases: list[Any]) -> str:
+    return ", ".join(str(v) for v in sorted({r.version for r in releases}, reverse=True)[:6])
+
+
+def _unusable(finder: CandidateFinder, releases: list[Any], deps: list[Dependency]) -> str:
+    """Why the newest few ``releases`` (each within every range of ``deps``) cannot be used;
+    releases with the same reason share one clause: ``c 2.0b2 (and 2.0b1) is a pre-release``."""
+    name = deps[0].name
+    by_reason: dict[str, list[str]] = {}
+    for release in sorted(releases, key=lambda r: r.version, reverse=True)[:6]:
+        cands = [c for c in finder.candidates(name) if c.version == release.version]
+        if any(finder.admissible(c, deps) for c in cands):
+            reason = "conflicts with the rest of the resolution"
+        else:
+            reason = _why_release_unusable(finder, release, deps[0])
+        by_reason.setdefault(reason, []).append(str(release.version))
+    clauses = []
+    for reason, versions in by_reason.items():
+        others = f" (and {', '.join(versions[1:])})" if len(versions) > 1 else ""
+        clauses.append(f"{name} {versions[0]}{others} {reason}")
+    return "; ".join(clauses)
 
 
 def _why_release_unusable(finder: CandidateFinder, release: Any, dep: Dependency) -> str:
@@ -41,15 +72,15 @@ def _why_release_unusable(finder: CandidateFinder, release: Any, dep: Dependency
     cands = [c for c in finder.candidates(release.name) if c.version == release.version]
     if cands:
         if all(c.yanked for c in cands):
-            return "is yanked"
+            return "is yanked" + _YANKED_WHY.get(opts.yanked, "")
         if release.version.is_prerelease:
-            return "is a pre-release"
+            return "is a pre-release" + _prerelease_why(finder, release)
         return "is excluded"
     py = target.python
-    if release.files and all(f.requires_python and not f.requires_python.contains(py, prereleases=True) for f in release.files):
+    if release.files and all(not opts.allows_python(f.requires_python, py) for f in release.files):
         return f"requires Python {release.files[0].requires_python} (target: {py})"
     meta = finder.repo.metadata(release, release.files[0]) if release.files else None
-    if meta and meta.requires_python and not meta.requires_python.contains(py, prereleases=True):
+    if meta and not opts.allows_python(meta.requires_python, py):
         return f"requires Python {meta.requires_python} (target: {py})"
     wheels = [f for f in release.files if f.is_wheel]
     sdists = [f for f in release.files if not f.is_wheel]
@@ -70,6 +101,25 @@ def _why_release_unusable(finder: CandidateFinder, release: Any, dep: Dependency
     elif not sdists:
         parts.append("has no sdist")
     return " and ".join(parts) or "cannot be installed on the target"
+
+
+_YANKED_WHY = {
+    "packse": " (a yanked version is used only when a root requirement pins it with ==)",
+    "pip": " (a yanked version is used only when a requirement pins it with ==)",
+    "pinned": " (a yanked version is used only when a requirement pins it with ==)",
+    "never": " (yanked versions are never used)",
+}
+
+
+def _prerelease_why(finder: CandidateFinder, release: Any) -> str:
+    if finder.options.prerelease_policy == "packse":
+        name = release.name
+        newest = max(r.version for r in finder.repo.releases(name) if r.version.is_prerelease)
+        return (
+            f" (pre-releases of {name} are used only if a root requirement names one,"
+            f" e.g. {name}>={newest}, or if {name} has no final release)"
+        )
+    return " (no requirement on it names a pre-release and a final release satisfies them)"
 
 
 def _why_variants_unusable(finder: CandidateFinder, release: Any, wheels: list[Any]) -> str:
@@ -110,6 +160,8 @@ def explain_conflict(finder: CandidateFinder, causes: Iterable[Any], one_per_ver
     for cause in causes:
         req, parent = cause.requirement, cause.parent
         who = _describe(parent) if parent is not None else "the root"
+        # The wheel and the sdist of one version say the same thing: name the version once.
+        who = who.replace(" (sdist)", "")
         if isinstance(req, UnifyRequirement):
             values = ", ".join(sorted(req.values))
             only = "only the value" if len(req.values) == 1 else "only the values"
@@ -133,7 +185,9 @@ def explain_conflict(finder: CandidateFinder, causes: Iterable[Any], one_per_ver
     for name, items in sorted(by_name.items()):
         lines.extend(items)
         deps = [c.requirement.dep for c in causes if isinstance(c.requirement, PackageRequirement) and c.requirement.dep.name == name]
-        if len(items) > 1:
+        if len(items) > 1 and deps:
+            lines.append(why_no_common_candidate(finder, deps))
+        elif len(items) > 1:
             lines.append(f"no candidate of {name} satisfies all of these")
         elif deps:
             lines.append(why_no_candidate(finder, deps[0]) if not _has_candidates(finder, deps[0]) else f"no candidate of {name} fits the rest of the resolution")

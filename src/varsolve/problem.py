@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
+from packaging.version import InvalidVersion, Version
 
 from .repository import Repository
 from .target import Target
@@ -18,14 +20,23 @@ from .variants.properties import VariantFeature
 class ResolverOptions:
     # Features that must take one value across the environment.
     unify: tuple[VariantFeature, ...] = ()
-    # True: allow pre-releases everywhere. False (default, pip's and uv's policy): only where a
-    # specifier names a pre-release, or where nothing else satisfies the requirement.
+    # True: allow pre-releases everywhere. False: ``prerelease_policy`` decides.
     prereleases: bool = False
     no_build: frozenset[str] = frozenset()  # names, or ":all:"
     no_binary: frozenset[str] = frozenset()
-    # "pinned" (pip, default): a yanked release is usable when some requirement pins it with
-    # == or ===. "never": yanked releases are never used.
-    yanked: str = "pinned"
+    # Where packse (uv) and pip differ, both policies exist; "packse" is the default so that the
+    # packse conformance scenarios hold (docs/scenario-format.md, "Policies: packse vs pip").
+    # Pre-releases, "packse": a package may use them when a root requirement on it names a
+    # pre-release or it has no final release at all. "pip" (PEP 440's rule): a requirement
+    # accepts them when it names one or no final release satisfies it.
+    prerelease_policy: str = "packse"
+    # Yanked releases, "packse": usable only where a root requirement pins that version with
+    # == or ===. "pip": where any requirement on the package in the resolution pins it.
+    # "never": never. ("pinned" is the older name of "pip".)
+    yanked: str = "packse"
+    # Requires-Python, "packse": only its lower bounds are checked against the target (uv
+    # ignores upper bounds). "pip": the whole specifier.
+    requires_python_policy: str = "packse"
     # Variant-aware resolution on (default) or "non-variant wheels only" (PEP 817 option).
     variants: bool = True
 
@@ -34,6 +45,45 @@ class ResolverOptions:
 
     def allows_binary(self, name: str) -> bool:
         return not ({":all:", name} & self.no_binary)
+
+    def allows_python(self, requires_python: SpecifierSet | None, python: Version) -> bool:
+        """Whether a file with ``requires_python`` may be installed on ``python``."""
+        if requires_python is None:
+            return True
+        if self.requires_python_policy == "packse":
+            requires_python = lower_bounds(requires_python)
+        return requires_python.contains(python, prereleases=True)
+
+
+POLICY_VALUES = {
+    "prerelease_policy": ("packse", "pip"),
+    "yanked": ("packse", "pip", "pinned", "never"),
+    "requires_python_policy": ("packse", "pip"),
+}
+
+
+def lower_bounds(spec: SpecifierSet) -> SpecifierSet:
+    """The clauses of ``spec`` that bound the version from below (``~=V`` and ``==V`` as ``>=V``).
+
+    Hand-written: packaging has no interval arithmetic; this is uv's "ignore upper bounds"
+    reading of Requires-Python, in which ``<``, ``<=`` and ``!=`` never exclude a target.
+    """
+    kept: list[str] = []
+    for clause in spec:
+        version = clause.version.removesuffix(".*")
+        if clause.operator in (">=", ">"):
+            kept.append(str(clause))
+        elif clause.operator in ("~=", "==", "===") and _is_version(version):
+            kept.append(f">={version}")
+    return SpecifierSet(",".join(kept))
+
+
+def _is_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

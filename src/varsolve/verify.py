@@ -9,7 +9,7 @@ features start with ``unify`` (the status quo is allowed those: it reports ``con
 from __future__ import annotations
 
 from packaging.utils import canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from .errors import InvalidVariantMetadata
 from .problem import Problem
@@ -68,7 +68,7 @@ class _Verifier:
         py = self.target.python
         meta = self.repo.metadata(release, file)
         for spec in (file.requires_python, meta.requires_python):
-            if spec is not None and not spec.contains(py, prereleases=True):
+            if not self.problem.options.allows_python(spec, py):
                 self.fail(f"{name} {pin.version} requires Python {spec}, target is {py}")
         opts = self.problem.options
         if file.wheel is None:
@@ -116,6 +116,8 @@ class _Verifier:
         """Walk from the root; returns the names reached. Extras are collected to a fixpoint."""
         extras: dict[str, set[str]] = {}
         pinned_by_eq: set[str] = set()
+        root_pinned: set[str] = set()  # packse's yanked policy: only root pins count
+        root_prerelease: set[str] = set()  # packse's pre-release policy: root opt-ins
         reached: set[str] = set()
         queue: list[tuple[str, str | None]] = []  # (requirement text, requiring package or None)
         for text in self.problem.requirements:
@@ -138,6 +140,10 @@ class _Verifier:
                 self.fail(f"{who} requires {text} but the resolution has {req.name} {pin.version}")
             if any(_pins_exactly(s) for s in req.specifier):
                 pinned_by_eq.add(req.name)
+                if parent is None:
+                    root_pinned.add(req.name)
+            if parent is None and any(_names_prerelease(s.version) for s in req.specifier):
+                root_prerelease.add(req.name)
             new_extras = req.extras - extras.setdefault(req.name, set())
             first_visit = req.name not in reached
             reached.add(req.name)
@@ -149,9 +155,27 @@ class _Verifier:
                     dep = parse_requirement(dep_text)
                     if any(dep.evaluate(self.env, state, e) for e in ("", *sorted(extras[req.name]))):
                         queue.append((dep_text, req.name))
+        opts = self.problem.options
         for name, (release, file) in self.files.items():
-            if file.yanked and name not in pinned_by_eq:
+            if not file.yanked:
+                continue
+            if opts.yanked == "never":
+                self.fail(f"{name} {release.version} is yanked and yanked releases are not allowed")
+            elif opts.yanked == "packse" and name not in root_pinned:
+                self.fail(f"{name} {release.version} is yanked and no root requirement pins it")
+            elif name not in pinned_by_eq:
                 self.fail(f"{name} {release.version} is yanked and no requirement pins it")
+        if not opts.prereleases and opts.prerelease_policy == "packse":
+            for name, (release, _) in self.files.items():
+                if (
+                    release.version.is_prerelease
+                    and name not in root_prerelease
+                    and any(not r.version.is_prerelease for r in self.repo.releases(name))
+                ):
+                    self.fail(
+                        f"{name} {release.version} is a pre-release, but {name} has final releases"
+                        " and no root requirement opts in to its pre-releases"
+                    )
         return reached | {
             canonicalize_name(f.replace("_", "-"))
             for name in self.files
@@ -190,6 +214,13 @@ def _declared(repo, release: Release, file: DistFile, feature) -> set[str] | Non
         return None
     values = metadata.variants[file.wheel.label].get(feature.namespace, {}).get(feature.feature)
     return set(values) if values else None
+
+
+def _names_prerelease(version: str) -> bool:
+    try:
+        return Version(version.removesuffix(".*")).is_prerelease
+    except InvalidVersion:
+        return False
 
 
 def _pins_exactly(spec) -> bool:

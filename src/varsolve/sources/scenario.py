@@ -35,7 +35,7 @@ _OPTIONS = {
 }
 _VERSION = {
     "requires", "extras", "requires_python", "sdist", "wheel", "yanked", "wheel_tags", "description",
-    "namespaces", "optional", "variants",
+    "namespaces", "optional", "variants", "providers",
 }
 _OUTCOME = {"satisfiable", "consistent", "packages", "variants", "explanation_contains"}
 _EXPECTED = {"satisfiable", "packages", "explanation", "explanation_contains", "variants"}
@@ -279,7 +279,7 @@ class _Loader:
 
     def variants(self, info: dict[str, Any], key: str) -> VariantMetadata | None:
         if "variants" not in info:
-            for k in ("namespaces", "optional"):
+            for k in ("namespaces", "optional", "providers"):
                 if k in info:
                     raise self.err(f"{key}.{k}", "only allowed together with variants")
             return None
@@ -307,7 +307,37 @@ class _Loader:
             if ns not in namespaces:
                 raise self.err(f"{key}.optional", f"namespace {ns!r} is not in namespaces")
         providers = {ns: Provider(optional=ns in optional) for ns in namespaces if ns != ABI_DEPENDENCY}
+        providers.update(self.providers(info.get("providers", {}), f"{key}.providers", namespaces, optional))
         return VariantMetadata(SCHEMA_850, tuple(namespaces), variants, providers)
+
+    def providers(self, data: Any, key: str, namespaces: list[str], optional: list[str]) -> dict[str, Provider]:
+        """``providers.<ns>``: PEP 850 ``requires`` (+ ``plugin-api``) or ``static-properties``."""
+        out: dict[str, Provider] = {}
+        for ns, info in self.table(data, key).items():
+            where = f"{key}.{ns}"
+            if ns not in namespaces or ns == ABI_DEPENDENCY:
+                raise self.err(where, f"namespace {ns!r} is not in namespaces")
+            info = self.table(info, where, {"requires", "plugin-api", "static-properties"})
+            if ("requires" in info) == ("static-properties" in info):
+                raise self.err(where, "needs exactly one of requires and static-properties")
+            requires = tuple(self.requirement(r, f"{where}.requires") for r in self.strings(info.get("requires", []), f"{where}.requires"))
+            plugin_api = info.get("plugin-api")
+            if plugin_api is not None and (not isinstance(plugin_api, str) or not requires):
+                raise self.err(f"{where}.plugin-api", "must be a string, next to requires")
+            static = None
+            if "static-properties" in info:
+                static = {}
+                for feature, values in self.table(info["static-properties"], f"{where}.static-properties").items():
+                    fwhere = f"{where}.static-properties.{feature}"
+                    values = self.strings(values, fwhere)
+                    try:
+                        for value in values:
+                            VariantProperty.make(ns, feature, value)
+                    except InputError as exc:
+                        raise self.err(fwhere, str(exc)) from None
+                    static[feature] = tuple(values)
+            out[ns] = Provider(requires=requires, plugin_api=plugin_api, optional=ns in optional, static_properties=static)
+        return out
 
     def expected(self, data: Any) -> Expected:
         exp = self.table(data, "expected", _EXPECTED | set(STRATEGY_NAMES))

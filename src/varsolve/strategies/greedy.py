@@ -132,6 +132,8 @@ class _Provider(AbstractProvider):
             return [c for c in (UnifyValue(feature, v) for v in ranked) if c not in bad]
         name = identifier.split("[", 1)[0]
         extras = frozenset(identifier[len(name) + 1 : -1].split(",")) if "[" in identifier else frozenset()
+        # The yanked and pre-release policies read all requirements on the package together.
+        deps = [r.dep for r in reqs if isinstance(r, PackageRequirement)]
         out: list[Cand] = []
         seen_versions = set()
         for cand in self.finder.candidates(name):
@@ -143,7 +145,7 @@ class _Provider(AbstractProvider):
             wrapped: Cand = ExtrasCandidate(cand, extras) if extras else cand
             if wrapped in bad:
                 continue
-            if all(self.is_satisfied_by(r, wrapped) for r in reqs):
+            if all(self.is_satisfied_by(r, wrapped) for r in reqs) and self.finder.admissible(cand, deps):
                 out.append(wrapped)
         return out
 
@@ -155,7 +157,8 @@ class _Provider(AbstractProvider):
             return False
         if isinstance(requirement, ExactRequirement):
             return base is requirement.candidate
-        return self.finder.matches(requirement.dep, base)
+        # The policies were applied by find_matches, which sees every requirement on the package.
+        return self.finder.satisfies(requirement.dep, base)
 
     def get_dependencies(self, candidate: Cand) -> Iterable[Req]:
         if isinstance(candidate, UnifyValue):
