@@ -17,7 +17,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError, VarsolveError
-from ..problem import Problem, ResolverOptions
+from ..problem import POLICY_VALUES, Problem, ResolverOptions
 from ..repository import CoreMetadata, DistFile, Release
 from ..target import Target
 from ..variants.filenames import escaped_name, parse_wheel, wheel_filename
@@ -32,6 +32,7 @@ _ENVIRONMENT = {"python", "additional_python", "variants"}
 _OPTIONS = {
     "python", "prereleases", "no_build", "no_binary", "universal", "python_platform",
     "required_environments", "unify", "enable", "yanked", "variants",
+    "prerelease_policy", "requires_python_policy",
 }
 _VERSION = {
     "requires", "extras", "requires_python", "sdist", "wheel", "yanked", "wheel_tags", "description",
@@ -211,15 +212,18 @@ class _Loader:
                 unify.append(VariantFeature.parse(text))
             except InputError as exc:
                 raise self.err("resolver_options.unify", str(exc)) from None
-        yanked = opts.get("yanked", "pinned")
-        if yanked not in ("pinned", "never"):
-            raise self.err("resolver_options.yanked", "must be 'pinned' or 'never'")
+        policies = {}
+        for key, values in POLICY_VALUES.items():
+            value = opts.get(key, getattr(ResolverOptions, key))
+            if value not in values:
+                raise self.err(f"resolver_options.{key}", f"must be one of {', '.join(map(repr, values))}")
+            policies[key] = value
         return ResolverOptions(
             unify=tuple(unify),
             prereleases=self.boolean(opts.get("prereleases", False), "resolver_options.prereleases"),
             no_build=frozenset(self._names(opts.get("no_build", []), "resolver_options.no_build")),
             no_binary=frozenset(self._names(opts.get("no_binary", []), "resolver_options.no_binary")),
-            yanked=yanked,
+            **policies,
             variants=self.boolean(opts.get("variants", True), "resolver_options.variants"),
         )
 
