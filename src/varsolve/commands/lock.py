@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         report = check_lock(Path(args.check), index_url=args.index_url, find_links=args.find_links)
         sys.stdout.write(report.to_text())
         return 1 if report.drift else 0
-    from ..cli import _read_requirement_files
+    from ..cli import _read_requirement_files, apply_policy_args
 
     requirements = list(args.requirements) + _read_requirement_files(args.requirement)
     written = lock(
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         enable=args.enable or None,
         strategy=args.strategy,
         output=Path(args.output),
+        adjust=lambda problem: apply_policy_args(problem, args),
     )
     for path in written:
         print(f"wrote {path}")

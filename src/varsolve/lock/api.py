@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..problem import Problem
 from ..repository import Repository
 from .targets import LockTarget, check_unique_names, load_target_file, validate_target_name
 from .writer import LockSource
@@ -45,6 +46,7 @@ def lock(
     enable: Sequence[str] | None = None,
     strategy: str = "backtrack",
     output: Path = Path("pylock.toml"),
+    adjust: Callable[[Problem], Problem] | None = None,
 ) -> list[Path]:
     """Resolve for every target and write the lock file(s); returns the paths written."""
     from ..api import build_problem
@@ -61,6 +63,8 @@ def lock(
         requirements, scenario=scenario, repository=repository, python=python,
         variants_file=variants_file, unify=unify, enable=enable,
     )
+    if adjust is not None:  # the CLI's policy flags
+        problem = adjust(problem)
     targets = [load_target_file(f) for f in target_files] or [LockTarget("default", problem.target)]
     check_unique_names(targets)
     source = LockSource(index_url, Path(find_links) if find_links is not None else None)
