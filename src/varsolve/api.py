@@ -9,7 +9,7 @@ from pathlib import Path
 from .problem import Problem, ResolverOptions
 from .repository import Repository
 from .resolution import Resolution
-from .target import Target
+from .target import ProviderPolicy, Target
 from .variants.properties import VariantFeature
 
 
@@ -24,8 +24,12 @@ def build_problem(
     unify: Sequence[str] | None = None,
     enable: Sequence[str] | None = None,
     options: ResolverOptions | None = None,
+    provider_policy: ProviderPolicy | None = None,
 ) -> Problem:
-    """Assemble a problem from a scenario and/or explicit parts; explicit parts win."""
+    """Assemble a problem from a scenario and/or explicit parts; explicit parts win.
+
+    ``provider_policy`` switches on host detection and allowed plugins (docs/providers.md).
+    """
     from .errors import InputError
 
     if scenario is not None:
@@ -51,6 +55,8 @@ def build_problem(
         problem = replace(problem, target=replace(problem.target, variants=load_static_file(variants_file)))
     if enable:
         problem = replace(problem, target=replace(problem.target, enabled=problem.target.enabled | frozenset(enable)))
+    if provider_policy is not None:
+        problem = replace(problem, target=replace(problem.target, provider_policy=provider_policy))
     if options is not None:
         problem = replace(problem, options=options)
     if unify:

@@ -31,6 +31,9 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variants", metavar="FILE", help="static provider file: what the target supports")
     p.add_argument("--unify", action="append", default=[], metavar="FEATURE", help="a feature that must take one value")
     p.add_argument("--enable", action="append", default=[], metavar="NAMESPACE", help="switch on an optional provider")
+    from .providers.policy import add_arguments as add_provider_args
+
+    add_provider_args(p)  # --detect, --allow-provider, --plugin-timeout
     # Where packse (uv) and pip differ; default: the scenario's value, else packse (docs/scenario-format.md).
     p.add_argument("--prerelease-policy", choices=["packse", "pip"], help="when pre-releases may be used")
     p.add_argument("--yanked-policy", choices=["packse", "pip", "never"], help="when yanked releases may be used")
@@ -51,8 +54,6 @@ def apply_policy_args(problem, args: argparse.Namespace):
         if value is not None
     }
     return replace(problem, options=replace(problem.options, **given)) if given else problem
-
-
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Further commands live in varsolve/commands/<name>.py, each with ``add_parser(subparsers)``
 # that registers its parser and sets ``handler=<callable(args) -> int>`` as a default.
-COMMAND_MODULES: list[str] = ["compare", "generate", "lock", "install"]
+COMMAND_MODULES: list[str] = ["compare", "generate", "lock", "install", "detect"]
 
 
 def _command_module(name: str):
@@ -113,6 +114,7 @@ def _read_requirement_files(paths: Sequence[str]) -> list[str]:
 def cmd_resolve(args: argparse.Namespace) -> int:
     from .api import build_problem, solve
     from .errors import InputError
+    from .providers.policy import policy_from_args
     from .sources.scenario import load_scenario  # noqa: F401  (fail early on bad scenarios)
 
     requirements = list(args.requirements) + _read_requirement_files(args.requirement)
@@ -129,6 +131,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         variants_file=args.variants,
         unify=args.unify or None,
         enable=args.enable or None,
+        provider_policy=policy_from_args(args),
     )
     problem = apply_policy_args(problem, args)
     resolution = solve(problem, args.strategy)

@@ -82,6 +82,26 @@ def parse_python(text: str, where: str = "python") -> Version:
 
 
 @dataclass(frozen=True)
+class ProviderPolicy:
+    """Where answers for namespaces that no metadata or static file covers may come from.
+
+    Everything is off by default, so the default target never reads the host and never runs
+    third-party code (docs/providers.md).
+    """
+
+    # Run varsolve's own detectors (x86_64, aarch64, nvidia) on this machine.
+    detect: bool = False
+    # Normalized names of plugin distributions the user trusts to run.
+    allow: frozenset[str] = frozenset()
+    # Where an allowed plugin is installed from (the user's own index options).
+    find_links: tuple[str, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    # Seconds a plugin's get_supported_configs() may take.
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
 class Target:
     python: Version = field(default_factory=lambda: parse_python(DEFAULT_PYTHON))
     platform: Platform = field(default_factory=lambda: PLATFORMS[DEFAULT_PLATFORM])
@@ -89,6 +109,8 @@ class Target:
     variants: SupportedMap = field(default_factory=dict)
     # Optional providers the user switched on (PEP 850 ``optional = true``).
     enabled: frozenset[str] = frozenset()
+    # Host detection and plugins; off unless the user asks (see ProviderPolicy).
+    provider_policy: ProviderPolicy = field(default_factory=ProviderPolicy)
 
     @classmethod
     def make(

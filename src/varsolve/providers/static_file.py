@@ -8,11 +8,14 @@ The layout is uv's variant lock file (digest 3.4), so files move between the two
     cuda_version_lower_bound = ["12.8", "12.6"]   # most preferred first
     sm_arch = ["120_real"]
 
-An empty list means the feature is unsupported. Key order is the feature order.
+An empty list means the feature is unsupported. Key order is the feature order. The same
+structure in JSON (``{"provider": [{"namespace": ..., "properties": {...}}]}``, what
+``varsolve detect --format json`` writes) is read from files whose content starts with ``{``.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -25,11 +28,23 @@ def load_static_file(path: str | Path) -> SupportedMap:
     path = Path(path)
     where = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read variants file: {exc.strerror}", where=where) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"malformed TOML: {exc}", where=where) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: {exc}", where=where) from None
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed JSON: {exc}", where=where) from None
+        if not isinstance(data, dict):
+            raise InputError("must be a JSON object", where=where)
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"malformed TOML: {exc}", where=where) from None
     return parse_static(data, where)
 
 
@@ -73,6 +88,18 @@ def dump_static(supported: SupportedMap, created_by: str = "varsolve") -> str:
             lines.append(f"{feature} = [{', '.join(repr_str(v) for v in values)}]")
         lines.append("")
     return "\n".join(lines)
+
+
+def dump_static_json(supported: SupportedMap, created_by: str = "varsolve") -> str:
+    """The same content as :func:`dump_static`, as JSON (deterministic; feature order kept)."""
+    data = {
+        "metadata": {"created-by": created_by, "version": "0.1"},
+        "provider": [
+            {"namespace": ns, "properties": {f: list(v) for f, v in features.items()}}
+            for ns, features in supported.items()
+        ],
+    }
+    return json.dumps(data, indent=2) + "\n"
 
 
 def repr_str(value: str) -> str:
