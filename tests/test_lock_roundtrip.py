@@ -167,6 +167,16 @@ def test_targets_that_differ_only_in_support_get_one_lock_each(tmp_path: Path, f
     _ok(varsolve("install", str(tmp_path / "pylock.mkl.toml"), "--python", str(python)))
     got = installed(python)
     assert (got["numpy"]["variant"], got["mkl-runtime"]["version"]) == ("mkl", "2025.2.0")
+    # Each named lock re-checks on its own.
+    for name in ("mkl", "openblas"):
+        proc = varsolve("lock", "--check", str(tmp_path / f"pylock.{name}.toml"))
+        assert proc.returncode == 0 and "up to date" in proc.stdout, proc.stderr
+    # Installing the OpenBLAS machine's lock on a machine described as MKL-only is refused.
+    other = make_venv(tmp_path / "venv2")
+    before = snapshot(other)
+    proc = varsolve("install", str(tmp_path / "pylock.openblas.toml"), "--python", str(other), "--variants", str(mkl))
+    assert proc.returncode == 2 and "refusing to install variant 'openblas' of numpy" in proc.stderr, proc.stderr
+    assert snapshot(other) == before
 
 
 def test_targets_markers_tell_apart_share_one_lock(tmp_path: Path, find_links: Path) -> None:
@@ -299,6 +309,23 @@ def test_bad_input_is_one_line_exit_2_and_leaves_the_environment_unchanged(tmp_p
     _ok(varsolve("install", str(lock), "--python", str(python)))
     assert installed(python)["tinyutil"]["version"] == "1.1.0"
     assert not list(site_packages(python).glob("tinyutil-1.0.0.dist-info"))
+
+
+def test_lock_errors_write_nothing(tmp_path: Path, find_links: Path) -> None:
+    lock = tmp_path / "pylock.toml"
+    # scipy has only an OpenBLAS variant; a machine with MKL alone cannot install it: exit 1.
+    proc = varsolve("lock", "scipy", "--find-links", str(find_links), "--target", str(_target(tmp_path, "t", ["mkl"])), "-o", str(lock))
+    assert proc.returncode == 1 and "no solution for target 't'" in proc.stderr, proc.stderr
+    bad_name = varsolve("lock", "numpy", "--find-links", str(find_links), "-o", str(tmp_path / "lock.toml"))
+    assert bad_name.returncode == 2 and "pylock.toml or pylock.<name>.toml" in bad_name.stderr
+    bad_target = tmp_path / "bad.toml"
+    bad_target.write_text('python = "3.12"\nplatfrom = "linux"\n')
+    proc = varsolve("lock", "numpy", "--find-links", str(find_links), "--target", str(bad_target), "-o", str(lock))
+    assert proc.returncode == 2 and proc.stderr == f"varsolve: error: {bad_target}: platfrom: unknown key (known: enable, metadata, name, platform, provider, python)\n"
+    same = _target(tmp_path, "same", ["mkl"])
+    proc = varsolve("lock", "numpy", "--find-links", str(find_links), "--target", str(same), "--target", str(same), "-o", str(lock))
+    assert proc.returncode == 2 and "two targets are named 'same'" in proc.stderr
+    assert sorted(p.name for p in tmp_path.glob("*lock*")) == []
 
 
 # -- lock --check ------------------------------------------------------------------------------

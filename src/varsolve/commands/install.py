@@ -10,7 +10,7 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("install", help="install a pylock.toml, selecting variant wheels (PEP 825)")
     p.add_argument("lock", metavar="PYLOCK", help="the lock file")
     p.add_argument("--python", metavar="PATH", help="interpreter whose environment to install into (default: the active venv)")
-    p.add_argument("--variants", metavar="FILE", help="static provider file: what this machine supports")
+    p.add_argument("--variants", metavar="FILE", help="what this machine supports: a static provider file or a --target file of varsolve lock")
     p.add_argument("--dry-run", action="store_true", help="select and verify, but install nothing")
     p.set_defaults(handler=run)
 

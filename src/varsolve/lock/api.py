@@ -184,13 +184,13 @@ def install_lock(
     from .interpreter import probe
 
     doc = load(lock_path)
-    variants = None
+    variants = enabled = None
     if variants_file is not None:
-        from ..providers.static_file import load_static_file
-
-        variants = load_static_file(variants_file)
+        # A static provider file or a whole target file (its provider part and enable list).
+        machine = load_target_file(variants_file).target
+        variants, enabled = machine.variants, machine.enabled
     interp = probe(python)
-    the_plan = plan(doc, interp, variants)
+    the_plan = plan(doc, interp, variants, enabled)
     if dry_run:
         stage_only(doc, the_plan)
         return [f"would install {s.describe()}" for s in the_plan.selected]

@@ -89,7 +89,9 @@ def _supported_from_tool(info: dict[str, Any]) -> SupportedMap:
     }
 
 
-def plan(doc: LockDocument, interp: Interpreter, variants: SupportedMap | None = None) -> Plan:
+def plan(
+    doc: LockDocument, interp: Interpreter, variants: SupportedMap | None = None, enabled: frozenset[str] | None = None
+) -> Plan:
     from packaging.pylock import PylockSelectError
 
     where = str(doc.path)
@@ -97,8 +99,10 @@ def plan(doc: LockDocument, interp: Interpreter, variants: SupportedMap | None =
     tool_match = locked_target(doc, env)
     tool_name, tool_info = tool_match if tool_match else (None, {})
     supported_map = variants if variants is not None else _supported_from_tool(tool_info)
-    enabled = tool_info.get("enable", []) if isinstance(tool_info.get("enable", []), list) else []
-    machine = Target(variants=supported_map, enabled=frozenset(enabled))
+    if enabled is None:
+        recorded = tool_info.get("enable", [])
+        enabled = frozenset(recorded) if isinstance(recorded, list) else frozenset()
+    machine = Target(variants=supported_map, enabled=enabled)
     locked = tool_info.get("packages", {}) if isinstance(tool_info.get("packages", {}), dict) else {}
 
     index_of = {id(p): i for i, p in enumerate(doc.pylock.packages)}
