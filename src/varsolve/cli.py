@@ -44,6 +44,10 @@ def apply_policy_args(problem, args: argparse.Namespace):
     """``problem`` with the policy flags of :func:`_add_problem_args` that were given."""
     from dataclasses import replace
 
+    from .providers.policy import policy_from_args
+
+    # --detect, --allow-provider (+ [tool.varsolve] allow-providers), --plugin-timeout.
+    problem = replace(problem, target=replace(problem.target, provider_policy=policy_from_args(args)))
     given = {
         field: value
         for field, value in (
@@ -114,7 +118,6 @@ def _read_requirement_files(paths: Sequence[str]) -> list[str]:
 def cmd_resolve(args: argparse.Namespace) -> int:
     from .api import build_problem, solve
     from .errors import InputError
-    from .providers.policy import policy_from_args
     from .sources.scenario import load_scenario  # noqa: F401  (fail early on bad scenarios)
 
     requirements = list(args.requirements) + _read_requirement_files(args.requirement)
@@ -131,7 +134,6 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         variants_file=args.variants,
         unify=args.unify or None,
         enable=args.enable or None,
-        provider_policy=policy_from_args(args),
     )
     problem = apply_policy_args(problem, args)
     resolution = solve(problem, args.strategy)
