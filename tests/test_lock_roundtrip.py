@@ -251,6 +251,19 @@ def test_variant_unaware_uv_takes_the_non_variant_fallback(tmp_path: Path, find_
     assert installed(ours)["numpy"]["variant"] == "mkl"
 
 
+def test_no_fallback_when_the_lock_does_not_satisfy_it(tmp_path: Path, find_links: Path) -> None:
+    lock = tmp_path / "pylock.toml"
+    _ok(varsolve("lock", "kernels", "--find-links", str(find_links), "--target", str(_target(tmp_path, "t", ["mkl"])), "-o", str(lock)))
+    (kernels,) = tomllib.loads(lock.read_text())["packages"]
+    assert [w["name"] for w in kernels["wheels"]] == ["kernels-1.0.0-py3-none-any-fast.whl"]
+    # Without MKL the non-variant wheel is the choice, and then slowpath comes with it.
+    _ok(varsolve("lock", "kernels", "--find-links", str(find_links), "--target", str(_target(tmp_path, "t", ["openblas"])), "-o", str(lock)))
+    data = tomllib.loads(lock.read_text())
+    assert [(p["name"], [w["name"] for w in p["wheels"]]) for p in data["packages"]] == [
+        ("kernels", ["kernels-1.0.0-py3-none-any.whl"]), ("slowpath", ["slowpath-1.0.0-py3-none-any.whl"]),
+    ]
+
+
 def test_variant_unaware_uv_fails_on_a_variant_only_package(tmp_path: Path, find_links: Path) -> None:
     lock = tmp_path / "pylock.toml"
     _ok(varsolve("lock", "scipy", "--find-links", str(find_links), "--target", str(_target(tmp_path, "t", ["openblas"])), "-o", str(lock)))

@@ -87,6 +87,8 @@ class _Entry:
     targets: list[str] = field(default_factory=list)
     files: dict[str, DistFile] = field(default_factory=dict)  # filename -> file
     requires_python: str | None = None
+    # target -> its non-variant fallback (None: no safe one); listed only if every target has one
+    fallbacks: dict[str, DistFile | None] = field(default_factory=dict)
 
 
 def resolve_targets(
@@ -260,9 +262,10 @@ def _entries(results: Sequence[TargetResult], repository: Repository) -> list[_E
             entry.targets.append(target.name)
             entry.files[chosen.filename] = chosen
             if chosen.label is not None:
-                fallback = _fallback(result, release, extras.get(name, set()))
-                if fallback is not None:
-                    entry.files[fallback.filename] = fallback
+                entry.fallbacks[target.name] = _fallback(result, release, extras.get(name, set()))
+    for entry in entries.values():
+        if entry.fallbacks and all(f is not None for f in entry.fallbacks.values()):
+            entry.files.update({f.filename: f for f in entry.fallbacks.values() if f is not None})
     return sorted(entries.values(), key=lambda e: (e.name, e.release.version, e.label or "", e.label is None))
 
 
