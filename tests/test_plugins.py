@@ -8,12 +8,14 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_varsolve
+from conftest import run_varsolve, varsolve_command
 
 from varsolve.api import build_problem, solve
 from varsolve.errors import VarsolveError
@@ -23,7 +25,7 @@ from varsolve.providers.policy import allow_list_from_pyproject
 from varsolve.target import ProviderPolicy, Target
 from varsolve.variants.metadata import SCHEMA_850, Provider, VariantMetadata
 
-HAS_UV = shutil.which("uv") is not None or (Path(os.sys.executable).parent / "uv").exists()
+HAS_UV = shutil.which("uv") is not None or (Path(sys.executable).parent / "uv").exists()
 
 # The plugin package the tests install. Importing it appends a line to the file named by
 # DEMO_PROVIDER_MARKER, so a test can tell whether its code ran at all.
@@ -162,10 +164,6 @@ def _installer_env(find_links: Path, cache: Path, tmp_path: Path) -> dict[str, s
 
 
 def _run(*args: str, env: dict[str, str], cwd: Path):
-    import subprocess
-
-    from conftest import varsolve_command
-
     return subprocess.run([*varsolve_command(), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 
 
@@ -376,3 +374,25 @@ def test_scenario_provider_errors(write_scenario, text, message) -> None:
     base = SCENARIO.split("[packages.pkg.versions.\"1.0\".providers.demo]")[0]
     with pytest.raises(VarsolveError, match=message):
         build_problem(scenario=write_scenario(base + text))
+
+
+def test_policy_from_command_line_options(tmp_path) -> None:
+    import argparse
+
+    from varsolve.cli import apply_policy_args, build_parser
+    from varsolve.providers.policy import policy_from_args
+
+    (tmp_path / "pyproject.toml").write_text('[tool.varsolve]\nallow-providers = ["From_Pyproject"]\n')
+    args = build_parser().parse_args(["resolve", "--detect", "--allow-provider", "Demo.Provider", "--plugin-timeout", "5"])
+    policy = policy_from_args(args, tmp_path / "pyproject.toml")
+    assert policy == ProviderPolicy(detect=True, allow=frozenset({"demo-provider", "from-pyproject"}), timeout=5.0)
+    # Index options of commands that have them are where plugins come from too.
+    lock_like = argparse.Namespace(find_links="wheels", index_url=["https://a.example/simple", "https://b.example/simple"])
+    policy = policy_from_args(lock_like, tmp_path / "missing.toml")
+    assert policy.find_links == ("wheels",) and policy.index_url == "https://a.example/simple"
+    assert policy.extra_index_urls == ("https://b.example/simple",) and not policy.detect
+    with pytest.raises(VarsolveError, match="--plugin-timeout"):
+        policy_from_args(argparse.Namespace(plugin_timeout=0), tmp_path / "missing.toml")
+    # Every command that applies the shared problem flags (resolve, lock) gets the policy.
+    problem = build_problem(scenario=Path(__file__).resolve().parent.parent / "scenarios/variants/x86-64-level-too-new.toml")
+    assert apply_policy_args(problem, args).target.provider_policy.detect is True

@@ -72,12 +72,19 @@ def policy_from_args(args: argparse.Namespace, pyproject: str | Path = "pyprojec
     if not timeout > 0:
         raise InputError("--plugin-timeout: must be a positive number of seconds")
     allow = normalize_names(getattr(args, "allow_provider", []) or [], "--allow-provider")
-    find_links = getattr(args, "find_links", None) or ()
+    index_urls = _as_list(getattr(args, "index_url", None))
     return ProviderPolicy(
         detect=bool(getattr(args, "detect", False)),
         allow=allow | allow_list_from_pyproject(pyproject),
-        find_links=tuple([find_links] if isinstance(find_links, str) else find_links),
-        index_url=getattr(args, "index_url", None),
-        extra_index_urls=tuple(getattr(args, "extra_index_url", None) or ()),
+        find_links=tuple(_as_list(getattr(args, "find_links", None))),
+        index_url=index_urls[0] if index_urls else None,
+        extra_index_urls=tuple(index_urls[1:] + _as_list(getattr(args, "extra_index_url", None))),
         timeout=timeout,
     )
+
+
+def _as_list(value: object) -> list[str]:
+    """A command's option, whether it takes one value or is repeatable."""
+    if value is None:
+        return []
+    return [str(value)] if isinstance(value, (str, Path)) else [str(v) for v in value]
