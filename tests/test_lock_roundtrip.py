@@ -22,9 +22,6 @@ FIXTURE = Path(__file__).parent / "fixtures" / "lock" / "blas.toml"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="targets in these tests describe Linux hosts")
-# TEMPORARY until the [index] sources land in this tree; remove with them.
-pytest.importorskip("varsolve.sources.findlinks")
-pytest.importorskip("varsolve.sources.simple")
 
 
 def _platform() -> str:

@@ -15,15 +15,22 @@ from .writer import LockSource
 
 
 def open_source(index_url: str | None, find_links: str | Path | None) -> Repository | None:
+    """The repository of ``--index-url`` or ``--find-links`` (close it when done)."""
     if index_url is not None:
         from ..sources.simple import SimpleRepository
 
-        return SimpleRepository(index_url)
+        return SimpleRepository.from_locations(index_urls=[index_url])
     if find_links is not None:
         from ..sources.findlinks import FindLinksRepository
 
         return FindLinksRepository(Path(find_links))
     return None
+
+
+def _close(repository: Repository | None) -> None:
+    close = getattr(repository, "close", None)
+    if close is not None:
+        close()
 
 
 def check_output_name(output: Path) -> None:
@@ -68,8 +75,11 @@ def lock(
     targets = [load_target_file(f) for f in target_files] or [LockTarget("default", problem.target)]
     check_unique_names(targets)
     source = LockSource(index_url, Path(find_links) if find_links is not None else None)
-    results = resolve_targets(problem.repository, problem.requirements, targets, problem.options, strategy)
-    documents = lock_files(results, problem.repository, output, source, strategy)
+    try:
+        results = resolve_targets(problem.repository, problem.requirements, targets, problem.options, strategy)
+        documents = lock_files(results, problem.repository, output, source, strategy)
+    finally:
+        _close(repository)
     write_atomically({path: dumps(doc) for path, doc in documents.items()})
     return sorted(documents)
 
@@ -118,10 +128,13 @@ def check_lock(lock_path: Path, *, index_url: str | None = None, find_links: str
     strategy = str(tool.get("strategy", "backtrack"))
     requirements = [str(r) for r in tool.get("requirements", [])]
     source = LockSource(index_url, Path(find_links) if find_links is not None else None)
-    results = resolve_targets(repository, requirements, targets, options, strategy)
     layout = str(tool.get("layout", "shared"))
     output = lock_path if layout == "shared" else lock_path.parent / "pylock.toml"
-    documents = lock_files(results, repository, output, source, strategy, layout)
+    try:
+        results = resolve_targets(repository, requirements, targets, options, strategy)
+        documents = lock_files(results, repository, output, source, strategy, layout)
+    finally:
+        _close(repository)
     fresh = documents.get(lock_path) or next(iter(documents.values()))
     report = DriftReport(lock_path)
     report.changes = _pin_changes(tool, fresh["tool"]["varsolve"])
