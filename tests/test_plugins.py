@@ -230,6 +230,7 @@ def test_plugin_not_allowed_leaves_no_trace(write_scenario, find_links, tmp_path
     assert len(lines) == 1, proc.stderr
     assert "skipped variant provider 'demo' (plugin demo-provider)" in lines[0]
     assert "--allow-provider demo-provider" in lines[0] and "allow-providers" in lines[0]
+    assert "--detect" not in lines[0]  # varsolve has no detector of its own for "demo"
     assert not (tmp_path / "imported.txt").exists()  # never imported
     assert not cache.exists()  # never installed
 
@@ -334,6 +335,7 @@ def test_builtin_detector_stands_in_for_the_published_plugin(tmp_path, caplog) -
     # Without --detect the plugin is third-party code like any other: skipped unless allowed.
     assert supported_for_release(metadata, Target()) == {"x86_64": {}}
     assert "--allow-provider provider-variant-x86-64" in caplog.records[0].getMessage()
+    assert "or use --detect" in caplog.records[0].getMessage()
     # A different plugin claiming the namespace is not the published one: detection does not apply.
     other = VariantMetadata(SCHEMA_850, ("x86_64",), metadata.variants, {"x86_64": Provider(requires=("evil-x86",))})
     assert supported_for_release(other, Target(provider_policy=ProviderPolicy(detect=True))) == {"x86_64": {}}

@@ -99,7 +99,7 @@ def _from_plugin(ns: str, provider: Provider, target: Target) -> dict[str, tuple
         return {}  # no requirement applies to this machine: nothing to run, nothing supported
     missing = disallowed(spec, target.provider_policy)
     if missing:
-        warn_skipped(spec, missing)
+        warn_skipped(spec, missing, detectable=_detectable(ns, provider))
         return {}
     return dict(supported_from_plugin(spec, target.provider_policy))
 

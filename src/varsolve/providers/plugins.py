@@ -87,17 +87,19 @@ def disallowed(spec: PluginSpec, policy: ProviderPolicy) -> list[str]:
 _WARNED: set[tuple[str, tuple[str, ...]]] = set()
 
 
-def warn_skipped(spec: PluginSpec, missing: list[str]) -> None:
-    """One line per provider and run: what was skipped and how to allow it."""
+def warn_skipped(spec: PluginSpec, missing: list[str], detectable: bool = False) -> None:
+    """One line per provider and run: what was skipped and how to allow it (or, for a plugin
+    varsolve reimplements, how to use its own detector instead)."""
     key = (spec.namespace, spec.distributions)
     if key in _WARNED:
         return
     _WARNED.add(key)
     flags = " ".join(f"--allow-provider {name}" for name in missing)
+    instead = "; or use --detect for varsolve's own detector" if detectable else ""
     log.warning(
         "skipped %s: it is not allowed, so nothing in %r counts as supported "
-        "(allow it with %s, or allow-providers in [tool.varsolve] of pyproject.toml)",
-        spec.describe(), spec.namespace, flags,
+        "(allow it with %s, or allow-providers in [tool.varsolve] of pyproject.toml%s)",
+        spec.describe(), spec.namespace, flags, instead,
     )
 
 
