@@ -157,6 +157,8 @@ class CandidateFinder:
         self.env = self.target.marker_environment()
         self.tag_rank = self.target.tag_rank()
         self._by_name: dict[NormalizedName, list[Candidate]] = {}
+        self._releases: dict[NormalizedName, list[Release]] = {}
+        self._by_release: dict[tuple[NormalizedName, Version], list[Candidate]] = {}
         self._deps: dict[tuple[int, frozenset[str]], list[Dependency]] = {}
         self._supported: dict[tuple[NormalizedName, Version], SupportedMap] = {}
         self._final_exists: dict[tuple[Dependency, ...], bool] = {}
@@ -174,14 +176,28 @@ class CandidateFinder:
         """All installable candidates of ``name``: newest version first, then PEP 825 order."""
         name = canonicalize_name(name)
         if name not in self._by_name:
-            releases = sorted(self.repo.releases(name), key=lambda r: r.version, reverse=True)
             out: list[Candidate] = []
-            for release in releases:
-                out.extend(self._release_candidates(release))
-            self.stats["releases"] += len(releases)
-            self.stats["candidates"] += len(out)
+            for release in self.releases(name):
+                out.extend(self.release_candidates(release))
             self._by_name[name] = out
         return self._by_name[name]
+
+    def releases(self, name: str) -> list[Release]:
+        """The releases of ``name``, newest first: the project page only, no file metadata."""
+        name = canonicalize_name(name)
+        if name not in self._releases:
+            self._releases[name] = sorted(self.repo.releases(name), key=lambda r: r.version, reverse=True)
+        return self._releases[name]
+
+    def release_candidates(self, release: Release) -> list[Candidate]:
+        """The candidates of one release, reading only that release's metadata (cached), so
+        that a lazy strategy can materialise releases one at a time."""
+        key = (release.name, release.version)
+        if key not in self._by_release:
+            self._by_release[key] = self._release_candidates(release)
+            self.stats["releases"] += 1
+            self.stats["candidates"] += len(self._by_release[key])
+        return self._by_release[key]
 
     def known_versions(self, name: str) -> list[Version]:
         return sorted({r.version for r in self.repo.releases(canonicalize_name(name))}, reverse=True)

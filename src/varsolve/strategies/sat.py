@@ -1,0 +1,201 @@
+"""``sat``: a complete resolver that returns a provably optimal resolution or a minimal reason.
+
+Each round encodes what has been read of the index (:mod:`.sat_encoding`) and optimises it with
+RC2 (core-guided MaxSAT, python-sat). Releases not read yet are represented per package by one
+boundary literal with no dependencies and the lowest cost any of them could have, so every
+round solves a *relaxation* of the whole problem:
+
+* if the relaxation is unsatisfiable, so is the problem: a minimal unsatisfiable set of
+  constraint groups explains why (:mod:`varsolve.explain_sat`);
+* if its optimum uses no boundary literal, that optimum is a real resolution whose objective is
+  at most that of every resolution of the whole problem, hence optimal;
+* otherwise the packages whose boundary was used are widened and the round repeats.
+
+The objective, lexicographic (docs/strategies.md): 1. versions of the root requirements, 2.
+versions of the other packages (each a version index, 0 = newest release on the index, summed),
+3. variant rank of each chosen file in PEP 825 order, 4. number of packages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from packaging.utils import NormalizedName
+from pysat.examples.rc2 import RC2Stratified
+from pysat.formula import WCNF, IDPool
+
+from ..candidates import Candidate, CandidateFinder, Dependency
+from ..problem import Problem
+from ..repository import Release
+from ..resolution import Pin, Resolution
+from .sat_encoding import PACKAGE_COUNT, Encoder, Formula
+from .sat_universe import Universe
+
+SOLVER = "g4"  # Glucose 4: RC2's usual oracle; fast on these small, structured formulas
+
+
+class SatStrategy:
+    name = "sat"
+    complete = True
+
+    def __init__(self, lazy: bool = True, solver: str = SOLVER) -> None:
+        self.lazy = lazy
+        self.solver = solver
+
+    def solve(self, problem: Problem) -> Resolution:
+        start = time.perf_counter()
+        finder = CandidateFinder(problem)
+        pool = IDPool()  # one pool for every round, cardinality encoding and selector
+        universe = Universe(finder, lazy=self.lazy)
+        universe.add_roots(Dependency.from_requirement(r) for r in problem.root_requirements())
+        roots = problem.root_names()
+        stats = {"sat_calls": 0, "rounds": 0, "encode_seconds": 0.0, "solve_seconds": 0.0}
+        resolution = Resolution(self.name, satisfiable=False)
+        while True:
+            stats["rounds"] += 1
+            t0 = time.perf_counter()
+            formula = Encoder(universe, pool, problem.options.unify, roots).encode()
+            t1 = time.perf_counter()
+            model = self._optimise(formula, stats)
+            stats["encode_seconds"] += t1 - t0
+            stats["solve_seconds"] += time.perf_counter() - t1
+            if model is None:
+                from ..explain_sat import explain_unsatisfiable
+
+                t2 = time.perf_counter()
+                resolution.explanation = explain_unsatisfiable(finder, universe, formula, pool, stats, self.solver)
+                stats["explain_seconds"] = time.perf_counter() - t2
+                break
+            hidden = [name for name, lit in sorted(formula.boundary.items()) if lit in model]
+            if not hidden:
+                _fill(resolution, problem, finder, universe, formula, model)
+                stats["objective"] = list(objective_vector(problem, resolution, finder))
+                stats["optimal"] = True
+                break
+            preferred = {name: _preferred(universe, formula, model, name) for name in hidden}
+            for name in hidden:
+                universe.widen(name, preferred[name])
+        stats.update(
+            variables=pool.top,
+            clauses=len(formula.hard),
+            candidates=finder.stats["candidates"],
+            releases_read=finder.stats["releases"],
+            releases_known=sum(len(s.releases) for s in universe.packages.values()),
+        )
+        for key in ("encode_seconds", "solve_seconds", "explain_seconds"):
+            if key in stats:
+                stats[key] = round(stats[key], 6)
+        stats["seconds"] = round(time.perf_counter() - start, 6)
+        resolution.stats.update(stats)
+        return resolution
+
+    def _optimise(self, formula: Formula, stats: dict) -> set[int] | None:
+        """The lexicographic optimum as the set of true literals, or None if unsatisfiable."""
+        if any(not clause for _, clause in formula.hard):
+            return None  # a requirement nothing can satisfy (RC2 would drop the empty clause)
+        wcnf = WCNF()
+        for _, clause in formula.hard:
+            wcnf.append(clause)
+        for lit, weight in zip((lit for lit, _ in formula.soft), _weights(formula.soft)):
+            wcnf.append([lit], weight=weight)
+        with _CountingRC2(wcnf, solver=self.solver, adapt=True, exhaust=True, minz=True) as rc2:
+            model = rc2.compute()
+            stats["sat_calls"] += rc2.calls
+        return None if model is None else {lit for lit in model if lit > 0}
+
+
+class _CountingRC2(RC2Stratified):
+    calls = 0
+
+    def _call_oracle(self, assumptions=[], expect_interrupt=False):  # noqa: B006 (RC2's signature)
+        self.calls += 1
+        return super()._call_oracle(assumptions, expect_interrupt)
+
+
+def _weights(soft: Sequence[tuple[int, int]]) -> list[int]:
+    """One weight per level such that a unit of a level outweighs all lower levels together:
+    the weighted optimum is then the lexicographic one."""
+    counts = [0] * (PACKAGE_COUNT + 1)
+    for _, level in soft:
+        counts[level] += 1
+    weight = [0] * (PACKAGE_COUNT + 1)
+    below = 0
+    for level in range(PACKAGE_COUNT, -1, -1):
+        weight[level] = below + 1
+        below += counts[level] * weight[level]
+    return [weight[level] for _, level in soft]
+
+
+def _preferred(universe: Universe, formula: Formula, model: set[int], name: NormalizedName) -> list[Release]:
+    """Unread releases of ``name`` to read first: those every applying requirement admits."""
+    applying = [req for req in universe.by_target.get(name, []) if formula.applies(req, model)]
+    unread = universe.packages[name].unmaterialised()
+    if not applying:
+        return unread
+    common = universe.range_of(applying[0].dep)
+    for req in applying[1:]:
+        common = common.intersection(universe.range_of(req.dep))
+    inside = list(common.filter(unread, prereleases=True, key=lambda r: r.version))
+    return inside or unread
+
+
+def _fill(
+    resolution: Resolution, problem: Problem, finder: CandidateFinder, universe: Universe, formula: Formula, model: set[int]
+) -> None:
+    """Pins reachable from the root through the chosen candidates (an optimum chooses nothing
+    else, since every package costs; walking the graph keeps the output exact regardless)."""
+    chosen = {c.name: c for c in formula.chosen(model)}
+    extras: dict[str, set[str]] = {}
+    reached: dict[str, Candidate] = {}
+    queue = [Dependency.from_requirement(r) for r in problem.root_requirements()]
+    while queue:
+        dep = queue.pop()
+        cand = chosen.get(dep.name)
+        if cand is None:
+            continue
+        new = set(dep.extras) - extras.setdefault(dep.name, set())
+        if dep.name in reached and not new:
+            continue
+        reached[dep.name] = cand
+        extras[dep.name] |= new
+        queue.extend(finder.dependencies(cand, frozenset(extras[dep.name])))
+    resolution.satisfiable = True
+    for name in sorted(reached):
+        cand = reached[name]
+        resolution.packages[name] = Pin(cand.version, cand.label, cand.file.filename)
+    for feature in problem.options.unify:
+        values = [c.feature_values(feature) for c in reached.values()]
+        declared = [set(v) for v in values if v is not None]
+        if not declared:
+            continue
+        common = set.intersection(*declared)
+        order = list(problem.target.variants.get(feature.namespace, {}).get(feature.feature, ()))
+        best = sorted(common, key=lambda v: (order.index(v) if v in order else len(order), v))
+        if best:
+            resolution.unified[str(feature)] = best[0]
+
+
+def objective_vector(
+    problem: Problem, resolution: Resolution, finder: CandidateFinder | None = None
+) -> tuple[int, int, int, int]:
+    """The objective of any strategy's resolution: (sum of version indices of the root
+    packages, the same for the other packages, sum of variant ranks, number of packages).
+
+    A version index counts the releases on the index newer than the chosen one; a variant
+    rank is the position of the chosen file among the installable files of its release in PEP
+    825 order (0 = what PEP 825 alone would pick). Lower is better, compared lexicographically.
+    """
+    finder = finder or CandidateFinder(problem)
+    roots = problem.root_names()
+    root_versions = other_versions = ranks = 0
+    for name, pin in resolution.packages.items():
+        releases = finder.releases(name)
+        index = next(i for i, r in enumerate(releases) if r.version == pin.version)
+        rank = next(c.rank for c in finder.release_candidates(releases[index]) if c.label == pin.variant)
+        if name in roots:
+            root_versions += index
+        else:
+            other_versions += index
+        ranks += rank
+    return (root_versions, other_versions, ranks, len(resolution.packages))

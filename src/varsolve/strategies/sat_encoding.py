@@ -1,0 +1,251 @@
+"""CNF encoding of the materialised part of a problem for the ``sat`` strategy.
+
+Variables (all from one :class:`pysat.formula.IDPool`, so that cardinality encodings, objective
+ladders and explanation selectors never collide):
+
+* ``x`` per candidate (package, version, variant label | non-variant wheel | sdist);
+* ``o`` per package with releases not read yet: "some older, unread release", a stand-in whose
+  cost is a lower bound of theirs and which has no dependencies (a relaxation, see sat.py);
+* ``e`` per requested extra of a package; ``u`` per value of a unified feature;
+* ``p`` (package present), ``g`` (version index ladder) and ``r`` (variant rank ladder) for the
+  objective.
+
+Hard clauses carry the key of their constraint group (None: a fact about a candidate), which
+the explanation of an unsatisfiable problem minimises over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from packaging.utils import NormalizedName
+from pysat.card import CardEnc, EncType
+from pysat.formula import IDPool
+
+from ..candidates import Candidate
+from ..variants.properties import VariantFeature
+from .sat_universe import Requirement, Universe
+
+# Objective levels, most important first (docs/strategies.md).
+ROOT_VERSIONS, OTHER_VERSIONS, VARIANT_RANK, PACKAGE_COUNT = range(4)
+PAIRWISE_MAX = 6  # at-most-one over this many literals or fewer: pairwise, no auxiliaries
+
+
+@dataclass
+class Group:
+    """A constraint group an explanation may name."""
+
+    kind: str  # "root" | "dep" | "one" | "unify" | "yanked" | "prerelease"
+    key: tuple
+    requirements: list[Requirement] = field(default_factory=list)
+    package: NormalizedName | None = None
+    feature: VariantFeature | None = None
+    candidates: list[Candidate] = field(default_factory=list)  # "one": the package's candidates
+
+
+@dataclass
+class Formula:
+    hard: list[tuple[tuple | None, list[int]]] = field(default_factory=list)
+    soft: list[tuple[int, int]] = field(default_factory=list)  # (literal to make true, level)
+    groups: dict[tuple, Group] = field(default_factory=dict)
+    boundary: dict[NormalizedName, int] = field(default_factory=dict)
+    matching: dict[Requirement, list[Candidate]] = field(default_factory=dict)
+    conditions: dict[Requirement, list[int]] = field(default_factory=dict)
+    candidates: dict[int, Candidate] = field(default_factory=dict)  # x literal -> candidate
+
+    def add(self, group: tuple | None, clause: list[int]) -> None:
+        self.hard.append((group, clause))
+
+    def chosen(self, model: set[int]) -> list[Candidate]:
+        return [c for lit, c in self.candidates.items() if lit in model]
+
+    def applies(self, req: Requirement, model: set[int]) -> bool:
+        return all(-neg in model for neg in self.conditions[req])
+
+
+class Encoder:
+    def __init__(self, universe: Universe, pool: IDPool, unify: tuple[VariantFeature, ...], roots: set[str]) -> None:
+        self.universe = universe
+        self.finder = universe.finder
+        self.pool = pool
+        self.unify = unify
+        self.roots = roots
+        self.formula = Formula()
+        self._active: set[int] = set()
+
+    # -- literals ---------------------------------------------------------------------------
+    def x(self, cand: Candidate) -> int:
+        return self.pool.id(("x", cand.name, str(cand.version), cand.label))
+
+    def e(self, name: str, extra: str) -> int:
+        return self.pool.id(("e", name, extra))
+
+    def condition(self, req: Requirement) -> list[int]:
+        """Negated literals of what makes ``req`` apply (empty for the root)."""
+        if req.parent is None:
+            return []
+        cond = [-self.x(req.parent)]
+        if req.extra is not None:
+            cond.append(-self.e(req.parent.name, req.extra))
+        return cond
+
+    def active(self, req: Requirement) -> int | None:
+        """A literal that can be true only when ``req`` applies (None: the root, always)."""
+        if req.parent is None:
+            return None
+        if req.extra is None:
+            return self.x(req.parent)
+        parent = req.parent
+        key = ("active", parent.name, str(parent.version), parent.label, req.extra, req.dep.text)
+        lit = self.pool.id(key)
+        if lit not in self._active:
+            self._active.add(lit)
+            for neg in self.condition(req):
+                self.formula.add(None, [-lit, -neg])
+        return lit
+
+    def group(self, key: tuple, kind: str, **kw) -> Group:
+        if key not in self.formula.groups:
+            self.formula.groups[key] = Group(kind, key, **kw)
+        return self.formula.groups[key]
+
+    # -- encoding ---------------------------------------------------------------------------
+    def encode(self) -> Formula:
+        for name in sorted(self.universe.packages):
+            self._package(name)
+        for req in self.universe.requirements:
+            self._requirement(req)
+        self._extras()
+        self._admissible()
+        for feature in self.unify:
+            self._unified(feature)
+        return self.formula
+
+    def _package(self, name: NormalizedName) -> None:
+        state = self.universe.packages[name]
+        cands = self.universe.candidates(name)
+        boundary_index = state.boundary_index()
+        reqs = self.universe.by_target.get(name, [])
+        entries: list[tuple[int, int, int]] = [(self.x(c), state.index[c.version], c.rank) for c in cands]
+        for cand in cands:
+            self.formula.candidates[self.x(cand)] = cand
+        if boundary_index is not None and any(self.universe.hidden_in_range(r.dep) for r in reqs):
+            o = self.pool.id(("o", name, len(state.materialised)))
+            self.formula.boundary[name] = o
+            entries.append((o, boundary_index, 0))
+        if not entries:
+            return
+        lits = [lit for lit, _, _ in entries]
+        if len(lits) > 1:
+            self.group(("one", name), "one", package=name, candidates=cands)
+            encoding = EncType.pairwise if len(lits) <= PAIRWISE_MAX else EncType.seqcounter
+            for clause in CardEnc.atmost(lits, 1, vpool=self.pool, encoding=encoding).clauses:
+                self.formula.add(("one", name), clause)
+        present = self.pool.id(("p", name))
+        for lit in lits:
+            self.formula.add(None, [-lit, present])
+        self.formula.soft.append((-present, PACKAGE_COUNT))
+        level = ROOT_VERSIONS if name in self.roots else OTHER_VERSIONS
+        self._ladder(("g", name), [(lit, index) for lit, index, _ in entries], level)
+        self._ladder(("r", name), [(lit, rank) for lit, _, rank in entries], VARIANT_RANK)
+
+    def _ladder(self, key: tuple, costs: list[tuple[int, int]], level: int) -> None:
+        """cost(chosen literal) as a sum of unit soft clauses: step k is true when the cost is at
+        least k, so each level of the objective is an unweighted sum (good for core-guided MaxSAT)."""
+        top = max((cost for _, cost in costs), default=0)
+        steps = [self.pool.id(key + (k,)) for k in range(1, top + 1)]
+        for k in range(1, top):
+            self.formula.add(None, [-steps[k], steps[k - 1]])
+        for lit, cost in costs:
+            if cost:
+                self.formula.add(None, [-lit, steps[cost - 1]])
+        for step in steps:
+            self.formula.soft.append((-step, level))
+
+    def _requirement(self, req: Requirement) -> None:
+        dep = req.dep
+        u = self.universe
+        matching = [c for r in u.materialised_releases(dep.name) for c in u.matching(dep, r)]
+        self.formula.matching[req] = matching
+        lits = [self.x(c) for c in matching]
+        boundary = self.formula.boundary.get(dep.name)
+        if boundary is not None and u.hidden_in_range(dep):
+            lits.append(boundary)
+        key = req.group
+        self.group(key, key[0]).requirements.append(req)
+        cond = self.condition(req)
+        self.formula.conditions[req] = cond
+        self.formula.add(key, cond + lits)
+        for extra in sorted(dep.extras):
+            self.formula.add(key, cond + [self.e(dep.name, extra)])
+
+    def _extras(self) -> None:
+        """A requested extra only where some applying requirement asks for it, so that its
+        dependencies (and their pins, which the yanked policy reads) are not imagined."""
+        for name in sorted(self.universe.extras):
+            for extra in self.universe.extras[name]:
+                requesters = [r for r in self.universe.by_target.get(name, []) if extra in r.dep.extras]
+                if any(r.parent is None for r in requesters):
+                    continue
+                self.formula.add(None, [-self.e(name, extra)] + [self.active(r) for r in requesters])  # type: ignore[misc]
+
+    def _admissible(self) -> None:
+        """``CandidateFinder.admissible`` as clauses: its yanked and pre-release policies depend
+        on every requirement on the package that applies, so they are constraints, not filters.
+
+        * yanked: usable without a pin, never, or only when an applying requirement pins it;
+        * pre-release: always (``prereleases``), per package (``packse``), or PEP 440 on the
+          merged requirements (``pip``): one of them names a pre-release, or no final release
+          satisfies all of them, i.e. for every final version one of them excludes it.
+        """
+        finder = self.finder
+        opts = finder.options
+        for name in sorted(self.universe.packages):
+            reqs = self.universe.by_target.get(name, [])
+            for cand in self.universe.candidates(name):
+                x = self.x(cand)
+                if cand.yanked and not finder.yanked_usable(cand, pinned=False):
+                    if not finder.yanked_usable(cand, pinned=True):
+                        self.formula.add(None, [-x])
+                        continue
+                    pins = [r for r in reqs if r.dep.pins and r.dep.contains(cand.version)]
+                    self._when_some_applies(("yanked", name, str(cand.version)), cand, pins)
+                if not cand.version.is_prerelease or opts.prereleases:
+                    continue
+                if opts.prerelease_policy == "packse":
+                    if not finder.prereleases_allowed_for(name):
+                        self.formula.add(None, [-x])
+                    continue
+                explicit = [r for r in reqs if r.dep.explicit_prerelease]
+                finals = sorted({c.version for c in finder.candidates(name) if not c.version.is_prerelease})
+                for version in finals:
+                    excluding = [r for r in reqs if not r.dep.contains(version)]
+                    key = ("prerelease", name, str(cand.version), str(version))
+                    self._when_some_applies(key, cand, explicit + excluding)
+
+    def _when_some_applies(self, key: tuple, cand: Candidate, reqs: list[Requirement]) -> None:
+        """``cand`` only if one of ``reqs`` applies (nothing to add when the root is among them)."""
+        if any(r.parent is None for r in reqs):
+            return
+        self.group(key, key[0], package=cand.name, candidates=[cand])
+        self.formula.add(key, [-self.x(cand)] + [self.active(r) for r in reqs])  # type: ignore[misc]
+
+    def _unified(self, feature: VariantFeature) -> None:
+        order = list(self.finder.target.variants.get(feature.namespace, {}).get(feature.feature, ()))
+        declaring: list[tuple[Candidate, tuple[str, ...]]] = []
+        for name in sorted(self.universe.packages):
+            for cand in self.universe.candidates(name):
+                values = cand.feature_values(feature)
+                if values is not None:
+                    declaring.append((cand, values))
+        used = sorted({v for _, vs in declaring for v in vs}, key=lambda v: (order.index(v) if v in order else len(order), v))
+        value_lit = {v: self.pool.id(("u", str(feature), v)) for v in used}
+        for cand, values in declaring:
+            self.formula.add(None, [-self.x(cand)] + [value_lit[v] for v in values])
+        if len(used) > 1:
+            key = ("unify", str(feature))
+            self.group(key, "unify", feature=feature)
+            lits = [value_lit[v] for v in used]
+            encoding = EncType.pairwise if len(lits) <= PAIRWISE_MAX else EncType.seqcounter
+            for clause in CardEnc.atmost(lits, 1, vpool=self.pool, encoding=encoding).clauses:
+                self.formula.add(key, clause)

@@ -1,0 +1,201 @@
+"""The part of the index the ``sat`` strategy has looked at, grown on demand.
+
+Every requirement starts out with the newest release in its range; older releases of a package
+are read only when the optimiser asks for them (see :mod:`varsolve.strategies.sat`), so a
+resolution over a real index does not fetch the metadata of every release ever published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import reduce
+
+from packaging.ranges import VersionRange
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from ..candidates import Candidate, CandidateFinder, Dependency
+from ..repository import Release
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One edge of the dependency graph: ``dep`` as required by the root (``parent`` None) or by
+    the candidate ``parent``, through its ``extra`` (None: a base dependency)."""
+
+    dep: Dependency
+    parent: Candidate | None = None
+    extra: str | None = None
+
+    @property
+    def group(self) -> tuple:
+        """Constraint group for explanations: the root's requirement, or one dependency of one
+        release (through one extra), shared by the release's candidates that have it."""
+        if self.parent is None:
+            return ("root", self.dep.text or self.dep.name)
+        p = self.parent
+        return ("dep", p.name, str(p.version), self.extra or "", self.dep.text or self.dep.name)
+
+
+@dataclass
+class PackageState:
+    name: NormalizedName
+    releases: list[Release]  # newest first: the project page, read once
+    materialised: set[Version] = field(default_factory=set)
+    widenings: int = 0
+
+    def __post_init__(self) -> None:
+        self.index = {r.version: i for i, r in enumerate(self.releases)}
+
+    def unmaterialised(self) -> list[Release]:
+        return [r for r in self.releases if r.version not in self.materialised]
+
+    def boundary_index(self) -> int | None:
+        """Version index of the newest release not read yet: a lower bound on the cost of every
+        candidate hidden behind the boundary (None: everything has been read)."""
+        return next((i for i, r in enumerate(self.releases) if r.version not in self.materialised), None)
+
+
+def dependency_range(dep: Dependency) -> VersionRange:
+    """The versions ``dep`` admits (its alternatives united), pre-releases included: the
+    pre-release and yanked policies are applied per candidate by ``CandidateFinder.matches``."""
+    return reduce(VersionRange.union, (spec.to_range() for spec in dep.specifiers))
+
+
+class Universe:
+    """Packages, materialised releases and requirements seen so far."""
+
+    def __init__(self, finder: CandidateFinder, lazy: bool = True) -> None:
+        self.finder = finder
+        self.lazy = lazy
+        self.packages: dict[NormalizedName, PackageState] = {}
+        self.requirements: list[Requirement] = []
+        self._seen_requirements: set[Requirement] = set()
+        self.by_target: dict[NormalizedName, list[Requirement]] = {}
+        self.extras: dict[NormalizedName, list[str]] = {}  # extras requested of each package
+        self._ranges: dict[Dependency, VersionRange] = {}
+        self._in_range: dict[tuple[Dependency, NormalizedName], list[Release]] = {}
+        self._matching: dict[tuple[Dependency, Version], list[Candidate]] = {}
+        self._hidden: dict[tuple[Dependency, int], bool] = {}
+        self._queue: list[Requirement] = []
+
+    # -- growing ----------------------------------------------------------------------------
+    def add_roots(self, deps: Iterable[Dependency]) -> None:
+        for dep in deps:
+            self._require(Requirement(dep))
+        self._drain()
+
+    def widen(self, name: NormalizedName, preferred: list[Release]) -> list[Release]:
+        """Read more releases of ``name``: ``preferred`` first (newest first), then the newest
+        unread ones; doubling each time, so that a package needs O(log n) widenings."""
+        state = self.packages[name]
+        budget = max(1, len(state.materialised))
+        state.widenings += 1
+        chosen: list[Release] = []
+        for release in [*preferred, *state.unmaterialised()]:
+            if len(chosen) == budget:
+                break
+            if release.version not in state.materialised and release not in chosen:
+                chosen.append(release)
+        for release in chosen:
+            self._materialise(state, release)
+        self._drain()
+        return chosen
+
+    def _require(self, req: Requirement) -> None:
+        if req in self._seen_requirements:
+            return
+        self._seen_requirements.add(req)
+        self.requirements.append(req)
+        name = req.dep.name
+        state = self._package(name)
+        self.by_target.setdefault(name, []).append(req)
+        for extra in sorted(req.dep.extras):
+            if extra not in self.extras.setdefault(name, []):
+                self.extras[name].append(extra)
+                for release in state.releases:
+                    if release.version in state.materialised:
+                        for cand in self.finder.release_candidates(release):
+                            self._add_extra_requirements(cand, extra)
+        self._queue.append(req)
+
+    def _drain(self) -> None:
+        while self._queue:
+            req = self._queue.pop(0)
+            state = self.packages[req.dep.name]
+            if not self.lazy:
+                for release in state.unmaterialised():
+                    self._materialise(state, release)
+                continue
+            if any(self.matching(req.dep, release) for release in self.materialised_releases(state.name)):
+                continue
+            newest = self.in_range(req.dep, state.unmaterialised())
+            if newest:
+                self._materialise(state, newest[0])
+
+    def _package(self, name: NormalizedName) -> PackageState:
+        if name not in self.packages:
+            self.packages[name] = PackageState(name, self.finder.releases(name))
+        return self.packages[name]
+
+    def _materialise(self, state: PackageState, release: Release) -> None:
+        if release.version in state.materialised:
+            return
+        state.materialised.add(release.version)
+        for cand in self.finder.release_candidates(release):
+            for dep in self.finder.dependencies(cand):
+                self._require(Requirement(dep, cand))
+            for extra in self.extras.get(state.name, []):
+                self._add_extra_requirements(cand, extra)
+
+    def _add_extra_requirements(self, cand: Candidate, extra: str) -> None:
+        base = {d.text for d in self.finder.dependencies(cand)}
+        for dep in self.finder.dependencies(cand, frozenset([extra])):
+            if dep.text not in base:
+                self._require(Requirement(dep, cand, extra))
+
+    # -- queries ----------------------------------------------------------------------------
+    def materialised_releases(self, name: NormalizedName) -> list[Release]:
+        state = self.packages[name]
+        return [r for r in state.releases if r.version in state.materialised]
+
+    def candidates(self, name: NormalizedName) -> list[Candidate]:
+        """Materialised candidates of ``name``: newest first, then PEP 825 order."""
+        return [c for r in self.materialised_releases(name) for c in self.finder.release_candidates(r)]
+
+    def range_of(self, dep: Dependency) -> VersionRange:
+        if dep not in self._ranges:
+            self._ranges[dep] = dependency_range(dep)
+        return self._ranges[dep]
+
+    def in_range(self, dep: Dependency, releases: list[Release]) -> list[Release]:
+        """``releases`` within ``dep``'s range, final releases before pre-releases (a guess at
+        what the pre-release policy admits; the policy itself decides per candidate)."""
+        inside = list(self.range_of(dep).filter(releases, prereleases=True, key=lambda r: r.version))
+        return sorted(inside, key=lambda r: r.version.is_prerelease)  # stable: newest first within
+
+    def matching(self, dep: Dependency, release: Release) -> list[Candidate]:
+        """Candidates of ``release`` within ``dep``'s range (``CandidateFinder.satisfies``); the
+        yanked and pre-release policies read all requirements on a package together and are
+        constraints of the encoding (``CandidateFinder.admissible``)."""
+        key = (dep, release.version)
+        if key not in self._matching:
+            if release.name != dep.name or not dep.contains(release.version):
+                self._matching[key] = []
+            else:
+                self._matching[key] = [
+                    c for c in self.finder.release_candidates(release) if self.finder.satisfies(dep, c)
+                ]
+        return self._matching[key]
+
+    def hidden_in_range(self, dep: Dependency) -> bool:
+        """Whether some release not read yet lies in ``dep``'s range (then the boundary literal
+        of the package may stand in for it)."""
+        state = self.packages[dep.name]
+        key = (dep, len(state.materialised))
+        if key not in self._hidden:
+            self._hidden[key] = len(state.materialised) < len(state.releases) and bool(
+                self.in_range(dep, state.unmaterialised())
+            )
+        return self._hidden[key]
