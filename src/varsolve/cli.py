@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Further commands live in varsolve/commands/<name>.py, each with ``add_parser(subparsers)``
 # that registers its parser and sets ``handler=<callable(args) -> int>`` as a default.
-COMMAND_MODULES: list[str] = ["compare", "generate", "lock", "install", "detect"]
+COMMAND_MODULES: list[str] = ["compare", "generate", "lock", "install", "detect", "index"]
 
 
 def _command_module(name: str):

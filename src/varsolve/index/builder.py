@@ -1,0 +1,245 @@
+"""``varsolve index build``: a scenario's packages as a static simple repository.
+
+Layout of the output directory (every file is a function of the scenario, byte for byte)::
+
+    simple/index.html, simple/index.json            project list (PEP 503 / PEP 691)
+    simple/<name>/index.html, simple/<name>/index.json
+    files/<wheel or sdist>                          real distributions (see wheels.py)
+    files/<wheel or sdist>.metadata                 PEP 658/714 core metadata
+    files/<name>-<version>-variants.json            PEP 825 index-level variant metadata
+    varsolve-index.json                             marks the directory as ours
+
+Project pages link files with relative URLs (``../../files/...``), announce sha256 hashes,
+``requires-python``, ``yanked`` and ``core-metadata``; any static file server can serve the HTML
+pages, and ``varsolve index serve`` also negotiates the JSON ones.
+
+Variant-unaware installers read the non-variant wheels and sdists, so their metadata has the
+variant markers evaluated for the non-variant state (PEP 825 allows builders to do so); variant
+wheels keep the markers as written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+
+from ..errors import InputError
+from ..repository import CoreMetadata, DistFile, Release
+from ..variants.filenames import variants_json_filename
+from . import wheels
+
+API_VERSION = "1.1"
+JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
+MARKER_FILE = "varsolve-index.json"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file on a project page."""
+
+    filename: str
+    sha256: str
+    size: int
+    requires_python: str | None = None
+    yanked: bool = False
+    metadata_sha256: str | None = None  # PEP 658 file present
+    is_dist: bool = True  # False for the *-variants.json file
+
+
+@dataclass
+class IndexContents:
+    """The whole index in memory: relative path -> bytes."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    projects: dict[NormalizedName, list[FileEntry]] = field(default_factory=dict)
+
+    def write(self, directory: str | Path) -> Path:
+        """Write to ``directory`` atomically: build next to it, then swap it in."""
+        target = Path(directory)
+        if target.exists() and any(target.iterdir()) and not (target / MARKER_FILE).exists():
+            raise InputError("exists and is not an index built by varsolve; refusing to overwrite", where=str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            for relative, data in sorted(self.files.items()):
+                path = staging / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            os.chmod(staging, 0o755)
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+                os.replace(target, old / "index")
+                os.replace(staging, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
+
+
+def build_index(scenario: str | Path, output: str | Path, *, metadata_files: bool = True, json_pages: bool = True) -> IndexContents:
+    """Build the index of ``scenario`` into ``output`` and return what was written."""
+    from ..sources.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    contents = index_contents(loaded.problem.repository, metadata_files=metadata_files, json_pages=json_pages, name=loaded.name)
+    contents.write(output)
+    return contents
+
+
+def index_contents(repository, *, metadata_files: bool = True, json_pages: bool = True, name: str = "") -> IndexContents:
+    """Every file of the index of an in-memory repository (a ScenarioRepository)."""
+    contents = IndexContents()
+    for project in repository.names():
+        entries: list[FileEntry] = []
+        for release in sorted(repository.releases(project), key=lambda r: r.version):
+            entries += _release_files(repository, release, contents, metadata_files)
+        contents.projects[project] = entries
+    for project, entries in contents.projects.items():
+        contents.files[f"simple/{project}/index.html"] = project_html(project, entries)
+        if json_pages:
+            contents.files[f"simple/{project}/index.json"] = project_json(project, entries)
+    contents.files["simple/index.html"] = root_html(sorted(contents.projects))
+    if json_pages:
+        contents.files["simple/index.json"] = root_json(sorted(contents.projects))
+    marker = {"generator": wheels.GENERATOR, "scenario": name, "api-version": API_VERSION}
+    contents.files[MARKER_FILE] = (json.dumps(marker, indent=2, sort_keys=True) + "\n").encode()
+    return contents
+
+
+def _release_files(repository, release: Release, contents: IndexContents, metadata_files: bool) -> list[FileEntry]:
+    variant_md = repository.variant_metadata(release)
+    entries = []
+    for file in sorted(release.files, key=lambda f: f.filename):
+        meta: CoreMetadata = repository.metadata(release, file)
+        dist = _build(release, file, meta, variant_md)
+        if dist.filename != file.filename:  # the builder and the scenario loader must agree
+            raise AssertionError(f"built {dist.filename}, scenario names {file.filename}")
+        requires_python = str(meta.requires_python) if meta.requires_python else None
+        contents.files[f"files/{dist.filename}"] = dist.data
+        metadata_sha256 = None
+        if metadata_files:
+            contents.files[f"files/{dist.filename}.metadata"] = dist.metadata
+            metadata_sha256 = hashlib.sha256(dist.metadata).hexdigest()
+        entries.append(FileEntry(dist.filename, dist.sha256, dist.size, requires_python, file.yanked, metadata_sha256))
+    if variant_md is not None:
+        data = wheels.json_bytes(wheels.variants_json(variant_md))
+        filename = variants_json_filename(release.name, release.version)
+        contents.files[f"files/{filename}"] = data
+        entries.append(FileEntry(filename, hashlib.sha256(data).hexdigest(), len(data), is_dist=False))
+    return entries
+
+
+def _build(release: Release, file: DistFile, meta: CoreMetadata, variant_md) -> wheels.Dist:
+    requires_python = str(meta.requires_python) if meta.requires_python else None
+    common = {"requires_python": requires_python, "provides_extra": sorted(meta.provides_extra)}
+    if file.wheel is None:
+        return wheels.build_sdist(
+            release.name, release.version, requires_dist=wheels.specialise_requirements(meta.requires_dist), **common
+        )
+    # name-version(-build)?-python-abi-platform(-label)?.whl, as the scenario loader wrote it
+    parts = file.filename[: -len(".whl")].split("-")
+    if file.label is not None:
+        parts.pop()
+    tag_text = "-".join(parts[-3:])
+    build = parts[2] if len(parts) == 6 else None
+    if file.label is None:
+        return wheels.build_wheel(
+            release.name, release.version, tag_text, build=build,
+            requires_dist=wheels.specialise_requirements(meta.requires_dist), **common,
+        )
+    return wheels.build_wheel(
+        release.name, release.version, tag_text, build=build, label=file.label,
+        variant_json=wheels.wheel_variant_json(variant_md, file.label), requires_dist=meta.requires_dist, **common,
+    )
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+def _file_url(filename: str) -> str:
+    return f"../../files/{filename}"
+
+
+def project_html(project: str, entries: list[FileEntry]) -> bytes:
+    lines = [
+        "<!DOCTYPE html>",
+        "<html>",
+        "  <head>",
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">',
+        f"    <title>Links for {html.escape(project)}</title>",
+        "  </head>",
+        "  <body>",
+        f"    <h1>Links for {html.escape(project)}</h1>",
+    ]
+    for e in entries:
+        attrs = [f'href="{html.escape(_file_url(e.filename))}#sha256={e.sha256}"']
+        if e.is_dist:
+            if e.requires_python:
+                attrs.append(f'data-requires-python="{html.escape(e.requires_python)}"')
+            if e.metadata_sha256:
+                attrs.append(f'data-core-metadata="sha256={e.metadata_sha256}"')
+                attrs.append(f'data-dist-info-metadata="sha256={e.metadata_sha256}"')
+            if e.yanked:
+                attrs.append('data-yanked=""')
+        lines.append(f"    <a {' '.join(attrs)}>{html.escape(e.filename)}</a><br/>")
+    lines += ["  </body>", "</html>", ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def project_json(project: str, entries: list[FileEntry]) -> bytes:
+    from packaging.utils import parse_sdist_filename
+
+    from ..variants.filenames import parse_wheel
+
+    files = []
+    versions = set()
+    for e in entries:
+        item: dict = {"filename": e.filename, "url": _file_url(e.filename), "hashes": {"sha256": e.sha256}}
+        if e.is_dist:
+            version = parse_wheel(e.filename).version if e.filename.endswith(".whl") else parse_sdist_filename(e.filename)[1]
+            versions.add(version)
+            if e.requires_python:
+                item["requires-python"] = e.requires_python
+            if e.metadata_sha256:
+                item["core-metadata"] = {"sha256": e.metadata_sha256}
+                item["dist-info-metadata"] = {"sha256": e.metadata_sha256}
+            item["yanked"] = e.yanked
+        item["size"] = e.size
+        files.append(item)
+    doc = {
+        "meta": {"api-version": API_VERSION},
+        "name": project,
+        "versions": [str(v) for v in sorted(versions)],
+        "files": files,
+    }
+    return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+
+
+def root_html(projects: list[str]) -> bytes:
+    lines = [
+        "<!DOCTYPE html>",
+        "<html>",
+        "  <head>",
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">',
+        "    <title>Simple index</title>",
+        "  </head>",
+        "  <body>",
+    ]
+    lines += [f'    <a href="{html.escape(p)}/">{html.escape(p)}</a><br/>' for p in projects]
+    lines += ["  </body>", "</html>", ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def root_json(projects: list[str]) -> bytes:
+    doc = {"meta": {"api-version": API_VERSION}, "projects": [{"name": p} for p in projects]}
+    return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
