@@ -208,6 +208,20 @@ class CandidateFinder:
             self._supported[key] = supported_for_release(metadata, self.target)
         return self._supported[key]
 
+    def value_order(self, feature: VariantFeature) -> list[str]:
+        """Preference order of a feature's values, for choosing a unified value.
+
+        The user's static file decides when it lists the feature; otherwise the order of the
+        releases' providers (metadata static-properties, detectors, plugins) seen so far, in a
+        deterministic order of releases.
+        """
+        order = list(self.target.variants.get(feature.namespace, {}).get(feature.feature, ()))
+        for key in sorted(self._supported):
+            for value in self._supported[key].get(feature.namespace, {}).get(feature.feature, ()):
+                if value not in order:
+                    order.append(value)
+        return order
+
     def _release_candidates(self, release: Release) -> list[Candidate]:
         python = self.target.python
         files = [f for f in release.files if self.options.allows_python(f.requires_python, python)]

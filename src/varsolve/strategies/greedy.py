@@ -80,10 +80,6 @@ class _Provider(AbstractProvider):
         self.one_per_version = one_per_version
         self.unify = tuple(unify)
         self.roots = finder.problem.root_names()
-        self.unify_order = {f: self._value_order(f) for f in self.unify}
-
-    def _value_order(self, feature: VariantFeature) -> list[str]:
-        return list(self.finder.target.variants.get(feature.namespace, {}).get(feature.feature, ()))
 
     def identify(self, requirement_or_candidate: Req | Cand) -> str:
         x = requirement_or_candidate
@@ -127,7 +123,7 @@ class _Provider(AbstractProvider):
         if identifier.startswith("<unify"):
             feature = next(r.feature for r in reqs)
             allowed = set.intersection(*(set(r.values) for r in reqs)) if reqs else set()
-            order = self.unify_order[feature]
+            order = self.finder.value_order(feature)
             ranked = sorted(allowed, key=lambda v: (order.index(v) if v in order else len(order), v))
             return [c for c in (UnifyValue(feature, v) for v in ranked) if c not in bad]
         name = identifier.split("[", 1)[0]
