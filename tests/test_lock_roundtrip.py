@@ -128,6 +128,20 @@ def test_roundtrip_over_http(tmp_path: Path, index_url: str) -> None:
     # Installing again changes nothing.
     assert _ok(varsolve("install", str(lock), "--python", str(python))).stdout.strip() == "nothing to do"
 
+    # An HTTP error while downloading: one line naming the lock entry and URL, nothing written.
+    fresh = make_venv(tmp_path / "fresh")
+    before = snapshot(fresh)
+    url = numpy["wheels"][0]["url"]  # the selected one (wheels[1] is the fallback)
+    broken = tmp_path / "pylock.broken.toml"
+    broken.write_text(first.decode().replace(url, url.replace("/files/", "/nothere/")))
+    proc = varsolve("install", str(broken), "--python", str(fresh))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "packages[0].wheels[0]: GET" in proc.stderr and "HTTP 404" in proc.stderr
+    assert snapshot(fresh) == before
+    # --dry-run fetches and verifies everything and installs nothing.
+    dry = _ok(varsolve("install", str(lock), "--python", str(fresh), "--dry-run"))
+    assert "would install numpy 2.3.0 [openblas]" in dry.stdout and snapshot(fresh) == before
+
 
 def test_packaging_cannot_read_variant_locks_without_the_label_blind_view(tmp_path: Path, find_links: Path) -> None:
     from packaging.pylock import Pylock, PylockValidationError

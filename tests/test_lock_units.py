@@ -249,3 +249,22 @@ def test_pep751_steps_come_from_packaging_select() -> None:
     other["marker"] = 'sys_platform == "darwin"'
     data = _lock(_numpy(), other)
     assert len(plan(validate(data, "pylock.toml"), _interp(), {}).selected) == 1
+
+
+def test_wheel_entries_carry_upload_time_in_utc_and_only_guaranteed_hashes(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from varsolve.lock.writer import _file_fields
+    from varsolve.repository import DistFile
+    from varsolve.variants.filenames import parse_wheel
+
+    name = "numpy-2.3.0-py3-none-any-mkl.whl"
+    file = DistFile(
+        name, parse_wheel(name), url=f"https://example.invalid/files/{name}",
+        hashes={"SHA256": "AB" * 32, "blake2x": "00"}, size=7, upload_time="2025-01-02T03:04:05.123456Z",
+    )
+    fields = _file_fields(file, tmp_path)
+    assert fields["upload_time"] == datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
+    assert fields["url"].startswith("https://") and fields["path"] is None
+    assert fields["hashes"] == {"sha256": "ab" * 32} and fields["size"] == 7
+    assert "upload-time = 2025-01-02 03:04:05.123456+00:00" in dumps({"w": [{"upload-time": fields["upload_time"]}]})
