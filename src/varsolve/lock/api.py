@@ -196,6 +196,10 @@ def install_lock(
     from .install import install, plan, stage_only
     from .interpreter import probe
 
+    try:
+        import installer  # noqa: F401
+    except ModuleNotFoundError:
+        raise InputError("varsolve install needs the installer library: pip install 'varsolve[lock]'") from None
     doc = load(lock_path)
     variants = enabled = None
     if variants_file is not None:
