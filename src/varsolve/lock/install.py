@@ -35,7 +35,7 @@ from ..target import SupportedMap, Target
 from ..variants.filenames import WheelFilename
 from ..variants.ordering import is_compatible, order_labels, supported_subset
 from ..variants.properties import PropertyMap, VariantFeature, properties_of
-from .document import LockDocument
+from .document import LockDocument, _wheel_name
 from .fetch import LockedFile, fetch
 from .interpreter import Interpreter
 
@@ -113,7 +113,7 @@ def plan(
 
     rank = {tag: i for i, tag in enumerate(interp.tags)}
     selected: list[Selected] = []
-    for package, dist in chosen:
+    for package, _packaging_choice in chosen:
         i = index_of[id(package)]
         raw = doc.data["packages"][i]
         key = f"packages[{i}]"
@@ -177,7 +177,7 @@ def _select_wheel(
     wf, j = min(group, key=lambda item: (min(rank[t] for t in item[0].tags if t in rank), -(item[0].build[0] if item[0].build else 0), j))
     w = raw["wheels"][j]
     file = LockedFile(
-        filename=_filename(w, wf),
+        filename=_wheel_name(w) or "",
         url=w.get("url"),
         path=w.get("path"),
         size=w.get("size"),
@@ -186,12 +186,6 @@ def _select_wheel(
     )
     props = metadata.variants[label] if (label and metadata) else {}
     return Selected(name, version, label, file, props, supported_subset(props, supported) if label else {})
-
-
-def _filename(wheel: dict[str, Any], wf: WheelFilename) -> str:
-    from .document import _wheel_name
-
-    return _wheel_name(wheel) or ""
 
 
 def _unsupported(props: PropertyMap, supported: SupportedMap) -> str:
