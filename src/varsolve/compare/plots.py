@@ -6,6 +6,7 @@ the command line and a notebook. matplotlib is optional (the ``notebooks`` extra
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,38 +45,116 @@ def _strategies(rows: Sequence[Row]) -> list[str]:
     return list(dict.fromkeys(r.strategy for r in rows))
 
 
-def scaling_figure(rows: Sequence[Row], axes: Sequence[tuple[str, str]] = SCALING_AXES) -> Any:
-    """Time and peak memory against index size, one line per strategy (median per x value)."""
+def setting_of(row: Row) -> str:
+    """The generator setting a scenario came from: its file stem without ``-seedN``, as
+    ``varsolve generate`` names files, so the seeds of one setting make one point."""
+    return re.sub(r"-seed-?\d+$", "", Path(row.path).stem)
+
+
+def scaling_figure(rows: Sequence[Row], axes: Sequence[tuple[str, str]] | None = None) -> Any:
+    """Time and peak memory against index size, one line per strategy, one point per
+    generator setting (median over its seeds). By default, one column per size measure that
+    varies across the scenarios (a sweep over one knob barely moves the others)."""
+    if axes is None:
+        axes = [axis for axis in SCALING_AXES if _varies(rows, axis[0])] or list(SCALING_AXES[:1])
+    return sweep_figure([(rows, key, label, setting_of) for key, label in axes])
+
+
+def _varies(rows: Sequence[Row], key: str) -> bool:
+    """Whether the settings (seeds pooled) differ by 30 % or more in this size measure."""
+    settings: dict[str, list[float]] = {}
+    for r in rows:
+        if key in r.size:
+            settings.setdefault(setting_of(r), []).append(float(r.size[key]))
+    values = [statistics.median(v) for v in settings.values()]
+    return bool(values) and max(values) > 0 and (max(values) - min(values)) / max(values) >= 0.3
+
+
+Sweep = tuple  # (rows, size key, axis label) or (rows, size key, axis label, group(row) -> key)
+
+
+def sweep_figure(sweeps: Sequence[Sweep]) -> Any:
+    """One column per sweep: solve time above, peak memory below, one line per strategy.
+
+    Rows are grouped by ``group(row)`` when given (e.g. the knob value a scenario was generated
+    with, so that seeds of one setting form one point), else by their size value; a point is
+    the median over its group, its x the median size of the group. Timed-out runs have no
+    time: they are left out, and the text under the plot counts them.
+    """
     Figure = _figure_class()
-    fig = Figure(figsize=(4.2 * len(axes), 6.4), layout="constrained")
-    grid = fig.subplots(2, len(axes), squeeze=False)
-    measured = [r for r in rows if r.status == "ok" and r.seconds is not None]
-    for column, (key, label) in enumerate(axes):
-        for strategy in _strategies(rows):
-            mine = [r for r in measured if r.strategy == strategy and key in r.size]
-            for line, (metric, scale) in enumerate((("seconds", 1.0), ("peak_kib", 1 / 1024))):
-                points: dict[float, list[float]] = {}
-                for r in mine:
-                    value = getattr(r, metric)
-                    if value is not None:
-                        points.setdefault(float(r.size[key]), []).append(value * scale)
-                if not points:
-                    continue
-                xs = sorted(points)
-                grid[line][column].plot(
-                    xs, [statistics.median(points[x]) for x in xs], marker="o", markersize=3, label=strategy
-                )
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    fig = Figure(figsize=(max(6.0, 4.2 * len(sweeps)), 6.6), layout="constrained")
+    grid = fig.subplots(2, len(sweeps), squeeze=False)
+    timeouts: dict[str, int] = {}
+    counted: set[int] = set()
+    for column, sweep in enumerate(sweeps):
+        rows, key, label = sweep[0], sweep[1], sweep[2]
+        group = sweep[3] if len(sweep) > 3 else (lambda row, key=key: row.size.get(key))
+        for r in rows:
+            if r.status == "timeout" and id(r) not in counted:
+                counted.add(id(r))
+                timeouts[r.strategy] = timeouts.get(r.strategy, 0) + 1
+        measured = [r for r in rows if r.status in ("ok", "timeout") and key in r.size]
+        for index, strategy in enumerate(_strategies(rows)):
+            colour = f"C{index}"
+            groups: dict[Any, list[Row]] = {}
+            for r in measured:
+                if r.strategy == strategy:
+                    groups.setdefault(group(r), []).append(r)
+            for line, (metric, ylabel) in enumerate((("seconds", "solve time (s)"), ("peak_kib", "peak memory (KiB)"))):
+                points = []
+                for members in groups.values():
+                    values = [_measure(r, metric) for r in members if _measure(r, metric) is not None]
+                    if values:
+                        x = statistics.median(float(r.size[key]) for r in members)
+                        points.append((x, statistics.median(values)))
+                if points:
+                    ax = grid[line][column]
+                    trend = _binned_medians(points)
+                    if len(trend) < len(points):  # several settings per bin: show them too
+                        ax.plot([p[0] for p in points], [p[1] for p in points], "o", color=colour, markersize=2.5, alpha=0.35)
+                    ax.plot([p[0] for p in trend], [p[1] for p in trend], "-o", color=colour, markersize=3, label=strategy)
+                grid[line][0].set_ylabel(ylabel)
         grid[0][column].set_title(f"against {label}", fontsize=10)
         grid[1][column].set_xlabel(label)
-    grid[0][0].set_ylabel("solve time (s)")
-    grid[1][0].set_ylabel("peak memory (MiB)")
     for ax in grid.flat:
         ax.grid(True, alpha=0.3)
+    # Times span decades (a blow-up next to milliseconds): log scale; memory stays linear.
+    for ax in grid[0]:
         if any(line.get_ydata().size and min(line.get_ydata()) > 0 for line in ax.get_lines()):
             ax.set_yscale("log")
+            plain = FuncFormatter(lambda value, _: f"{value:g}")
+            ax.yaxis.set_major_formatter(plain)
+            low, high = ax.get_ylim()
+            # Less than a decade shows no major tick: label the minor ones instead.
+            ax.yaxis.set_minor_formatter(plain if high / low < 10 else NullFormatter())
+    for ax in grid[1]:
+        ax.set_ylim(bottom=0)
     if any(ax.get_lines() for ax in grid.flat):
         grid[0][0].legend(fontsize=8)
+    if timeouts:
+        text = ", ".join(f"{s}: {n}" for s, n in sorted(timeouts.items()))
+        fig.supxlabel(f"timed-out runs count as the time limit (a lower bound): {text}", fontsize=8)
     return fig
+
+
+def _measure(row: Row, metric: str) -> float | None:
+    if metric == "seconds" and row.status == "timeout":
+        return row.timeout
+    return getattr(row, metric)
+
+
+def _binned_medians(points: list[tuple[float, float]], gap: float = 0.08) -> list[tuple[float, float]]:
+    """The trend line: the median of each cluster of nearby x values. A sweep over one knob
+    gives one cluster per knob value; other knobs only move x by a few percent."""
+    clusters: list[list[tuple[float, float]]] = []
+    for x, y in sorted(points):
+        if clusters and x - clusters[-1][-1][0] <= gap * abs(clusters[-1][-1][0]):
+            clusters[-1].append((x, y))
+        else:
+            clusters.append([(x, y)])
+    return [(statistics.median(p[0] for p in c), statistics.median(p[1] for p in c)) for c in clusters]
 
 
 def outcome_counts(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
@@ -98,7 +177,7 @@ def outcomes_figure(rows: Sequence[Row]) -> Any:
     Figure = _figure_class()
     counts = outcome_counts(rows)
     strategies = list(counts)
-    fig = Figure(figsize=(6.4, 0.6 + 0.55 * max(1, len(strategies))), layout="constrained")
+    fig = Figure(figsize=(6.4, 1.0 + 0.55 * max(1, len(strategies))), layout="constrained")
     ax = fig.subplots()
     left = [0] * len(strategies)
     for name, colour in OUTCOMES:
@@ -107,8 +186,18 @@ def outcomes_figure(rows: Sequence[Row]) -> Any:
         left = [a + b for a, b in zip(left, widths)]
     ax.invert_yaxis()
     ax.set_xlabel("runs")
-    ax.legend(fontsize=7, ncols=2, loc="lower right")
+    fig.legend(fontsize=7, ncols=len(OUTCOMES), loc="outside lower center")
     return fig
+
+
+def png_bytes(fig: Any, dpi: int = 90) -> bytes:
+    """The figure as PNG (for a notebook: ``IPython.display.Image(png_bytes(fig))``)."""
+    import io
+
+    buffer = io.BytesIO()
+    # No "Software" chunk: the same rows give the same bytes on any matplotlib build.
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def write_plots(rows: Sequence[Row], directory: str | Path) -> list[Path]:
@@ -123,8 +212,11 @@ def write_plots(rows: Sequence[Row], directory: str | Path) -> list[Path]:
     for name, fig in figures.items():
         path = directory / name
         tmp = path.with_name(f".{name}.tmp")
-        # No "Software" chunk: the same rows give the same bytes on any matplotlib build.
-        fig.savefig(tmp, format="png", dpi=90, metadata={"Software": None})
-        tmp.replace(path)
+        try:
+            tmp.write_bytes(png_bytes(fig))
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None
         written.append(path)
     return written

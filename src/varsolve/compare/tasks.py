@@ -24,7 +24,7 @@ from ..sources.scenario import Scenario
 # Counters a strategy may report in ``resolution.stats``; missing ones stay None.
 COUNTERS = ("backtracks", "rounds", "sat_calls", "candidates")
 MEMORY_MODES = ("tracemalloc", "rss", "off")
-TRACED_SLOWDOWN = 5
+TRACED_SLOWDOWN = 3
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ class Row:
     size: dict[str, float] = field(default_factory=dict)
     seconds: float | None = None
     peak_kib: int | None = None
+    timeout: float | None = None  # the time limit the run had (--timeout), if any
     error: str | None = None
 
     MEASUREMENTS = ("seconds", "peak_kib")
@@ -93,6 +94,7 @@ class Row:
             "size": dict(sorted(self.size.items())),
             "seconds": self.seconds,
             "peak_kib": self.peak_kib,
+            "timeout": self.timeout,
             "error": self.error,
         }
 
@@ -164,6 +166,7 @@ def run_task(task: Task) -> Row:
         complete=task.strategy in COMPLETE,
         target=target_name,
         size=scenario_size(scenario),
+        timeout=task.timeout,
     )
     if scenario.universal:
         row.status = "skip"  # as `scenario check` does

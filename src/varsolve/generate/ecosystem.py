@@ -32,7 +32,7 @@ def generate(
     seed: int = 0,
     leaves: int = 20,
     versions: int = 4,
-    roots: int = 5,
+    root_share: float = 0.3,
     blas_share: float = 0.4,
     cuda_share: float = 0.2,
     density: float = 1.0,
@@ -42,15 +42,15 @@ def generate(
 ) -> str:
     """Scenario TOML for one ecosystem-shaped index.
 
-    leaves: leaf packages; versions: releases per package (hubs and leaves); roots: leaves the
-    root requires; blas_share / cuda_share: fraction of leaves with BLAS / CUDA variants;
+    leaves: leaf packages; versions: releases per package (hubs and leaves); root_share:
+    fraction of the leaves the root requires (at least one); blas_share / cuda_share: fraction
+    of leaves with BLAS / CUDA variants;
     density: mean number of leaf-on-leaf dependencies; upper_bounds: probability that a newer
     leaf release caps a hub; gpu: the target has an NVIDIA driver; unify: unify BLAS and CUDA.
     """
     _check_count("leaves", leaves, 1)
     _check_count("versions", versions, 1)
-    _check_count("roots", roots, 1)
-    for knob, value in (("blas_share", blas_share), ("cuda_share", cuda_share), ("upper_bounds", upper_bounds)):
+    for knob, value in (("root_share", root_share), ("blas_share", blas_share), ("cuda_share", cuda_share), ("upper_bounds", upper_bounds)):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
             raise InputError(f"{knob}: must be a number from 0 to 1, got {value!r}", where="ecosystem")
     if not isinstance(density, (int, float)) or isinstance(density, bool) or density < 0:
@@ -58,6 +58,7 @@ def generate(
     for knob, value in (("gpu", gpu), ("unify", unify)):
         if not isinstance(value, bool):
             raise InputError(f"{knob}: must be true or false, got {value!r}", where="ecosystem")
+    roots = max(1, round(leaves * root_share))
     return _Ecosystem(random.Random(seed), seed, leaves, versions, roots, blas_share, cuda_share, density, upper_bounds, gpu, unify).toml()
 
 
