@@ -247,9 +247,14 @@ class CandidateFinder:
             ordered.append((None, sdists[0], {}, {}))
         out = []
         for label, file, props, supported_props in ordered:
-            meta = self.repo.metadata(release, file)
-            if not self.options.allows_python(meta.requires_python, python):
-                continue
+            # An index announces each file's Requires-Python (PEP 503/691; an HTTP source sets
+            # an empty specifier when there is none), and it was checked above. Only sources
+            # that announce nothing (scenarios, local folders) make us read the metadata here:
+            # from an index that would cost requests for every file of every release.
+            if file.requires_python is None:
+                meta = self.repo.metadata(release, file)
+                if not self.options.allows_python(meta.requires_python, python):
+                    continue
             out.append(
                 Candidate(
                     release.name, release.version, label, file, release, props, supported_props,

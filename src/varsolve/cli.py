@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("resolve", help="resolve requirements against a source")
     _add_problem_args(p)
+    from .sources.arguments import add_source_arguments
+
+    add_source_arguments(p)  # --index-url, --extra-index-url, --find-links, cache, timeouts
     p.add_argument("--strategy", default="backtrack", help="pep825, backtrack or sat (default: backtrack)")
     p.add_argument("--format", choices=["text", "json"], default="text")
 
@@ -125,18 +128,37 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         from .variants.markers import parse_requirement
 
         parse_requirement(text)
-    if args.scenario is None:
-        raise InputError("no package source: give --scenario FILE")
-    problem = build_problem(
-        requirements or None,
-        scenario=args.scenario,
-        python=args.python,
-        variants_file=args.variants,
-        unify=args.unify or None,
-        enable=args.enable or None,
-    )
-    problem = apply_policy_args(problem, args)
-    resolution = solve(problem, args.strategy)
+    from .sources.arguments import INDEX_URL_VARIABLES, repository_from_args
+
+    repository = repository_from_args(args)
+    if args.scenario is None and repository is None:
+        raise InputError(
+            "no package source: give --index-url URL, --find-links DIR or --scenario FILE"
+            f" (or set {', '.join(INDEX_URL_VARIABLES)})"
+        )
+    try:
+        if args.scenario is None and not requirements:
+            raise InputError("nothing to resolve: give requirements (or -r FILE)")
+        # With a scenario and a repository: root, target and options from the scenario, the
+        # packages from the repository.
+        problem = build_problem(
+            requirements or None,
+            scenario=args.scenario,
+            repository=repository,
+            python=args.python,
+            variants_file=args.variants,
+            unify=args.unify or None,
+            enable=args.enable or None,
+        )
+        problem = apply_policy_args(problem, args)
+        if repository is not None:
+            repository.hint_target(problem.target)
+        resolution = solve(problem, args.strategy)
+        if repository is not None:
+            resolution.stats["http"] = repository.counters
+    finally:
+        if repository is not None:
+            repository.close()
     out = resolution.to_json() if args.format == "json" else resolution.to_text()
     sys.stdout.write(out)
     return 0 if resolution.satisfiable else 1

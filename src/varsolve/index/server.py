@@ -172,6 +172,9 @@ class _Handler(BaseHTTPRequestHandler):
     index: IndexServer
     protocol_version = "HTTP/1.1"
     server_version = "varsolve-index"
+    # Headers and body go out in separate writes; with Nagle's algorithm the body then waits
+    # for the client's delayed ACK (40 ms per response on Linux loopback).
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return self.server_version

@@ -1,0 +1,118 @@
+"""Core metadata and ``variant.json`` out of distributions (wheel zips, sdist tarballs).
+
+Shared by the HTTP index client and the ``--find-links`` folder source.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tarfile
+import zipfile
+
+from packaging.metadata import parse_email
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ..errors import InputError, SourceError
+from ..repository import CoreMetadata
+from ..variants.markers import parse_requirement
+
+log = logging.getLogger("varsolve")
+
+# Fields an sdist must not mark Dynamic for its PKG-INFO to be its final metadata (PEP 643).
+_STATIC_FIELDS = {"requires-dist", "requires-python", "provides-extra"}
+
+
+def parse_core_metadata(raw: bytes, where: str) -> CoreMetadata:
+    """Requires-Dist, Requires-Python and Provides-Extra of a METADATA / PKG-INFO file."""
+    try:
+        fields, _unparsed = parse_email(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{where}: malformed core metadata ({exc})") from None
+    requires = tuple(fields.get("requires_dist", []))
+    for text in requires:
+        try:
+            parse_requirement(text)
+        except InputError as exc:
+            raise SourceError(f"{where}: invalid Requires-Dist {text!r} ({exc})") from None
+    requires_python = None
+    text = fields.get("requires_python")
+    if text and text.strip():
+        try:
+            requires_python = SpecifierSet(text)
+        except InvalidSpecifier:
+            log.info("%s: ignoring invalid Requires-Python %r", where, text)  # as pip does
+    extras = frozenset(canonicalize_name(e) for e in fields.get("provides_extra", []))
+    return CoreMetadata(requires, requires_python, extras)
+
+
+def dist_info_member(names: list[str], project: str, member: str) -> str | None:
+    """The path of ``<project>-<version>.dist-info/<member>`` in a wheel's name list."""
+    candidates = [
+        n for n in names
+        if n.count("/") == 1 and n.endswith("/" + member) and n.split("/", 1)[0].endswith(".dist-info")
+    ]
+    wanted = canonicalize_name(project)
+    for name in candidates:
+        stem = name.split("/", 1)[0][: -len(".dist-info")]
+        if canonicalize_name(stem.rsplit("-", 1)[0]) == wanted:
+            return name
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def read_wheel_member(archive: zipfile.ZipFile, project: str, member: str, where: str) -> bytes | None:
+    """A ``*.dist-info/<member>`` file of a wheel, ``None`` when the wheel has none."""
+    try:
+        name = dist_info_member(archive.namelist(), project, member)
+        if name is None:
+            return None
+        return archive.read(name)
+    except SourceError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+        raise SourceError(f"{where}: cannot read {member} from the wheel ({exc})") from None
+
+
+def wheel_metadata(archive: zipfile.ZipFile, project: str, where: str) -> bytes:
+    raw = read_wheel_member(archive, project, "METADATA", where)
+    if raw is None:
+        raise SourceError(f"{where}: not a valid wheel (no {project}-*.dist-info/METADATA)")
+    return raw
+
+
+def sdist_pkg_info(data: bytes, filename: str, where: str) -> bytes:
+    """The PKG-INFO of an sdist, when it is the final metadata (Metadata-Version >= 2.2 and
+    nothing the resolver needs is Dynamic); varsolve never builds sdists to find out."""
+    raw = _sdist_member(data, filename, where)
+    fields, _ = parse_email(raw)
+    version = fields.get("metadata_version", "1.0")
+    dynamic = {d.lower() for d in fields.get("dynamic", [])}
+    try:
+        too_old = Version(version) < Version("2.2")
+    except InvalidVersion:
+        too_old = True
+    if too_old or dynamic & _STATIC_FIELDS:
+        why = f"Metadata-Version {version}" if too_old else f"Dynamic: {', '.join(sorted(dynamic & _STATIC_FIELDS))}"
+        raise SourceError(f"{where}: the dependencies of this sdist are only known after building it ({why}); varsolve does not build sdists")
+    return raw
+
+
+def _sdist_member(data: bytes, filename: str, where: str) -> bytes:
+    try:
+        if filename.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
+                if names:
+                    return z.read(names[0])
+        else:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+                for info in tar:
+                    if info.isfile() and info.name.count("/") == 1 and info.name.endswith("/PKG-INFO"):
+                        f = tar.extractfile(info)
+                        if f is not None:
+                            return f.read()
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise SourceError(f"{where}: not a valid sdist ({exc})") from None
+    raise SourceError(f"{where}: not a valid sdist (no PKG-INFO)")

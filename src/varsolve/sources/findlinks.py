@@ -1,0 +1,79 @@
+"""``--find-links DIR``: a folder of wheels, sdists and ``*-variants.json`` files as a source.
+
+The folder is listed once; a project's files get ``file://`` URLs and sha256 hashes when the
+project is first asked for. Metadata comes from the files themselves (``METADATA`` and
+``variant.json`` of wheels, static ``PKG-INFO`` of sdists) through
+:class:`~varsolve.sources.simple.SimpleRepository`, which also merges the folder's
+``*-variants.json`` with the wheels' ``variant.json`` (PEP 825 PR #5100 allows both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from ..errors import InvalidWheelFilename, SourceError
+from ..variants.filenames import parse_sdist, parse_wheel
+from .pages import Link
+from .simple import VARIANTS_SUFFIX, SimpleRepository, SourceOptions
+
+
+class FindLinksSource:
+    announces_requires_python = False  # files carry their Requires-Python inside
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.description = str(self.directory)
+        self._by_project: dict[NormalizedName, list[Path]] | None = None
+
+    def _scan(self) -> dict[NormalizedName, list[Path]]:
+        if self._by_project is None:
+            if not self.directory.is_dir():
+                raise SourceError(f"{self.directory}: --find-links needs a directory")
+            out: dict[NormalizedName, list[Path]] = {}
+            try:
+                entries = sorted(self.directory.iterdir())
+            except OSError as exc:
+                raise SourceError(f"{self.directory}: cannot list ({exc.strerror})") from None
+            for path in entries:
+                name = _project_of(path.name)
+                if name is not None and path.is_file():
+                    out.setdefault(name, []).append(path)
+            self._by_project = out
+        return self._by_project
+
+    def project_links(self, name: NormalizedName) -> list[Link] | None:
+        paths = self._scan().get(name)
+        if not paths:
+            return None
+        links = []
+        for path in paths:
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as exc:
+                raise SourceError(f"{path}: cannot read ({exc.strerror})") from None
+            links.append(Link(path.name, path.resolve().as_uri(), {"sha256": digest}, size=path.stat().st_size))
+        return links
+
+
+def _project_of(filename: str) -> NormalizedName | None:
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel(filename).name
+        if filename.endswith((".tar.gz", ".zip")):
+            return parse_sdist(filename)[0]
+    except InvalidWheelFilename:
+        return None
+    if filename.endswith(VARIANTS_SUFFIX):
+        name = filename[: -len(VARIANTS_SUFFIX)].rpartition("-")[0]
+        return canonicalize_name(name) if name else None
+    return None
+
+
+class FindLinksRepository(SimpleRepository):
+    """A repository of one or more local folders (no network, no cache)."""
+
+    def __init__(self, *directories: str | Path, options: SourceOptions | None = None) -> None:
+        super().__init__([FindLinksSource(d) for d in directories], None, options or SourceOptions(workers=0))

@@ -1,0 +1,198 @@
+"""One HTTP client for all remote sources: a shared connection pool (httpx), timeouts, bounded
+retries with exponential backoff on connection errors and 5xx/429, the on-disk cache, and the
+counters the progress display shows.
+
+Every failure a user can see is a :class:`~varsolve.errors.SourceError` of one line that names
+the URL. A 404 is not an error here: callers decide what it means ("no such package").
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import SourceError
+from .cache import DiskCache
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger("varsolve")
+
+USER_AGENT = "varsolve/0.1.0"
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+@dataclass
+class Response:
+    url: str  # after redirects
+    status: int
+    headers: dict[str, str]  # lower-case names
+    content: bytes
+    from_cache: bool = False
+
+
+@dataclass
+class Counters:
+    """What the progress display and the benchmarks report."""
+
+    requests: int = 0
+    in_flight: int = 0
+    bytes: int = 0
+    cache_hits: int = 0
+    not_modified: int = 0
+    retries: int = 0
+    pages: int = 0
+    metadata: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **deltas: int) -> None:
+        with self._lock:
+            for key, delta in deltas.items():
+                setattr(self, key, getattr(self, key) + delta)
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+
+class HttpClient:
+    def __init__(
+        self,
+        *,
+        cache: DiskCache | None = None,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.25,
+        max_connections: int = 16,
+        on_change=None,
+    ) -> None:
+        import httpx
+
+        self.cache = cache
+        self.retries = retries
+        self.backoff = backoff
+        self.counters = Counters()
+        self.on_change = on_change or (lambda: None)
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            # Loading the CA bundle costs ~60 ms: only pay it when an https URL shows up. The
+            # default transport serves plain http (no TLS, so nothing to verify).
+            transport=httpx.HTTPTransport(limits=limits, verify=False),
+            mounts={"https://": _LazyTransport(lambda: httpx.HTTPTransport(limits=limits))},
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- requests ---------------------------------------------------------------------------
+    def get(self, url: str, *, headers: dict[str, str] | None = None, what: str = "") -> Response:
+        """GET with retries; returns 2xx, 304, 404 and 410 responses, raises on anything else."""
+        import httpx
+
+        attempts = self.retries + 1
+        last_problem = ""
+        for attempt in range(attempts):
+            if attempt:
+                self.counters.add(retries=1)
+                time.sleep(self.backoff * (2 ** (attempt - 1)))
+            self.counters.add(requests=1, in_flight=1)
+            self.on_change()
+            try:
+                r = self._client.get(url, headers=headers)
+            except httpx.TimeoutException:
+                last_problem = "timed out"
+                continue
+            except httpx.TransportError as exc:
+                last_problem = _describe_transport_error(exc)
+                continue
+            except httpx.InvalidURL as exc:
+                raise SourceError(f"{url}: invalid URL ({exc})") from None
+            finally:
+                self.counters.add(in_flight=-1)
+                self.on_change()
+            self.counters.add(bytes=len(r.content))
+            if r.status_code in RETRY_STATUSES:
+                last_problem = f"HTTP {r.status_code} {r.reason_phrase}".rstrip()
+                continue
+            if r.status_code in (200, 203, 206, 304, 404, 410):
+                if r.status_code == 304:
+                    self.counters.add(not_modified=1)
+                return Response(str(r.url), r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
+            raise SourceError(f"{url}: HTTP {r.status_code} {r.reason_phrase}".rstrip() + (f" ({what})" if what else ""))
+        tries = f"after {attempts} attempts" if attempts > 1 else "no retries"
+        raise SourceError(f"{url}: {last_problem} ({tries})")
+
+    def get_cached(self, url: str, *, accept: str | None = None, what: str = "") -> Response:
+        """GET a mutable resource through the cache: fresh entries need no request, stale ones
+        are revalidated with their ``ETag`` / ``Last-Modified``."""
+        key = f"{accept or ''} {url}"
+        cached = self.cache.load_response(key) if self.cache else None
+        if cached is not None and cached.is_fresh():
+            self.counters.add(cache_hits=1)
+            return Response(cached.url, 200, cached.headers, cached.content, from_cache=True)
+        headers = {"Accept": accept} if accept else {}
+        if cached is not None:
+            headers.update(cached.validators())
+        r = self.get(url, headers=headers, what=what)
+        if r.status == 304 and cached is not None:
+            if self.cache:
+                self.cache.touch_response(key, cached, r.headers)
+            return Response(cached.url, 200, {**cached.headers, **r.headers}, cached.content, from_cache=True)
+        if r.status == 304:
+            raise SourceError(f"{url}: HTTP 304 for a request without validators")
+        if r.status == 200 and self.cache:
+            self.cache.store_response(key, r.url, r.headers, r.content)
+        return r
+
+    def get_range(self, url: str, range_header: str, what: str = "") -> Response:
+        """A Range request; the server may answer 206 or 200 (whole file), both are returned."""
+        r = self.get(url, headers={"Range": range_header, "Accept-Encoding": "identity"}, what=what)
+        if r.status in (404, 410):
+            raise SourceError(f"{url}: HTTP {r.status} (the index lists this file)")
+        return r
+
+
+class _LazyTransport:
+    """An httpx transport created on first use (httpx calls only these three methods)."""
+
+    def __init__(self, factory) -> None:
+        self._factory = factory
+        self._transport = None
+        self._lock = threading.Lock()
+
+    def handle_request(self, request):
+        if self._transport is None:
+            with self._lock:
+                if self._transport is None:
+                    self._transport = self._factory()
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _describe_transport_error(exc: Exception) -> str:
+    import httpx
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect ({text or 'connection refused'})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"connection broken ({text or 'incomplete response'})"
+    if isinstance(exc, httpx.ReadError):
+        return f"connection broken while reading ({text or 'read error'})"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

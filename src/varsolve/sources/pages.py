@@ -1,0 +1,199 @@
+"""Simple-repository project pages: PEP 691 JSON and PEP 503 HTML into :class:`Link` lists.
+
+The HTML side is a small ``html.parser`` subclass (anchors and ``<base>`` only), written by hand
+because the PEP 503 subset is tiny and a full HTML library would be a heavy dependency.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from ..errors import SourceError
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+HTML_TYPE = "application/vnd.pypi.simple.v1+html"
+# What we ask for: JSON first; HTML (the only form some indexes, e.g. static mirrors, have) next.
+ACCEPT = f"{JSON_TYPE}, {HTML_TYPE}; q=0.2, text/html; q=0.01"
+SUPPORTED_MAJOR = 1
+_HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One file of a project page, with absolute URL and the attributes the index announced."""
+
+    filename: str
+    url: str  # absolute, without fragment
+    hashes: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    requires_python: str | None = None
+    yanked: bool = False
+    yanked_reason: str | None = None
+    # PEP 658/714: None when absent, else the hashes of the .metadata file ({} = present, no hash)
+    core_metadata: dict[str, str] | None = field(default=None, compare=False, hash=False)
+    size: int | None = None
+    upload_time: str | None = None
+
+    @property
+    def metadata_url(self) -> str:
+        return self.url + ".metadata"
+
+
+def parse_page(content: bytes, content_type: str, url: str) -> list[Link]:
+    """Parse a project page by its content type (JSON when it says so, else HTML)."""
+    media = content_type.split(";")[0].strip().lower()
+    if media.endswith("+json") or media == "application/json":
+        return parse_json_page(content, url)
+    charset = "utf-8"
+    match = re.search(r"charset=([\w.-]+)", content_type, re.I)
+    if match:
+        charset = match[1]
+    return parse_html_page(content, url, charset)
+
+
+def _fail(url: str, message: str) -> SourceError:
+    return SourceError(f"{url}: {message}")
+
+
+def _check_version(version: object, url: str) -> None:
+    if version is None:
+        return
+    try:
+        major = int(str(version).split(".")[0])
+    except ValueError:
+        raise _fail(url, f"malformed project page: api-version {version!r}") from None
+    if major > SUPPORTED_MAJOR:
+        raise _fail(url, f"simple API version {version} is not supported (major {SUPPORTED_MAJOR} only)")
+
+
+def _hashes(value: object, url: str, filename: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _fail(url, f"malformed project page: hashes of {filename} must be an object")
+    out = {}
+    for algo, digest in value.items():
+        if not isinstance(algo, str) or not isinstance(digest, str):
+            raise _fail(url, f"malformed project page: hashes of {filename} must be strings")
+        _check_hash(algo.lower(), digest, url, filename)
+        out[algo.lower()] = digest.lower()
+    return out
+
+
+def _check_hash(algo: str, digest: str, url: str, filename: str) -> None:
+    expected = _HASH_LENGTHS.get(algo)
+    if expected is not None and (len(digest) != expected or not _HEX.match(digest)):
+        raise _fail(url, f"malformed {algo} hash {digest[:20]!r} for {filename}")
+
+
+def parse_json_page(content: bytes, url: str) -> list[Link]:
+    try:
+        doc = json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(url, f"malformed JSON project page ({exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
+        raise _fail(url, "malformed JSON project page: no 'files' list")
+    meta = doc.get("meta")
+    _check_version(meta.get("api-version") if isinstance(meta, dict) else None, url)
+    links = []
+    for item in doc["files"]:
+        if not isinstance(item, dict) or not isinstance(item.get("filename"), str) or not isinstance(item.get("url"), str):
+            raise _fail(url, "malformed JSON project page: a file without filename or url")
+        filename = item["filename"]
+        hashes = _hashes(item.get("hashes", {}), url, filename)
+        core = item.get("core-metadata", item.get("dist-info-metadata"))
+        core_metadata = None
+        if core is True:
+            core_metadata = {}
+        elif isinstance(core, dict):
+            core_metadata = _hashes(core, url, filename + ".metadata")
+        yanked = item.get("yanked", False)
+        requires_python = item.get("requires-python")
+        size = item.get("size")
+        links.append(
+            Link(
+                filename=filename,
+                url=urllib.parse.urljoin(url, item["url"]).split("#", 1)[0],
+                hashes=hashes,
+                requires_python=requires_python if isinstance(requires_python, str) and requires_python.strip() else None,
+                yanked=bool(yanked),
+                yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+                core_metadata=core_metadata,
+                size=size if isinstance(size, int) else None,
+                upload_time=item.get("upload-time") if isinstance(item.get("upload-time"), str) else None,
+            )
+        )
+    return links
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.anchors: list[dict[str, str | None]] = []
+        self.api_version: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.anchors.append(dict(attrs))
+        elif tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+        elif tag == "meta":
+            a = dict(attrs)
+            if a.get("name") == "pypi:repository-version":
+                self.api_version = a.get("content")
+
+
+def parse_html_page(content: bytes, url: str, charset: str = "utf-8") -> list[Link]:
+    try:
+        text = content.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        raise _fail(url, f"malformed HTML project page (not valid {charset})") from None
+    parser = _AnchorParser()
+    parser.feed(text)
+    parser.close()
+    _check_version(parser.api_version, url)
+    base = urllib.parse.urljoin(url, parser.base) if parser.base else url
+    links = []
+    for attrs in parser.anchors:
+        href = attrs.get("href")
+        if not href:
+            continue
+        absolute = urllib.parse.urljoin(base, href)
+        target, _, fragment = absolute.partition("#")
+        filename = urllib.parse.unquote(urllib.parse.urlsplit(target).path.rsplit("/", 1)[-1])
+        if not filename:
+            continue
+        hashes = {}
+        if fragment:
+            algo, _, digest = fragment.partition("=")
+            algo = algo.lower()
+            if algo in _HASH_LENGTHS:
+                _check_hash(algo, digest, url, filename)
+                hashes[algo] = digest.lower()
+        core_metadata = None
+        core = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+        if core is not None:
+            if core.strip().lower() == "true":
+                core_metadata = {}
+            elif "=" in core:
+                algo, _, digest = core.partition("=")
+                _check_hash(algo.lower(), digest, url, filename + ".metadata")
+                core_metadata = {algo.lower(): digest.lower()}
+        yanked = "data-yanked" in attrs
+        reason = attrs.get("data-yanked") or None
+        requires_python = attrs.get("data-requires-python")
+        links.append(
+            Link(
+                filename=filename,
+                url=target,
+                hashes=hashes,
+                requires_python=requires_python if requires_python and requires_python.strip() else None,
+                yanked=yanked,
+                yanked_reason=reason,
+                core_metadata=core_metadata,
+            )
+        )
+    return links

@@ -1,0 +1,44 @@
+"""Helpers for the index tests: built indexes, clean subprocess environments, Python 3.12."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from varsolve.sources.simple import SimpleRepository, SourceOptions
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without pip/uv configuration (this machine sets PIP_FIND_LINKS ...)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "VARSOLVE_"))}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", UV_NO_CONFIG="1", PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+def repository(index_url: str, cache_dir: Path | None = None, **options) -> SimpleRepository:
+    opts = SourceOptions(cache_dir=cache_dir, no_cache=cache_dir is None, **options)
+    return SimpleRepository.from_locations([index_url], options=opts)
+
+
+def python312() -> str | None:
+    """A Python 3.12 with pip, to run pip for the scenarios' target (they require >=3.12)."""
+    candidates = [shutil.which("python3.12"), *sorted(glob.glob("/root/.pyenv/versions/3.12*/bin/python3.12"))]
+    for path in candidates:
+        if not path:
+            continue
+        try:
+            r = subprocess.run([path, "-m", "pip", "--version"], capture_output=True, text=True, timeout=60, env=clean_env())
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if r.returncode == 0:
+            return path
+    return None
+
+
+def uv() -> str | None:
+    here = Path(os.sys.executable).with_name("uv")
+    return str(here) if here.exists() else shutil.which("uv")
