@@ -258,3 +258,29 @@ def test_extras_are_followed(load):
     assert set(good.packages) == {"a", "cupy"} and good.violations == []
     missing = with_pins(good, cupy=None)
     assert any("a requires cupy" in v for v in verify(problem, missing))
+
+
+def test_dependencies_of_an_abi_dependency_are_followed(load):
+    """Regression (found by test_random_scenarios): the verifier did not walk into a package
+    that is required only through ``abi_dependency``, so its own dependencies were reported as
+    extraneous and their requirements went unchecked."""
+    problem = load(
+        """
+        [root]
+        requires = ["p0"]
+        [packages.p0.versions."1.0.0"]
+        wheel = false
+        sdist = false
+        [packages.p0.versions."1.0.0".variants]
+        l0 = ["abi_dependency :: p1 :: 1"]
+        [packages.p1.versions."1.0.0"]
+        requires = ["p2>=2"]
+        [packages.p2.versions."1.0.0"]
+        [packages.p2.versions."2.0.0"]
+        """
+    ).problem
+    good = solve(problem, "backtrack")
+    assert {n: str(p.version) for n, p in good.packages.items()} == {"p0": "1.0.0", "p1": "1.0.0", "p2": "2.0.0"}
+    assert good.violations == []
+    wrong = with_pins(good, p2=pin("1.0.0", "", "p2-1.0.0-py3-none-any.whl"))
+    assert verify(problem, wrong) == ["p1 requires p2>=2 but the resolution has p2 1.0.0"]

@@ -155,6 +155,12 @@ class _Verifier:
                     dep = parse_requirement(dep_text)
                     if any(dep.evaluate(self.env, state, e) for e in ("", *sorted(extras[req.name]))):
                         queue.append((dep_text, req.name))
+                # An abi_dependency is a requirement too: walk into that distribution's own
+                # dependencies (check_pin has already compared its version with the values).
+                for feature in self.supported.get(req.name, {}).get(ABI_DEPENDENCY, {}):
+                    dist = canonicalize_name(feature.replace("_", "-"))
+                    if dist in self.pins:
+                        queue.append((dist, req.name))
         opts = self.problem.options
         for name, (release, file) in self.files.items():
             if not file.yanked:

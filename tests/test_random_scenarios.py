@@ -1,0 +1,74 @@
+"""Property tests on random scenarios (tests/random_scenarios.py).
+
+For every strategy: the result goes through the verifier (complete strategies: no violation at
+all; the status quo: only ``unify`` violations), an unsatisfiable result carries an explanation,
+and the status quo never beats ``backtrack`` on consistency. An exhaustive search over every file
+(judged by the verifier) tells whether a valid, consistent resolution exists; the complete
+strategies must find one exactly when it does.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, note, settings
+
+from random_scenarios import load, scenario_data, search_all, to_toml
+from varsolve.api import solve
+from varsolve.strategies import COMPLETE, available
+
+STRATEGIES = available()
+
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def check(data) -> None:
+    note(to_toml(data))
+    problem = load(data).problem
+    results = {}
+    for strategy in STRATEGIES:
+        resolution = solve(problem, strategy)
+        results[strategy] = resolution
+        note(f"{strategy}: {resolution.to_text()}")
+        if strategy in COMPLETE:
+            assert resolution.violations == [], (strategy, resolution.violations)
+        else:
+            assert all(v.startswith("unify") for v in resolution.violations), (strategy, resolution.violations)
+        if not resolution.satisfiable:
+            assert resolution.explanation and resolution.explanation.strip(), strategy
+
+    quo, backtrack = results["pep825"], results["backtrack"]
+    # the status quo never beats backtrack on consistency
+    if quo.satisfiable and quo.consistent:
+        assert backtrack.satisfiable and backtrack.consistent
+    if not backtrack.satisfiable:
+        assert not quo.satisfiable or not quo.consistent
+
+    reference = search_all(problem)
+    note(f"exhaustive search: {reference.to_text() if reference else 'nothing'}")
+    for strategy in STRATEGIES:
+        if strategy in COMPLETE:
+            assert results[strategy].satisfiable == (reference is not None), strategy
+
+
+@SETTINGS
+@given(scenario_data())
+def test_random_scenarios(data):
+    check(data)
+
+
+def test_generator_round_trips_through_the_loader():
+    """The strategy's TOML loads, and the examples cover the interesting features."""
+    from hypothesis import find
+
+    example = find(
+        scenario_data(),
+        lambda d: any(
+            "variants" in info and "abi_dependency" in str(info) and "requires" in info
+            for pkg in d["packages"].values()
+            for info in pkg["versions"].values()
+        )
+        and "unify" in d.get("resolver_options", {}),
+        settings=settings(max_examples=2000, database=None),
+    )
+    scenario = load(example)
+    assert scenario.problem.options.unify
+    assert any(scenario.problem.repository.variant_metadata(r) for n in ("p0", "p1", "p2") for r in scenario.problem.repository.releases(n))
