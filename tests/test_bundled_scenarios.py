@@ -152,6 +152,7 @@ mkl = ["blas :: lib :: mkl"]
         ('[environment.variants]\n"blas :: lib" = ["MKL"]', 'environment.variants."blas :: lib"', "invalid value 'MKL'"),
         ('[environment.variants]\n"blas :: lib" = "mkl"', 'environment.variants."blas :: lib"', "must be a list of strings"),
         ('[resolver_options]\nunify = ["blas"]', "resolver_options.unify", "invalid variant feature 'blas'"),
+        ('[packages.a.versions."1.0".variants]\nt = ["abi_dependency :: torch :: 2.x"]', 'packages.a.versions."1.0".variants.t', "invalid abi_dependency value '2.x'"),
         # bad labels
         ('[packages.a.versions."1.0".variants]\nMKL = ["blas :: lib :: mkl"]', 'packages.a.versions."1.0".variants.MKL', "invalid variant label 'MKL'"),
         ('[packages.a.versions."1.0".variants]\n"m-k" = []', 'packages.a.versions."1.0".variants.m-k', "invalid variant label 'm-k'"),

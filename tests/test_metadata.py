@@ -404,3 +404,9 @@ def test_inconsistent_metadata_falls_back_to_non_variant_wheels_with_a_warning(c
             assert resolution.satisfiable and resolution.violations == []
             assert resolution.packages["numpy"].variant == ""
     assert any("numpy 2.3.2" in r.getMessage() and "two different property sets" in r.getMessage() for r in caplog.records)
+
+
+def test_abi_dependency_values_must_be_release_segments():
+    data = doc825({"t": {"abi_dependency": {"torch": ["2.9", "2.x"]}}})
+    with pytest.raises(InvalidVariantMetadata, match="variants.t.abi_dependency.torch: invalid abi_dependency value '2.x'"):
+        parse_metadata(data, "flashkit-1.0-variants.json")

@@ -135,3 +135,19 @@ def test_any_valid_property_parses_back_from_its_canonical_form(ns, f, v, s1, s2
     assert (prop.namespace, prop.feature, prop.value) == (ns, f, v)
     assert VariantProperty.parse(str(prop)) == prop
     assert canonical(text) == str(prop)
+
+
+@pytest.mark.parametrize("value", ["2", "2.9", "2.9.1", "10.0.12"])
+def test_abi_dependency_values_are_release_segments(value):
+    assert VariantProperty.parse(f"abi_dependency :: torch :: {value}").value == value
+    assert VariantProperty.make("abi_dependency", "torch", value).value == value
+
+
+@pytest.mark.parametrize("value", ["2.x", "2.9.1.4", "2.", "rc1", "2_9"])
+def test_abi_dependency_values_that_are_no_version_range_are_rejected(value):
+    """Regression: ``abi_dependency :: torch :: 2.x`` passed the value regex and crashed the
+    resolver later (``==2.x.*`` is no specifier)."""
+    with pytest.raises(InvalidProperty, match="invalid abi_dependency value"):
+        VariantProperty.parse(f"abi_dependency :: torch :: {value}")
+    with pytest.raises(InvalidProperty, match="invalid abi_dependency value"):
+        VariantProperty.make("abi_dependency", "torch", value)

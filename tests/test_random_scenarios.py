@@ -36,6 +36,9 @@ def check(data) -> None:
             assert resolution.explanation and resolution.explanation.strip(), strategy
 
     quo, backtrack = results["pep825"], results["backtrack"]
+    # the status quo installs, of each version it chose, the single best file in PEP 825 order
+    for name, pin in quo.packages.items():
+        assert pin.variant == best_file_label(problem, name, pin.version), (name, pin)
     # the status quo never beats backtrack on consistency
     if quo.satisfiable and quo.consistent:
         assert backtrack.satisfiable and backtrack.consistent
@@ -47,6 +50,33 @@ def check(data) -> None:
     for strategy in STRATEGIES:
         if strategy in COMPLETE:
             assert results[strategy].satisfiable == (reference is not None), strategy
+
+
+def best_file_label(problem, name, version):
+    """PEP 825's choice among one release's files, computed from the primitives: the first
+    compatible label in filter-and-order order whose wheel has a supported tag, else a
+    non-variant wheel (""), else the sdist (None)."""
+    from varsolve.errors import InvalidVariantMetadata
+    from varsolve.providers import supported_for_release
+    from varsolve.variants.ordering import order_labels
+
+    repo, target = problem.repository, problem.target
+    (release,) = [r for r in repo.releases(name) if r.version == version]
+    tags = set(target.tags())
+    wheels = [f for f in release.files if f.wheel is not None and f.wheel.tags & tags]
+    labels = sorted({f.wheel.label for f in wheels if f.wheel.label is not None})
+    if labels:
+        try:
+            metadata = repo.variant_metadata(release)
+        except InvalidVariantMetadata:
+            metadata = None
+        if metadata is not None:
+            ordered = order_labels(metadata, supported_for_release(metadata, target), labels)
+            if ordered:
+                return ordered[0]
+    if any(f.wheel.label is None for f in wheels):
+        return ""
+    return None
 
 
 @SETTINGS

@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InconsistentVariantMetadata, InvalidVariantMetadata, VarsolveError
+from ..errors import InconsistentVariantMetadata, InvalidProperty, InvalidVariantMetadata, VarsolveError
 from .labels import LABEL_RE
-from .properties import ABI_DEPENDENCY, FEATURE_RE, NAMESPACE_RE, VALUE_RE, PropertyMap
+from .properties import ABI_DEPENDENCY, FEATURE_RE, NAMESPACE_RE, VALUE_RE, PropertyMap, check_abi_value
 
 SCHEMA_817 = "https://variants-schema.wheelnext.dev/v0.0.3.json"
 SCHEMA_825 = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
@@ -201,6 +201,12 @@ def _property_map(value: Any, where: str, key: str) -> PropertyMap:
             vals = _str_list(values, where, f"{key}.{ns}.{feature}", VALUE_RE)
             if not vals:
                 raise _fail(where, f"{key}.{ns}.{feature} must not be empty")
+            if ns == ABI_DEPENDENCY:
+                for v in vals:
+                    try:
+                        check_abi_value(feature, v, f"{ns} :: {feature} :: {v}")
+                    except InvalidProperty as exc:
+                        raise _fail(where, f"{key}.{ns}.{feature}: {exc}") from None
             out[ns][feature] = tuple(sorted(vals))
     return out
 

@@ -17,6 +17,17 @@ VALUE_RE = re.compile(r"^[a-z0-9_.]+$")
 _SEPARATOR = re.compile(r"\s*::\s*")
 
 ABI_DEPENDENCY = "abi_dependency"
+# PEP 850: an abi_dependency value is a release segment of at most three numbers, matched as
+# ``=={value}.*``; anything else cannot be turned into a version range.
+ABI_VALUE_RE = re.compile(r"^[0-9]+(\.[0-9]+){0,2}$")
+
+
+def check_abi_value(feature: str, value: str, whole: str) -> None:
+    if not ABI_VALUE_RE.match(value):
+        raise InvalidProperty(
+            f"invalid abi_dependency value {value!r} in {whole!r} (must be a release segment"
+            f" X, X.Y or X.Y.Z, matched as {feature}=={value}.*)"
+        )
 
 
 def _check(kind: str, text: str, pattern: re.Pattern[str], whole: str) -> str:
@@ -58,20 +69,26 @@ class VariantProperty:
                 f"invalid variant property {text!r} (expected 'namespace :: feature :: value')"
             )
         ns, feature, value = parts
-        return cls(
+        prop = cls(
             _check("namespace", ns, NAMESPACE_RE, text),
             _check("feature", feature, FEATURE_RE, text),
             _check("value", value, VALUE_RE, text),
         )
+        if ns == ABI_DEPENDENCY:
+            check_abi_value(feature, value, text)
+        return prop
 
     @classmethod
     def make(cls, namespace: str, feature: str, value: str) -> VariantProperty:
         whole = f"{namespace} :: {feature} :: {value}"
-        return cls(
+        prop = cls(
             _check("namespace", namespace, NAMESPACE_RE, whole),
             _check("feature", feature, FEATURE_RE, whole),
             _check("value", value, VALUE_RE, whole),
         )
+        if namespace == ABI_DEPENDENCY:
+            check_abi_value(feature, value, whole)
+        return prop
 
     @property
     def feature_key(self) -> VariantFeature:
