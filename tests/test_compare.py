@@ -443,3 +443,16 @@ def test_objective_fallback_matches_the_strategy_vector_where_both_exist(suite: 
     assert resolution.violations == []
     assert fallback_objective_vector(problem, resolution) == [0, 0, 1, 2]
     assert objective_vector(problem, resolution) == [0, 0, 1, 2]
+
+
+def test_universal_scenarios_are_skipped_not_failed(tmp_path: Path) -> None:
+    write(tmp_path, "universal.toml", PLAIN.replace('name = "plain"', 'name = "universal"\n[resolver_options]\nuniversal = true'))
+    write(tmp_path, "plain.toml", PLAIN)
+    report = run_compare([tmp_path], STRATEGIES)
+    rows = by_key(report)
+    assert rows["universal", "pep825"].status == rows["universal", "backtrack"].status == "skip"
+    assert rows["plain", "backtrack"].status == "ok"
+    assert not report.failed
+    per = {s["strategy"]: s for s in report.summary["per_strategy"]}
+    assert per["backtrack"]["skipped"] == 1
+    assert report.summary["status_quo"][0]["compared"] == 1

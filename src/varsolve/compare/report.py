@@ -98,8 +98,8 @@ def summarize(rows: list[Row], strategies: list[str]) -> dict[str, Any]:
         compared = inconsistent = fails = 0
         for by_strategy in groups.values():
             row = by_strategy.get(name)
-            complete = [r for r in by_strategy.values() if r.complete]
-            if row is None or row.complete or not complete:
+            complete = [r for r in by_strategy.values() if r.complete and r.status != "skip"]
+            if row is None or row.complete or row.status == "skip" or not complete:
                 continue
             compared += 1
             if row.satisfiable is True and row.consistent is False:
@@ -174,13 +174,14 @@ def render_table(rows: list[Row]) -> str:
 def render_summary(summary: dict[str, Any]) -> str:
     out = [f"summary: {summary['tasks']} runs over {summary['scenarios']} scenarios", ""]
     header = ["strategy", "complete", "runs", "sat", "unsat", "inconsistent", "invalid",
-              "expected ok", "expected FAIL", "timeouts", "errors", "worse objective", "total s", "median s", "max KiB"]
+              "expected ok", "expected FAIL", "timeouts", "errors", "skipped", "worse objective", "total s", "median s",
+              "max KiB"]
     lines = [header]
     for s in summary["per_strategy"]:
         lines.append([
             s["strategy"], _yes_no(s["complete"]), str(s["runs"]), str(s["satisfiable"]), str(s["unsatisfiable"]),
             str(s["inconsistent"]), str(s["invalid"]), str(s["expected_pass"]), str(s["expected_fail"]),
-            str(s["timeouts"]), str(s["errors"]), str(s["worse_objective_than_best_complete"]),
+            str(s["timeouts"]), str(s["errors"]), str(s["skipped"]), str(s["worse_objective_than_best_complete"]),
             _num(s["seconds_total"]), _num(s["seconds_median"]), _num(s["peak_kib_max"]),
         ])
     out.append(_align(lines).rstrip("\n"))
