@@ -456,3 +456,26 @@ def test_universal_scenarios_are_skipped_not_failed(tmp_path: Path) -> None:
     per = {s["strategy"]: s for s in report.summary["per_strategy"]}
     assert per["backtrack"]["skipped"] == 1
     assert report.summary["status_quo"][0]["compared"] == 1
+
+
+def test_fallback_objective_agrees_with_the_sat_strategy_definition(tmp_path: Path) -> None:
+    """compare/objective.py stands in for varsolve.strategies.sat.objective_vector where the
+    SAT strategy is not installed; both must rank resolutions with the same ruler."""
+    sat = pytest.importorskip("varsolve.strategies.sat")
+    if not hasattr(sat, "objective_vector"):
+        pytest.skip("the sat strategy has no objective_vector")
+    from varsolve.api import solve
+    from varsolve.compare.objective import fallback_objective_vector
+    from varsolve.compare.tasks import scenario_from_text
+    from varsolve.generate.ecosystem import generate
+
+    compared = 0
+    for seed in range(4):
+        problem = scenario_from_text(generate(seed=seed, leaves=15, versions=4), f"eco-{seed}").problem
+        for strategy in ("pep825", "backtrack", "sat"):
+            resolution = solve(problem, strategy)
+            assert not [v for v in resolution.violations if not v.startswith("unify")]
+            if resolution.satisfiable:
+                assert fallback_objective_vector(problem, resolution) == list(sat.objective_vector(problem, resolution))
+                compared += 1
+    assert compared >= 8
