@@ -48,7 +48,8 @@ def run_local(tasks: Sequence[Task], jobs: int, on_done: OnDone) -> list[Row]:
         # A process's peak RSS only says something about one task if it ran nothing else.
         kwargs = {"max_tasks_per_child": 1, "mp_context": multiprocessing.get_context("forkserver")}
     results: dict[int, Row] = {}
-    with ProcessPoolExecutor(max_workers=max(1, jobs), **kwargs) as pool:
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), **kwargs)
+    try:
         futures = {pool.submit(run_task, task): task for task in tasks}
         for future in as_completed(futures):
             task = futures[future]
@@ -58,6 +59,16 @@ def run_local(tasks: Sequence[Task], jobs: int, on_done: OnDone) -> list[Row]:
                 row = _crashed(task, "the worker process died (out of memory?)")
             results[task.index] = row
             on_done(row)
+    except BaseException:
+        # Ctrl-C: neither wait for queued tasks nor for running ones (a blown-up greedy search
+        # may run for minutes). The executor has no public way to stop a running task, hence
+        # its private process table.
+        processes = getattr(pool, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [results[t.index] for t in tasks]
 
 
