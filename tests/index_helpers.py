@@ -14,7 +14,10 @@ from varsolve.sources.simple import SimpleRepository, SourceOptions
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment without pip/uv configuration (this machine sets PIP_FIND_LINKS ...)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "VARSOLVE_"))}
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", UV_NO_CONFIG="1", PYTHONUNBUFFERED="1")
+    env.update(
+        PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONUNBUFFERED="1",
+        UV_NO_CONFIG="1", UV_PYTHON_DOWNLOADS="never",  # uv would download a Python 3.12 otherwise
+    )
     env.update(extra)
     return env
 
