@@ -72,6 +72,13 @@ def test_bad_knobs_are_one_line_errors(tmp_path: Path, args: list[str], message:
     assert not out.exists()
 
 
+def test_knobs_may_follow_the_options(tmp_path: Path, capsys) -> None:
+    """The documented order: varsolve generate FAMILY --out DIR [knobs] [--seed N]."""
+    assert main(["generate", "ecosystem", "--out", str(tmp_path), "leaves=5", "--seed", "3", "versions=2"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["ecosystem-leaves5-versions2-seed3.toml"]
+    assert (tmp_path / "ecosystem-leaves5-versions2-seed3.toml").read_text() == generate(seed=3, leaves=5, versions=2)
+
+
 def test_out_is_required(capsys) -> None:
     assert main(["generate", "ecosystem"]) == 2
     assert "--out DIR is required" in capsys.readouterr().err

@@ -34,6 +34,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", default="0", metavar="N", help="random seed, or N1,N2,... / START..END (default 0)")
     p.add_argument("--list", action="store_true", help="list the families and their knobs")
     p.set_defaults(handler=run)
+    _allow_knobs_after_options(p)
+
+
+def _allow_knobs_after_options(parser: argparse.ArgumentParser) -> None:
+    """``generate ecosystem --out DIR leaves=5`` puts positionals on both sides of an option,
+    which plain argparse rejects; its intermixed parsing accepts it but is not reachable through
+    a subparser, so this parser switches to it (argparse has no public hook for that)."""
+    base = type(parser)
+
+    class _Intermixed(base):  # type: ignore[misc, valid-type]
+        _inside = False
+
+        def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+            if self._inside:  # parse_known_intermixed_args calls back into this method
+                return super().parse_known_args(args, namespace)
+            self._inside = True
+            try:
+                return self.parse_known_intermixed_args(args, namespace)
+            finally:
+                self._inside = False
+
+    parser.__class__ = _Intermixed
 
 
 def families() -> dict[str, Family]:
