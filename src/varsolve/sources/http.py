@@ -45,8 +45,9 @@ class Counters:
     cache_hits: int = 0
     not_modified: int = 0
     retries: int = 0
-    pages: int = 0
-    metadata: int = 0
+    pages: int = 0  # project pages read
+    metadata: int = 0  # core metadata files parsed (from the network or the cache)
+    metadata_fetched: int = 0  # of those, fetched over the network
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **deltas: int) -> None:

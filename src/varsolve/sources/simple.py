@@ -382,6 +382,7 @@ class SimpleRepository:
         raw = self.cache.load_derived(key) if self.cache else None
         if raw is None:
             raw = self._fetch_metadata(release, link)
+            self._count(metadata_fetched=1)
             if self.cache:
                 self.cache.store_derived(key, raw)
         self._count(metadata=1)
