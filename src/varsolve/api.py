@@ -25,6 +25,7 @@ def build_problem(
     enable: Sequence[str] | None = None,
     options: ResolverOptions | None = None,
     provider_policy: ProviderPolicy | None = None,
+    strict: bool | None = None,
 ) -> Problem:
     """Assemble a problem from a scenario and/or explicit parts; explicit parts win.
 
@@ -35,7 +36,7 @@ def build_problem(
     if scenario is not None:
         from .sources.scenario import load_scenario
 
-        base = load_scenario(scenario).problem
+        base = load_scenario(scenario, strict=strict).problem
     elif repository is not None:
         base = Problem(repository, target or Target(), tuple(requirements or ()), options or ResolverOptions())
     else:

@@ -100,13 +100,13 @@ def check_scenario(scenario: Scenario, strategy: str, complete: bool) -> CheckRe
     return result
 
 
-def run_checks(paths: list[str | Path], strategies: list[str]) -> list[CheckResult]:
+def run_checks(paths: list[str | Path], strategies: list[str], strict: bool | None = None) -> list[CheckResult]:
     from .sources.scenario import iter_scenario_files, load_scenario
     from .strategies import COMPLETE
 
     results = []
     for file in iter_scenario_files(list(paths)):
-        scenario = load_scenario(file)
+        scenario = load_scenario(file, strict=strict)
         for strategy in strategies:
             results.append(check_scenario(scenario, strategy, strategy in COMPLETE))
     return results

@@ -27,6 +27,8 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("requirements", nargs="*", metavar="REQ", help="requirements (replace the scenario's root)")
     p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE", help="read requirements from FILE")
     p.add_argument("--scenario", metavar="FILE", help="a scenario file (packages, target, options)")
+    p.add_argument("--strict", action="store_true", default=None,
+                   help="a scenario's missing packages and dependency cycles are input errors")
     p.add_argument("--python", metavar="X.Y", help="target Python version")
     p.add_argument("--variants", metavar="FILE", help="static provider file: what the target supports")
     p.add_argument("--unify", action="append", default=[], metavar="FEATURE", help="a feature that must take one value")
@@ -81,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--strategy", action="append", default=[], help="strategy to run (repeatable; default: all)")
     c.add_argument("--format", choices=["text", "json"], default="text")
     c.add_argument("-v", "--verbose", action="store_true", help="print passing checks too")
+    c.add_argument("--strict", action="store_true", default=None,
+                   help="missing packages and dependency cycles are input errors")
     for module_name in COMMAND_MODULES:
         _command_module(module_name).add_parser(sub)
     return parser
@@ -149,6 +153,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             variants_file=args.variants,
             unify=args.unify or None,
             enable=args.enable or None,
+            strict=getattr(args, "strict", None),
         )
         problem = apply_policy_args(problem, args)
         if repository is not None:
@@ -175,7 +180,7 @@ def cmd_scenario_check(args: argparse.Namespace) -> int:
         from .strategies import get_strategy
 
         get_strategy(name)
-    results = run_checks(args.paths, strategies)
+    results = run_checks(args.paths, strategies, strict=args.strict)
     passed = sum(r.status == "pass" for r in results)
     failed = sum(r.status == "fail" for r in results)
     skipped = sum(r.status == "skip" for r in results)

@@ -30,6 +30,7 @@ _TOP = {"name", "description", "root", "environment", "resolver_options", "packa
 _ROOT = {"requires", "requires_python"}
 _ENVIRONMENT = {"python", "additional_python", "variants"}
 _OPTIONS = {
+    "strict",
     "python", "prereleases", "no_build", "no_binary", "universal", "python_platform",
     "required_environments", "unify", "enable", "yanked", "variants",
     "prerelease_policy", "requires_python_policy",
@@ -103,7 +104,14 @@ class ScenarioRepository:
         return self._variants.get((release.name, release.version))
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, strict: bool | None = None) -> Scenario:
+    """Load a scenario file.
+
+    ``strict`` (default: the file's ``resolver_options.strict``, else off) also rejects a
+    requirement on a package the file does not define and a dependency cycle among its
+    packages, as input errors. Off by default because packse's scenarios use missing packages
+    to mean "unsatisfiable" (and pip installs cycles).
+    """
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -112,7 +120,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
     try:
-        return _Loader(path).scenario(data)
+        return _Loader(path, strict).scenario(data)
     except VarsolveError as exc:
         if isinstance(exc, InputError) and exc.where and exc.where.startswith(str(path)):
             raise
@@ -132,8 +140,11 @@ def iter_scenario_files(paths: list[str | Path]) -> list[Path]:
 
 
 class _Loader:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, strict: bool | None = None) -> None:
         self.path = path
+        self.strict = strict
+        # (requiring package or None for the root, required name, key) for the strict checks
+        self.edges: list[tuple[NormalizedName | None, NormalizedName, str]] = []
 
     def err(self, key: str, message: str) -> InputError:
         return InputError(f"{key}: {message}", where=str(self.path))
@@ -161,10 +172,13 @@ class _Loader:
         if not isinstance(text, str):
             raise self.err(key, "requirement must be a string")
         try:
-            parse_requirement(text)
+            req = parse_requirement(text)
         except InputError as exc:
             raise self.err(key, str(exc)) from None
+        self.edges.append((self._current, req.name, key))
         return text
+
+    _current: NormalizedName | None = None
 
     def scenario(self, data: dict[str, Any]) -> Scenario:
         self.table(data, "", _TOP)
@@ -184,13 +198,37 @@ class _Loader:
         repo = ScenarioRepository()
         packages = self.table(data.get("packages", {}), "packages")
         for raw_name, pkg in packages.items():
+            self._current = canonicalize_name(raw_name)
             self.package(repo, raw_name, pkg)
+        self._current = None
+        strict = self.strict if self.strict is not None else self.boolean(opts.get("strict", False), "resolver_options.strict")
+        if strict:
+            self.check_closed_and_acyclic(set(repo.names()))
         expected = self.expected(data.get("expected", {"satisfiable": True}))
         problem = Problem(repo, target, tuple(requires), options)
         return Scenario(
             self.path, str(name), str(data.get("description", "")).strip(), problem, expected,
             universal=bool(opts.get("universal", False)),
         )
+
+    def check_closed_and_acyclic(self, defined: set[str]) -> None:
+        for _, name, key in self.edges:
+            if name not in defined:
+                raise self.err(key, f"requires {name}, which is not defined under [packages]")
+        import networkx
+
+        graph = networkx.DiGraph()
+        keys = {}
+        for parent, name, key in self.edges:
+            if parent is not None:
+                graph.add_edge(parent, name)
+                keys.setdefault((parent, name), key)
+        try:
+            cycle = networkx.find_cycle(graph)
+        except networkx.NetworkXNoCycle:
+            return
+        path = " -> ".join([cycle[0][0], *(b for _, b in cycle)])
+        raise self.err(keys[cycle[0]], f"dependency cycle {path}")
 
     def supported(self, data: Any) -> dict[str, dict[str, list[str]]]:
         out: dict[str, dict[str, list[str]]] = {}
