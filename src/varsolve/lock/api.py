@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..problem import Problem
 from ..repository import Repository
 from .targets import LockTarget, check_unique_names, load_target_file, validate_target_name
 from .writer import LockSource
+
+if TYPE_CHECKING:
+    from ..target import ProviderPolicy
 
 
 def open_source(index_url: str | None, find_links: str | Path | None) -> Repository | None:
@@ -190,7 +193,12 @@ def _pin_text(pin: dict[str, Any]) -> str:
 
 
 def install_lock(
-    lock_path: Path, *, python: str | None = None, variants_file: str | Path | None = None, dry_run: bool = False
+    lock_path: Path,
+    *,
+    python: str | None = None,
+    variants_file: str | Path | None = None,
+    dry_run: bool = False,
+    provider_policy: ProviderPolicy | None = None,
 ) -> list[str]:
     from .document import load
     from .install import install, plan, stage_only
@@ -207,7 +215,7 @@ def install_lock(
         machine = load_target_file(variants_file).target
         variants, enabled = machine.variants, machine.enabled
     interp = probe(python)
-    the_plan = plan(doc, interp, variants, enabled)
+    the_plan = plan(doc, interp, variants, enabled, provider_policy)
     if dry_run:
         stage_only(doc, the_plan)
         return [f"would install {s.describe()}" for s in the_plan.selected]

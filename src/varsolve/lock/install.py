@@ -31,7 +31,7 @@ from packaging.utils import canonicalize_name
 
 from ..errors import InputError, VarsolveError
 from ..providers import supported_for_release
-from ..target import SupportedMap, Target
+from ..target import ProviderPolicy, SupportedMap, Target
 from ..variants.filenames import WheelFilename
 from ..variants.ordering import is_compatible, order_labels, supported_subset
 from ..variants.properties import PropertyMap, VariantFeature, properties_of
@@ -90,7 +90,11 @@ def _supported_from_tool(info: dict[str, Any]) -> SupportedMap:
 
 
 def plan(
-    doc: LockDocument, interp: Interpreter, variants: SupportedMap | None = None, enabled: frozenset[str] | None = None
+    doc: LockDocument,
+    interp: Interpreter,
+    variants: SupportedMap | None = None,
+    enabled: frozenset[str] | None = None,
+    provider_policy: ProviderPolicy | None = None,
 ) -> Plan:
     from packaging.pylock import PylockSelectError
 
@@ -102,7 +106,7 @@ def plan(
     if enabled is None:
         recorded = tool_info.get("enable", [])
         enabled = frozenset(recorded) if isinstance(recorded, list) else frozenset()
-    machine = Target(variants=supported_map, enabled=enabled)
+    machine = Target(variants=supported_map, enabled=enabled, provider_policy=provider_policy or ProviderPolicy())
     locked = tool_info.get("packages", {}) if isinstance(tool_info.get("packages", {}), dict) else {}
 
     index_of = {id(p): i for i, p in enumerate(doc.pylock.packages)}
