@@ -51,3 +51,30 @@ def test_install_detect_fills_namespaces_the_variants_file_leaves_out(tmp_path: 
     detected = varsolve("install", str(lock), "--python", sys.executable, "--dry-run", "--variants", str(other), "--detect")
     assert detected.returncode == 0, detected.stderr
     assert "would install fastmath" in detected.stdout and "x86_64_v1" in detected.stdout
+
+
+def test_lock_detect_reaches_target_files_and_is_recorded(tmp_path: Path) -> None:
+    import tomllib
+
+    from varsolve.index.builder import build_index
+
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(textwrap.dedent(SCENARIO))
+    build_index(scenario, tmp_path / "index")
+    # A target file that says nothing about x86_64: only --detect can make the v1 wheel usable.
+    target = tmp_path / "here.toml"
+    target.write_text(
+        f'python = "{sys.version_info.major}.{sys.version_info.minor}"\nplatform = "x86_64-manylinux_2_39"\n'
+    )
+    lock = tmp_path / "pylock.toml"
+    args = ["lock", "fastmath", "--find-links", str(tmp_path / "index" / "files"), "--target", str(target), "-o", str(lock)]
+    without = varsolve(*args)
+    assert without.returncode != 0 and not lock.exists()
+    proc = varsolve(*args, "--detect")
+    assert proc.returncode == 0, proc.stderr
+    recorded = tomllib.loads(lock.read_text())["tool"]["varsolve"]["targets"]["here"]
+    assert "v1" in recorded["variants"]["x86_64"]["level"]
+    assert recorded["packages"]["fastmath"]["variant"] == "x86_64_v1"
+    # The recorded detection is enough to re-check the lock without --detect.
+    check = varsolve("lock", "--check", str(lock))
+    assert check.returncode == 0, check.stdout + check.stderr

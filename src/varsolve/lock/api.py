@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..problem import Problem
+from ..providers import freeze_detection
 from ..repository import Repository
 from .targets import LockTarget, check_unique_names, load_target_file, validate_target_name
 from .writer import LockSource
@@ -75,7 +76,13 @@ def lock(
     )
     if adjust is not None:  # the CLI's policy flags
         problem = adjust(problem)
-    targets = [load_target_file(f) for f in target_files] or [LockTarget("default", problem.target)]
+    policy = problem.target.provider_policy
+    targets = [
+        LockTarget(t.name, replace(t.target, provider_policy=policy)) for t in map(load_target_file, target_files)
+    ] or [LockTarget("default", problem.target)]
+    # A lock records what each target supports ([tool.varsolve]); with --detect that includes
+    # what this machine's detectors found, so that `lock --check` re-resolves for the same machine.
+    targets = [LockTarget(t.name, freeze_detection(t.target)) for t in targets]
     check_unique_names(targets)
     source = LockSource(index_url, Path(find_links) if find_links is not None else None)
     try:

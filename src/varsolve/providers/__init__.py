@@ -57,6 +57,26 @@ def supported_for_release(metadata: VariantMetadata, target: Target) -> Supporte
     return out
 
 
+def freeze_detection(target: Target) -> Target:
+    """With ``--detect``: the target with the host's detected namespaces written into its static
+    properties (namespaces the user listed stay as they are), so the detection can be recorded."""
+    if not target.provider_policy.detect:
+        return target
+    from dataclasses import replace
+
+    from .detect import BUILTIN, detect_namespace
+
+    variants = dict(target.variants)
+    for ns in sorted(BUILTIN):
+        if ns not in variants and ns not in DETECTORS:
+            features = dict(detect_namespace(ns).features)
+            if features:
+                variants[ns] = features
+    for ns, detector in sorted(DETECTORS.items()):
+        variants.setdefault(ns, detector(target))
+    return replace(target, variants=variants)
+
+
 def _disabled(provider: Provider, ns: str, target: Target) -> bool:
     if provider.optional and ns not in target.enabled:
         return True
