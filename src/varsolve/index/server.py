@@ -125,7 +125,7 @@ class IndexServer:
         self.closing = threading.Event()
         handler = type("Handler", (_Handler,), {"index": self})
         try:
-            self.httpd = ThreadingHTTPServer((host, port), handler)
+            self.httpd = _Server((host, port), handler)
         except OSError as exc:
             raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         self.httpd.daemon_threads = True
@@ -166,6 +166,18 @@ class IndexServer:
             if fault.kind == kind and fault.fires(path):
                 return fault
         return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        # Clients hang up whenever they like (uv closes pooled connections at exit): not news.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

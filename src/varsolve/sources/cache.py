@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,15 +127,17 @@ class DiskCache:
         self._write(self._path("derived", key), hashlib.sha256(content).hexdigest().encode() + b"\n" + content)
 
     def _write(self, path: Path, data: bytes) -> None:
+        # A name no other process or thread uses (not tempfile: importing it costs more than
+        # the rest of a warm run's cache work).
+        tmp = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as f:
+            with open(tmp, "wb") as f:
                 f.write(data)
             os.replace(tmp, path)
         except OSError:
             # A cache that cannot be written (read-only home, full disk) only costs speed.
             try:
-                os.unlink(tmp)  # type: ignore[possibly-undefined]
-            except (OSError, UnboundLocalError):
+                os.unlink(tmp)
+            except OSError:
                 pass

@@ -71,16 +71,32 @@ class HttpClient:
         max_connections: int = 16,
         on_change=None,
     ) -> None:
-        import httpx
-
         self.cache = cache
         self.retries = retries
         self.backoff = backoff
         self.counters = Counters()
         self.on_change = on_change or (lambda: None)
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        self._timeout = timeout
+        self._max_connections = max_connections
+        self._client_instance = None
+        self._client_lock = threading.Lock()
+
+    @property
+    def _client(self):
+        """The httpx client, made on the first request: a run served from a fresh cache
+        never imports httpx (~60 ms)."""
+        if self._client_instance is None:
+            with self._client_lock:
+                if self._client_instance is None:
+                    self._client_instance = self._make_client()
+        return self._client_instance
+
+    def _make_client(self):
+        httpx = import_httpx()
+
+        limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
+        return httpx.Client(
+            timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
             # Loading the CA bundle costs ~60 ms: only pay it when an https URL shows up. The
             # default transport serves plain http (no TLS, so nothing to verify).
             transport=httpx.HTTPTransport(limits=limits, verify=False),
@@ -90,12 +106,13 @@ class HttpClient:
         )
 
     def close(self) -> None:
-        self._client.close()
+        if self._client_instance is not None:
+            self._client_instance.close()
 
     # -- requests ---------------------------------------------------------------------------
     def get(self, url: str, *, headers: dict[str, str] | None = None, what: str = "") -> Response:
         """GET with retries; returns 2xx, 304, 404 and 410 responses, raises on anything else."""
-        import httpx
+        httpx = import_httpx()
 
         attempts = self.retries + 1
         last_problem = ""
@@ -160,6 +177,29 @@ class HttpClient:
         return r
 
 
+def import_httpx():
+    """``import httpx`` without its command-line entry point.
+
+    httpx's ``__init__`` imports ``httpx._main`` (click, rich, pygments: ~20 ms, a tenth of a
+    cached resolution) whenever those happen to be installed, and falls back to a stub when
+    that import fails. A placeholder module without ``main`` makes it fail; it is removed
+    again so that ``python -m httpx`` in the same process would still work.
+    """
+    import sys
+    import types
+
+    if "httpx" in sys.modules:
+        return sys.modules["httpx"]
+    placeholder = types.ModuleType("httpx._main")
+    sys.modules.setdefault("httpx._main", placeholder)
+    try:
+        import httpx
+    finally:
+        if sys.modules.get("httpx._main") is placeholder:
+            del sys.modules["httpx._main"]
+    return httpx
+
+
 class _LazyTransport:
     """An httpx transport created on first use (httpx calls only these three methods)."""
 
@@ -187,7 +227,7 @@ class _LazyTransport:
 
 
 def _describe_transport_error(exc: Exception) -> str:
-    import httpx
+    httpx = import_httpx()
 
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if isinstance(exc, httpx.ConnectError):

@@ -28,7 +28,6 @@ import hashlib
 import logging
 import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 import queue
 from concurrent.futures import Future
@@ -89,7 +88,7 @@ class IndexSource:
 
 def _file_index_links(page: str) -> list[Link] | None:
     """A built index on disk (``file:///.../simple/``): read its HTML page directly."""
-    path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(page).path)) / "index.html"
+    path = _local_path(page) / "index.html"
     try:
         content = path.read_bytes()
     except FileNotFoundError:
@@ -585,7 +584,9 @@ def _verify(hashes: dict[str, str], data: bytes, url: str) -> None:
 
 
 def _local_path(url: str) -> Path:
-    return Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+    from urllib.request import url2pathname  # heavy module, rarely needed
+
+    return Path(url2pathname(urllib.parse.urlsplit(url).path))
 
 
 def _read_local(path: Path, where: str) -> bytes:
