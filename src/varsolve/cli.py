@@ -158,6 +158,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         problem = apply_policy_args(problem, args)
         if repository is not None:
             repository.hint_target(problem.target)
+            repository.prefetch(problem.root_names())
         resolution = solve(problem, args.strategy)
         if repository is not None:
             resolution.stats["http"] = repository.counters

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import io
 import logging
-import tarfile
-import zipfile
+from typing import TYPE_CHECKING
 
-from packaging.metadata import parse_email
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -18,6 +16,9 @@ from packaging.version import InvalidVersion, Version
 from ..errors import InputError, SourceError
 from ..repository import CoreMetadata
 from ..variants.markers import parse_requirement
+
+if TYPE_CHECKING:
+    import zipfile
 
 log = logging.getLogger("varsolve")
 
@@ -27,6 +28,8 @@ _STATIC_FIELDS = {"requires-dist", "requires-python", "provides-extra"}
 
 def parse_core_metadata(raw: bytes, where: str) -> CoreMetadata:
     """Requires-Dist, Requires-Python and Provides-Extra of a METADATA / PKG-INFO file."""
+    from packaging.metadata import parse_email  # 15 ms of imports: only when parsing
+
     try:
         fields, _unparsed = parse_email(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -64,6 +67,8 @@ def dist_info_member(names: list[str], project: str, member: str) -> str | None:
 
 def read_wheel_member(archive: zipfile.ZipFile, project: str, member: str, where: str) -> bytes | None:
     """A ``*.dist-info/<member>`` file of a wheel, ``None`` when the wheel has none."""
+    import zipfile
+
     try:
         name = dist_info_member(archive.namelist(), project, member)
         if name is None:
@@ -85,6 +90,8 @@ def wheel_metadata(archive: zipfile.ZipFile, project: str, where: str) -> bytes:
 def sdist_pkg_info(data: bytes, filename: str, where: str) -> bytes:
     """The PKG-INFO of an sdist, when it is the final metadata (Metadata-Version >= 2.2 and
     nothing the resolver needs is Dynamic); varsolve never builds sdists to find out."""
+    from packaging.metadata import parse_email
+
     raw = _sdist_member(data, filename, where)
     fields, _ = parse_email(raw)
     version = fields.get("metadata_version", "1.0")
@@ -100,6 +107,9 @@ def sdist_pkg_info(data: bytes, filename: str, where: str) -> bytes:
 
 
 def _sdist_member(data: bytes, filename: str, where: str) -> bytes:
+    import tarfile
+    import zipfile
+
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(data)) as z:

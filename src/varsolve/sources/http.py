@@ -177,27 +177,38 @@ class HttpClient:
         return r
 
 
+_HTTPX = None
+_HTTPX_LOCK = threading.Lock()
+
+
 def import_httpx():
-    """``import httpx`` without its command-line entry point.
+    """``import httpx`` without its command-line entry point, safe from several threads.
 
     httpx's ``__init__`` imports ``httpx._main`` (click, rich, pygments: ~20 ms, a tenth of a
     cached resolution) whenever those happen to be installed, and falls back to a stub when
     that import fails. A placeholder module without ``main`` makes it fail; it is removed
-    again so that ``python -m httpx`` in the same process would still work.
+    again so that ``python -m httpx`` in the same process would still work. The lock matters:
+    another thread must never see the half-imported module.
     """
+    global _HTTPX
+    if _HTTPX is not None:
+        return _HTTPX
     import sys
     import types
 
-    if "httpx" in sys.modules:
-        return sys.modules["httpx"]
-    placeholder = types.ModuleType("httpx._main")
-    sys.modules.setdefault("httpx._main", placeholder)
-    try:
-        import httpx
-    finally:
-        if sys.modules.get("httpx._main") is placeholder:
-            del sys.modules["httpx._main"]
-    return httpx
+    with _HTTPX_LOCK:
+        if _HTTPX is None:
+            placeholder = None
+            if "httpx" not in sys.modules:
+                placeholder = types.ModuleType("httpx._main")
+                sys.modules.setdefault("httpx._main", placeholder)
+            try:
+                import httpx
+            finally:
+                if placeholder is not None and sys.modules.get("httpx._main") is placeholder:
+                    del sys.modules["httpx._main"]
+            _HTTPX = httpx
+    return _HTTPX
 
 
 class _LazyTransport:

@@ -10,7 +10,6 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 
 from ..errors import SourceError
 
@@ -128,22 +127,27 @@ def parse_json_page(content: bytes, url: str) -> list[Link]:
     return links
 
 
-class _AnchorParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base: str | None = None
-        self.anchors: list[dict[str, str | None]] = []
-        self.api_version: str | None = None
+def _anchor_parser():
+    from html.parser import HTMLParser  # only for HTML pages
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self.anchors.append(dict(attrs))
-        elif tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-        elif tag == "meta":
-            a = dict(attrs)
-            if a.get("name") == "pypi:repository-version":
-                self.api_version = a.get("content")
+    class AnchorParser(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.base: str | None = None
+            self.anchors: list[dict[str, str | None]] = []
+            self.api_version: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "a":
+                self.anchors.append(dict(attrs))
+            elif tag == "base" and self.base is None:
+                self.base = dict(attrs).get("href")
+            elif tag == "meta":
+                a = dict(attrs)
+                if a.get("name") == "pypi:repository-version":
+                    self.api_version = a.get("content")
+
+    return AnchorParser()
 
 
 def parse_html_page(content: bytes, url: str, charset: str = "utf-8") -> list[Link]:
@@ -151,7 +155,7 @@ def parse_html_page(content: bytes, url: str, charset: str = "utf-8") -> list[Li
         text = content.decode(charset)
     except (UnicodeDecodeError, LookupError):
         raise _fail(url, f"malformed HTML project page (not valid {charset})") from None
-    parser = _AnchorParser()
+    parser = _anchor_parser()
     parser.feed(text)
     parser.close()
     _check_version(parser.api_version, url)

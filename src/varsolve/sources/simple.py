@@ -135,7 +135,8 @@ class _Task:
 
 
 class _Workers:
-    """A fixed set of daemon threads running prefetch tasks in submission order.
+    """Up to ``count`` daemon threads running prefetch tasks in submission order, started as
+    work arrives (a warm run starts none).
 
     Not a ThreadPoolExecutor: its threads are joined at interpreter exit, so queued prefetches
     would delay the end of a run that forgot (or had no chance) to close the repository.
@@ -144,23 +145,34 @@ class _Workers:
     def __init__(self, count: int) -> None:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
-        for i in range(count):
-            threading.Thread(target=self._work, name=f"varsolve-fetch-{i}", daemon=True).start()
+        self._count = count
+        self._started = 0
+        self._idle = 0
+        self._lock = threading.Lock()
 
     def submit(self, fn: Callable[[], Any]) -> None:
-        if not self._closed:
-            self._queue.put(fn)
+        if self._closed:
+            return
+        self._queue.put(fn)
+        with self._lock:
+            if self._idle == 0 and self._started < self._count:
+                self._started += 1
+                threading.Thread(target=self._work, name=f"varsolve-fetch-{self._started}", daemon=True).start()
 
     def _work(self) -> None:
         while True:
+            with self._lock:
+                self._idle += 1
             fn = self._queue.get()
+            with self._lock:
+                self._idle -= 1
             if fn is None or self._closed:
                 return
             fn()
 
-    def shutdown(self, count: int) -> None:
+    def shutdown(self) -> None:
         self._closed = True
-        for _ in range(count):
+        for _ in range(self._started):
             self._queue.put(None)
 
 
@@ -226,11 +238,16 @@ class SimpleRepository:
         self._tag_rank = target.tag_rank()
         self._env = target.marker_environment()
 
+    def prefetch(self, names) -> None:
+        """Start fetching the project pages of ``names`` (the root requirements) in parallel."""
+        for name in sorted(names):
+            self._prefetch_project(canonicalize_name(name))
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        self._pool.shutdown(self.options.workers)
+        self._pool.shutdown()
         if self.client is not None:
             self.client.close()
         if self.progress is not None:
@@ -378,14 +395,17 @@ class SimpleRepository:
         if link is None:
             raise SourceError(f"{file.url or file.filename}: not a file of {release.name} on any source")
         key = f"core-metadata {_content_key(link)}"
-        raw = self.cache.load_derived(key) if self.cache else None
-        if raw is None:
-            raw = self._fetch_metadata(release, link)
-            self._count(metadata_fetched=1)
-            if self.cache:
-                self.cache.store_derived(key, raw)
+        meta = _load_parsed(self.cache, key)
+        if meta is None:
+            raw = self.cache.load_derived(key) if self.cache else None
+            if raw is None:
+                raw = self._fetch_metadata(release, link)
+                self._count(metadata_fetched=1)
+                if self.cache:
+                    self.cache.store_derived(key, raw)
+            meta = distmeta.parse_core_metadata(raw, link.url)
+            _store_parsed(self.cache, key, meta)
         self._count(metadata=1)
-        meta = distmeta.parse_core_metadata(raw, link.url)
         self._prefetch_dependencies(meta)
         return meta
 
@@ -556,6 +576,33 @@ def _variants_json_version(filename: str, escaped: str) -> Version | None:
         return Version(version)
     except Exception:
         return None
+
+
+def _load_parsed(cache: DiskCache | None, key: str) -> CoreMetadata | None:
+    """The parsed form of cached core metadata: a warm run then needs no email parser."""
+    import json
+
+    data = cache.load_derived("parsed " + key) if cache else None
+    if data is None:
+        return None
+    try:
+        doc = json.loads(data)
+        rp = doc["requires_python"]
+        return CoreMetadata(tuple(doc["requires_dist"]), SpecifierSet(rp) if rp is not None else None, frozenset(doc["provides_extra"]))
+    except (ValueError, KeyError, TypeError, InvalidSpecifier):
+        return None
+
+
+def _store_parsed(cache: DiskCache | None, key: str, meta: CoreMetadata) -> None:
+    import json
+
+    if cache is not None:
+        doc = {
+            "requires_dist": list(meta.requires_dist),
+            "requires_python": str(meta.requires_python) if meta.requires_python is not None else None,
+            "provides_extra": sorted(meta.provides_extra),
+        }
+        cache.store_derived("parsed " + key, json.dumps(doc).encode())
 
 
 def _content_key(link: Link) -> str:
