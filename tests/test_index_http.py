@@ -285,3 +285,60 @@ def test_cli_takes_the_index_url_from_the_environment(indexes) -> None:
             assert r.returncode == 0 and r.stdout.split() == ["mkl-runtime", "2025.2.0"], (variable, r.stderr)
     r = subprocess.run([*varsolve_command(), "resolve", "x"], capture_output=True, text=True, cwd=REPO, env=clean_env(), timeout=60)
     assert r.returncode == 2 and "no package source" in r.stderr and "PIP_INDEX_URL" in r.stderr
+
+
+def _run_in_terminal(args: list[str]) -> tuple[int, str]:
+    """Run varsolve with stderr (and stdout) on a pseudo-terminal; return exit code and output."""
+    import os
+    import pty
+    import subprocess
+
+    from conftest import REPO, varsolve_command
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [*varsolve_command(), *args], stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
+        cwd=REPO, env=clean_env(),
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    return proc.wait(timeout=60), b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_on_a_terminal_and_quiet_with_q(indexes) -> None:
+    from varsolve.index.server import Fault
+
+    scenario = SCENARIOS / "variants" / "mpi-shared-by-three.toml"
+    with IndexServer(indexes[scenario.stem]["full"], faults=[Fault("delay", value=150)]) as server:
+        base = ["resolve", "--scenario", str(scenario), "--index-url", server.index_url, "--no-cache"]
+        code, out = _run_in_terminal(base)
+        assert code == 0 and "varsolve: " in out and " in flight, " in out and "metadata" in out
+        assert "\r\x1b[K" in out  # the line is erased before the result is printed
+        assert out.rstrip().endswith("unified: mpi :: implementation = mpich")
+        code, out = _run_in_terminal(["-q", *base])
+        assert code == 0 and " in flight, " not in out
+
+
+def test_progress_line_is_throttled_and_erased() -> None:
+    import io
+
+    from varsolve.sources.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(stream, enabled=True, interval=3600)
+    progress.update({"pages": 1, "metadata": 2, "in_flight": 3, "requests": 4, "bytes": 5_000})
+    progress.update({"pages": 9})  # within the interval: not drawn
+    progress.close()
+    assert stream.getvalue() == "\rvarsolve: 1 projects, 2 metadata, 3 in flight, 4 requests, 5.0 kB\x1b[K\r\x1b[K"
+    silent = io.StringIO()
+    Progress(silent).update({"pages": 1}, force=True)  # StringIO is not a terminal
+    assert silent.getvalue() == ""

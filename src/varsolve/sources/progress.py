@@ -17,7 +17,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.interval = interval
-        self._last = 0.0
+        self._last = float("-inf")  # the first update is always drawn
         self._shown = False
         self._lock = threading.Lock()
 
