@@ -204,9 +204,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logger = logging.getLogger("varsolve")
+    # Restored on return, so that main() called in-process (tests, notebooks) leaves logging as it found it.
+    saved = (logger.handlers[:], logger.level, logger.propagate)
     logger.handlers[:] = [_OneLineHandler()]
     logger.setLevel(logging.ERROR if args.quiet else logging.WARNING)
     logger.propagate = False
+    try:
+        return _run(parser, args)
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .errors import VarsolveError
 
     try:
