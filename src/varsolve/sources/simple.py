@@ -31,7 +31,7 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 import queue
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -70,7 +70,7 @@ class IndexSource:
     announces_requires_python = True
 
     def __init__(self, url: str, client: HttpClient) -> None:
-        if not urllib.parse.urlsplit(url).scheme in ("http", "https", "file"):
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https", "file"):
             raise SourceError(f"{url}: an index URL must start with http://, https:// or file://")
         self.url = url.rstrip("/") + "/"
         self.description = self.url
@@ -103,7 +103,6 @@ class _Project:
     releases: list[Release]
     links: dict[str, Link]  # by URL
     variants_links: dict[Version, list[Link]]
-    announced: bool
 
 
 class _Task:
@@ -186,7 +185,6 @@ class SourceOptions:
     workers: int = 8
     prefetch: int = 2  # newest versions whose metadata is fetched when a page arrives
     progress: Any = None  # a Progress, or None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class SimpleRepository:
@@ -301,12 +299,10 @@ class SimpleRepository:
         variants_links: dict[Version, list[Link]] = {}
         links_by_url: dict[str, Link] = {}
         escaped = escaped_name(name)
-        found = False
         for source in self.sources:
             links = source.project_links(name)
             if links is None:
                 continue
-            found = True
             for link in links:
                 if link.filename.endswith(VARIANTS_SUFFIX):
                     # One per source: each source's file describes the wheels it serves, and
@@ -327,7 +323,7 @@ class SimpleRepository:
             files.setdefault(version, []).append(dist)
             links_by_url[link.url] = link
         releases = [Release(name, version, tuple(fs)) for version, fs in sorted(files.items(), reverse=True)]
-        project = _Project(releases, links_by_url, variants_links, found)
+        project = _Project(releases, links_by_url, variants_links)
         self._prefetch_newest(project)
         return project
 
