@@ -34,7 +34,9 @@ NOTHING_MATCHES = ("No matching distribution", "ResolutionImpossible", "Cannot i
 @pytest.fixture(scope="module")
 def indexes(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("installer-indexes")
-    return {s.stem: build_index(s, root / s.stem) and root / s.stem for s in BUNDLED}
+    for scenario in BUNDLED:
+        build_index(scenario, root / scenario.stem)
+    return {scenario.stem: root / scenario.stem for scenario in BUNDLED}
 
 
 def _oracle(scenario: Path):
