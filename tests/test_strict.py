@@ -93,3 +93,4 @@ def test_bundled_scenarios_are_strict_clean():
 
     for path in sorted(Path(__file__).parent.parent.joinpath("scenarios").rglob("*.toml")):
         load_scenario(path, strict=True)
+

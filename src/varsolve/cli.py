@@ -62,7 +62,9 @@ def apply_policy_args(problem, args: argparse.Namespace):
     return replace(problem, options=replace(problem.options, **given)) if given else problem
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; a command module is imported only when ``argv`` invokes it (or when
+    ``argv`` is None), so that ``varsolve resolve`` does not pay for every other command."""
     parser = _Parser(prog="varsolve", description="A resolver in which wheel-variant properties are solver variables.")
     parser.add_argument("--version", action="version", version="varsolve 0.1.0")
     parser.add_argument("-q", "--quiet", action="store_true", help="no warnings or progress on stderr")
@@ -85,14 +87,35 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-v", "--verbose", action="store_true", help="print passing checks too")
     c.add_argument("--strict", action="store_true", default=None,
                    help="missing packages and dependency cycles are input errors")
+    invoked = _invoked_command(argv)
     for module_name in COMMAND_MODULES:
-        _command_module(module_name).add_parser(sub)
+        if argv is None or module_name == invoked:
+            _command_module(module_name).add_parser(sub)
+        else:
+            sub.add_parser(module_name, help=COMMAND_HELP[module_name])
     return parser
+
+
+def _invoked_command(argv: Sequence[str] | None) -> str | None:
+    for arg in argv or ():
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 # Further commands live in varsolve/commands/<name>.py, each with ``add_parser(subparsers)``
 # that registers its parser and sets ``handler=<callable(args) -> int>`` as a default.
 COMMAND_MODULES: list[str] = ["compare", "generate", "lock", "install", "detect", "index"]
+# One-line help of each, for `varsolve --help` without importing the modules (a test keeps
+# these equal to the modules' own).
+COMMAND_HELP: dict[str, str] = {
+    "compare": "run scenarios with every strategy and compare outcomes, time and memory",
+    "generate": "write generated scenario families (layered, adversarial, ecosystem) for studies",
+    "lock": "resolve and write a pylock.toml (PEP 751 + PEP 825 variants)",
+    "install": "install a pylock.toml, selecting variant wheels (PEP 825)",
+    "detect": "describe this machine as a static provider file (for resolve --variants)",
+    "index": "build and serve real package indexes from scenarios",
+}
 
 
 def _command_module(name: str):
@@ -201,7 +224,8 @@ def cmd_scenario_check(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logger = logging.getLogger("varsolve")
     # Restored on return, so that main() called in-process (tests, notebooks) leaves logging as it found it.
