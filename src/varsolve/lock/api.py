@@ -76,6 +76,9 @@ def lock(
     )
     if adjust is not None:  # the CLI's policy flags
         problem = adjust(problem)
+    if hasattr(problem.repository, "prefetch"):  # an HTTP index: start fetching what is needed first
+        problem.repository.hint_target(problem.target)
+        problem.repository.prefetch(problem.root_names())
     policy = problem.target.provider_policy
     targets = [
         LockTarget(t.name, replace(t.target, provider_policy=policy)) for t in map(load_target_file, target_files)
