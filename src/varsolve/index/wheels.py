@@ -170,27 +170,9 @@ def _atom(atom: tuple, holding: set[str]) -> bool | tuple:
 
 
 def variants_json(metadata: VariantMetadata) -> dict[str, Any]:
-    """The index-level ``{name}-{version}-variants.json`` document, valid for variantlib 0.2.2.
-
-    variantlib wants exactly one of ``requires`` / ``static-properties`` / ``builtin`` per
-    provider and a provider for every listed namespace; :meth:`VariantMetadata.to_json_dict`
-    writes a provider without data (a scenario's: the values come from the user's static file
-    or host detection) as an empty table. Such a provider is written ``"builtin": <namespace>``:
-    it is the installer's own business, no plugin package is named (so none is ever looked for),
-    and varsolve reads it back unchanged. ``abi_dependency`` is listed only when a release uses
-    nothing else, because variantlib needs a non-empty namespace list.
-    """
-    doc = metadata.to_json_dict(SCHEMA_VARIANTLIB_022)
-    providers = doc.setdefault("providers", {})
-    for ns in metadata.namespaces:
-        provider = metadata.providers.get(ns)
-        if provider is None or (provider.static_properties is None and not provider.requires):
-            entry: dict[str, Any] = {"builtin": ns}
-            if provider is not None and provider.optional:
-                entry["optional"] = True
-            providers[ns] = entry
-    doc["providers"] = {ns: providers[ns] for ns in metadata.namespaces if ns in providers}
-    return doc
+    """The index-level ``{name}-{version}-variants.json`` document, valid for variantlib 0.2.2
+    (providers without data are written ``"builtin": <namespace>``, see ``metadata.py``)."""
+    return metadata.to_json_dict(SCHEMA_VARIANTLIB_022)
 
 
 def wheel_variant_json(metadata: VariantMetadata, label: str) -> dict[str, Any]:

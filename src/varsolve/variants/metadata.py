@@ -96,14 +96,12 @@ class VariantMetadata:
                 }
         out["default-priorities"] = prio
         if (major, minor) == (0, 2):
-            out["providers"] = {
-                ns: _provider_to_json(self.providers.get(ns, Provider()))
-                for ns in self.namespaces
-                if ns != ABI_DEPENDENCY
-            }
+            # variantlib 0.2.2 wants a provider for every listed namespace (abi_dependency is
+            # listed only when a release uses nothing else: the list may not be empty).
+            out["providers"] = {ns: _provider_to_json(self.providers.get(ns, Provider()), ns) for ns in self.namespaces}
         elif (major, minor) == (0, 0) and self.providers:
             out["providers"] = {
-                ns: _provider_to_json(p, legacy=True) for ns, p in sorted(self.providers.items())
+                ns: _provider_to_json(p, ns, legacy=True) for ns, p in sorted(self.providers.items())
             }
             static = {
                 ns: {f: list(v) for f, v in p.static_properties.items()}
@@ -125,7 +123,7 @@ class VariantMetadata:
         return json.dumps(self.to_json_dict(schema), indent=2, sort_keys=False) + "\n"
 
 
-def _provider_to_json(p: Provider, legacy: bool = False) -> dict[str, Any]:
+def _provider_to_json(p: Provider, namespace: str = "", legacy: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if p.requires:
         out["requires"] = list(p.requires)
@@ -146,8 +144,12 @@ def _provider_to_json(p: Provider, legacy: bool = False) -> dict[str, Any]:
         out["static-properties"] = {f: list(v) for f, v in p.static_properties.items()}
         if len(p.static_properties) > 1:
             out["feature-order"] = list(p.static_properties)
-    # A provider we know nothing about (PEP 825 data, scenarios) stays an empty table: writing
-    # ``static-properties = {}`` would claim "nothing supported" and change the meaning on re-read.
+    if not legacy and not ({"requires", "static-properties"} & set(out)):
+        # A provider we know nothing about (PEP 825 data, scenarios: the values come from the
+        # user's static file or host detection). ``static-properties = {}`` would claim "nothing
+        # supported"; variantlib wants one of requires / static-properties / builtin, and
+        # ``builtin`` names no plugin package, so none is ever looked for. Read back unchanged.
+        out["builtin"] = namespace
     return out
 
 
