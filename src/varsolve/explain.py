@@ -150,50 +150,72 @@ def _spec(dep: Dependency) -> str:
 
 
 def explain_conflict(finder: CandidateFinder, causes: Iterable[Any], one_per_version: bool = False) -> str:
-    """Render resolvelib's final causes (RequirementInformation(requirement, parent))."""
+    """Render resolvelib's final causes (RequirementInformation(requirement, parent)) as a
+    derivation in the style of the ``sat`` explanations (:mod:`varsolve.explain_sat`): the root's
+    requirements, the dependencies (one sentence for several releases), why nothing fits, what
+    the releases offer for a unified feature, and the rule that feature must obey."""
+    from .explain_sat import dependency_text, offer_sentence, parents_phrase, requires_verb, unify_rule
     from .strategies.greedy import ExactRequirement, PackageRequirement, UnifyRequirement
 
-    lines: list[str] = []
-    unify_lines: dict[str, list[str]] = {}
-    by_name: dict[str, list[str]] = {}
-    seen: set[str] = set()
+    causes = list(causes)
+    root_text = {r.name: r.text for r in finder.problem.root_requirements()}
+    roots: list[str] = []  # root requirement texts, in order
+    sources: dict[str, list[Any]] = {}  # unified feature -> releases offering too little
+    features: dict[str, Any] = {}
+    merged: dict[tuple[str, str, str], list[Any]] = {}  # (target, parent name, text) -> parents
+    other: dict[str, list[str]] = {}  # target -> sentences about extras wrappers and exact pins
+    deps: dict[str, list[Dependency]] = {}
     for cause in causes:
         req, parent = cause.requirement, cause.parent
-        who = _describe(parent) if parent is not None else "the root"
-        # The wheel and the sdist of one version say the same thing: name the version once.
-        who = who.replace(" (sdist)", "")
         if isinstance(req, UnifyRequirement):
-            values = ", ".join(sorted(req.values))
-            only = "only the value" if len(req.values) == 1 else "only the values"
-            unify_lines.setdefault(str(req.feature), []).append(
-                f"{req.source.describe()} has {only} {values} for {req.feature}"
-            )
+            features[str(req.feature)] = req.feature
+            sources.setdefault(str(req.feature), [])
+            if req.source.release not in sources[str(req.feature)]:
+                sources[str(req.feature)].append(req.source.release)
+            if req.source.name in root_text and root_text[req.source.name] not in roots:
+                roots.append(root_text[req.source.name])
             continue
         if isinstance(req, ExactRequirement):
-            text = f"{who} needs exactly {req.candidate.describe()}"
-            name = req.candidate.name
+            target = req.candidate.name
+            other.setdefault(target, []).append(f"{_describe(parent)} needs exactly {req.candidate.describe()}")
+            continue
+        assert isinstance(req, PackageRequirement)
+        target = req.dep.name
+        deps.setdefault(target, []).append(req.dep)
+        if parent is None:
+            if (req.dep.text or req.dep.name) not in roots:
+                roots.append(req.dep.text or req.dep.name)
+        elif getattr(parent, "base", None) is not None:
+            other.setdefault(target, []).append(f"{_describe(parent)} requires {req.dep.text or req.dep.name}")
         else:
-            assert isinstance(req, PackageRequirement)
-            text = f"{who} requires {req.dep.text or req.dep.name}"
-            name = req.dep.name
-        if text not in seen:
-            seen.add(text)
-            by_name.setdefault(name, []).append(text)
-    for feature, items in sorted(unify_lines.items()):
+            key = (target, parent.name, dependency_text(req.dep, parent))
+            merged.setdefault(key, [])
+            if parent not in merged[key]:
+                merged[key].append(parent)
+            if parent.name in root_text and root_text[parent.name] not in roots:
+                roots.append(root_text[parent.name])
+    order = {text: i for i, text in enumerate(root_text.values())}
+    lines = [f"the root requires {text}" for text in sorted(roots, key=lambda t: order.get(t, len(order)))]
+    for name in sorted(set(deps) | set(other)):
+        items = [line for line in other.get(name, [])]
+        for (target, _, text), parents in sorted(merged.items()):
+            if target == name:
+                items.append(f"{parents_phrase(finder, parents)} {requires_verb(parents)} {text}")
         lines.extend(items)
-        lines.append(f"{feature} must take one value across the environment")
-    for name, items in sorted(by_name.items()):
-        lines.extend(items)
-        deps = [c.requirement.dep for c in causes if isinstance(c.requirement, PackageRequirement) and c.requirement.dep.name == name]
-        if len(items) > 1 and deps:
-            lines.append(why_no_common_candidate(finder, deps))
+        on_name = [d for d in deps.get(name, [])]
+        if len({d.text for d in on_name}) > 1:
+            lines.append(why_no_common_candidate(finder, on_name))
+        elif on_name:
+            lines.append(why_no_candidate(finder, on_name[0]) if not _has_candidates(finder, on_name[0]) else f"no candidate of {name} fits the rest of the resolution")
         elif len(items) > 1:
             lines.append(f"no candidate of {name} satisfies all of these")
-        elif deps:
-            lines.append(why_no_candidate(finder, deps[0]) if not _has_candidates(finder, deps[0]) else f"no candidate of {name} fits the rest of the resolution")
+    for key in sorted(sources):
+        for release in sources[key]:
+            lines.append(offer_sentence(finder.release_candidates(release), [features[key]]))
+    lines.extend(unify_rule(features[key]) for key in sorted(sources))
     if one_per_version:
         lines.append("(the status quo considers only the best wheel of each version)")
-    return "\n".join(lines)
+    return "\n".join(dict.fromkeys(lines))
 
 
 def _has_candidates(finder: CandidateFinder, dep: Dependency) -> bool:

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
+from packaging.utils import canonicalize_name
+
 from .candidates import Candidate, CandidateFinder, Dependency
-from .variants.properties import VariantFeature
+from .variants.properties import ABI_DEPENDENCY, VariantFeature
 
 if TYPE_CHECKING:
     from pysat.formula import IDPool
@@ -131,7 +133,7 @@ def _requirement_lines(
     for group in deps:
         first = group.requirements[0]
         who = _who(finder, [r.parent for r in group.requirements])
-        key = (first.parent.name, _qualifier(who), first.extra or "", first.dep.text or first.dep.name)
+        key = (first.parent.name, _qualifier(who), first.extra or "", dependency_text(first.dep, first.parent))
         merged.setdefault(key, []).extend(group.requirements)
     placed: set[str] = set()
     out: list[tuple[str, list[str]]] = []
@@ -139,7 +141,8 @@ def _requirement_lines(
     def emit(text: str, reqs: list[Requirement]) -> None:
         lines = [text]
         dep = reqs[0].dep
-        if not any(formula.matching.get(r) for r in reqs) and not _hidden(formula, dep):
+        usable = [c for r in reqs for c in formula.matching.get(r, []) if c not in formula.excluded]
+        if not usable and not any(r in formula.hidden for r in reqs):
             lines.append(why_no_candidate(finder, dep))
         out.append((dep.name, lines))
         placed.add(dep.name)
@@ -152,35 +155,66 @@ def _requirement_lines(
         ready = next((i for i, (k, _) in enumerate(pending) if k[0] in placed), 0)
         key, reqs = pending.pop(ready)
         parents = _unique_candidates(r.parent for r in reqs)
-        subject = _versions_phrase(finder, parents, domain.get(key[0]))
-        verb = "requires" if len({c.version for c in parents}) == 1 else "require"
+        subject = parents_phrase(finder, parents, domain.get(key[0]))
+        verb = requires_verb(parents)
         extra = f" with extra {key[2]}" if key[2] else ""
-        emit(f"{subject}{extra} {verb} {reqs[0].dep}", reqs)
+        emit(f"{subject}{extra} {verb} {dependency_text(reqs[0].dep, reqs[0].parent)}", reqs)
     return out
 
 
-def _hidden(formula: Formula, dep: Dependency) -> bool:
-    return dep.name in formula.boundary
+def dependency_text(dep: Dependency, parent: Candidate | None) -> str:
+    """The requirement as written; for an ``abi_dependency`` the property it comes from."""
+    text = str(dep)
+    suffix = f" (abi_dependency of {parent.describe()})" if parent is not None else ""
+    if not suffix or not text.endswith(suffix):
+        return text
+    props = [
+        f"{ABI_DEPENDENCY} :: {feature} :: {value}"
+        for feature, values in sorted(parent.properties.get(ABI_DEPENDENCY, {}).items())
+        if canonicalize_name(feature.replace("_", "-")) == dep.name
+        for value in values
+    ]
+    return f"{text[: -len(suffix)]} ({', '.join(props)})"
 
 
 def _facts(name: str, cands: list[Candidate], unified: list[VariantFeature]) -> list[str]:
-    """What the candidates left of ``name`` declare for the unified features in the set."""
+    """What the candidates left of ``name`` declare for the unified features in the set;
+    releases that offer the same are one sentence."""
     if not unified or not any(c.feature_values(f) is not None for c in cands for f in unified):
         return []
     by_version: dict[Version, list[Candidate]] = {}
     for cand in cands:
         by_version.setdefault(cand.version, []).append(cand)
-    return [offer_sentence(group, unified) for group in by_version.values()]
+    by_offer: dict[str, list[Version]] = {}
+    for version, group in by_version.items():
+        by_offer.setdefault(_offer(group, unified), []).append(version)
+    return [
+        f"{name} {_versions(versions)} {'has' if len(versions) == 1 else 'have'} {offer}"
+        for offer, versions in by_offer.items()
+    ]
 
 
 def offer_sentence(cands: Sequence[Candidate], features: Sequence[VariantFeature]) -> str:
     """``numpy 2.3.0 has only the mkl variant (blas_lapack :: library :: mkl)``: the files of one
     release and the values they declare for ``features``."""
-    first = cands[0]
+    return f"{cands[0].name} {cands[0].version} has {_offer(cands, features)}"
+
+
+def _offer(cands: Sequence[Candidate], features: Sequence[VariantFeature]) -> str:
     phrases = [f"{file_phrase(c)}{_declared(c, features)}" for c in cands]
     if len(phrases) == 1:
-        return f"{first.name} {first.version} has only {phrases[0]}"
-    return f"{first.name} {first.version} has {', '.join(phrases[:-1])} and {phrases[-1]}"
+        return f"only {phrases[0]}"
+    return f"{', '.join(phrases[:-1])} and {phrases[-1]}"
+
+
+def _versions(versions: Sequence[Version]) -> str:
+    """``2.0``, ``2.0 and 1.0``, ``2.0, 1.9, 1.8 and 4 older versions`` (newest first)."""
+    versions = sorted(versions, reverse=True)
+    if len(versions) == 1:
+        return str(versions[0])
+    if len(versions) <= MAX_VERSIONS + 1:
+        return f"{', '.join(map(str, versions[:-1]))} and {versions[-1]}"
+    return f"{', '.join(map(str, versions[:MAX_VERSIONS]))} and {len(versions) - MAX_VERSIONS} older versions"
 
 
 def unify_rule(feature: VariantFeature) -> str:
@@ -218,22 +252,20 @@ def _label(cand: Candidate) -> str:
     return {None: "sdist", "": "non-variant wheel"}.get(cand.label, cand.label or "")
 
 
-def _versions_phrase(finder: CandidateFinder, parents: list[Candidate], domain: list[Candidate] | None) -> str:
+def parents_phrase(finder: CandidateFinder, parents: list[Candidate], domain: list[Candidate] | None = None) -> str:
     """``a 2.0``, ``a 2.0 and 1.0``, ``a 2.0, 1.9, 1.8 and 4 older versions`` (plus the label
     qualifier of :func:`_who` when only some files of a release have the dependency)."""
     first = parents[0]
     qualifier = _qualifier(_who(finder, [c for c in parents if c.version == first.version]))
-    versions = sorted({c.version for c in parents}, reverse=True)
-    if len(versions) == 1:
-        text = f"{first.name} {versions[0]}"
-    elif len(versions) <= MAX_VERSIONS + 1:
-        text = f"{first.name} {', '.join(map(str, versions[:-1]))} and {versions[-1]}"
-    else:
-        rest = len(versions) - MAX_VERSIONS
-        text = f"{first.name} {', '.join(map(str, versions[:MAX_VERSIONS]))} and {rest} older versions"
+    versions = {c.version for c in parents}
+    text = f"{first.name} {_versions(list(versions))}"
     if domain and len(versions) > 1 and {c.version for c in domain} <= set(versions):
         text += " (every version that fits)"
     return f"{text} {qualifier}".rstrip()
+
+
+def requires_verb(parents: Sequence[Candidate]) -> str:
+    return "requires" if len({c.version for c in parents}) == 1 else "require"
 
 
 def _unique_candidates(cands: Iterable[Candidate | None]) -> list[Candidate]:

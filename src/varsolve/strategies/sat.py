@@ -1,15 +1,15 @@
 """``sat``: a complete resolver that returns a provably optimal resolution or a minimal reason.
 
 Each round encodes what has been read of the index (:mod:`.sat_encoding`) and optimises it with
-RC2 (core-guided MaxSAT, python-sat). Releases not read yet are represented per package by one
-boundary literal with no dependencies and the lowest cost any of them could have, so every
-round solves a *relaxation* of the whole problem:
+RC2 (core-guided MaxSAT, python-sat). Releases not read yet are represented, per run of them
+between releases that were read ("gap"), by one boundary literal with no dependencies and the
+lowest cost any of them could have, so every round solves a *relaxation* of the whole problem:
 
 * if the relaxation is unsatisfiable, so is the problem: a minimal unsatisfiable set of
   constraint groups explains why (:mod:`varsolve.explain_sat`);
 * if its optimum uses no boundary literal, that optimum is a real resolution whose objective is
   at most that of every resolution of the whole problem, hence optimal;
-* otherwise the packages whose boundary was used are widened and the round repeats.
+* otherwise the gaps whose literal was used are read (partly) and the round repeats.
 
 The objective, lexicographic (docs/strategies.md): 1. versions of the root requirements, 2.
 versions of the other packages (each a version index, 0 = newest release on the index, summed),
@@ -21,7 +21,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from packaging.utils import NormalizedName
 from pysat.examples.rc2 import RC2Stratified
 from pysat.formula import WCNF, IDPool
 
@@ -30,7 +29,7 @@ from ..problem import Problem
 from ..repository import Release
 from ..resolution import Pin, Resolution
 from .sat_encoding import PACKAGE_COUNT, Encoder, Formula
-from .sat_universe import Universe
+from .sat_universe import Gap, Universe
 
 SOLVER = "g4"  # Glucose 4: RC2's usual oracle; fast on these small, structured formulas
 
@@ -67,15 +66,15 @@ class SatStrategy:
                 resolution.explanation = explain_unsatisfiable(finder, universe, formula, pool, stats, self.solver)
                 stats["explain_seconds"] = time.perf_counter() - t2
                 break
-            hidden = [name for name, lit in sorted(formula.boundary.items()) if lit in model]
+            hidden = [gap for lit, gap in sorted(formula.boundary.items()) if lit in model]
             if not hidden:
                 _fill(resolution, problem, finder, universe, formula, model)
                 stats["objective"] = list(objective_vector(problem, resolution, finder))
                 stats["optimal"] = True
                 break
-            preferred = {name: _preferred(universe, formula, model, name) for name in hidden}
-            for name in hidden:
-                universe.widen(name, preferred[name])
+            preferred = [_preferred(universe, formula, model, gap) for gap in hidden]
+            for gap, releases in zip(hidden, preferred):
+                universe.widen(gap, releases)
         stats.update(
             variables=pool.top,
             clauses=len(formula.hard),
@@ -127,17 +126,15 @@ def _weights(soft: Sequence[tuple[int, int]]) -> list[int]:
     return [weight[level] for _, level in soft]
 
 
-def _preferred(universe: Universe, formula: Formula, model: set[int], name: NormalizedName) -> list[Release]:
-    """Unread releases of ``name`` to read first: those every applying requirement admits."""
-    applying = [req for req in universe.by_target.get(name, []) if formula.applies(req, model)]
-    unread = universe.packages[name].unmaterialised()
+def _preferred(universe: Universe, formula: Formula, model: set[int], gap: Gap) -> list[Release]:
+    """Releases of ``gap`` to read first: those every applying requirement admits."""
+    applying = [req for req in universe.by_target.get(gap.name, []) if formula.applies(req, model)]
     if not applying:
-        return unread
+        return list(gap.releases)
     common = universe.range_of(applying[0].dep)
     for req in applying[1:]:
         common = common.intersection(universe.range_of(req.dep))
-    inside = list(common.filter(unread, prereleases=True, key=lambda r: r.version))
-    return inside or unread
+    return list(common.filter(gap.releases, prereleases=True, key=lambda r: r.version)) or list(gap.releases)
 
 
 def _fill(

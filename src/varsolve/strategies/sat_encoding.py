@@ -4,7 +4,7 @@ Variables (all from one :class:`pysat.formula.IDPool`, so that cardinality encod
 ladders and explanation selectors never collide):
 
 * ``x`` per candidate (package, version, variant label | non-variant wheel | sdist);
-* ``o`` per package with releases not read yet: "some older, unread release", a stand-in whose
+* ``o`` per run of releases not read yet ("gap"): "some release of this gap", a stand-in whose
   cost is a lower bound of theirs and which has no dependencies (a relaxation, see sat.py);
 * ``e`` per requested extra of a package; ``u`` per value of a unified feature;
 * ``p`` (package present), ``g`` (version index ladder) and ``r`` (variant rank ladder) for the
@@ -24,7 +24,7 @@ from pysat.formula import IDPool
 
 from ..candidates import Candidate
 from ..variants.properties import VariantFeature
-from .sat_universe import Requirement, Universe
+from .sat_universe import Gap, Requirement, Universe
 
 # Objective levels, most important first (docs/strategies.md).
 ROOT_VERSIONS, OTHER_VERSIONS, VARIANT_RANK, PACKAGE_COUNT = range(4)
@@ -48,10 +48,12 @@ class Formula:
     hard: list[tuple[tuple | None, list[int]]] = field(default_factory=list)
     soft: list[tuple[int, int]] = field(default_factory=list)  # (literal to make true, level)
     groups: dict[tuple, Group] = field(default_factory=dict)
-    boundary: dict[NormalizedName, int] = field(default_factory=dict)
+    boundary: dict[int, Gap] = field(default_factory=dict)  # literal -> the gap it stands for
     matching: dict[Requirement, list[Candidate]] = field(default_factory=dict)
     conditions: dict[Requirement, list[int]] = field(default_factory=dict)
     candidates: dict[int, Candidate] = field(default_factory=dict)  # x literal -> candidate
+    excluded: set[Candidate] = field(default_factory=set)  # by a policy, whatever else applies
+    hidden: set[Requirement] = field(default_factory=set)  # may be met by a release not read yet
 
     def add(self, group: tuple | None, clause: list[int]) -> None:
         self.hard.append((group, clause))
@@ -124,15 +126,15 @@ class Encoder:
     def _package(self, name: NormalizedName) -> None:
         state = self.universe.packages[name]
         cands = self.universe.candidates(name)
-        boundary_index = state.boundary_index()
         reqs = self.universe.by_target.get(name, [])
         entries: list[tuple[int, int, int]] = [(self.x(c), state.index[c.version], c.rank) for c in cands]
         for cand in cands:
             self.formula.candidates[self.x(cand)] = cand
-        if boundary_index is not None and any(self.universe.hidden_in_range(r.dep) for r in reqs):
-            o = self.pool.id(("o", name, len(state.materialised)))
-            self.formula.boundary[name] = o
-            entries.append((o, boundary_index, 0))
+        hidden = {g for r in reqs for g in self.universe.hidden_gaps(r.dep)}
+        for gap in sorted(hidden, key=lambda g: g.index):
+            lit = self.pool.id(gap.key)
+            self.formula.boundary[lit] = gap
+            entries.append((lit, gap.index, 0))
         if not entries:
             return
         lits = [lit for lit, _, _ in entries]
@@ -168,9 +170,10 @@ class Encoder:
         matching = [c for r in u.materialised_releases(dep.name) for c in u.matching(dep, r)]
         self.formula.matching[req] = matching
         lits = [self.x(c) for c in matching]
-        boundary = self.formula.boundary.get(dep.name)
-        if boundary is not None and u.hidden_in_range(dep):
-            lits.append(boundary)
+        gaps = u.hidden_gaps(dep)
+        if gaps:
+            lits.extend(self.pool.id(gap.key) for gap in gaps)
+            self.formula.hidden.add(req)
         key = req.group
         self.group(key, key[0]).requirements.append(req)
         cond = self.condition(req)
@@ -207,6 +210,7 @@ class Encoder:
                 if cand.yanked and not finder.yanked_usable(cand, pinned=False):
                     if not finder.yanked_usable(cand, pinned=True):
                         self.formula.add(None, [-x])
+                        self.formula.excluded.add(cand)
                         continue
                     pins = [r for r in reqs if r.dep.pins and r.dep.contains(cand.version)]
                     self._when_some_applies(("yanked", name, str(cand.version)), cand, pins)
@@ -215,6 +219,7 @@ class Encoder:
                 if opts.prerelease_policy == "packse":
                     if not finder.prereleases_allowed_for(name):
                         self.formula.add(None, [-x])
+                        self.formula.excluded.add(cand)
                     continue
                 explicit = [r for r in reqs if r.dep.explicit_prerelease]
                 finals = sorted({c.version for c in finder.candidates(name) if not c.version.is_prerelease})

@@ -51,10 +51,35 @@ class PackageState:
     def unmaterialised(self) -> list[Release]:
         return [r for r in self.releases if r.version not in self.materialised]
 
-    def boundary_index(self) -> int | None:
-        """Version index of the newest release not read yet: a lower bound on the cost of every
-        candidate hidden behind the boundary (None: everything has been read)."""
-        return next((i for i, r in enumerate(self.releases) if r.version not in self.materialised), None)
+    def gaps(self) -> list[Gap]:
+        """Runs of consecutive releases not read yet, newest first."""
+        out: list[Gap] = []
+        run: list[Release] = []
+        for index, release in enumerate(self.releases):
+            if release.version in self.materialised:
+                if run:
+                    out.append(Gap(self.name, index - len(run), tuple(run)))
+                run = []
+            else:
+                run.append(release)
+        if run:
+            out.append(Gap(self.name, len(self.releases) - len(run), tuple(run)))
+        return out
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Releases of one package not read yet, between two that were (or the ends): what one
+    boundary literal stands for. ``index`` is the version index of the newest: a lower bound on
+    the cost of every candidate in the gap."""
+
+    name: NormalizedName
+    index: int
+    releases: tuple[Release, ...]
+
+    @property
+    def key(self) -> tuple:
+        return ("o", self.name, str(self.releases[0].version), str(self.releases[-1].version))
 
 
 def dependency_range(dep: Dependency) -> VersionRange:
@@ -77,7 +102,7 @@ class Universe:
         self._ranges: dict[Dependency, VersionRange] = {}
         self._in_range: dict[tuple[Dependency, NormalizedName], list[Release]] = {}
         self._matching: dict[tuple[Dependency, Version], list[Candidate]] = {}
-        self._hidden: dict[tuple[Dependency, int], bool] = {}
+        self._hidden: dict[tuple[Dependency, int], list[Gap]] = {}
         self._queue: list[Requirement] = []
 
     # -- growing ----------------------------------------------------------------------------
@@ -86,14 +111,14 @@ class Universe:
             self._require(Requirement(dep))
         self._drain()
 
-    def widen(self, name: NormalizedName, preferred: list[Release]) -> list[Release]:
-        """Read more releases of ``name``: ``preferred`` first (newest first), then the newest
-        unread ones; doubling each time, so that a package needs O(log n) widenings."""
-        state = self.packages[name]
+    def widen(self, gap: Gap, preferred: list[Release]) -> list[Release]:
+        """Read more releases of ``gap``: ``preferred`` first (newest first), then its newest;
+        twice as many as the package has so far, so that a package needs O(log n) widenings."""
+        state = self.packages[gap.name]
         budget = max(1, len(state.materialised))
         state.widenings += 1
         chosen: list[Release] = []
-        for release in [*preferred, *state.unmaterialised()]:
+        for release in [*preferred, *gap.releases]:
             if len(chosen) == budget:
                 break
             if release.version not in state.materialised and release not in chosen:
@@ -189,13 +214,11 @@ class Universe:
                 ]
         return self._matching[key]
 
-    def hidden_in_range(self, dep: Dependency) -> bool:
-        """Whether some release not read yet lies in ``dep``'s range (then the boundary literal
-        of the package may stand in for it)."""
+    def hidden_gaps(self, dep: Dependency) -> list[Gap]:
+        """The gaps of ``dep``'s package with a release in ``dep``'s range: their boundary
+        literals may stand in for it."""
         state = self.packages[dep.name]
         key = (dep, len(state.materialised))
         if key not in self._hidden:
-            self._hidden[key] = len(state.materialised) < len(state.releases) and bool(
-                self.in_range(dep, state.unmaterialised())
-            )
+            self._hidden[key] = [g for g in state.gaps() if self.in_range(dep, list(g.releases))]
         return self._hidden[key]

@@ -1,0 +1,432 @@
+"""The ``sat`` strategy: bundled scenarios, explanations (golden), objective levels, laziness (in
+memory and over the project's HTTP index server), extras and policies, CLI and stats.
+
+Every resolution goes through the independent verifier (``api.solve``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SCENARIOS, run_varsolve
+
+from varsolve.api import build_problem, solve
+from varsolve.check import run_checks
+from varsolve.sources.scenario import load_scenario
+from varsolve.strategies.sat import SatStrategy, objective_vector
+
+VARIANTS = SCENARIOS / "variants"
+
+SAT_EXPLANATIONS = {
+    "blas-unify-unsatisfiable": """\
+the root requires numpy
+the root requires scipy
+numpy 2.3.0 has only the mkl variant (blas_lapack :: library :: mkl)
+scipy 1.16.0 has only the openblas variant (blas_lapack :: library :: openblas)
+blas_lapack :: library must take one value across the environment""",
+    "unify-transitive-unsatisfiable": """\
+the root requires scipy
+scipy 1.16.0 and 1.15.0 (every version that fits) require numpy>=2
+scipy 1.16.0 and 1.15.0 have only the openblas variant (blas_lapack :: library :: openblas)
+numpy 2.3.0 and 2.2.0 have only the mkl variant (blas_lapack :: library :: mkl)
+blas_lapack :: library must take one value across the environment""",
+    "version-conflict-unsatisfiable": """\
+the root requires a
+the root requires c>=2
+a 2.0.0 and 1.0.0 (every version that fits) require c<2
+only one version of c can be installed""",
+    "abi-dependency-unsatisfiable": """\
+the root requires flashkit
+the root requires torch>=2.8
+flashkit 0.10.0 requires torch==2.7.* (abi_dependency :: torch :: 2.7)
+only one version of torch can be installed""",
+    "variant-unsupported-unsatisfiable": """\
+the root requires numpy
+numpy 2.4.0 (and 2.3.0) has only variants the target does not support: x86_64_v4 (x86_64 :: level :: v4) and has no sdist""",
+}
+
+BACKTRACK_EXPLANATIONS = {
+    "blas-unify-unsatisfiable": SAT_EXPLANATIONS["blas-unify-unsatisfiable"],
+    "unify-transitive-unsatisfiable": """\
+the root requires scipy
+scipy 1.15.0 has only the openblas variant (blas_lapack :: library :: openblas)
+numpy 2.3.0 has only the mkl variant (blas_lapack :: library :: mkl)
+numpy 2.2.0 has only the mkl variant (blas_lapack :: library :: mkl)
+blas_lapack :: library must take one value across the environment""",
+    "version-conflict-unsatisfiable": """\
+the root requires a
+the root requires c>=2
+a 2.0.0 and 1.0.0 require c<2
+no version of c satisfies all of these (available: 2.0.0, 1.0.0)""",
+    "abi-dependency-unsatisfiable": """\
+the root requires flashkit
+the root requires torch>=2.8
+flashkit 0.10.0 requires torch==2.7.* (abi_dependency :: torch :: 2.7)
+no version of torch satisfies all of these (available: 2.8.0, 2.7.1)""",
+}
+
+
+def _solve(path: Path, strategy: str = "sat"):
+    resolution = solve(load_scenario(path).problem, strategy)
+    assert resolution.violations == [], resolution.violations
+    return resolution
+
+
+# -- bundled scenarios, CLI -----------------------------------------------------------------------
+def test_every_bundled_scenario_passes_with_sat() -> None:
+    results = run_checks([SCENARIOS], ["sat"])
+    assert len(results) >= 20
+    failed = {r.scenario: r.problems for r in results if r.status != "pass"}
+    assert failed == {}
+
+
+def test_scenario_check_command_with_sat() -> None:
+    out = run_varsolve("scenario", "check", str(SCENARIOS), "--strategy", "sat")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert ", 0 failed" in out.stdout
+
+
+def test_resolve_command_reports_the_objective_and_the_work_done() -> None:
+    out = run_varsolve("resolve", "--scenario", str(VARIANTS / "blas-unify.toml"), "--strategy", "sat", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["strategy"] == "sat" and data["violations"] == []
+    assert {n: p["variant"] for n, p in data["packages"].items()} == {"numpy": "openblas", "scipy": "openblas"}
+    assert data["unified"] == {"blas_lapack :: library": "openblas"}
+    stats = data["stats"]
+    assert stats["objective"] == [0, 0, 1, 2]  # numpy's openblas build is its second choice
+    assert stats["optimal"] is True
+    assert stats["sat_calls"] >= 1 and stats["candidates"] >= 3 and stats["seconds"] >= 0
+
+
+def test_unsatisfiable_resolve_exits_1_with_the_derivation() -> None:
+    out = run_varsolve("resolve", "--scenario", str(VARIANTS / "blas-unify-unsatisfiable.toml"), "--strategy", "sat")
+    assert out.returncode == 1
+    assert out.stdout.splitlines()[0] == "no solution:"
+    assert "  blas_lapack :: library must take one value across the environment" in out.stdout
+
+
+def test_the_cli_does_not_import_pysat_before_it_solves() -> None:
+    code = "import sys, varsolve.cli, varsolve.strategies; assert 'pysat' not in sys.modules, 'pysat'"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+# -- explanations (golden) ------------------------------------------------------------------------
+@pytest.mark.parametrize("stem", sorted(SAT_EXPLANATIONS))
+def test_sat_explanation(stem: str) -> None:
+    resolution = _solve(VARIANTS / f"{stem}.toml")
+    assert not resolution.satisfiable
+    assert resolution.explanation == SAT_EXPLANATIONS[stem]
+    assert resolution.stats["explanation_groups"] >= 1
+
+
+@pytest.mark.parametrize("stem", sorted(BACKTRACK_EXPLANATIONS))
+def test_backtrack_explanation(stem: str) -> None:
+    resolution = _solve(VARIANTS / f"{stem}.toml", "backtrack")
+    assert not resolution.satisfiable
+    assert resolution.explanation == BACKTRACK_EXPLANATIONS[stem]
+
+
+def test_explanation_is_minimal_and_names_only_what_matters(load) -> None:
+    """An unrelated root requirement and an unrelated unified feature stay out of it."""
+    scenario = load(
+        """
+        [root]
+        requires = ["a", "c>=2", "unrelated"]
+        [environment.variants]
+        "gpu :: arch" = ["x", "y"]
+        [resolver_options]
+        unify = ["gpu :: arch"]
+        [packages.a.versions."1.0.0"]
+        requires = ["c<2"]
+        [packages.c.versions."1.0.0"]
+        [packages.c.versions."2.0.0"]
+        [packages.unrelated.versions."1.0.0"]
+        wheel = false
+        sdist = false
+        [packages.unrelated.versions."1.0.0".variants]
+        x = ["gpu :: arch :: x"]
+        """
+    )
+    resolution = solve(scenario.problem, "sat")
+    assert resolution.explanation == (
+        "the root requires a\nthe root requires c>=2\na 1.0.0 requires c<2\nonly one version of c can be installed"
+    )
+
+
+def test_explanation_of_a_policy_exclusion(load) -> None:
+    scenario = load(
+        """
+        [root]
+        requires = ["a"]
+        [packages.a.versions."1.0.0"]
+        requires = ["c==2.0.0"]
+        [packages.c.versions."1.0.0"]
+        [packages.c.versions."2.0.0"]
+        yanked = true
+        """
+    )
+    resolution = solve(scenario.problem, "sat")
+    assert resolution.explanation == (
+        "the root requires a\na 1.0.0 requires c==2.0.0\n"
+        "c 2.0.0 is yanked (a yanked version is used only when a root requirement pins it with ==)"
+    )
+
+
+def test_explanation_of_a_per_variant_dependency(load) -> None:
+    """Only the MKL build has the failing dependency: the sentence names that build."""
+    scenario = load(
+        """
+        [root]
+        requires = ["a", "b"]
+        [environment.variants]
+        "blas :: lib" = ["mkl", "openblas"]
+        [resolver_options]
+        unify = ["blas :: lib"]
+        [packages.a.versions."1.0.0"]
+        wheel = false
+        sdist = false
+        requires = ["mkl-runtime>=9; 'blas :: lib :: mkl' in variant_properties"]
+        [packages.a.versions."1.0.0".variants]
+        mkl = ["blas :: lib :: mkl"]
+        openblas = ["blas :: lib :: openblas"]
+        [packages.b.versions."1.0.0"]
+        wheel = false
+        sdist = false
+        [packages.b.versions."1.0.0".variants]
+        mkl = ["blas :: lib :: mkl"]
+        [packages.mkl-runtime.versions."1.0.0"]
+        """
+    )
+    resolution = solve(scenario.problem, "sat")
+    assert not resolution.satisfiable
+    assert resolution.explanation == (
+        "the root requires a\n"
+        "the root requires b\n"
+        "a 1.0.0 [mkl] requires mkl-runtime>=9; 'blas :: lib :: mkl' in variant_properties\n"
+        "no version of mkl-runtime matches >=9 (available: 1.0.0)\n"
+        "a 1.0.0 has the mkl variant (blas :: lib :: mkl) and the openblas variant (blas :: lib :: openblas)\n"
+        "b 1.0.0 has only the mkl variant (blas :: lib :: mkl)\n"
+        "blas :: lib must take one value across the environment"
+    )
+
+
+# -- objective ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "stem,sat_vector,backtrack_vector",
+    [
+        ("greedy-forces-older-root", (1, 0, 0, 2), (2, 0, 0, 2)),
+        ("variant-rank-vs-dependency-version", (0, 0, 1, 2), (0, 1, 0, 3)),
+    ],
+)
+def test_sat_beats_greedy_where_the_scenarios_say(stem: str, sat_vector, backtrack_vector) -> None:
+    problem = load_scenario(VARIANTS / f"{stem}.toml").problem
+    sat, greedy = solve(problem, "sat"), solve(problem, "backtrack")
+    assert sat.violations == [] and greedy.violations == []
+    assert tuple(sat.stats["objective"]) == objective_vector(problem, sat) == sat_vector
+    assert objective_vector(problem, greedy) == backtrack_vector
+    assert sat_vector < backtrack_vector
+
+
+LEVELS = """
+[root]
+requires = ["a"]
+[environment.variants]
+"blas :: lib" = ["mkl", "openblas"]
+[packages.a.versions."2.0.0"]
+wheel = false
+sdist = false
+requires = ["b<3; 'blas :: lib :: mkl' in variant_properties", "helper; 'blas :: lib :: mkl' in variant_properties"]
+[packages.a.versions."2.0.0".variants]
+mkl = ["blas :: lib :: mkl"]
+openblas = ["blas :: lib :: openblas"]
+[packages.a.versions."1.0.0"]
+[packages.b.versions."3.0.0"]
+[packages.b.versions."2.0.0"]
+[packages.helper.versions."1.0.0"]
+"""
+
+
+def test_objective_levels_in_order(load) -> None:
+    """A newer root beats anything below it; among a 2.0.0's builds, the one whose dependency is
+    older loses (level 2) although it is the preferred build (level 3); fewer packages (level 4)
+    only break ties."""
+    problem = load(LEVELS).problem
+    resolution = solve(problem, "sat")
+    assert resolution.violations == []
+    got = {n: (str(p.version), p.variant) for n, p in resolution.packages.items()}
+    assert got == {"a": ("2.0.0", "openblas")}
+    assert resolution.stats["objective"] == [0, 0, 1, 1]
+    # Without the cap the preferred build wins, although it brings two more packages.
+    uncapped = load(LEVELS.replace("b<3", "b"), "uncapped.toml").problem
+    resolution = solve(uncapped, "sat")
+    got = {n: (str(p.version), p.variant) for n, p in resolution.packages.items()}
+    assert got == {"a": ("2.0.0", "mkl"), "b": ("3.0.0", ""), "helper": ("1.0.0", "")}
+    assert resolution.stats["objective"] == [0, 0, 0, 3]
+
+
+def test_the_version_index_counts_every_release_on_the_index(load) -> None:
+    """A release the target cannot install still counts as newer: an objective is comparable
+    across strategies and does not depend on what was read."""
+    problem = load(
+        """
+        [root]
+        requires = ["a"]
+        [packages.a.versions."3.0.0"]
+        requires_python = ">=3.99"
+        [packages.a.versions."2.0.0"]
+        """
+    ).problem
+    resolution = solve(problem, "sat")
+    assert str(resolution.packages["a"].version) == "2.0.0"
+    assert resolution.stats["objective"] == [1, 0, 0, 1]
+
+
+# -- laziness -------------------------------------------------------------------------------------
+def _many_releases(count: int, cap: str = "") -> str:
+    lines = ['[root]', f'requires = ["app", "lib{cap}"]']
+    for i in range(count, 0, -1):
+        lines += [f'[packages.lib.versions."{i}.0.0"]', "sdist = false"]
+    lines += ['[packages.app.versions."2.0.0"]', 'requires = ["lib>=3"]', '[packages.app.versions."1.0.0"]']
+    return "\n".join(lines) + "\n"
+
+
+def test_the_newest_releases_are_enough_when_they_fit(load) -> None:
+    problem = load(_many_releases(40)).problem
+    lazy = solve(problem, "sat")
+    assert lazy.violations == [] and lazy.stats["rounds"] == 1
+    assert lazy.stats["releases_read"] == 2 and lazy.stats["releases_known"] == 42
+    eager = SatStrategy(lazy=False).solve(problem)
+    assert eager.stats["releases_read"] == 42
+    assert lazy.packages == eager.packages and lazy.stats["objective"] == eager.stats["objective"]
+
+
+def test_older_releases_are_read_where_the_optimum_needs_them(load) -> None:
+    """``lib<3`` caps the root: the optimum needs lib 2.0.0 and app 1.0.0, found by widening."""
+    problem = load(_many_releases(40, cap="<3")).problem
+    lazy = solve(problem, "sat")
+    assert lazy.violations == []
+    assert {n: str(p.version) for n, p in lazy.packages.items()} == {"app": "1.0.0", "lib": "2.0.0"}
+    assert lazy.stats["rounds"] >= 2 and lazy.stats["releases_read"] < 10
+    eager = SatStrategy(lazy=False).solve(problem)
+    assert lazy.packages == eager.packages and lazy.stats["objective"] == eager.stats["objective"]
+
+
+def test_lazy_over_http_reads_few_metadata_files(tmp_path: Path, write_scenario) -> None:
+    """Against the project's own index server: the lazy strategy fetches the metadata of a few
+    releases, the eager one (like the backtracking resolver) of every release."""
+    from index_helpers import repository
+
+    from varsolve.index.builder import build_index
+    from varsolve.index.server import IndexServer
+
+    scenario = write_scenario(_many_releases(30))
+    build_index(scenario, tmp_path / "index")
+    counts = {}
+    for name, strategy in (("lazy", SatStrategy()), ("eager", SatStrategy(lazy=False))):
+        with IndexServer(tmp_path / "index") as server:
+            with repository(server.index_url, prefetch=0) as repo:
+                problem = build_problem(scenario=scenario, repository=repo)
+                resolution = strategy.solve(problem)
+            counts[name] = sum(n for path, n in server.stats.by_path.items() if path.endswith(".metadata"))
+        assert resolution.satisfiable and str(resolution.packages["lib"].version) == "30.0.0"
+    assert counts["lazy"] <= 3 < 30 <= counts["eager"]
+
+
+# -- extras, policies, unify ----------------------------------------------------------------------
+def test_extras_bring_their_dependencies(load) -> None:
+    problem = load(
+        """
+        [root]
+        requires = ["app[gpu]"]
+        [packages.app.versions."1.0.0"]
+        requires = ["core"]
+        extras = { gpu = ["cudart>=12", "app[fast]"], fast = ["speedups"] }
+        [packages.core.versions."1.0.0"]
+        [packages.cudart.versions."12.0.0"]
+        [packages.cudart.versions."11.0.0"]
+        [packages.speedups.versions."1.0.0"]
+        """
+    ).problem
+    resolution = solve(problem, "sat")
+    assert resolution.violations == []
+    assert sorted(resolution.packages) == ["app", "core", "cudart", "speedups"]
+
+
+def test_pip_yanked_policy_reads_every_requirement_on_the_package(load) -> None:
+    """Under pip's policy a yanked release is usable when any applying requirement pins it."""
+    text = """
+        [root]
+        requires = ["a", "b"]
+        [resolver_options]
+        yanked = "{policy}"
+        [packages.a.versions."1.0.0"]
+        requires = ["c==2.0.0"]
+        [packages.b.versions."1.0.0"]
+        requires = ["c>=1"]
+        [packages.c.versions."1.0.0"]
+        [packages.c.versions."2.0.0"]
+        yanked = true
+        """
+    pip = solve(load(text.format(policy="pip"), "pip.toml").problem, "sat")
+    assert pip.violations == [] and str(pip.packages["c"].version) == "2.0.0"
+    packse = solve(load(text.format(policy="packse"), "packse.toml").problem, "sat")
+    assert not packse.satisfiable and "c 2.0.0 is yanked" in packse.explanation
+
+
+def test_pip_prerelease_policy_on_the_merged_requirements(load) -> None:
+    """PEP 440 on all requirements on c: one names a pre-release, so 2.0.0b1 is usable; without
+    that requirement a final release satisfies them and the pre-release is not."""
+    text = """
+        [root]
+        requires = ["a", "b"]
+        [resolver_options]
+        prerelease_policy = "pip"
+        [packages.a.versions."1.0.0"]
+        requires = ["{a_dep}"]
+        [packages.b.versions."1.0.0"]
+        requires = ["c>=1"]
+        [packages.c.versions."1.0.0"]
+        [packages.c.versions."2.0.0b1"]
+        """
+    named = solve(load(text.format(a_dep="c>=2.0.0b1"), "named.toml").problem, "sat")
+    assert named.violations == [] and str(named.packages["c"].version) == "2.0.0b1"
+    plain = solve(load(text.format(a_dep="c"), "plain.toml").problem, "sat")
+    assert plain.violations == [] and str(plain.packages["c"].version) == "1.0.0"
+
+
+def test_unified_value_follows_the_target_order(load) -> None:
+    """Two fat builds share both values: the reported value is the target's preferred one."""
+    problem = load(
+        """
+        [root]
+        requires = ["a", "b"]
+        [environment.variants]
+        "blas :: lib" = ["openblas", "mkl"]
+        [resolver_options]
+        unify = ["blas :: lib"]
+        [packages.a.versions."1.0.0"]
+        wheel = false
+        sdist = false
+        [packages.a.versions."1.0.0".variants]
+        fat = ["blas :: lib :: mkl", "blas :: lib :: openblas"]
+        [packages.b.versions."1.0.0"]
+        wheel = false
+        sdist = false
+        [packages.b.versions."1.0.0".variants]
+        fat = ["blas :: lib :: mkl", "blas :: lib :: openblas"]
+        """
+    ).problem
+    resolution = solve(problem, "sat")
+    assert resolution.violations == [] and resolution.unified == {"blas :: lib": "openblas"}
+
+
+def test_same_input_same_output() -> None:
+    problem = load_scenario(VARIANTS / "mpi-shared-by-three.toml").problem
+    runs = [solve(problem, "sat").to_json_dict() for _ in range(2)]
+    for run in runs:
+        run["stats"] = {k: v for k, v in run["stats"].items() if not k.endswith("seconds")}
+    assert runs[0] == runs[1]
