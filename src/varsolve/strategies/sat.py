@@ -51,10 +51,11 @@ class SatStrategy:
         roots = problem.root_names()
         stats = {"sat_calls": 0, "rounds": 0, "encode_seconds": 0.0, "solve_seconds": 0.0}
         resolution = Resolution(self.name, satisfiable=False)
+        pieces: dict = {}  # encoded pieces, reused by later rounds where nothing they read changed
         while True:
             stats["rounds"] += 1
             t0 = time.perf_counter()
-            formula = Encoder(universe, pool, problem.options.unify, roots).encode()
+            formula = Encoder(universe, pool, problem.options.unify, roots, pieces).encode()
             t1 = time.perf_counter()
             model = self._optimise(formula, stats)
             stats["encode_seconds"] += t1 - t0
@@ -93,11 +94,13 @@ class SatStrategy:
         """The lexicographic optimum as the set of true literals, or None if unsatisfiable."""
         if any(not clause for _, clause in formula.hard):
             return None  # a requirement nothing can satisfy (RC2 would drop the empty clause)
+        # Filled directly: WCNF.append costs more than the rest of the round on large formulas.
         wcnf = WCNF()
-        for _, clause in formula.hard:
-            wcnf.append(clause)
-        for lit, weight in zip((lit for lit, _ in formula.soft), _weights(formula.soft)):
-            wcnf.append([lit], weight=weight)
+        wcnf.hard = [clause for _, clause in formula.hard]
+        wcnf.soft = [[lit] for lit, _ in formula.soft]
+        wcnf.wght = _weights(formula.soft)
+        wcnf.topw = sum(wcnf.wght) + 1
+        wcnf.nv = max((abs(lit) for clause in wcnf.hard for lit in clause), default=0)
         with _CountingRC2(wcnf, solver=self.solver, adapt=True, exhaust=True, minz=True) as rc2:
             model = rc2.compute()
             stats["sat_calls"] += rc2.calls

@@ -58,6 +58,23 @@ class Formula:
     def add(self, group: tuple | None, clause: list[int]) -> None:
         self.hard.append((group, clause))
 
+    def merge(self, part: Formula) -> None:
+        """Add ``part`` (a cached piece: never modified here) to this formula."""
+        self.hard.extend(part.hard)
+        self.soft.extend(part.soft)
+        for key, group in part.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                self.groups[key] = Group(group.kind, key, list(group.requirements), group.package, group.feature, list(group.candidates))
+            else:
+                mine.requirements.extend(group.requirements)
+        self.boundary.update(part.boundary)
+        self.matching.update(part.matching)
+        self.conditions.update(part.conditions)
+        self.candidates.update(part.candidates)
+        self.excluded |= part.excluded
+        self.hidden |= part.hidden
+
     def chosen(self, model: set[int]) -> list[Candidate]:
         return [c for lit, c in self.candidates.items() if lit in model]
 
@@ -66,18 +83,29 @@ class Formula:
 
 
 class Encoder:
-    def __init__(self, universe: Universe, pool: IDPool, unify: tuple[VariantFeature, ...], roots: set[str]) -> None:
+    """Encodes a universe; ``cache`` (kept across rounds) holds the pieces of earlier rounds,
+    each keyed by what it depends on, so a round re-encodes only what widening changed."""
+
+    def __init__(
+        self,
+        universe: Universe,
+        pool: IDPool,
+        unify: tuple[VariantFeature, ...],
+        roots: set[str],
+        cache: dict[tuple, Formula] | None = None,
+    ) -> None:
         self.universe = universe
         self.finder = universe.finder
         self.pool = pool
         self.unify = unify
         self.roots = roots
+        self.cache = {} if cache is None else cache
         self.formula = Formula()
-        self._active: set[int] = set()
 
     # -- literals ---------------------------------------------------------------------------
     def x(self, cand: Candidate) -> int:
-        return self.pool.id(("x", cand.name, str(cand.version), cand.label))
+        # Candidates are unique objects of the finder's cache: identity is a cheap, exact key.
+        return self.pool.id(("x", cand))
 
     def e(self, name: str, extra: str) -> int:
         return self.pool.id(("e", name, extra))
@@ -97,13 +125,9 @@ class Encoder:
             return None
         if req.extra is None:
             return self.x(req.parent)
-        parent = req.parent
-        key = ("active", parent.name, str(parent.version), parent.label, req.extra, req.dep.text)
-        lit = self.pool.id(key)
-        if lit not in self._active:
-            self._active.add(lit)
-            for neg in self.condition(req):
-                self.formula.add(None, [-lit, -neg])
+        lit = self.pool.id(("active",) + req.key)
+        for neg in self.condition(req):  # in every piece that uses it; duplicates are harmless
+            self.formula.add(None, [-lit, -neg])
         return lit
 
     def group(self, key: tuple, kind: str, **kw) -> Group:
@@ -113,15 +137,28 @@ class Encoder:
 
     # -- encoding ---------------------------------------------------------------------------
     def encode(self) -> Formula:
-        for name in sorted(self.universe.packages):
-            self._package(name)
-        for req in self.universe.requirements:
-            self._requirement(req)
-        self._extras()
-        self._admissible()
+        u = self.universe
+        whole = Formula()
+        read = 0
+        for name in sorted(u.packages):
+            state = (name, len(u.packages[name].materialised), len(u.by_target.get(name, [])))
+            read += state[1]
+            whole.merge(self._piece(("package",) + state, lambda: self._package(name)))
+            whole.merge(self._piece(("admissible",) + state, lambda: self._admissible(name)))
+        for req in u.requirements:
+            key = ("requirement", req, len(u.packages[req.dep.name].materialised))
+            whole.merge(self._piece(key, lambda: self._requirement(req)))
+        whole.merge(self._piece(("extras", len(u.requirements), read), self._extras))
         for feature in self.unify:
-            self._unified(feature)
-        return self.formula
+            whole.merge(self._piece(("unify", str(feature), read), lambda: self._unified(feature)))
+        return whole
+
+    def _piece(self, key: tuple, build) -> Formula:
+        if key not in self.cache:
+            outer, self.formula = self.formula, Formula()
+            build()
+            self.cache[key], self.formula = self.formula, outer
+        return self.cache[key]
 
     def _package(self, name: NormalizedName) -> None:
         state = self.universe.packages[name]
@@ -192,7 +229,7 @@ class Encoder:
                     continue
                 self.formula.add(None, [-self.e(name, extra)] + [self.active(r) for r in requesters])  # type: ignore[misc]
 
-    def _admissible(self) -> None:
+    def _admissible(self, name: NormalizedName) -> None:
         """``CandidateFinder.admissible`` as clauses: its yanked and pre-release policies depend
         on every requirement on the package that applies, so they are constraints, not filters.
 
@@ -203,30 +240,29 @@ class Encoder:
         """
         finder = self.finder
         opts = finder.options
-        for name in sorted(self.universe.packages):
-            reqs = self.universe.by_target.get(name, [])
-            for cand in self.universe.candidates(name):
-                x = self.x(cand)
-                if cand.yanked and not finder.yanked_usable(cand, pinned=False):
-                    if not finder.yanked_usable(cand, pinned=True):
-                        self.formula.add(None, [-x])
-                        self.formula.excluded.add(cand)
-                        continue
-                    pins = [r for r in reqs if r.dep.pins and r.dep.contains(cand.version)]
-                    self._when_some_applies(("yanked", name, str(cand.version)), cand, pins)
-                if not cand.version.is_prerelease or opts.prereleases:
+        reqs = self.universe.by_target.get(name, [])
+        for cand in self.universe.candidates(name):
+            x = self.x(cand)
+            if cand.yanked and not finder.yanked_usable(cand, pinned=False):
+                if not finder.yanked_usable(cand, pinned=True):
+                    self.formula.add(None, [-x])
+                    self.formula.excluded.add(cand)
                     continue
-                if opts.prerelease_policy == "packse":
-                    if not finder.prereleases_allowed_for(name):
-                        self.formula.add(None, [-x])
-                        self.formula.excluded.add(cand)
-                    continue
-                explicit = [r for r in reqs if r.dep.explicit_prerelease]
-                finals = sorted({c.version for c in finder.candidates(name) if not c.version.is_prerelease})
-                for version in finals:
-                    excluding = [r for r in reqs if not r.dep.contains(version)]
-                    key = ("prerelease", name, str(cand.version), str(version))
-                    self._when_some_applies(key, cand, explicit + excluding)
+                pins = [r for r in reqs if r.dep.pins and r.dep.contains(cand.version)]
+                self._when_some_applies(("yanked", name, str(cand.version)), cand, pins)
+            if not cand.version.is_prerelease or opts.prereleases:
+                continue
+            if opts.prerelease_policy == "packse":
+                if not finder.prereleases_allowed_for(name):
+                    self.formula.add(None, [-x])
+                    self.formula.excluded.add(cand)
+                continue
+            explicit = [r for r in reqs if r.dep.explicit_prerelease]
+            finals = sorted({c.version for c in finder.candidates(name) if not c.version.is_prerelease})
+            for version in finals:
+                excluding = [r for r in reqs if not r.dep.contains(version)]
+                key = ("prerelease", name, str(cand.version), str(version))
+                self._when_some_applies(key, cand, explicit + excluding)
 
     def _when_some_applies(self, key: tuple, cand: Candidate, reqs: list[Requirement]) -> None:
         """``cand`` only if one of ``reqs`` applies (nothing to add when the root is among them)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cached_property, reduce
 
 from packaging.ranges import VersionRange
 from packaging.utils import NormalizedName
@@ -19,7 +19,12 @@ from ..candidates import Candidate, CandidateFinder, Dependency
 from ..repository import Release
 
 
-@dataclass(frozen=True)
+def dependency_key(dep: Dependency) -> tuple:
+    """A cheap key for ``dep`` (hashing its SpecifierSets canonicalises every version)."""
+    return (dep.name, dep.text, dep.extras) if dep.text else (dep.name, tuple(map(str, dep.specifiers)), dep.extras)
+
+
+@dataclass(frozen=True, eq=False)
 class Requirement:
     """One edge of the dependency graph: ``dep`` as required by the root (``parent`` None) or by
     the candidate ``parent``, through its ``extra`` (None: a base dependency)."""
@@ -28,7 +33,17 @@ class Requirement:
     parent: Candidate | None = None
     extra: str | None = None
 
-    @property
+    @cached_property
+    def key(self) -> tuple:
+        return (dependency_key(self.dep), id(self.parent) if self.parent is not None else None, self.extra)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Requirement) and self.key == other.key and self.parent is other.parent
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @cached_property
     def group(self) -> tuple:
         """Constraint group for explanations: the root's requirement, or one dependency of one
         release (through one extra), shared by the release's candidates that have it."""
@@ -67,7 +82,7 @@ class PackageState:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Gap:
     """Releases of one package not read yet, between two that were (or the ends): what one
     boundary literal stands for. ``index`` is the version index of the newest: a lower bound on
@@ -77,9 +92,15 @@ class Gap:
     index: int
     releases: tuple[Release, ...]
 
-    @property
+    @cached_property
     def key(self) -> tuple:
         return ("o", self.name, str(self.releases[0].version), str(self.releases[-1].version))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Gap) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
 
 def dependency_range(dep: Dependency) -> VersionRange:
@@ -99,10 +120,10 @@ class Universe:
         self._seen_requirements: set[Requirement] = set()
         self.by_target: dict[NormalizedName, list[Requirement]] = {}
         self.extras: dict[NormalizedName, list[str]] = {}  # extras requested of each package
-        self._ranges: dict[Dependency, VersionRange] = {}
-        self._in_range: dict[tuple[Dependency, NormalizedName], list[Release]] = {}
-        self._matching: dict[tuple[Dependency, Version], list[Candidate]] = {}
-        self._hidden: dict[tuple[Dependency, int], list[Gap]] = {}
+        self._ranges: dict[tuple, VersionRange] = {}
+        self._matching: dict[tuple, list[Candidate]] = {}
+        self._hidden: dict[tuple, list[Gap]] = {}
+        self._read: dict[tuple[NormalizedName, int], list[Release]] = {}
         self._queue: list[Requirement] = []
 
     # -- growing ----------------------------------------------------------------------------
@@ -183,16 +204,20 @@ class Universe:
     # -- queries ----------------------------------------------------------------------------
     def materialised_releases(self, name: NormalizedName) -> list[Release]:
         state = self.packages[name]
-        return [r for r in state.releases if r.version in state.materialised]
+        key = (name, len(state.materialised))
+        if key not in self._read:
+            self._read[key] = [r for r in state.releases if r.version in state.materialised]
+        return self._read[key]
 
     def candidates(self, name: NormalizedName) -> list[Candidate]:
         """Materialised candidates of ``name``: newest first, then PEP 825 order."""
         return [c for r in self.materialised_releases(name) for c in self.finder.release_candidates(r)]
 
     def range_of(self, dep: Dependency) -> VersionRange:
-        if dep not in self._ranges:
-            self._ranges[dep] = dependency_range(dep)
-        return self._ranges[dep]
+        key = dependency_key(dep)
+        if key not in self._ranges:
+            self._ranges[key] = dependency_range(dep)
+        return self._ranges[key]
 
     def in_range(self, dep: Dependency, releases: list[Release]) -> list[Release]:
         """``releases`` within ``dep``'s range, final releases before pre-releases (a guess at
@@ -204,7 +229,7 @@ class Universe:
         """Candidates of ``release`` within ``dep``'s range (``CandidateFinder.satisfies``); the
         yanked and pre-release policies read all requirements on a package together and are
         constraints of the encoding (``CandidateFinder.admissible``)."""
-        key = (dep, release.version)
+        key = (dependency_key(dep), release.version)
         if key not in self._matching:
             if release.name != dep.name or not dep.contains(release.version):
                 self._matching[key] = []
@@ -218,7 +243,7 @@ class Universe:
         """The gaps of ``dep``'s package with a release in ``dep``'s range: their boundary
         literals may stand in for it."""
         state = self.packages[dep.name]
-        key = (dep, len(state.materialised))
+        key = (dependency_key(dep), len(state.materialised))
         if key not in self._hidden:
             self._hidden[key] = [g for g in state.gaps() if self.in_range(dep, list(g.releases))]
         return self._hidden[key]
