@@ -316,8 +316,8 @@ def test_older_releases_are_read_where_the_optimum_needs_them(load) -> None:
 
 
 def test_lazy_over_http_reads_few_metadata_files(tmp_path: Path, write_scenario) -> None:
-    """Against the project's own index server: the lazy strategy fetches the metadata of a few
-    releases, the eager one (like the backtracking resolver) of every release."""
+    """Against the project's own index server: the lazy strategy fetches the metadata (the
+    dependencies) of the releases it reads, the newest ones; the eager one of every release."""
     from index_helpers import repository
 
     from varsolve.index.builder import build_index
