@@ -7,7 +7,6 @@ the plotting cells must produce an image.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -26,15 +25,10 @@ def test_notebook_runs(name: str) -> None:
     client = nbclient.NotebookClient(
         notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
     )
-    start = time.monotonic()
     client.execute()
-    elapsed = time.monotonic() - start
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs), "no plot was drawn"
-    # Kept fast on purpose (CI runs them); a regression here is worth a look, not a failure.
-    if elapsed > 60:
-        pytest.fail(f"{name} took {elapsed:.0f} s to run; keep notebooks under a minute")
 
 
 def test_there_are_two_notebooks_at_least() -> None:
