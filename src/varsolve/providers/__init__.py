@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName
-from packaging.version import InvalidVersion, Version
-
-from ..target import SupportedMap, Target
-from ..variants.metadata import Provider, VariantMetadata
 from ..variants.properties import ABI_DEPENDENCY
+
+if TYPE_CHECKING:  # imported lazily: the CLI's argument parser imports this package
+    from ..target import SupportedMap, Target
+    from ..variants.metadata import Provider, VariantMetadata
 
 log = logging.getLogger("varsolve")
 
@@ -81,6 +81,8 @@ def _disabled(provider: Provider, ns: str, target: Target) -> bool:
     if provider.optional and ns not in target.enabled:
         return True
     if provider.enable_if:
+        from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName
+
         try:
             return not Marker(provider.enable_if).evaluate(target.marker_environment())
         except (InvalidMarker, UndefinedEnvironmentName):
@@ -126,6 +128,8 @@ def _from_plugin(ns: str, provider: Provider, target: Target) -> dict[str, tuple
 
 def _abi_values(metadata: VariantMetadata) -> dict[str, tuple[str, ...]]:
     """Every declared value, newest release first, the more specific value first on a tie."""
+    from packaging.version import InvalidVersion, Version
+
     declared: dict[str, set[str]] = {}
     for props in metadata.variants.values():
         for feature, values in props.get(ABI_DEPENDENCY, {}).items():
