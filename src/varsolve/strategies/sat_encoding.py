@@ -272,7 +272,7 @@ class Encoder:
         self.formula.add(key, [-self.x(cand)] + [self.active(r) for r in reqs])  # type: ignore[misc]
 
     def _unified(self, feature: VariantFeature) -> None:
-        order = list(self.finder.target.variants.get(feature.namespace, {}).get(feature.feature, ()))
+        order = self.finder.value_order(feature)
         declaring: list[tuple[Candidate, tuple[str, ...]]] = []
         for name in sorted(self.universe.packages):
             for cand in self.universe.candidates(name):
