@@ -315,6 +315,16 @@ def test_older_releases_are_read_where_the_optimum_needs_them(load) -> None:
     assert lazy.packages == eager.packages and lazy.stats["objective"] == eager.stats["objective"]
 
 
+def test_expensive_rounds_switch_to_reading_everything(load) -> None:
+    """Once a round's optimisation is slower than ``eager_after_seconds``, the rest is read at
+    once: one more round, the same optimum."""
+    problem = load(_many_releases(40, cap="<3")).problem
+    resolution = SatStrategy(eager_after_seconds=0.0).solve(problem)
+    assert resolution.stats["read_everything_after_round"] == 1 and resolution.stats["rounds"] == 2
+    assert resolution.stats["releases_read"] == 42
+    assert resolution.stats["objective"] == SatStrategy(lazy=False).solve(problem).stats["objective"]
+
+
 def test_lazy_over_http_reads_few_metadata_files(tmp_path: Path, write_scenario) -> None:
     """Against the project's own index server: the lazy strategy fetches the metadata (the
     dependencies) of the releases it reads, the newest ones; the eager one of every release."""

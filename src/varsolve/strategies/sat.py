@@ -31,16 +31,23 @@ from ..resolution import Pin, Resolution
 from .sat_encoding import PACKAGE_COUNT, Encoder, Formula
 from .sat_universe import Gap, Universe
 
-SOLVER = "g4"  # Glucose 4: RC2's usual oracle; fast on these small, structured formulas
+SOLVER = "g4"  # Glucose 4: RC2's usual oracle; fastest here (benchmarks/sat_scaling.py)
+# Core exhaustion and minimisation pay off; at-most-one detection ("adapt") costs more than it
+# saves on dependency graphs (2x slower on dense layered and adversarial instances).
+RC2_OPTIONS = {"adapt": False, "exhaust": True, "minz": True}
+# Once one lazy round's optimisation takes this long, reading the rest of what is reachable at
+# once (one more round) is cheaper than many more expensive rounds.
+EAGER_AFTER_SECONDS = 1.0
 
 
 class SatStrategy:
     name = "sat"
     complete = True
 
-    def __init__(self, lazy: bool = True, solver: str = SOLVER) -> None:
+    def __init__(self, lazy: bool = True, solver: str = SOLVER, eager_after_seconds: float = EAGER_AFTER_SECONDS) -> None:
         self.lazy = lazy
         self.solver = solver
+        self.eager_after_seconds = eager_after_seconds
 
     def solve(self, problem: Problem) -> Resolution:
         start = time.perf_counter()
@@ -58,8 +65,9 @@ class SatStrategy:
             formula = Encoder(universe, pool, problem.options.unify, roots, pieces).encode()
             t1 = time.perf_counter()
             model = self._optimise(formula, stats)
+            t2 = time.perf_counter()
             stats["encode_seconds"] += t1 - t0
-            stats["solve_seconds"] += time.perf_counter() - t1
+            stats["solve_seconds"] += t2 - t1
             if model is None:
                 from ..explain_sat import explain_unsatisfiable
 
@@ -73,6 +81,10 @@ class SatStrategy:
                 stats["objective"] = list(objective_vector(problem, resolution, finder))
                 stats["optimal"] = True
                 break
+            if t2 - t1 > self.eager_after_seconds:
+                stats["read_everything_after_round"] = stats["rounds"]
+                universe.read_everything()
+                continue
             preferred = [_preferred(universe, formula, model, gap) for gap in hidden]
             for gap, releases in zip(hidden, preferred):
                 universe.widen(gap, releases)
@@ -101,7 +113,7 @@ class SatStrategy:
         wcnf.wght = _weights(formula.soft)
         wcnf.topw = sum(wcnf.wght) + 1
         wcnf.nv = max((abs(lit) for clause in wcnf.hard for lit in clause), default=0)
-        with _CountingRC2(wcnf, solver=self.solver, adapt=True, exhaust=True, minz=True) as rc2:
+        with _CountingRC2(wcnf, solver=self.solver, **RC2_OPTIONS) as rc2:
             model = rc2.compute()
             stats["sat_calls"] += rc2.calls
         return None if model is None else {lit for lit in model if lit > 0}
@@ -170,7 +182,7 @@ def _fill(
         if not declared:
             continue
         common = set.intersection(*declared)
-        order = list(problem.target.variants.get(feature.namespace, {}).get(feature.feature, ()))
+        order = finder.value_order(feature)
         best = sorted(common, key=lambda v: (order.index(v) if v in order else len(order), v))
         if best:
             resolution.unified[str(feature)] = best[0]

@@ -7,6 +7,7 @@ resolution over a real index does not fetch the metadata of every release ever p
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
@@ -58,7 +59,6 @@ class PackageState:
     name: NormalizedName
     releases: list[Release]  # newest first: the project page, read once
     materialised: set[Version] = field(default_factory=set)
-    widenings: int = 0
 
     def __post_init__(self) -> None:
         self.index = {r.version: i for i, r in enumerate(self.releases)}
@@ -105,7 +105,7 @@ class Gap:
 
 def dependency_range(dep: Dependency) -> VersionRange:
     """The versions ``dep`` admits (its alternatives united), pre-releases included: the
-    pre-release and yanked policies are applied per candidate by ``CandidateFinder.matches``."""
+    pre-release and yanked policies are clauses of the encoding (``CandidateFinder.admissible``)."""
     return reduce(VersionRange.union, (spec.to_range() for spec in dep.specifiers))
 
 
@@ -124,7 +124,7 @@ class Universe:
         self._matching: dict[tuple, list[Candidate]] = {}
         self._hidden: dict[tuple, list[Gap]] = {}
         self._read: dict[tuple[NormalizedName, int], list[Release]] = {}
-        self._queue: list[Requirement] = []
+        self._queue: deque[Requirement] = deque()
 
     # -- growing ----------------------------------------------------------------------------
     def add_roots(self, deps: Iterable[Dependency]) -> None:
@@ -137,7 +137,6 @@ class Universe:
         twice as many as the package has so far, so that a package needs O(log n) widenings."""
         state = self.packages[gap.name]
         budget = max(1, len(state.materialised))
-        state.widenings += 1
         chosen: list[Release] = []
         for release in [*preferred, *gap.releases]:
             if len(chosen) == budget:
@@ -148,6 +147,14 @@ class Universe:
             self._materialise(state, release)
         self._drain()
         return chosen
+
+    def read_everything(self) -> None:
+        """Stop being lazy: read every release of every package met, and of those met later."""
+        self.lazy = False
+        for state in list(self.packages.values()):
+            for release in state.unmaterialised():
+                self._materialise(state, release)
+        self._drain()
 
     def _require(self, req: Requirement) -> None:
         if req in self._seen_requirements:
@@ -168,7 +175,7 @@ class Universe:
 
     def _drain(self) -> None:
         while self._queue:
-            req = self._queue.pop(0)
+            req = self._queue.popleft()
             state = self.packages[req.dep.name]
             if not self.lazy:
                 for release in state.unmaterialised():
