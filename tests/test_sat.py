@@ -387,6 +387,26 @@ def test_pip_yanked_policy_reads_every_requirement_on_the_package(load) -> None:
     assert not packse.satisfiable and "c 2.0.0 is yanked" in packse.explanation
 
 
+def test_pip_yanked_policy_explanation(load) -> None:
+    resolution = solve(
+        load(
+            """
+            [root]
+            requires = ["c>=2"]
+            [resolver_options]
+            yanked = "pip"
+            [packages.c.versions."2.0.0"]
+            yanked = true
+            [packages.c.versions."1.0.0"]
+            """
+        ).problem,
+        "sat",
+    )
+    assert resolution.explanation == (
+        "the root requires c>=2\nc 2.0.0 is yanked and no requirement that applies pins it with =="
+    )
+
+
 def test_pip_prerelease_policy_on_the_merged_requirements(load) -> None:
     """PEP 440 on all requirements on c: one names a pre-release, so 2.0.0b1 is usable; without
     that requirement a final release satisfies them and the pre-release is not."""

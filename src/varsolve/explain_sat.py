@@ -101,7 +101,7 @@ def render(finder: CandidateFinder, formula: Formula, groups: Sequence[Group]) -
     for group in groups:
         if group.kind == "yanked":
             cand = group.candidates[0]
-            lines.append(f"{cand.name} {cand.version} is yanked and no requirement on it pins it with ==")
+            lines.append(f"{cand.name} {cand.version} is yanked and no requirement that applies pins it with ==")
         elif group.kind == "prerelease":
             cand = group.candidates[0]
             final = group.key[3]
