@@ -12,6 +12,8 @@ architecture makes mandatory at that version are all present. No library does th
 
 from __future__ import annotations
 
+from .cpuinfo import common_field_words
+
 import ctypes
 import platform
 from pathlib import Path
@@ -66,13 +68,7 @@ AT_HWCAP2 = 26
 
 def parse_cpuinfo_features(text: str) -> frozenset[str] | None:
     """The capabilities every processor in a /proc/cpuinfo text has; None when none are listed."""
-    common: frozenset[str] | None = None
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() == "Features":
-            features = frozenset(value.split())
-            common = features if common is None else common & features
-    return common
+    return common_field_words(text, "Features")
 
 
 def decode_hwcaps(hwcap: int, hwcap2: int) -> frozenset[str]:

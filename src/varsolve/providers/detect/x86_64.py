@@ -9,6 +9,8 @@ dependency and its database.
 
 from __future__ import annotations
 
+from .cpuinfo import common_field_words
+
 import platform
 from pathlib import Path
 
@@ -68,13 +70,7 @@ def parse_cpuinfo_flags(text: str) -> frozenset[str] | None:
 
     Intersected across processors because a process may run on any of them.
     """
-    common: frozenset[str] | None = None
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() == "flags":
-            flags = frozenset(value.split())
-            common = flags if common is None else common & flags
-    return common
+    return common_field_words(text, "flags")
 
 
 def level(flags: frozenset[str]) -> int:
