@@ -11,6 +11,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from . import __version__
+
 
 class _OneLineHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
@@ -66,7 +68,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The whole parser; a command module is imported only when ``argv`` invokes it (or when
     ``argv`` is None), so that ``varsolve resolve`` does not pay for every other command."""
     parser = _Parser(prog="varsolve", description="A resolver in which wheel-variant properties are solver variables.")
-    parser.add_argument("--version", action="version", version="varsolve 0.1.0")
+    parser.add_argument("--version", action="version", version=f"varsolve {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no warnings or progress on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 

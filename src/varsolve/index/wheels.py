@@ -37,13 +37,14 @@ from typing import Any
 
 from packaging.version import Version
 
+from .. import __version__
 from ..variants.filenames import escaped_name, wheel_filename
 from ..variants.markers import NON_VARIANT, VariantState, _split_marker, parse_requirement
 from ..variants.metadata import SCHEMA_VARIANTLIB_022, VariantMetadata
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can store
 SOURCE_DATE_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the same instant for tar and gzip
-GENERATOR = "varsolve-index-builder 0.1.0"
+GENERATOR = f"varsolve-index-builder {__version__}"
 
 
 @dataclass(frozen=True)

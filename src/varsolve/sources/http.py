@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .. import __version__
 from ..errors import SourceError
 from .cache import DiskCache
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("varsolve")
 
-USER_AGENT = "varsolve/0.1.0"
+USER_AGENT = f"varsolve/{__version__}"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
