@@ -4,12 +4,19 @@ metadata (dependencies, Requires-Python) and the combined variant metadata of a 
 Sources (scenario files, local wheel folders, HTTP simple indexes) implement :class:`Repository`;
 strategies never see where the data came from. Methods may be slow (HTTP), so strategies ask
 lazily and sources cache.
+
+Besides the three data methods a repository has a lifecycle (hints before a resolution,
+:meth:`~Repository.close` after it, usable as a context manager) and counters. Concrete
+repositories inherit :class:`RepositoryBase`, which does nothing for each of those, so callers
+call them on any repository instead of probing for them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
@@ -17,6 +24,11 @@ from packaging.version import Version
 
 from .variants.filenames import WheelFilename
 from .variants.metadata import VariantMetadata
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from .target import Target
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,9 @@ class CoreMetadata:
 
 
 class Repository(Protocol):
+    """A package source as the resolver sees it; implement it by inheriting
+    :class:`RepositoryBase` and writing the three data methods."""
+
     def releases(self, name: NormalizedName) -> list[Release]:
         """All releases of ``name`` (any order); ``[]`` when the source has no such project."""
 
@@ -70,3 +85,55 @@ class Repository(Protocol):
         Raises :class:`~varsolve.errors.InvalidVariantMetadata` when it is invalid or
         inconsistent; callers then treat the release's variant wheels as unusable.
         """
+
+    def names(self) -> Sequence[NormalizedName] | None:
+        """Every project of the source, when it can list them cheaply; else ``None``."""
+
+    def hint_target(self, target: Target) -> None:
+        """The target about to be resolved for: which files the resolver will pick."""
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """The root requirements' names: a source may start fetching them in the background."""
+
+    def close(self) -> None:
+        """Release connections and threads; the repository is not used afterwards."""
+
+    @property
+    def counters(self) -> Mapping[str, int]:
+        """What the source did so far (requests, bytes, cache hits ...), for statistics."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class RepositoryBase:
+    """The lifecycle of :class:`Repository` with nothing to do: no names, hints ignored,
+    nothing to close, no counters. Subclasses write the data methods and override what they
+    need."""
+
+    def names(self) -> Sequence[NormalizedName] | None:
+        return None
+
+    def hint_target(self, target: Target) -> None:
+        return None
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    @property
+    def counters(self) -> Mapping[str, int]:
+        return {}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -9,14 +9,17 @@ No index is built in: an index URL comes from ``--index-url`` or, when neither i
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .simple import SimpleRepository
+from .settings import (
+    INDEX_URL_VARIABLES,
+    SourceSettings,
+    index_url_from_environment,
+    open_repository,
+)
 
-INDEX_URL_VARIABLES = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL")
+if TYPE_CHECKING:
+    from ..repository import Repository
 
 
 def add_source_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,27 +38,24 @@ def index_urls(args: argparse.Namespace) -> list[str]:
     urls = []
     primary = getattr(args, "index_url", None)
     if primary is None and getattr(args, "scenario", None) is None:
-        primary = next((os.environ[v] for v in INDEX_URL_VARIABLES if os.environ.get(v, "").strip()), None)
+        primary = index_url_from_environment()
     if primary:
         urls.append(primary.strip())
     urls += [u.strip() for u in getattr(args, "extra_index_url", []) or [] if u.strip()]
     return urls
 
 
-def repository_from_args(args: argparse.Namespace) -> SimpleRepository | None:
+def repository_from_args(args: argparse.Namespace) -> Repository | None:
     """The repository the source flags ask for; ``None`` when they name none."""
-    urls = index_urls(args)
-    find_links = list(getattr(args, "find_links", []) or [])
-    if not urls and not find_links:
-        return None
-    from .progress import Progress
-    from .simple import SimpleRepository, SourceOptions
+    from ..reporter import TerminalReporter
 
-    options = SourceOptions(
+    settings = SourceSettings(
+        index_urls=tuple(index_urls(args)),
+        find_links=tuple(getattr(args, "find_links", []) or []),
         cache_dir=getattr(args, "cache_dir", None),
         no_cache=getattr(args, "no_cache", False),
         timeout=getattr(args, "timeout", 30.0),
         retries=max(0, getattr(args, "retries", 3)),
-        progress=Progress(sys.stderr, enabled=not getattr(args, "quiet", False) and sys.stderr.isatty()),
+        reporter=TerminalReporter.for_stderr(quiet=bool(getattr(args, "quiet", False))),
     )
-    return SimpleRepository.from_locations(urls, find_links, options)
+    return open_repository(settings)

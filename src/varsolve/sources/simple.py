@@ -33,7 +33,7 @@ import queue
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -47,6 +47,10 @@ from . import distmeta
 from .cache import DiskCache, default_cache_dir
 from .http import HttpClient
 from .pages import ACCEPT, Link, parse_page
+
+if TYPE_CHECKING:
+    from ..reporter import Reporter
+    from .settings import SourceSettings
 
 log = logging.getLogger("varsolve")
 
@@ -184,7 +188,16 @@ class SourceOptions:
     backoff: float = 0.25
     workers: int = 8
     prefetch: int = 2  # newest versions whose metadata is fetched when a page arrives
-    progress: Any = None  # a Progress, or None
+    reporter: Reporter | None = None
+
+
+def open_simple_repository(settings: SourceSettings) -> SimpleRepository:
+    options = SourceOptions(
+        cache_dir=settings.cache_dir, no_cache=settings.no_cache, timeout=settings.timeout,
+        retries=max(0, settings.retries), backoff=settings.backoff, workers=settings.workers,
+        prefetch=settings.prefetch, reporter=settings.reporter,
+    )
+    return SimpleRepository.from_locations(settings.index_urls, settings.find_links, options)
 
 
 class SimpleRepository:
@@ -194,7 +207,7 @@ class SimpleRepository:
         self.options = options or SourceOptions()
         self.client = client
         self.sources = list(sources)
-        self.progress = self.options.progress
+        self.reporter = self.options.reporter
         self.cache = client.cache if client is not None else None
         self._pool = _Workers(self.options.workers)
         self._tasks: dict[tuple, _Task] = {}
@@ -225,7 +238,7 @@ class SimpleRepository:
         sources: list[LinkSource] = [IndexSource(url, client) for url in index_urls]  # type: ignore[arg-type]
         sources += [FindLinksSource(path) for path in find_links]
         repo = cls(sources, client, options)
-        if client is not None and options.progress is not None:
+        if client is not None and options.reporter is not None:
             client.on_change = repo._report
         return repo
 
@@ -248,8 +261,8 @@ class SimpleRepository:
         self._pool.shutdown()
         if self.client is not None:
             self.client.close()
-        if self.progress is not None:
-            self.progress.close()
+        if self.reporter is not None:
+            self.reporter.fetch_done()
 
     def __enter__(self) -> SimpleRepository:
         return self
@@ -262,8 +275,8 @@ class SimpleRepository:
         return self.client.counters.snapshot() if self.client is not None else {}
 
     def _report(self) -> None:
-        if self.progress is not None and self.client is not None:
-            self.progress.update(self.client.counters.snapshot())
+        if self.reporter is not None and self.client is not None:
+            self.reporter.fetch_progress(self.client.counters.snapshot())
 
     def _count(self, **deltas: int) -> None:
         if self.client is not None:

@@ -1,0 +1,74 @@
+"""Where packages come from, as chosen by the user, and the one function that opens it.
+
+Every command that reads packages (``resolve``, ``lock``, ``install``'s plugins, ``compare``)
+describes its sources as a :class:`SourceSettings` and calls :func:`open_repository`; the
+command line builds the settings in :mod:`varsolve.commands.options`.
+
+No index is built in: an index URL is given, or comes from the variables pip and uv users
+already set (:data:`INDEX_URL_VARIABLES`, first one set wins, see
+:func:`index_url_from_environment`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..reporter import Reporter
+    from ..repository import Repository
+
+INDEX_URL_VARIABLES = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL")
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """Package sources and how to reach them.
+
+    ``index_urls`` are simple indexes (PEP 503/691) in order of preference, ``find_links``
+    folders of wheels, sdists and ``*-variants.json``; the first source that lists a filename
+    wins.
+    """
+
+    index_urls: tuple[str, ...] = ()
+    find_links: tuple[str | Path, ...] = ()
+    cache_dir: str | Path | None = None  # None: default_cache_dir()
+    no_cache: bool = False  # neither read nor write the cache
+    timeout: float = 30.0  # seconds per request
+    retries: int = 3  # on connection errors, timeouts, 429 and 5xx
+    backoff: float = 0.25  # seconds before the first retry, doubled for each further one
+    workers: int = 8  # prefetch threads; 0: fetch only what the resolver asks for, when it asks
+    prefetch: int = 2  # newest versions whose metadata is fetched as soon as a page arrives
+    reporter: Reporter | None = None  # progress; None: none shown
+
+    def __post_init__(self) -> None:
+        # Lists are welcome as input; stored as tuples so that settings stay hashable.
+        object.__setattr__(self, "index_urls", tuple(self.index_urls))
+        object.__setattr__(self, "find_links", tuple(self.find_links))
+
+    @property
+    def names_a_source(self) -> bool:
+        return bool(self.index_urls or self.find_links)
+
+
+def index_url_from_environment(environ: Mapping[str, str] | None = None) -> str | None:
+    """The index URL of pip's or uv's environment variables (:data:`INDEX_URL_VARIABLES`)."""
+    env = os.environ if environ is None else environ
+    for variable in INDEX_URL_VARIABLES:
+        value = env.get(variable, "").strip()
+        if value:
+            return value
+    return None
+
+
+def open_repository(settings: SourceSettings) -> Repository | None:
+    """The repository of ``settings``, ``None`` when they name no source. Close it when done
+    (it is a context manager)."""
+    if not settings.names_a_source:
+        return None
+    from .simple import open_simple_repository
+
+    return open_simple_repository(settings)
