@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from varsolve.api import solve
 from varsolve.candidates import CandidateFinder
 from varsolve.generate.toml import dumps
+from varsolve.objective import objective_vector
 from varsolve.problem import Problem
 from varsolve.resolution import Pin, Resolution
 from varsolve.sources.scenario import load_scenario
-from varsolve.strategies.sat import SatStrategy, objective_vector
+from varsolve.strategies.sat import SatStrategy
 from varsolve.verify import verify
 
 try:  # the shared hypothesis strategy, when another engineer's module is there

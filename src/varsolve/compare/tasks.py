@@ -257,16 +257,17 @@ class _deadline:
 
 def _fill_outcome(row: Row, scenario: Scenario, problem: Problem, resolution: Resolution, overridden: bool) -> None:
     from ..check import compare
+    from ..objective import objective_vector
     from ..sources.scenario import Outcome
     from ..verify import verify
-    from .objective import objective_vector
 
     resolution.violations = verify(problem, resolution)
     row.satisfiable = resolution.satisfiable
     row.consistent = resolution.consistent if resolution.satisfiable else None
     row.valid = not any(not v.startswith("unify") for v in resolution.violations)
     row.violations = list(resolution.violations)
-    row.objective = objective_vector(problem, resolution) if resolution.satisfiable else None
+    vector = objective_vector(problem, resolution)
+    row.objective = None if vector is None else list(vector)
     row.packages = {
         name: f"{pin.version}" + ({None: " (sdist)", "": ""}.get(pin.variant, f" [{pin.variant}]"))
         for name, pin in sorted(resolution.packages.items())
