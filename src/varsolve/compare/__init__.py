@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .report import FORMATS, Report
-from .tasks import MEMORY_MODES, Row, Task
+from .tasks import MEMORY_MODES, Row, Task, report_name
 
 __all__ = ["run_compare", "Report", "Row", "FORMATS", "MEMORY_MODES"]
 
@@ -40,8 +40,8 @@ def run_compare(
     from ..errors import InputError
     from ..sources.scenario import iter_scenario_files
     from ..strategies import available, get_strategy
+    from ..target_file import read_target_file
     from .executors import parse_executor, run_dask, run_local
-    from .targets import load_target
     from .tasks import scenario_from_text
 
     kind, address = parse_executor(executor)
@@ -69,9 +69,9 @@ def run_compare(
         except UnicodeDecodeError:
             raise InputError("not UTF-8 text", where=file) from None
         scenarios.append((file, text, scenario_from_text(text, file).name))
-    loaded_targets = [load_target(t) for t in targets]
+    loaded_targets = [read_target_file(t) for t in targets]
     target_slots: list[tuple[str | None, str | None, str]] = (
-        [(spec.path, text, spec.name) for spec, text in loaded_targets] or [(None, None, "")]
+        [(spec.path, text, report_name(spec)) for spec, text in loaded_targets] or [(None, None, "")]
     )
 
     tasks = []
@@ -92,4 +92,4 @@ def run_compare(
         rows = run_dask(tasks, address or "", callback)
     else:
         rows = run_local(tasks, jobs, callback)
-    return Report(rows, names, [spec.name for spec, _ in loaded_targets], executor=kind)
+    return Report(rows, names, [report_name(spec) for spec, _ in loaded_targets], executor=kind)

@@ -13,13 +13,16 @@ import signal
 import threading
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..problem import Problem
 from ..resolution import Resolution
 from ..sources.scenario import Scenario
+
+if TYPE_CHECKING:
+    from ..target_file import TargetFile
 
 # Counters a strategy may report in ``resolution.stats``; missing ones stay None.
 COUNTERS = ("backtracks", "rounds", "sat_calls", "candidates")
@@ -145,14 +148,19 @@ def scenario_size(scenario: Scenario) -> dict[str, float]:
 def build_task_problem(task: Task) -> tuple[Scenario, Problem, str]:
     scenario = scenario_from_text(task.scenario_text, task.scenario_path)
     problem = scenario.problem
-    target_name = ""
+    name = ""
     if task.target_text is not None:
-        from .targets import parse_target
+        from ..target_file import parse_target_text
 
-        spec = parse_target(task.target_text, task.target_path or "target")
-        problem = spec.apply(problem)
-        target_name = spec.name
-    return scenario, problem, target_name
+        spec = parse_target_text(task.target_text, task.target_path or "target")
+        problem = replace(problem, target=spec.over(problem.target))
+        name = report_name(spec)
+    return scenario, problem, name
+
+
+def report_name(spec: TargetFile) -> str:
+    """A target's name in the report: the file's ``name``, else the file's stem."""
+    return spec.name or Path(spec.path).stem
 
 
 def run_task(task: Task) -> Row:

@@ -1,17 +1,7 @@
 """Lock targets: ``--target FILE`` and how standard markers tell targets apart.
 
-A target file is TOML::
-
-    name = "cuda"                        # optional; default: the file's stem
-    python = "3.12"                      # default 3.12
-    platform = "x86_64-manylinux_2_39"   # a platform name known to varsolve.target
-    enable = ["debug"]                   # optional providers switched on (PEP 850)
-
-    # what the machine supports, in the static provider layout of --variants files
-    [[provider]]
-    namespace = "nvidia"
-    [provider.properties]
-    cuda_version_lower_bound = ["12.8", "12.6"]
+A target file (:mod:`varsolve.target_file`) names the lock target by its ``name`` (default: the
+file's stem); what it leaves out takes :meth:`~varsolve.target.Target.make`'s defaults.
 
 Two targets share a lock only when standard markers can tell them apart (PEP 825 forbids
 variant markers in ``marker`` and ``environments``), see :func:`lock_layout`.
@@ -20,7 +10,6 @@ variant markers in ``marker`` and ``environments``), see :func:`lock_layout`.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +21,6 @@ from ..target import Target
 # Marker variables that tell targets apart; all are derived from Target.marker_environment().
 MARKER_FIELDS = ("python_version", "sys_platform", "platform_machine")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")  # PEP 751's pylock.<name>.toml: no dots
-_TARGET_KEYS = {"name", "python", "platform", "enable", "provider", "metadata"}
 
 
 @dataclass(frozen=True)
@@ -67,36 +55,11 @@ def validate_target_name(name: str, where: str) -> str:
 
 
 def load_target_file(path: str | Path) -> LockTarget:
-    path = Path(path)
-    where = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read target file: {exc.strerror}", where=where) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"malformed TOML: {exc}", where=where) from None
-    return parse_target(data, where, default_name=path.stem)
+    """A lock target from a target file; its name must suit ``pylock.<name>.toml``."""
+    from ..target_file import read_target_file
 
-
-def parse_target(data: dict[str, Any], where: str, default_name: str = "default") -> LockTarget:
-    from ..providers.static_file import parse_static
-
-    unknown = sorted(set(data) - _TARGET_KEYS)
-    if unknown:
-        raise InputError(f"{unknown[0]}: unknown key (known: {', '.join(sorted(_TARGET_KEYS))})", where=where)
-    name = data.get("name", default_name)
-    if not isinstance(name, str):
-        raise InputError("name: must be a string", where=where)
-    validate_target_name(name, where)
-    for key in ("python", "platform"):
-        if key in data and not isinstance(data[key], str):
-            raise InputError(f"{key}: must be a string", where=where)
-    enable = data.get("enable", [])
-    if not isinstance(enable, list) or not all(isinstance(e, str) for e in enable):
-        raise InputError("enable: must be a list of namespaces", where=where)
-    variants = parse_static({k: v for k, v in data.items() if k in ("provider", "metadata")}, where)
-    target = Target.make(data.get("python"), data.get("platform"), variants, enable, where=where)
-    return LockTarget(name, target)
+    parsed, _ = read_target_file(path)
+    return LockTarget(validate_target_name(parsed.name, parsed.path), parsed.target())
 
 
 def check_unique_names(targets: Sequence[LockTarget]) -> None:
