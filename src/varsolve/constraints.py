@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -112,7 +112,7 @@ class ConstrainedRepository:
         counters: Mapping[str, int] = getattr(self.inner, "counters", {})
         return counters
 
-    def __enter__(self) -> ConstrainedRepository:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -27,7 +27,9 @@ Any other option is an error. Errors are :class:`~varsolve.errors.InputError` s 
 the key.
 
 The module knows nothing of argparse: :func:`read_inputs` takes the paths and names and returns
-one frozen :class:`RequirementsFile`.
+one frozen :class:`RequirementsFile`. It also writes them: :func:`format_pinned` renders a
+resolution as pinned requirements (``name==version`` and ``--hash`` lines, like ``uv pip
+compile``), :func:`write_atomically` puts the text in place all at once.
 """
 
 from __future__ import annotations
@@ -35,14 +37,29 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 
-__all__ = ["RequirementsFile", "read_constraints_file", "read_inputs", "read_pyproject", "read_requirements_file"]
+if TYPE_CHECKING:
+    from .repository import Repository
+    from .resolution import Resolution
+
+__all__ = [
+    "PinnedRequirement",
+    "RequirementsFile",
+    "format_pinned",
+    "pinned_requirements",
+    "read_constraints_file",
+    "read_inputs",
+    "read_pyproject",
+    "read_requirements_file",
+    "redact_url_credentials",
+    "write_atomically",
+]
 
 
 @dataclass(frozen=True)
@@ -386,7 +403,7 @@ def _project(project: dict[str, Any], extras: list[str], where: str) -> Requirem
         )
     if not isinstance(optional, dict):
         raise InputError("project.optional-dependencies: must be a table", where=where)
-    tables = {canonicalize_name(k): (k, v) for k, v in optional.items()}
+    tables: dict[str, tuple[str, Any]] = {canonicalize_name(k): (k, v) for k, v in optional.items()}
     found = [e for e in extras if e in tables]
     done: set[str] = set()
     todo = list(found)
@@ -480,3 +497,84 @@ def _is_toml(path: str | os.PathLike[str]) -> bool:
 
 def _unique(items: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
+
+
+# -- writing pinned requirements ------------------------------------------------------------------
+
+HASH_ALGORITHMS = ("sha256", "sha384", "sha512")  # what pip's --hash accepts
+
+
+@dataclass(frozen=True)
+class PinnedRequirement:
+    """One line of a pinned requirements file: the chosen file and its hashes."""
+
+    name: str
+    version: str
+    filename: str
+    variant: str | None = None  # the variant label; "" for a non-variant wheel, None for an sdist
+    hashes: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+
+def pinned_requirements(resolution: Resolution, repository: Repository) -> list[PinnedRequirement]:
+    """The pins of a satisfiable ``resolution``, sorted by name, with the hashes the
+    repository knows for each chosen file."""
+    from packaging.utils import canonicalize_name
+
+    out: list[PinnedRequirement] = []
+    for name in sorted(resolution.packages):
+        pin = resolution.packages[name]
+        hashes: Mapping[str, str] = {}
+        for release in repository.releases(canonicalize_name(name)):
+            if release.version == pin.version:
+                hashes = next((f.hashes for f in release.files if f.filename == pin.filename), {})
+                break
+        out.append(PinnedRequirement(name, str(pin.version), pin.filename, pin.variant, dict(hashes)))
+    return out
+
+
+def format_pinned(pins: Iterable[PinnedRequirement], *, header: Sequence[str] = ()) -> str:
+    """pip-readable pinned requirements: ``header`` as comments, then per package
+    ``name==version``, its ``--hash`` options (of the chosen file) and the variant label as a
+    comment (pip cannot select a variant; with the hash of the variant wheel, a hash-checking
+    installer can only install that file)."""
+    lines = [f"# {line}".rstrip() for line in header]
+    for pin in pins:
+        hashes = [f"--hash={algo}:{pin.hashes[algo]}" for algo in HASH_ALGORITHMS if pin.hashes.get(algo)]
+        if hashes:
+            lines.append(f"{pin.name}=={pin.version} \\")
+            lines.extend(f"    {h} \\" for h in hashes[:-1])
+            lines.append(f"    {hashes[-1]}")
+        else:
+            lines.append(f"{pin.name}=={pin.version}")
+        if pin.variant:
+            lines.append(f"    # variant: {pin.variant} ({pin.filename})")
+        elif pin.variant is None:
+            lines.append(f"    # sdist: {pin.filename}")
+    return "\n".join(lines) + "\n"
+
+
+def redact_url_credentials(text: str) -> str:
+    """``text`` with the user:password of every URL in it replaced by ``****``."""
+    return re.sub(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@", r"\1****@", text)
+
+
+def write_atomically(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it: a failure never
+    leaves half a file. The file gets the permissions ``open()`` would give it (umask)."""
+    import tempfile
+
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None
