@@ -10,7 +10,7 @@ import pytest
 from conftest import SCENARIOS
 from varsolve.check import check_scenario, compare
 from varsolve.errors import InputError
-from varsolve.resolution import Pin, Resolution
+from varsolve.resolution import Explanation, Pin, Resolution, Step, Violation
 from varsolve.sources.scenario import Outcome, iter_scenario_files, load_scenario
 from varsolve.strategies import COMPLETE, available
 
@@ -39,12 +39,12 @@ def test_bundled_scenario(path: Path, strategy: str):
     resolution = result.resolution
     assert resolution is not None and resolution.strategy == strategy
     if complete:
-        assert resolution.violations == [], resolution.violations
+        assert resolution.violations == (), resolution.violations
         assert resolution.consistent
     else:
-        assert all(v.startswith("unify") for v in resolution.violations), resolution.violations
+        assert all(v.kind == "unify" for v in resolution.violations), resolution.violations
     if not resolution.satisfiable:
-        assert resolution.explanation and resolution.explanation.strip()
+        assert resolution.explanation and resolution.explanation.text.strip()
     expected = scenario.expected.for_strategy(strategy, complete)
     if complete:
         # a complete strategy is always held to expectations, and every bundled scenario has them
@@ -68,7 +68,9 @@ def _resolution(packages: dict[str, tuple[str, str | None]], violations=(), sati
     from packaging.version import Version
 
     pins = {n: Pin(Version(v), label, f"{n}-{v}.whl") for n, (v, label) in packages.items()}
-    return Resolution("x", satisfiable, pins, explanation, violations=list(violations))
+    steps = tuple(Step("no-candidate", line) for line in explanation.splitlines()) if explanation is not None else ()
+    found = tuple(Violation("unify" if v.startswith("unify") else "requirement", v) for v in violations)
+    return Resolution("x", satisfiable, pins, explanation=Explanation(steps) if steps else None, violations=found)
 
 
 def test_compare_exact_packages_and_variants():

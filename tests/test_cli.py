@@ -14,7 +14,7 @@ from conftest import REPO, SCENARIOS, run_varsolve
 BLAS = str(SCENARIOS / "variants" / "blas-unify.toml")
 BLAS_UNSAT = str(SCENARIOS / "variants" / "blas-unify-unsatisfiable.toml")
 
-JSON_KEYS = {"satisfiable", "strategy", "consistent", "violations", "packages", "explanation", "stats"}
+JSON_KEYS = {"satisfiable", "strategy", "consistent", "violations", "packages", "graph", "unified", "explanation", "derivation", "stats"}
 
 
 def resolve_json(*args: str) -> tuple[int, dict]:
@@ -102,7 +102,7 @@ def test_json_for_pep825_is_inconsistent():
     code, out = resolve_json("--scenario", BLAS, "--strategy", "pep825")
     assert code == 0
     assert out["satisfiable"] is True and out["consistent"] is False and out["strategy"] == "pep825"
-    assert len(out["violations"]) == 1 and out["violations"][0].startswith("unify blas_lapack :: library")
+    assert len(out["violations"]) == 1 and out["violations"][0]["message"].startswith("unify blas_lapack :: library")
     assert out["packages"]["numpy"]["variant"] == "mkl"
 
 

@@ -395,16 +395,20 @@ def test_timeout_gives_a_timeout_row_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_progress_bar_only_on_a_terminal(suite: Path, capsys) -> None:
-    from varsolve.compare.progress import Progress
+    from varsolve.reporter import TerminalReporter
 
     stream = io.StringIO()
-    bar = Progress(4, enabled=True, stream=stream)
+    bar = TerminalReporter(stream, enabled=True)
+    bar.tasks_started(4)
     for label in "abcd":
-        bar.advance(label)
-    bar.close()
+        bar.task_done(label)
+    bar.tasks_done()
     assert "\rcompare [######" in stream.getvalue() and "4/4 d" in stream.getvalue()
+    assert stream.getvalue().endswith("\r\x1b[K")  # erased at the end
     silent = io.StringIO()
-    Progress(4, enabled=False, stream=silent).advance("x")
+    quiet = TerminalReporter(silent, enabled=False)
+    quiet.tasks_started(4)
+    quiet.task_done("x")
     assert silent.getvalue() == ""
     # Under pytest stderr is not a terminal: the command prints nothing there.
     assert main(["compare", str(suite), "--strategy", "backtrack"]) == 0

@@ -336,7 +336,7 @@ def test_resolve_with_detected_file(tmp_path: Path, write_scenario, cpu: str, gp
     scenario = write_scenario(SCENARIO)
     for strategy in ("pep825", "backtrack"):
         resolution = solve(build_problem(scenario=scenario, variants_file=target), strategy)
-        assert resolution.satisfiable and resolution.violations == []
+        assert resolution.satisfiable and resolution.violations == ()
         assert _labels(resolution) == {"numpy": numpy, "torch": torch}
     cli = run_varsolve("resolve", "--scenario", str(scenario), "--variants", str(target), "--format", "json")
     assert cli.returncode == 0, cli.stderr
@@ -353,7 +353,7 @@ def test_resolve_detect_reads_this_machine_only_when_asked(write_scenario) -> No
     plain = solve(build_problem(scenario=scenario), "backtrack")
     assert _labels(plain)["numpy"] == ""  # the default target never reads the host
     detected = solve(build_problem(scenario=scenario, provider_policy=ProviderPolicy(detect=True)), "backtrack")
-    assert detected.violations == []
+    assert detected.violations == ()
     assert _labels(detected)["numpy"] == expected
     cli = run_varsolve("resolve", "--scenario", str(scenario), "--detect", "--format", "json")
     assert cli.returncode == 0, cli.stderr
@@ -368,4 +368,4 @@ def test_static_file_beats_detection(write_scenario, tmp_path: Path) -> None:
     policy = ProviderPolicy(detect=True)
     resolution = solve(build_problem(scenario=scenario, variants_file=target, provider_policy=policy), "backtrack")
     assert _labels(resolution)["numpy"] == "x86_64_v2"
-    assert resolution.violations == []
+    assert resolution.violations == ()

@@ -50,15 +50,15 @@ def _fails(server: IndexServer, **options) -> str:
 
 
 def _expected():
-    return solve(build_problem(scenario=SCENARIO), "backtrack").to_json_dict()["packages"]
+    return solve(build_problem(scenario=SCENARIO), "backtrack").to_dict()["packages"]
 
 
 def test_transient_500s_and_dropped_connections_are_retried(full: Path) -> None:
     faults = [Fault("http500", times=2, path="/simple/*"), Fault("drop", times=1, path="/files/*")]
     with IndexServer(full, faults=faults) as server:
         resolution, counters = _resolve(server)
-    assert resolution.satisfiable and resolution.violations == []
-    assert resolution.to_json_dict()["packages"] == _expected()
+    assert resolution.satisfiable and resolution.violations == ()
+    assert resolution.to_dict()["packages"] == _expected()
     assert counters["retries"] == 3
 
 

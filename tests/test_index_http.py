@@ -53,7 +53,7 @@ wheel = false
 
 
 def _without_stats(resolution) -> dict:
-    out = resolution.to_json_dict()
+    out = resolution.to_dict()
     out.pop("stats")
     return out
 
@@ -149,15 +149,16 @@ def test_inconsistent_variant_metadata_across_sources(tmp_path: Path) -> None:
     doc["variants"]["mkl"] = {"blas_lapack": {"library": ["accelerate"]}}  # same label, other property
     (other / "numpy-2.3.0-variants.json").write_text(json.dumps(doc))
     with IndexServer(tmp_path / "index") as server:
-        from varsolve.sources.simple import SimpleRepository, SourceOptions
+        from varsolve.sources import SourceSettings, open_repository
 
-        with SimpleRepository.from_locations([server.index_url], [other], SourceOptions(no_cache=True)) as repo:
+        settings = SourceSettings(index_urls=(server.index_url,), find_links=(other,), no_cache=True)
+        with open_repository(settings) as repo:
             release = repo.releases("numpy")[0]
             with pytest.raises(InconsistentVariantMetadata, match="mkl"):
                 repo.variant_metadata(release)
             # The resolver degrades gracefully: numpy's variant wheels are unusable, so nothing fits.
             resolution = solve(build_problem(scenario=scenario, repository=repo), "backtrack")
-            assert not resolution.satisfiable and resolution.violations == []
+            assert not resolution.satisfiable and resolution.violations == ()
 
 
 def test_json_and_html_pages_give_the_same_links(indexes) -> None:
@@ -331,14 +332,14 @@ def test_progress_on_a_terminal_and_quiet_with_q(indexes) -> None:
 def test_progress_line_is_throttled_and_erased() -> None:
     import io
 
-    from varsolve.sources.progress import Progress
+    from varsolve.reporter import TerminalReporter
 
     stream = io.StringIO()
-    progress = Progress(stream, enabled=True, interval=3600)
-    progress.update({"pages": 1, "metadata": 2, "in_flight": 3, "requests": 4, "bytes": 5_000})
-    progress.update({"pages": 9})  # within the interval: not drawn
-    progress.close()
+    reporter = TerminalReporter(stream, enabled=True, interval=3600)
+    reporter.fetch_progress({"pages": 1, "metadata": 2, "in_flight": 3, "requests": 4, "bytes": 5_000})
+    reporter.fetch_progress({"pages": 9})  # within the interval: not drawn
+    reporter.fetch_done()
     assert stream.getvalue() == "\rvarsolve: 1 projects, 2 metadata, 3 in flight, 4 requests, 5.0 kB\x1b[K\r\x1b[K"
     silent = io.StringIO()
-    Progress(silent).update({"pages": 1}, force=True)  # StringIO is not a terminal
+    TerminalReporter(silent).fetch_progress({"pages": 1})  # StringIO is not a terminal
     assert silent.getvalue() == ""

@@ -48,7 +48,7 @@ def _oracle(scenario: Path):
     )
     problem = replace(loaded.problem, options=options)
     resolution = solve(problem, "backtrack")
-    assert resolution.violations == []
+    assert resolution.violations == ()
     if not resolution.satisfiable:
         return problem, None
     pins = {(name, str(pin.version), pin.filename) for name, pin in resolution.packages.items()}

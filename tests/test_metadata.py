@@ -11,6 +11,7 @@ from packaging.version import Version
 
 from conftest import FIXTURES
 from varsolve.errors import InconsistentVariantMetadata, InputError, InvalidVariantMetadata
+from varsolve.repository import RepositoryBase
 from varsolve.variants.metadata import (
     SCHEMA_817,
     SCHEMA_825,
@@ -366,7 +367,7 @@ def test_prune_keeps_listed_labels_and_never_empties_namespaces():
 # -- inconsistent metadata disables the release's variants (with a warning) -----------------------
 
 
-class _Repo:
+class _Repo(RepositoryBase):
     """A repository whose variant metadata is inconsistent."""
 
     def __init__(self):
@@ -401,7 +402,7 @@ def test_inconsistent_metadata_falls_back_to_non_variant_wheels_with_a_warning(c
     with caplog.at_level(logging.WARNING, logger="varsolve"):
         for strategy in ("pep825", "backtrack"):
             resolution = solve(problem, strategy)
-            assert resolution.satisfiable and resolution.violations == []
+            assert resolution.satisfiable and resolution.violations == ()
             assert resolution.packages["numpy"].variant == ""
     assert any("numpy 2.3.2" in r.getMessage() and "two different property sets" in r.getMessage() for r in caplog.records)
 

@@ -80,14 +80,14 @@ def test_packse_scenario(scenario_file: Path, strategy: str) -> None:
     resolution = result.resolution
     assert resolution is not None
     assert result.status == "pass", "\n".join(result.problems)
-    assert resolution.violations == []
+    assert resolution.violations == ()
     expected = scenario.expected.complete
     if resolution.satisfiable and expected.packages is not None:
         # packse lists the whole resolution; check_scenario checks only the listed packages.
         got = {name: str(pin.version) for name, pin in resolution.packages.items()}
         assert got == expected.packages
     if not resolution.satisfiable:
-        _check_explanation(scenario_file, resolution.explanation or "")
+        _check_explanation(scenario_file, resolution.explanation.text if resolution.explanation else "")
 
 
 def _check_explanation(scenario_file: Path, explanation: str) -> None:

@@ -173,7 +173,7 @@ def test_allowed_plugin_decides_the_variant(write_scenario, find_links, shared_c
     scenario = _scenario(write_scenario)
     for strategy in ("pep825", "backtrack"):
         resolution = solve(build_problem(scenario=scenario, provider_policy=_policy(find_links)), strategy)
-        assert resolution.satisfiable and resolution.violations == []
+        assert resolution.satisfiable and resolution.violations == ()
         # The plugin prefers "safe" over "fast"; "turbo" and tier "gold" are unsupported.
         assert resolution.packages["pkg"].variant == "safe"
     # It ran once for the whole process although two strategies and the verifier asked.
@@ -215,7 +215,7 @@ def test_allowed_plugin_installed_with_pip(write_scenario, find_links, tmp_path,
     monkeypatch.setenv("VARSOLVE_PLUGIN_INSTALLER", "pip")
     monkeypatch.setenv("VARSOLVE_CACHE_DIR", str(tmp_path / "pip-cache"))
     resolution = solve(build_problem(scenario=_scenario(write_scenario), provider_policy=_policy(find_links)), "backtrack")
-    assert resolution.packages["pkg"].variant == "safe" and resolution.violations == []
+    assert resolution.packages["pkg"].variant == "safe" and resolution.violations == ()
 
 
 # -- not allowed: no trace -----------------------------------------------------------------------
@@ -238,7 +238,7 @@ def test_plugin_not_allowed_leaves_no_trace(write_scenario, find_links, tmp_path
 def test_plugin_not_allowed_through_the_api(write_scenario, find_links, tmp_path, caplog) -> None:
     policy = ProviderPolicy(allow=frozenset({"some-other-provider"}), find_links=(str(find_links),), detect=True)
     resolution = solve(build_problem(scenario=_scenario(write_scenario), provider_policy=policy), "backtrack")
-    assert resolution.packages["pkg"].variant == "" and resolution.violations == []
+    assert resolution.packages["pkg"].variant == "" and resolution.violations == ()
     assert sum("skipped variant provider 'demo'" in r.getMessage() for r in caplog.records) == 1
     assert not (tmp_path / "imported.txt").exists()
     assert not (tmp_path / "empty-cache").exists()
@@ -346,7 +346,7 @@ def test_scenario_static_properties_are_used_as_they_are(write_scenario) -> None
         'requires = ["demo-provider>=1.0"]\nplugin-api = "{api}"', 'static-properties = { flavour = ["turbo", "fast"] }'
     )
     resolution = solve(build_problem(scenario=write_scenario(text)), "backtrack")
-    assert resolution.packages["pkg"].variant == "turbo" and resolution.violations == []
+    assert resolution.packages["pkg"].variant == "turbo" and resolution.violations == ()
 
 
 @pytest.mark.parametrize(
@@ -381,20 +381,20 @@ def test_scenario_provider_errors(write_scenario, text, message) -> None:
 def test_policy_from_command_line_options(tmp_path) -> None:
     import argparse
 
-    from varsolve.cli import apply_policy_args, build_parser
-    from varsolve.providers.policy import policy_from_args
+    from varsolve.cli import build_parser
+    from varsolve.commands.options import apply_policy_arguments, provider_policy_from_args
 
     (tmp_path / "pyproject.toml").write_text('[tool.varsolve]\nallow-providers = ["From_Pyproject"]\n')
     args = build_parser().parse_args(["resolve", "--detect", "--allow-provider", "Demo.Provider", "--plugin-timeout", "5"])
-    policy = policy_from_args(args, tmp_path / "pyproject.toml")
+    policy = provider_policy_from_args(args, tmp_path / "pyproject.toml")
     assert policy == ProviderPolicy(detect=True, allow=frozenset({"demo-provider", "from-pyproject"}), timeout=5.0)
     # Index options of commands that have them are where plugins come from too.
     lock_like = argparse.Namespace(find_links="wheels", index_url=["https://a.example/simple", "https://b.example/simple"])
-    policy = policy_from_args(lock_like, tmp_path / "missing.toml")
+    policy = provider_policy_from_args(lock_like, tmp_path / "missing.toml")
     assert policy.find_links == ("wheels",) and policy.index_url == "https://a.example/simple"
     assert policy.extra_index_urls == ("https://b.example/simple",) and not policy.detect
     with pytest.raises(VarsolveError, match="--plugin-timeout"):
-        policy_from_args(argparse.Namespace(plugin_timeout=0), tmp_path / "missing.toml")
+        provider_policy_from_args(argparse.Namespace(plugin_timeout=0), tmp_path / "missing.toml")
     # Every command that applies the shared problem flags (resolve, lock) gets the policy.
     problem = build_problem(scenario=Path(__file__).resolve().parent.parent / "scenarios/variants/x86-64-level-too-new.toml")
-    assert apply_policy_args(problem, args).target.provider_policy.detect is True
+    assert apply_policy_arguments(problem, args).target.provider_policy.detect is True

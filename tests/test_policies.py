@@ -144,7 +144,7 @@ def test_policy(write_scenario, case: str, policy: str, strategy: str) -> None:
     problem = load_scenario(path).problem
     assert getattr(problem.options, option) == policy
     resolution = solve(problem, strategy)
-    assert resolution.violations == []
+    assert resolution.violations == ()
     expected = outcomes[policy]
     if expected is None:
         assert not resolution.satisfiable
@@ -163,7 +163,7 @@ def test_defaults_are_packse(write_scenario) -> None:
 def test_old_pinned_value_means_pip(write_scenario) -> None:
     path = write_scenario(TRANSITIVE_YANKED_PIN + '\n    [resolver_options]\n    yanked = "pinned"\n')
     resolution = solve(load_scenario(path).problem, "backtrack")
-    assert resolution.satisfiable and resolution.violations == []
+    assert resolution.satisfiable and resolution.violations == ()
 
 
 @pytest.mark.parametrize("key", ["prerelease_policy", "yanked", "requires_python_policy"])
@@ -200,32 +200,32 @@ def test_lower_bounds_keeps_only_lower_clauses() -> None:
     assert lower_bounds(SpecifierSet("~=3.10.2")) == SpecifierSet(">=3.10.2")
 
 
+def _hand_made(versions: dict[str, str]) -> Resolution:
+    pins = {name: Pin(Version(v), "", f"{name}-{v}-py3-none-any.whl") for name, v in versions.items()}
+    return Resolution("hand-made", satisfiable=True, packages=pins)
+
+
 def test_verifier_enforces_packse_yanked_policy(write_scenario) -> None:
     """A transitive == pin does not make a yanked release usable under packse's policy."""
     problem = load_scenario(write_scenario(TRANSITIVE_YANKED_PIN)).problem
-    resolution = Resolution("hand-made", satisfiable=True)
-    for name, version in {"a": "1.0.0", "b": "1.0.0", "c": "2.0.0"}.items():
-        resolution.packages[name] = Pin(Version(version), "", f"{name}-{version}-py3-none-any.whl")
-    assert any("yanked and no root requirement pins it" in v for v in verify(problem, resolution))
+    resolution = _hand_made({"a": "1.0.0", "b": "1.0.0", "c": "2.0.0"})
+    assert any("yanked and no root requirement pins it" in v.message for v in verify(problem, resolution))
     pip_problem = replace(problem, options=replace(problem.options, yanked="pip"))
     assert verify(pip_problem, resolution) == []
 
 
 def test_verifier_enforces_packse_prerelease_policy(write_scenario) -> None:
     problem = load_scenario(write_scenario(TRANSITIVE_PRERELEASE)).problem
-    resolution = Resolution("hand-made", satisfiable=True)
-    for name, version in {"a": "1.0.0", "b": "1.0.0", "c": "2.0.0b1"}.items():
-        resolution.packages[name] = Pin(Version(version), "", f"{name}-{version}-py3-none-any.whl")
-    assert any("c 2.0.0b1 is a pre-release" in v for v in verify(problem, resolution))
+    resolution = _hand_made({"a": "1.0.0", "b": "1.0.0", "c": "2.0.0b1"})
+    assert any("c 2.0.0b1 is a pre-release" in v.message for v in verify(problem, resolution))
 
 
 def test_verifier_follows_requires_python_policy(write_scenario) -> None:
     problem = load_scenario(write_scenario(PYTHON_UPPER_BOUND)).problem
-    resolution = Resolution("hand-made", satisfiable=True)
-    resolution.packages["a"] = Pin(Version("1.0.0"), "", "a-1.0.0-py3-none-any.whl")
+    resolution = _hand_made({"a": "1.0.0"})
     assert verify(problem, resolution) == []
     pip_problem = replace(problem, options=replace(problem.options, requires_python_policy="pip"))
-    assert any("requires Python <=3.8" in v for v in verify(pip_problem, resolution))
+    assert any("requires Python <=3.8" in v.message for v in verify(pip_problem, resolution))
 
 
 def test_explanations_say_why(write_scenario) -> None:

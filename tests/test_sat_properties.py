@@ -122,7 +122,7 @@ def assignments(problem: Problem) -> int:
 
 def check_problem(problem: Problem) -> None:
     sat = solve(problem, "sat")
-    assert sat.violations == [], sat.violations
+    assert sat.violations == (), sat.violations
     valid, best = exhaustive(problem)
     event("satisfiable" if valid else "unsatisfiable")
     assert sat.satisfiable == (valid > 0), sat.explanation
@@ -159,7 +159,7 @@ def test_sat_on_the_shared_random_scenarios(data: dict) -> None:
     providers, other platforms); its reference search walks every file, not only candidates."""
     problem = random_scenarios.load(data).problem
     sat = solve(problem, "sat")
-    assert sat.violations == [], sat.violations
+    assert sat.violations == (), sat.violations
     assert sat.satisfiable == (random_scenarios.search_all(problem) is not None), sat.explanation
     event("satisfiable" if sat.satisfiable else "unsatisfiable")
     if sat.satisfiable and assignments(problem) <= MAX_ASSIGNMENTS:

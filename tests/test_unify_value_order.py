@@ -39,5 +39,5 @@ def test_unified_value_follows_metadata_static_properties(tmp_path, strategy):
     path = tmp_path / "fat.toml"
     path.write_text(textwrap.dedent(SCENARIO))
     resolution = solve(load_scenario(path).problem, strategy)
-    assert resolution.satisfiable and resolution.violations == []
+    assert resolution.satisfiable and resolution.violations == ()
     assert resolution.unified == {"x86_64 :: level": "v3"}

@@ -1,30 +1,123 @@
 """varsolve: a Python resolver in which wheel-variant properties are solver variables.
 
-The public API is imported lazily so that ``import varsolve`` (and the CLI) start fast.
+>>> import varsolve
+>>> resolution = varsolve.resolve(["numpy", "scipy"], scenario="scenarios/variants/blas-unify.toml")
+>>> resolution.satisfiable, resolution.unified
+(True, {'blas_lapack :: library': 'openblas'})
+
+The public API (docs/api.md) is imported on first use so that ``import varsolve`` and the CLI
+start fast; type checkers see it through the imports below.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["resolve", "solve", "build_problem", "verify", "Resolution", "Problem", "Target"]
 
-_LAZY = {
-    "resolve": ("varsolve.api", "resolve"),
-    "solve": ("varsolve.api", "solve"),
-    "build_problem": ("varsolve.api", "build_problem"),
-    "verify": ("varsolve.verify", "verify"),
-    "Resolution": ("varsolve.resolution", "Resolution"),
-    "Problem": ("varsolve.problem", "Problem"),
-    "Target": ("varsolve.target", "Target"),
+if TYPE_CHECKING:
+    from .api import build_problem, check, install, lock, resolve, solve
+    from .check import CheckResult
+    from .errors import InputError, SourceError, VarsolveError
+    from .problem import PrereleasePolicy, Problem, RequiresPythonPolicy, ResolverOptions, YankedPolicy
+    from .repository import CoreMetadata, DistFile, Release, Repository
+    from .resolution import Edge, Explanation, Pin, Resolution, Step, Violation
+    from .sources import SourceSettings, open_repository
+    from .strategies import Strategy, StrategyName
+    from .strategies.greedy import Backtrack, StatusQuo
+    from .strategies.sat import SatStrategy
+    from .target import ProviderPolicy, Target
+    from .verify import verify
+
+__all__ = [
+    "Backtrack",
+    "CheckResult",
+    "CoreMetadata",
+    "DistFile",
+    "Edge",
+    "Explanation",
+    "InputError",
+    "Pin",
+    "PrereleasePolicy",
+    "Problem",
+    "ProviderPolicy",
+    "Release",
+    "Repository",
+    "RequiresPythonPolicy",
+    "Resolution",
+    "ResolverOptions",
+    "SatStrategy",
+    "SourceError",
+    "SourceSettings",
+    "StatusQuo",
+    "Step",
+    "Strategy",
+    "StrategyName",
+    "Target",
+    "VarsolveError",
+    "Violation",
+    "YankedPolicy",
+    "__version__",
+    "build_problem",
+    "check",
+    "install",
+    "lock",
+    "open_repository",
+    "resolve",
+    "solve",
+    "verify",
+]
+
+# name -> module that defines it; kept equal to the TYPE_CHECKING imports by a test.
+_LAZY: dict[str, str] = {
+    "build_problem": "varsolve.api",
+    "check": "varsolve.api",
+    "install": "varsolve.api",
+    "lock": "varsolve.api",
+    "resolve": "varsolve.api",
+    "solve": "varsolve.api",
+    "CheckResult": "varsolve.check",
+    "InputError": "varsolve.errors",
+    "SourceError": "varsolve.errors",
+    "VarsolveError": "varsolve.errors",
+    "PrereleasePolicy": "varsolve.problem",
+    "Problem": "varsolve.problem",
+    "RequiresPythonPolicy": "varsolve.problem",
+    "ResolverOptions": "varsolve.problem",
+    "YankedPolicy": "varsolve.problem",
+    "CoreMetadata": "varsolve.repository",
+    "DistFile": "varsolve.repository",
+    "Release": "varsolve.repository",
+    "Repository": "varsolve.repository",
+    "Edge": "varsolve.resolution",
+    "Explanation": "varsolve.resolution",
+    "Pin": "varsolve.resolution",
+    "Resolution": "varsolve.resolution",
+    "Step": "varsolve.resolution",
+    "Violation": "varsolve.resolution",
+    "SourceSettings": "varsolve.sources",
+    "open_repository": "varsolve.sources",
+    "Strategy": "varsolve.strategies",
+    "StrategyName": "varsolve.strategies",
+    "Backtrack": "varsolve.strategies.greedy",
+    "StatusQuo": "varsolve.strategies.greedy",
+    "SatStrategy": "varsolve.strategies.sat",
+    "ProviderPolicy": "varsolve.target",
+    "Target": "varsolve.target",
+    "verify": "varsolve.verify",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'varsolve' has no attribute {name!r}")
+    import importlib
 
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'varsolve' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -8,7 +8,7 @@ The independent verifier (:mod:`varsolve.verify`) deliberately does not use this
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -93,10 +93,11 @@ class Dependency:
     extras: frozenset[str] = frozenset()
     text: str = ""
     url: str | None = None
+    marker: str | None = field(default=None, compare=False)  # as written; part of ``text`` too
 
     @classmethod
     def from_requirement(cls, req: VariantRequirement) -> Dependency:
-        return cls(req.name, (req.specifier,), frozenset(req.extras), req.text, req.url)
+        return cls(req.name, (req.specifier,), frozenset(req.extras), req.text, req.url, req.marker_text)
 
     @cached_property
     def pins(self) -> bool:
@@ -207,6 +208,12 @@ class CandidateFinder:
         if key not in self._supported:
             self._supported[key] = supported_for_release(metadata, self.target)
         return self._supported[key]
+
+    def rank_values(self, feature: VariantFeature, values: Iterable[str]) -> list[str]:
+        """``values`` of ``feature``, most preferred first (:meth:`value_order`; values it does not
+        know last, alphabetically): how every strategy picks a unified value."""
+        order = self.value_order(feature)
+        return sorted(values, key=lambda v: (order.index(v) if v in order else len(order), v))
 
     def value_order(self, feature: VariantFeature) -> list[str]:
         """Preference order of a feature's values, for choosing a unified value.

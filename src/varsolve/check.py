@@ -27,7 +27,7 @@ class CheckResult:
             "strategy": self.strategy,
             "status": self.status,
             "problems": self.problems,
-            "resolution": self.resolution.to_json_dict() if self.resolution else None,
+            "resolution": self.resolution.to_dict() if self.resolution else None,
         }
 
 
@@ -36,14 +36,14 @@ def compare(outcome: Outcome, resolution: Resolution, complete: bool) -> list[st
     problems: list[str] = []
     # Violations other than unify are never acceptable; unify ones only where expected.
     for v in resolution.violations:
-        if not v.startswith("unify") or complete:
-            if not (v.startswith("unify") and outcome.consistent is False):
+        if v.kind != "unify" or complete:
+            if not (v.kind == "unify" and outcome.consistent is False):
                 problems.append(f"verifier: {v}")
     if outcome.satisfiable is not None and outcome.satisfiable != resolution.satisfiable:
         problems.append(
             f"expected {'satisfiable' if outcome.satisfiable else 'unsatisfiable'}, got "
             f"{'satisfiable' if resolution.satisfiable else 'unsatisfiable'}"
-            + ("" if resolution.satisfiable else f" ({(resolution.explanation or '').splitlines()[0] if resolution.explanation else ''})")
+            + ("" if resolution.satisfiable else f" ({_first_line(resolution)})")
         )
         return problems
     if outcome.consistent is not None and outcome.consistent != resolution.consistent:
@@ -66,11 +66,16 @@ def compare(outcome: Outcome, resolution: Resolution, complete: bool) -> list[st
             if got != label:
                 problems.append(f"expected {name} variant {label!r}, got {got!r}")
     else:
-        text = resolution.explanation or ""
+        text = resolution.explanation.text if resolution.explanation is not None else ""
         for needle in outcome.explanation_contains:
             if needle not in text:
                 problems.append(f"explanation lacks {needle!r}: {text!r}")
     return problems
+
+
+def _first_line(resolution: Resolution) -> str:
+    steps = resolution.explanation.steps if resolution.explanation is not None else ()
+    return steps[0].text if steps else ""
 
 
 def _same_version(version: Version, expected: str) -> bool:

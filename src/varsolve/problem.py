@@ -5,6 +5,7 @@ which target, under which policy. Strategies take a Problem and return a Resolut
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
@@ -14,6 +15,11 @@ from .repository import Repository
 from .target import Target
 from .variants.markers import VariantRequirement, parse_requirement
 from .variants.properties import VariantFeature
+
+
+PrereleasePolicy = Literal["packse", "pip"]
+YankedPolicy = Literal["packse", "pip", "pinned", "never"]
+RequiresPythonPolicy = Literal["packse", "pip"]
 
 
 @dataclass(frozen=True)
@@ -29,14 +35,14 @@ class ResolverOptions:
     # Pre-releases, "packse": a package may use them when a root requirement on it names a
     # pre-release or it has no final release at all. "pip" (PEP 440's rule): a requirement
     # accepts them when it names one or no final release satisfies it.
-    prerelease_policy: str = "packse"
+    prerelease_policy: PrereleasePolicy = "packse"
     # Yanked releases, "packse": usable only where a root requirement pins that version with
     # == or ===. "pip": where any requirement on the package in the resolution pins it.
     # "never": never. ("pinned" is the older name of "pip".)
-    yanked: str = "packse"
+    yanked: YankedPolicy = "packse"
     # Requires-Python, "packse": only its lower bounds are checked against the target (uv
     # ignores upper bounds). "pip": the whole specifier.
-    requires_python_policy: str = "packse"
+    requires_python_policy: RequiresPythonPolicy = "packse"
     # Variant-aware resolution on (default) or "non-variant wheels only" (PEP 817 option).
     variants: bool = True
 
@@ -55,10 +61,10 @@ class ResolverOptions:
         return requires_python.contains(python, prereleases=True)
 
 
-POLICY_VALUES = {
-    "prerelease_policy": ("packse", "pip"),
-    "yanked": ("packse", "pip", "pinned", "never"),
-    "requires_python_policy": ("packse", "pip"),
+POLICY_VALUES: dict[str, tuple[str, ...]] = {
+    "prerelease_policy": get_args(PrereleasePolicy),
+    "yanked": get_args(YankedPolicy),
+    "requires_python_policy": get_args(RequiresPythonPolicy),
 }
 
 

@@ -2,8 +2,9 @@
 
 It re-derives everything from the repository and the target with the variant model's primitive
 rules (compatibility, marker evaluation) and shares no code with the candidate expansion or the
-strategies, so a bug there cannot hide here. Violations are sentences; those about unified
-features start with ``unify`` (the status quo is allowed those: it reports ``consistent=false``).
+strategies, so a bug there cannot hide here. Each violation is a sentence with a kind; those of
+kind ``unify`` (a unified feature takes two values) are the only ones the status quo is allowed:
+it reports ``consistent=false``.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from .errors import InvalidVariantMetadata
 from .problem import Problem
 from .providers import supported_for_release
 from .repository import DistFile, Release
-from .resolution import Pin, Resolution
+from .resolution import Pin, Resolution, Violation, ViolationKind
 from .variants.markers import NON_VARIANT, VariantState, parse_requirement
 from .variants.ordering import is_compatible, supported_subset
 from .variants.properties import ABI_DEPENDENCY
 
 
-def verify(problem: Problem, resolution: Resolution) -> list[str]:
+def verify(problem: Problem, resolution: Resolution) -> list[Violation]:
     """Return the violations (empty when the resolution is valid and consistent)."""
     if not resolution.satisfiable:
-        return [] if resolution.explanation else ["unsatisfiable result without an explanation"]
+        if resolution.explanation is not None and resolution.explanation.text.strip():
+            return []
+        return [Violation("result", "unsatisfiable result without an explanation")]
     return _Verifier(problem, resolution).run()
 
 
@@ -37,69 +40,70 @@ class _Verifier:
         self.unified = resolution.unified
         self.env = self.target.marker_environment()
         self.tags = set(self.target.tags())
-        self.violations: list[str] = []
+        self.violations: list[Violation] = []
         self.states: dict[str, VariantState] = {}
         self.files: dict[str, tuple[Release, DistFile]] = {}
         self.supported: dict[str, dict] = {}
 
-    def fail(self, message: str) -> None:
-        if message not in self.violations:
-            self.violations.append(message)
+    def fail(self, kind: ViolationKind, message: str, *packages: str, feature: str | None = None) -> None:
+        violation = Violation(kind, message, tuple(packages), feature)
+        if violation not in self.violations:
+            self.violations.append(violation)
 
-    def run(self) -> list[str]:
+    def run(self) -> list[Violation]:
         for name, pin in sorted(self.pins.items()):
             self.check_pin(name, pin)
         required = self.check_requirements()
         for name in sorted(set(self.pins) - required):
-            self.fail(f"{name} is in the resolution but nothing requires it")
+            self.fail("requirement", f"{name} is in the resolution but nothing requires it", name)
         self.check_unify()
         return self.violations
 
     def check_pin(self, name: str, pin: Pin) -> None:
         if canonicalize_name(name) != name:
-            self.fail(f"{name}: package name is not normalised")
+            self.fail("file", f"{name}: package name is not normalised", name)
         release = next((r for r in self.repo.releases(name) if r.version == pin.version), None)
         if release is None:
-            return self.fail(f"{name} {pin.version} does not exist")
+            return self.fail("file", f"{name} {pin.version} does not exist", name)
         file = next((f for f in release.files if f.filename == pin.filename), None)
         if file is None:
-            return self.fail(f"{name} {pin.version}: no file {pin.filename}")
+            return self.fail("file", f"{name} {pin.version}: no file {pin.filename}", name)
         self.files[name] = (release, file)
         py = self.target.python
         meta = self.repo.metadata(release, file)
         for spec in (file.requires_python, meta.requires_python):
             if not self.problem.options.allows_python(spec, py):
-                self.fail(f"{name} {pin.version} requires Python {spec}, target is {py}")
+                self.fail("python", f"{name} {pin.version} requires Python {spec}, target is {py}", name)
         opts = self.problem.options
         if file.wheel is None:
             if pin.variant is not None:
-                self.fail(f"{name}: {pin.filename} is an sdist but the variant is {pin.variant!r}")
+                self.fail("file", f"{name}: {pin.filename} is an sdist but the variant is {pin.variant!r}", name)
             if not opts.allows_build(name):
-                self.fail(f"{name}: building from source is not allowed")
+                self.fail("file", f"{name}: building from source is not allowed", name)
             self.states[name] = NON_VARIANT
             return None
         if not opts.allows_binary(name):
-            self.fail(f"{name}: binary wheels are not allowed")
+            self.fail("file", f"{name}: binary wheels are not allowed", name)
         if not (file.wheel.tags & self.tags):
-            self.fail(f"{name}: {pin.filename} has no tag the target supports")
+            self.fail("file", f"{name}: {pin.filename} has no tag the target supports", name)
         label = file.wheel.label
         if (label or "") != pin.variant:
-            self.fail(f"{name}: variant {pin.variant!r} does not match {pin.filename}")
+            self.fail("file", f"{name}: variant {pin.variant!r} does not match {pin.filename}", name)
         if label is None:
             self.states[name] = NON_VARIANT
             return None
         if not opts.variants:
-            self.fail(f"{name}: variant wheels are disabled")
+            self.fail("variant", f"{name}: variant wheels are disabled", name)
         try:
             metadata = self.repo.variant_metadata(release)
         except InvalidVariantMetadata as exc:
-            return self.fail(f"{name} {pin.version}: variant metadata is invalid ({exc})")
+            return self.fail("variant", f"{name} {pin.version}: variant metadata is invalid ({exc})", name)
         if metadata is None or label not in metadata.variants:
-            return self.fail(f"{name} {pin.version}: label {label!r} has no variant metadata")
+            return self.fail("variant", f"{name} {pin.version}: label {label!r} has no variant metadata", name)
         supported = supported_for_release(metadata, self.target)
         props = metadata.variants[label]
         if not is_compatible(props, supported):
-            self.fail(f"{name} {pin.version}: variant {label!r} needs properties the target does not support")
+            self.fail("variant", f"{name} {pin.version}: variant {label!r} needs properties the target does not support", name)
         sub = supported_subset(props, supported)
         self.supported[name] = sub
         visible = {ns: f for ns, f in sub.items() if ns != ABI_DEPENDENCY}
@@ -109,7 +113,7 @@ class _Verifier:
             other = self.pins.get(dist)
             if other is None or not any(_prefix_match(other.version, v) for v in values):
                 got = f"{dist} {other.version}" if other else f"no {dist}"
-                self.fail(f"{name} [{label}] is built for {dist} {' or '.join(values)} but the resolution has {got}")
+                self.fail("abi", f"{name} [{label}] is built for {dist} {' or '.join(values)} but the resolution has {got}", name, dist)
         return None
 
     def check_requirements(self) -> set[str]:
@@ -134,10 +138,10 @@ class _Verifier:
             who = f"{parent}" if parent else "the root"
             pin = self.pins.get(req.name)
             if pin is None:
-                self.fail(f"{who} requires {text} but {req.name} is not in the resolution")
+                self.fail("requirement", f"{who} requires {text} but {req.name} is not in the resolution", req.name)
                 continue
             if not req.specifier.contains(pin.version, prereleases=True):
-                self.fail(f"{who} requires {text} but the resolution has {req.name} {pin.version}")
+                self.fail("requirement", f"{who} requires {text} but the resolution has {req.name} {pin.version}", req.name)
             if any(_pins_exactly(s) for s in req.specifier):
                 pinned_by_eq.add(req.name)
                 if parent is None:
@@ -166,11 +170,11 @@ class _Verifier:
             if not file.yanked:
                 continue
             if opts.yanked == "never":
-                self.fail(f"{name} {release.version} is yanked and yanked releases are not allowed")
+                self.fail("policy", f"{name} {release.version} is yanked and yanked releases are not allowed", name)
             elif opts.yanked == "packse" and name not in root_pinned:
-                self.fail(f"{name} {release.version} is yanked and no root requirement pins it")
+                self.fail("policy", f"{name} {release.version} is yanked and no root requirement pins it", name)
             elif name not in pinned_by_eq:
-                self.fail(f"{name} {release.version} is yanked and no requirement pins it")
+                self.fail("policy", f"{name} {release.version} is yanked and no requirement pins it", name)
         if not opts.prereleases and opts.prerelease_policy == "packse":
             for name, (release, _) in self.files.items():
                 if (
@@ -179,8 +183,10 @@ class _Verifier:
                     and any(not r.version.is_prerelease for r in self.repo.releases(name))
                 ):
                     self.fail(
+                        "policy",
                         f"{name} {release.version} is a pre-release, but {name} has final releases"
-                        " and no root requirement opts in to its pre-releases"
+                        " and no root requirement opts in to its pre-releases",
+                        name,
                     )
         return reached | {
             canonicalize_name(f.replace("_", "-"))
@@ -193,6 +199,7 @@ class _Verifier:
         for feature in self.problem.options.unify:
             common: set[str] | None = None
             holders = []
+            names = []
             for name in sorted(self.supported):
                 values = self.supported[name].get(feature.namespace, {}).get(feature.feature)
                 release, file = self.files[name]
@@ -200,14 +207,20 @@ class _Verifier:
                 if declared is None:
                     continue
                 holders.append(f"{name} [{file.wheel.label}] has {{{', '.join(sorted(declared))}}}")
+                names.append(name)
                 common = set(values or ()) if common is None else common & set(values or ())
             if common is not None and not common:
-                self.fail(f"unify {feature}: no common value ({'; '.join(holders)})")
+                self.fail(
+                    "unify", f"unify {feature}: no common value ({'; '.join(holders)})", *names, feature=str(feature)
+                )
             reported = self.unified.get(str(feature))
             if common and reported is not None and reported not in common:
                 self.fail(
+                    "unify",
                     f"unify {feature}: the reported value {reported} is not common to all wheels"
-                    f" ({'; '.join(holders)})"
+                    f" ({'; '.join(holders)})",
+                    *names,
+                    feature=str(feature),
                 )
 
 

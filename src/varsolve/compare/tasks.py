@@ -127,7 +127,7 @@ def scenario_from_text(text: str, path: str) -> Scenario:
 def scenario_size(scenario: Scenario) -> dict[str, float]:
     """How big the scenario's index is: the x axes of the scaling plots."""
     repo = scenario.problem.repository
-    names = repo.names() if hasattr(repo, "names") else []
+    names = repo.names() or []  # a scenario lists its packages; other sources may not
     releases = [r for name in names for r in repo.releases(name)]
     variant_labels = 0
     for release in releases:
@@ -269,11 +269,11 @@ def _fill_outcome(row: Row, scenario: Scenario, problem: Problem, resolution: Re
     from ..sources.scenario import Outcome
     from ..verify import verify
 
-    resolution.violations = verify(problem, resolution)
+    resolution = resolution.with_violations(verify(problem, resolution))
     row.satisfiable = resolution.satisfiable
     row.consistent = resolution.consistent if resolution.satisfiable else None
-    row.valid = not any(not v.startswith("unify") for v in resolution.violations)
-    row.violations = list(resolution.violations)
+    row.valid = resolution.valid
+    row.violations = [v.message for v in resolution.violations]
     vector = objective_vector(problem, resolution)
     row.objective = None if vector is None else list(vector)
     row.packages = {
@@ -281,7 +281,7 @@ def _fill_outcome(row: Row, scenario: Scenario, problem: Problem, resolution: Re
         for name, pin in sorted(resolution.packages.items())
     }
     row.unified = dict(sorted(resolution.unified.items()))
-    row.explanation = None if resolution.satisfiable else resolution.explanation
+    row.explanation = resolution.explanation.text if resolution.explanation is not None else None
     row.counters = {k: _int_or_none(resolution.stats.get(k)) for k in COUNTERS}
     # A target file changes what the scenario's expectations were written for: only the
     # verifier's rules apply then, as for the status quo without [expected.pep825].

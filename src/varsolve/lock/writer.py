@@ -105,8 +105,9 @@ def resolve_targets(
         problem = Problem(repository, lt.target, tuple(requirements), options)
         resolution = solve(problem, strategy)
         if not resolution.satisfiable:
-            raise Unsatisfiable(f"no solution for target {lt.name!r}:\n{resolution.explanation or ''}".rstrip())
-        hard = [v for v in resolution.violations if not v.startswith("unify")]
+            explanation = resolution.explanation.text if resolution.explanation is not None else ""
+            raise Unsatisfiable(f"no solution for target {lt.name!r}:\n{explanation}".rstrip())
+        hard = [v for v in resolution.violations if v.kind != "unify"]
         if hard:
             raise VarsolveError(f"target {lt.name!r}: the {strategy} resolution fails verification: {hard[0]}")
         for v in resolution.violations:

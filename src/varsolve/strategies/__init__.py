@@ -10,35 +10,39 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 from ..errors import InputError
 from ..problem import Problem
 from ..resolution import Resolution
 
+__all__ = ["COMPLETE", "Strategy", "StrategyName", "available", "get_strategy"]
+
+StrategyName = Literal["pep825", "backtrack", "sat"]
+
 
 class Strategy(Protocol):
-    name: str
-    complete: bool
+    """What :func:`varsolve.resolve` accepts besides a name: any object with these."""
 
+    @property
+    def name(self) -> str: ...
+    @property
+    def complete(self) -> bool: ...
     def solve(self, problem: Problem) -> Resolution: ...
 
 
-_REGISTRY = {
+_REGISTRY: dict[str, tuple[str, str]] = {
     "pep825": ("varsolve.strategies.greedy", "StatusQuo"),
     "backtrack": ("varsolve.strategies.greedy", "Backtrack"),
     "sat": ("varsolve.strategies.sat", "SatStrategy"),
 }
-COMPLETE = {"backtrack", "sat"}
+assert tuple(_REGISTRY) == get_args(StrategyName)
+COMPLETE: frozenset[str] = frozenset({"backtrack", "sat"})
 
 
-def available() -> list[str]:
+def available() -> list[StrategyName]:
     """Names of the strategies whose implementation is installed, in canonical order."""
-    out = []
-    for name, (module, _) in _REGISTRY.items():
-        if importlib.util.find_spec(module) is not None:
-            out.append(name)
-    return out
+    return [name for name in get_args(StrategyName) if importlib.util.find_spec(_REGISTRY[name][0]) is not None]
 
 
 def get_strategy(name: str) -> Strategy:
@@ -51,4 +55,5 @@ def get_strategy(name: str) -> Strategy:
         if exc.name == module:
             raise InputError(f"strategy {name!r} is not available in this installation") from None
         raise
-    return getattr(mod, attr)()
+    strategy: Strategy = getattr(mod, attr)()
+    return strategy

@@ -16,17 +16,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
-from packaging.utils import NormalizedName
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 from resolvelib.structs import RequirementInformation
 
 from ..candidates import Candidate, CandidateFinder, Dependency
-from ..explain import explain_conflict
+from ..explain.conflict import Cause, ExactCause, RequirementCause, UnifyCause, explain_conflict
 from ..problem import Problem
-from ..resolution import Pin, Resolution
+from ..resolution import Explanation, Pin, Resolution, Step
 from ..variants.properties import VariantFeature
+from .graph import walk
 
 MAX_ROUNDS = 200_000  # pip's limit
 
@@ -66,40 +66,50 @@ Req = Union[PackageRequirement, ExactRequirement, UnifyRequirement]
 Cand = Union[Candidate, ExtrasCandidate, UnifyValue]
 
 
-def unify_id(feature: VariantFeature) -> str:
-    return f"<unify {feature}>"
+class PackageKey(NamedTuple):
+    """resolvelib identifier of a package, or of ``name[extras]`` (its candidate with the
+    extras' dependencies)."""
+
+    name: str
+    extras: frozenset[str] = frozenset()
 
 
-def extras_id(name: str, extras: frozenset[str]) -> str:
-    return f"{name}[{','.join(sorted(extras))}]"
+class UnifyKey(NamedTuple):
+    """resolvelib identifier of a unified feature: its candidates are the feature's values."""
+
+    feature: VariantFeature
 
 
-class _Provider(AbstractProvider):
+Key = Union[PackageKey, UnifyKey]
+Info = RequirementInformation[Req, Cand]
+
+
+class _Provider(AbstractProvider[Req, Cand, Key]):
     def __init__(self, finder: CandidateFinder, one_per_version: bool, unify: Sequence[VariantFeature]) -> None:
         self.finder = finder
         self.one_per_version = one_per_version
         self.unify = tuple(unify)
         self.roots = finder.problem.root_names()
 
-    def identify(self, requirement_or_candidate: Req | Cand) -> str:
+    def identify(self, requirement_or_candidate: Req | Cand) -> Key:
         x = requirement_or_candidate
         if isinstance(x, PackageRequirement):
-            return extras_id(x.dep.name, x.dep.extras) if x.dep.extras else x.dep.name
+            return PackageKey(x.dep.name, x.dep.extras)
         if isinstance(x, (UnifyRequirement, UnifyValue)):
-            return unify_id(x.feature)
+            return UnifyKey(x.feature)
         if isinstance(x, ExactRequirement):
-            return x.candidate.name
+            return PackageKey(x.candidate.name)
         if isinstance(x, ExtrasCandidate):
-            return extras_id(x.base.name, x.extras)
-        return x.name
+            return PackageKey(x.base.name, x.extras)
+        return PackageKey(x.name)
 
     def get_preference(
         self,
-        identifier: str,
-        resolutions: Mapping[str, Cand],
-        candidates: Mapping[str, Iterator[Cand]],
-        information: Mapping[str, Iterator[RequirementInformation]],
-        backtrack_causes: Sequence[RequirementInformation],
+        identifier: Key,
+        resolutions: Mapping[Key, Cand],
+        candidates: Mapping[Key, Iterator[Cand]],
+        information: Mapping[Key, Iterator[Info]],
+        backtrack_causes: Sequence[Info],
     ) -> Any:
         infos = list(information[identifier])
         pinned = any(
@@ -109,25 +119,23 @@ class _Provider(AbstractProvider):
         )
         is_root = any(i.parent is None for i in infos)
         in_conflict = any(self.identify(c.requirement) == identifier for c in backtrack_causes)
-        is_unify = identifier.startswith("<unify")
-        return (not is_unify, not pinned, not in_conflict, not is_root, identifier)
+        is_unify = isinstance(identifier, UnifyKey)
+        return (not is_unify, not pinned, not in_conflict, not is_root, _sort_text(identifier))
 
     def find_matches(
         self,
-        identifier: str,
-        requirements: Mapping[str, Iterator[Req]],
-        incompatibilities: Mapping[str, Iterator[Cand]],
+        identifier: Key,
+        requirements: Mapping[Key, Iterator[Req]],
+        incompatibilities: Mapping[Key, Iterator[Cand]],
     ) -> list[Cand]:
         reqs = list(requirements[identifier])
         bad = set(incompatibilities[identifier])
-        if identifier.startswith("<unify"):
-            feature = next(r.feature for r in reqs)
-            allowed = set.intersection(*(set(r.values) for r in reqs)) if reqs else set()
-            order = self.finder.value_order(feature)
-            ranked = sorted(allowed, key=lambda v: (order.index(v) if v in order else len(order), v))
-            return [c for c in (UnifyValue(feature, v) for v in ranked) if c not in bad]
-        name = identifier.split("[", 1)[0]
-        extras = frozenset(identifier[len(name) + 1 : -1].split(",")) if "[" in identifier else frozenset()
+        if isinstance(identifier, UnifyKey):
+            unify_reqs = [r for r in reqs if isinstance(r, UnifyRequirement)]
+            allowed = set.intersection(*(set(r.values) for r in unify_reqs)) if unify_reqs else set()
+            ranked = self.finder.rank_values(identifier.feature, allowed)
+            return [c for c in (UnifyValue(identifier.feature, v) for v in ranked) if c not in bad]
+        name, extras = identifier
         # The yanked and pre-release policies read all requirements on the package together.
         deps = [r.dep for r in reqs if isinstance(r, PackageRequirement)]
         out: list[Cand] = []
@@ -203,36 +211,46 @@ class _ResolvelibStrategy:
         unify = problem.options.unify if self.use_unify else ()
         provider = _Provider(finder, self.one_per_version, unify)
         reporter = _CountingReporter()
-        roots = [PackageRequirement(Dependency.from_requirement(r)) for r in problem.root_requirements()]
+        root_deps = [Dependency.from_requirement(r) for r in problem.root_requirements()]
+        roots = [PackageRequirement(d) for d in root_deps]
         for r in list(roots):
             if r.dep.extras:
                 roots.append(PackageRequirement(Dependency(r.dep.name, r.dep.specifiers, frozenset(), r.dep.text)))
+        stats: dict[str, Any] = {}
         resolution = Resolution(self.name, satisfiable=False)
         try:
             result = Resolver(provider, reporter).resolve(roots, max_rounds=MAX_ROUNDS)
         except ResolutionImpossible as exc:
-            resolution.explanation = explain_conflict(finder, exc.causes, one_per_version=self.one_per_version)
+            causes = [_cause(info) for info in exc.causes]
+            explanation = explain_conflict(finder, causes, one_per_version=self.one_per_version)
+            resolution = Resolution(self.name, satisfiable=False, explanation=explanation)
         except ResolutionTooDeep:
-            resolution.explanation = f"gave up after {MAX_ROUNDS} rounds of backtracking"
-            resolution.stats["too_deep"] = True
+            explanation = Explanation((Step("limit", f"gave up after {MAX_ROUNDS} rounds of backtracking"),))
+            resolution = Resolution(self.name, satisfiable=False, explanation=explanation)
+            stats["too_deep"] = True
         else:
-            resolution.satisfiable = True
-            reachable = _reachable(result.graph)
-            for key, cand in result.mapping.items():
-                if key not in reachable:
-                    continue
-                if isinstance(cand, Candidate):
-                    resolution.packages[cand.name] = Pin(cand.version, cand.label, cand.file.filename)
-                elif isinstance(cand, UnifyValue):
-                    resolution.unified[str(cand.feature)] = cand.value
-        resolution.stats.update(
+            chosen = {key.name: c for key, c in result.mapping.items() if isinstance(c, Candidate)}
+            reached, graph = walk(finder, root_deps, chosen)
+            unified = {
+                str(c.feature): c.value
+                for c in result.mapping.values()
+                if isinstance(c, UnifyValue) and _declared_by_any(c.feature, reached.values())
+            }
+            resolution = Resolution(
+                self.name,
+                satisfiable=True,
+                packages={name: Pin(c.version, c.label, c.file.filename) for name, c in reached.items()},
+                graph=graph,
+                unified=dict(sorted(unified.items())),
+            )
+        stats.update(
             seconds=round(time.perf_counter() - start, 6),
             rounds=reporter.rounds,
             backtracks=reporter.backtracks,
             rejected=reporter.rejected,
             candidates=finder.stats["candidates"],
         )
-        return resolution
+        return resolution.with_stats(**stats)
 
 
 class StatusQuo(_ResolvelibStrategy):
@@ -249,14 +267,27 @@ class Backtrack(_ResolvelibStrategy):
     use_unify = True
 
 
-def _reachable(graph: Any) -> set[str]:
-    """Identifiers reachable from the root: resolvelib may keep pins nothing requires any more."""
-    seen: set[str] = set()
-    stack = list(graph.iter_children(None))
-    while stack:
-        key = stack.pop()
-        if key in seen:
-            continue
-        seen.add(key)
-        stack.extend(graph.iter_children(key))
-    return seen
+def _sort_text(key: Key) -> str:
+    """The identifier as text, the last tie-breaker of the preference."""
+    if isinstance(key, UnifyKey):
+        return f"<unify {key.feature}>"
+    return f"{key.name}[{','.join(sorted(key.extras))}]" if key.extras else key.name
+
+
+def _declared_by_any(feature: VariantFeature, cands: Iterable[Candidate]) -> bool:
+    return any(c.feature_values(feature) is not None for c in cands)
+
+
+def _cause(info: Info) -> Cause:
+    """resolvelib's (requirement, parent) as a cause the explanation reads."""
+    req, parent = info.requirement, info.parent
+    if isinstance(req, UnifyRequirement):
+        return UnifyCause(req.feature, req.source)
+    parent_extras: frozenset[str] = frozenset()
+    if isinstance(parent, ExtrasCandidate):
+        parent, parent_extras = parent.base, parent.extras
+    assert parent is None or isinstance(parent, Candidate)  # a unified value has no dependencies
+    if isinstance(req, ExactRequirement):
+        assert parent is not None
+        return ExactCause(req.candidate, parent, parent_extras)
+    return RequirementCause(req.dep, parent, parent_extras)

@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from pysat.examples.rc2 import RC2Stratified
 from pysat.formula import WCNF, IDPool
 
 from ..candidates import Candidate, CandidateFinder, Dependency
+from ..objective import objective_vector
 from ..problem import Problem
 from ..repository import Release
 from ..resolution import Pin, Resolution
 from .sat_encoding import PACKAGE_COUNT, Encoder, Formula
+from .graph import walk
 from .sat_universe import Gap, Universe
 
 SOLVER = "g4"  # Glucose 4: RC2's usual oracle; fastest here (benchmarks/sat_scaling.py)
@@ -56,9 +59,9 @@ class SatStrategy:
         universe = Universe(finder, lazy=self.lazy)
         universe.add_roots(Dependency.from_requirement(r) for r in problem.root_requirements())
         roots = problem.root_names()
-        stats = {"sat_calls": 0, "rounds": 0, "encode_seconds": 0.0, "solve_seconds": 0.0}
+        stats: dict[str, Any] = {"sat_calls": 0, "rounds": 0, "encode_seconds": 0.0, "solve_seconds": 0.0}
         resolution = Resolution(self.name, satisfiable=False)
-        pieces: dict = {}  # encoded pieces, reused by later rounds where nothing they read changed
+        pieces: dict[Any, Any] = {}  # encoded pieces, reused by later rounds where nothing they read changed
         while True:
             stats["rounds"] += 1
             t0 = time.perf_counter()
@@ -69,16 +72,20 @@ class SatStrategy:
             stats["encode_seconds"] += t1 - t0
             stats["solve_seconds"] += t2 - t1
             if model is None:
-                from ..explain_sat import explain_unsatisfiable
+                from ..explain.unsat import explain_core
+                from .sat_mus import minimal_unsatisfiable_groups
 
                 t2 = time.perf_counter()
-                resolution.explanation = explain_unsatisfiable(finder, universe, formula, pool, stats, self.solver)
+                groups = minimal_unsatisfiable_groups(formula, pool, stats, self.solver)
+                stats["explanation_groups"] = len(groups)
+                explanation = explain_core(finder, formula, groups)
+                resolution = Resolution(self.name, satisfiable=False, explanation=explanation)
                 stats["explain_seconds"] = time.perf_counter() - t2
                 break
             hidden = [gap for lit, gap in sorted(formula.boundary.items()) if lit in model]
             if not hidden:
-                _fill(resolution, problem, finder, universe, formula, model)
-                stats["objective"] = list(objective_vector(problem, resolution, finder))
+                resolution = _resolution(self.name, problem, finder, formula, model)
+                stats["objective"] = list(objective_vector(problem, resolution, finder) or ())
                 stats["optimal"] = True
                 break
             if t2 - t1 > self.eager_after_seconds:
@@ -99,10 +106,9 @@ class SatStrategy:
             if key in stats:
                 stats[key] = round(stats[key], 6)
         stats["seconds"] = round(time.perf_counter() - start, 6)
-        resolution.stats.update(stats)
-        return resolution
+        return resolution.with_stats(**stats)
 
-    def _optimise(self, formula: Formula, stats: dict) -> set[int] | None:
+    def _optimise(self, formula: Formula, stats: dict[str, Any]) -> set[int] | None:
         """The lexicographic optimum as the set of true literals, or None if unsatisfiable."""
         if any(not clause for _, clause in formula.hard):
             return None  # a requirement nothing can satisfy (RC2 would drop the empty clause)
@@ -152,62 +158,22 @@ def _preferred(universe: Universe, formula: Formula, model: set[int], gap: Gap) 
     return list(common.filter(gap.releases, prereleases=True, key=lambda r: r.version)) or list(gap.releases)
 
 
-def _fill(
-    resolution: Resolution, problem: Problem, finder: CandidateFinder, universe: Universe, formula: Formula, model: set[int]
-) -> None:
-    """Pins reachable from the root through the chosen candidates (an optimum chooses nothing
-    else, since every package costs; walking the graph keeps the output exact regardless)."""
+def _resolution(name: str, problem: Problem, finder: CandidateFinder, formula: Formula, model: set[int]) -> Resolution:
+    """The resolution of an optimal model: what is reachable from the root through the chosen
+    candidates, and the best common value of each unified feature they declare."""
     chosen = {c.name: c for c in formula.chosen(model)}
-    extras: dict[str, set[str]] = {}
-    reached: dict[str, Candidate] = {}
-    queue = [Dependency.from_requirement(r) for r in problem.root_requirements()]
-    while queue:
-        dep = queue.pop()
-        cand = chosen.get(dep.name)
-        if cand is None:
-            continue
-        new = set(dep.extras) - extras.setdefault(dep.name, set())
-        if dep.name in reached and not new:
-            continue
-        reached[dep.name] = cand
-        extras[dep.name] |= new
-        queue.extend(finder.dependencies(cand, frozenset(extras[dep.name])))
-    resolution.satisfiable = True
-    for name in sorted(reached):
-        cand = reached[name]
-        resolution.packages[name] = Pin(cand.version, cand.label, cand.file.filename)
+    reached, graph = walk(finder, [Dependency.from_requirement(r) for r in problem.root_requirements()], chosen)
+    unified: dict[str, str] = {}
     for feature in problem.options.unify:
-        values = [c.feature_values(feature) for c in reached.values()]
-        declared = [set(v) for v in values if v is not None]
-        if not declared:
-            continue
-        common = set.intersection(*declared)
-        order = finder.value_order(feature)
-        best = sorted(common, key=lambda v: (order.index(v) if v in order else len(order), v))
+        declared = [set(v) for v in (c.feature_values(feature) for c in reached.values()) if v is not None]
+        best = finder.rank_values(feature, set.intersection(*declared)) if declared else []
         if best:
-            resolution.unified[str(feature)] = best[0]
+            unified[str(feature)] = best[0]
+    return Resolution(
+        name,
+        satisfiable=True,
+        packages={n: Pin(c.version, c.label, c.file.filename) for n, c in reached.items()},
+        graph=graph,
+        unified=unified,
+    )
 
-
-def objective_vector(
-    problem: Problem, resolution: Resolution, finder: CandidateFinder | None = None
-) -> tuple[int, int, int, int]:
-    """The objective of any strategy's resolution: (sum of version indices of the root
-    packages, the same for the other packages, sum of variant ranks, number of packages).
-
-    A version index counts the releases on the index newer than the chosen one; a variant
-    rank is the position of the chosen file among the installable files of its release in PEP
-    825 order (0 = what PEP 825 alone would pick). Lower is better, compared lexicographically.
-    """
-    finder = finder or CandidateFinder(problem)
-    roots = problem.root_names()
-    root_versions = other_versions = ranks = 0
-    for name, pin in resolution.packages.items():
-        releases = finder.releases(name)
-        index = next(i for i, r in enumerate(releases) if r.version == pin.version)
-        rank = next(c.rank for c in finder.release_candidates(releases[index]) if c.label == pin.variant)
-        if name in roots:
-            root_versions += index
-        else:
-            other_versions += index
-        ranks += rank
-    return (root_versions, other_versions, ranks, len(resolution.packages))

@@ -95,7 +95,7 @@ class VariantRequirement:
     ``name``, ``specifier``, ``extras`` and ``url`` are those of packaging's Requirement.
     """
 
-    __slots__ = ("text", "requirement", "clauses", "_marker", "name")
+    __slots__ = ("text", "requirement", "clauses", "marker_text", "_marker", "name")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -139,6 +139,7 @@ class VariantRequirement:
         self.clauses = tuple(clauses)
         self._marker = marker
         self.name: NormalizedName = canonicalize_name(self.requirement.name)
+        self.marker_text = marker_text  # as written, variant markers included; None without one
 
     @property
     def specifier(self):
