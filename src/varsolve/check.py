@@ -7,8 +7,9 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from .expectations import Outcome
 from .resolution import Resolution
-from .sources.scenario import Outcome, Scenario
+from .sources.scenario import Scenario
 
 
 @dataclass

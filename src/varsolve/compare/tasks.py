@@ -12,7 +12,6 @@ import functools
 import signal
 import threading
 import time
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,20 +107,11 @@ class TaskTimeout(BaseException):
 
 @functools.lru_cache(maxsize=16)
 def scenario_from_text(text: str, path: str) -> Scenario:
-    """Load a scenario from its text; the loader is the one ``load_scenario`` uses."""
-    from ..errors import InputError, VarsolveError
-    from ..sources.scenario import _Loader
+    """Load a scenario from its text, as ``load_scenario`` does (cached: a worker runs one
+    scenario with several strategies)."""
+    from ..sources.scenario import load_scenario_text
 
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", where=path) from None
-    try:
-        return _Loader(Path(path)).scenario(data)
-    except VarsolveError as exc:
-        if isinstance(exc, InputError) and exc.where and exc.where.startswith(path):
-            raise
-        raise InputError(str(exc), where=path) from None
+    return load_scenario_text(text, path)
 
 
 def scenario_size(scenario: Scenario) -> dict[str, float]:

@@ -1,13 +1,14 @@
 """Scenario files: packse 0.3.59's TOML plus variant additions (docs/scenario-format.md).
 
-A scenario is both a problem (root, target, options, an in-memory repository) and the
-expectations a strategy's resolution is checked against.
+A scenario is both a problem (root, target, options, an in-memory repository), which this
+module loads, and the expectations a strategy's resolution is checked against, which
+:mod:`varsolve.expectations` reads from its ``[expected]`` table.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError, VarsolveError
+from ..expectations import STRATEGY_NAMES, Expected, Outcome, read_expected
 from ..problem import POLICY_VALUES, Problem, ResolverOptions
 from ..repository import CoreMetadata, DistFile, Release
 from ..target import Target
+from ..toml_fields import TomlFields
 from ..variants.filenames import escaped_name, parse_wheel, wheel_filename
 from ..variants.labels import NULL_LABEL, validate_label
 from ..variants.markers import parse_requirement
@@ -39,32 +42,12 @@ _VERSION = {
     "requires", "extras", "requires_python", "sdist", "wheel", "yanked", "wheel_tags", "description",
     "namespaces", "optional", "variants", "providers",
 }
-_OUTCOME = {"satisfiable", "consistent", "packages", "variants", "explanation_contains"}
-_EXPECTED = {"satisfiable", "packages", "explanation", "explanation_contains", "variants"}
-STRATEGY_NAMES = ("pep825", "backtrack", "sat")
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one strategy (or the complete strategies) must produce; None = not checked."""
-
-    satisfiable: bool | None = None
-    consistent: bool | None = None
-    packages: dict[str, str] | None = None
-    variants: dict[str, str] | None = None
-    explanation_contains: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Expected:
-    complete: Outcome
-    per_strategy: dict[str, Outcome] = field(default_factory=dict)
-    explanation: str | None = None  # packse's prose, informational
-
-    def for_strategy(self, strategy: str, complete: bool) -> Outcome | None:
-        if strategy in self.per_strategy:
-            return self.per_strategy[strategy]
-        return self.complete if complete else None
+# Outcome, Expected and STRATEGY_NAMES live in varsolve.expectations; also importable from here.
+__all__ = [
+    "STRATEGY_NAMES", "Expected", "Outcome", "Scenario", "ScenarioLoader", "ScenarioRepository",
+    "iter_scenario_files", "load_scenario", "load_scenario_text",
+]
 
 
 @dataclass(frozen=True)
@@ -114,13 +97,23 @@ def load_scenario(path: str | Path, strict: bool | None = None) -> Scenario:
     """
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read scenario: {exc.strerror}", where=str(path)) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
+    return load_scenario_text(text, path, strict)
+
+
+def load_scenario_text(text: str, path: str | Path, strict: bool | None = None) -> Scenario:
+    """Load a scenario from its text; ``path`` names it (in errors and ``Scenario.path``)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
     try:
-        return _Loader(path, strict).scenario(data)
+        return ScenarioLoader(path, strict).scenario(data)
     except VarsolveError as exc:
         if isinstance(exc, InputError) and exc.where and exc.where.startswith(str(path)):
             raise
@@ -139,34 +132,14 @@ def iter_scenario_files(paths: list[str | Path]) -> list[Path]:
     return files
 
 
-class _Loader:
+class ScenarioLoader(TomlFields):
+    """A scenario file's TOML document -> :class:`Scenario` (one loader per file)."""
+
     def __init__(self, path: Path, strict: bool | None = None) -> None:
-        self.path = path
+        super().__init__(path)
         self.strict = strict
         # (requiring package or None for the root, required name, key) for the strict checks
         self.edges: list[tuple[NormalizedName | None, NormalizedName, str]] = []
-
-    def err(self, key: str, message: str) -> InputError:
-        return InputError(f"{key}: {message}", where=str(self.path))
-
-    def table(self, data: Any, key: str, allowed: set[str] | None = None) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise self.err(key, "must be a table")
-        if allowed is not None:
-            unknown = sorted(set(data) - allowed)
-            if unknown:
-                raise self.err(f"{key}.{unknown[0]}" if key else unknown[0], "unknown key")
-        return data
-
-    def strings(self, data: Any, key: str) -> list[str]:
-        if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
-            raise self.err(key, "must be a list of strings")
-        return data
-
-    def boolean(self, data: Any, key: str) -> bool:
-        if not isinstance(data, bool):
-            raise self.err(key, "must be true or false")
-        return data
 
     def requirement(self, text: Any, key: str) -> str:
         if not isinstance(text, str):
@@ -204,7 +177,7 @@ class _Loader:
         strict = self.strict if self.strict is not None else self.boolean(opts.get("strict", False), "resolver_options.strict")
         if strict:
             self.check_closed_and_acyclic(set(repo.names()))
-        expected = self.expected(data.get("expected", {"satisfiable": True}))
+        expected = read_expected(self, data.get("expected", {"satisfiable": True}))
         problem = Problem(repo, target, tuple(requires), options)
         return Scenario(
             self.path, str(name), str(data.get("description", "")).strip(), problem, expected,
@@ -380,38 +353,6 @@ class _Loader:
                     static[feature] = tuple(values)
             out[ns] = Provider(requires=requires, plugin_api=plugin_api, optional=ns in optional, static_properties=static)
         return out
-
-    def expected(self, data: Any) -> Expected:
-        exp = self.table(data, "expected", _EXPECTED | set(STRATEGY_NAMES))
-        complete = self.outcome({k: v for k, v in exp.items() if k in _OUTCOME}, "expected")
-        per_strategy = {
-            s: self.outcome(self.table(exp[s], f"expected.{s}", _OUTCOME), f"expected.{s}")
-            for s in STRATEGY_NAMES
-            if s in exp
-        }
-        explanation = exp.get("explanation")
-        return Expected(complete, per_strategy, explanation if isinstance(explanation, str) else None)
-
-    def outcome(self, data: dict[str, Any], key: str) -> Outcome:
-        def opt_bool(k: str) -> bool | None:
-            return self.boolean(data[k], f"{key}.{k}") if k in data else None
-
-        def mapping(k: str) -> dict[str, str] | None:
-            if k not in data:
-                return None
-            table = self.table(data[k], f"{key}.{k}")
-            for n, v in table.items():
-                if not isinstance(v, str):
-                    raise self.err(f"{key}.{k}.{n}", "must be a string")
-            return {canonicalize_name(n): v for n, v in table.items()}
-
-        return Outcome(
-            satisfiable=opt_bool("satisfiable"),
-            consistent=opt_bool("consistent"),
-            packages=mapping("packages"),
-            variants=mapping("variants"),
-            explanation_contains=tuple(self.strings(data.get("explanation_contains", []), f"{key}.explanation_contains")),
-        )
 
 
 def _with_extra(text: str, extra: str) -> str:

@@ -1,0 +1,80 @@
+"""What a scenario expects of each strategy: its ``[expected]`` table (docs/scenario-format.md).
+
+``[expected]`` holds the outcome the complete strategies must produce; ``[expected.<strategy>]``
+replaces it for one strategy (and is the only way to hold the status quo, ``pep825``, to
+anything). ``varsolve scenario check`` and ``varsolve compare`` compare resolutions with these
+(:func:`varsolve.check.compare`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from .toml_fields import TomlFields
+
+STRATEGY_NAMES = ("pep825", "backtrack", "sat")
+OUTCOME_KEYS = {"satisfiable", "consistent", "packages", "variants", "explanation_contains"}
+EXPECTED_KEYS = {"satisfiable", "packages", "explanation", "explanation_contains", "variants"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one strategy (or the complete strategies) must produce; None = not checked."""
+
+    satisfiable: bool | None = None
+    consistent: bool | None = None
+    packages: dict[str, str] | None = None
+    variants: dict[str, str] | None = None
+    explanation_contains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Expected:
+    complete: Outcome
+    per_strategy: dict[str, Outcome] = field(default_factory=dict)
+    explanation: str | None = None  # packse's prose, informational
+
+    def for_strategy(self, strategy: str, complete: bool) -> Outcome | None:
+        """The outcome ``strategy`` is held to; None when it is held to none (the status quo
+        without ``[expected.pep825]``: then only the verifier's rules apply)."""
+        if strategy in self.per_strategy:
+            return self.per_strategy[strategy]
+        return self.complete if complete else None
+
+
+def read_expected(fields: TomlFields, data: Any) -> Expected:
+    """The ``[expected]`` table of a scenario file (``fields`` names the file in errors)."""
+    exp = fields.table(data, "expected", EXPECTED_KEYS | set(STRATEGY_NAMES))
+    complete = _outcome(fields, {k: v for k, v in exp.items() if k in OUTCOME_KEYS}, "expected")
+    per_strategy = {
+        s: _outcome(fields, fields.table(exp[s], f"expected.{s}", OUTCOME_KEYS), f"expected.{s}")
+        for s in STRATEGY_NAMES
+        if s in exp
+    }
+    explanation = exp.get("explanation")
+    return Expected(complete, per_strategy, explanation if isinstance(explanation, str) else None)
+
+
+def _outcome(fields: TomlFields, data: dict[str, Any], key: str) -> Outcome:
+    def opt_bool(k: str) -> bool | None:
+        return fields.boolean(data[k], f"{key}.{k}") if k in data else None
+
+    def mapping(k: str) -> dict[str, str] | None:
+        if k not in data:
+            return None
+        table = fields.table(data[k], f"{key}.{k}")
+        for n, v in table.items():
+            if not isinstance(v, str):
+                raise fields.err(f"{key}.{k}.{n}", "must be a string")
+        return {canonicalize_name(n): v for n, v in table.items()}
+
+    return Outcome(
+        satisfiable=opt_bool("satisfiable"),
+        consistent=opt_bool("consistent"),
+        packages=mapping("packages"),
+        variants=mapping("variants"),
+        explanation_contains=tuple(fields.strings(data.get("explanation_contains", []), f"{key}.explanation_contains")),
+    )
