@@ -35,12 +35,9 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from ..errors import InputError, SourceError, VarsolveError
 from ..problem import Problem, ResolverOptions
-from ..providers import supported_for_release
 from ..repository import DistFile, Release, Repository
 from ..resolution import Pin, Resolution
-from ..variants.markers import NON_VARIANT, VariantState, parse_requirement
-from ..variants.ordering import supported_subset
-from ..variants.properties import ABI_DEPENDENCY
+from ..variants.markers import NON_VARIANT, parse_requirement
 from .targets import LockTarget, distinguishing_fields, lock_layout
 
 log = logging.getLogger("varsolve")
@@ -248,8 +245,7 @@ def _entries(results: Sequence[TargetResult], repository: Repository) -> list[_E
     entries: dict[tuple[str, str, str | None], _Entry] = {}
     for result in results:
         target = result.lock_target
-        states = _states(result, release_of)
-        extras = _requested_extras(result, release_of, states)
+        extras = _requested_extras(result)
         for name in sorted(result.resolution.packages):
             pin = result.resolution.packages[name]
             release = release_of(name, pin)
@@ -277,44 +273,11 @@ def _file(release: Release, filename: str) -> DistFile:
     raise SourceError(f"{release.name} {release.version}: file {filename} not found in the source")
 
 
-def _states(result: TargetResult, release_of) -> dict[str, VariantState]:
-    """Each pinned file's variant marker state, as the verifier computes it."""
-    repo, target = result.problem.repository, result.problem.target
-    out: dict[str, VariantState] = {}
-    for name, pin in result.resolution.packages.items():
-        out[name] = NON_VARIANT
-        if not pin.variant:
-            continue
-        release = release_of(name, pin)
-        metadata = repo.variant_metadata(release)
-        if metadata is None or pin.variant not in metadata.variants:
-            continue
-        supported = supported_for_release(metadata, target)
-        sub = supported_subset(metadata.variants[pin.variant], supported)
-        out[name] = VariantState.for_wheel(pin.variant, {ns: f for ns, f in sub.items() if ns != ABI_DEPENDENCY})
-    return out
-
-
-def _requested_extras(result: TargetResult, release_of, states: dict[str, VariantState]) -> dict[str, set[str]]:
-    """Extras requested of each pinned package (root and dependency edges), to a fixpoint."""
-    problem, pins = result.problem, result.resolution.packages
-    env = problem.target.marker_environment()
+def _requested_extras(result: TargetResult) -> dict[str, set[str]]:
+    """Extras requested of each pinned package: those of the resolution's edges into it."""
     extras: dict[str, set[str]] = {}
-    for req in problem.root_requirements():
-        extras.setdefault(req.name, set()).update(req.extras)
-    changed = True
-    while changed:
-        changed = False
-        for name, pin in pins.items():
-            release = release_of(name, pin)
-            meta = problem.repository.metadata(release, _file(release, pin.filename))
-            for text in meta.requires_dist:
-                req = parse_requirement(text)
-                if any(req.evaluate(env, states[name], e) for e in ("", *sorted(extras.get(name, ())))):
-                    before = extras.setdefault(req.name, set())
-                    if not req.extras <= before:
-                        before.update(req.extras)
-                        changed = True
+    for edge in result.resolution.graph:
+        extras.setdefault(edge.child, set()).update(edge.extras)
     return extras
 
 
