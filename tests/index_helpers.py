@@ -8,7 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from varsolve.sources.simple import SimpleRepository, SourceOptions
+from varsolve.repository import Repository
+from varsolve.sources import SourceSettings, open_repository
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -22,9 +23,10 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def repository(index_url: str, cache_dir: Path | None = None, **options) -> SimpleRepository:
-    opts = SourceOptions(cache_dir=cache_dir, no_cache=cache_dir is None, **options)
-    return SimpleRepository.from_locations([index_url], options=opts)
+def repository(index_url: str, cache_dir: Path | None = None, **options) -> Repository:
+    repo = open_repository(SourceSettings(index_urls=(index_url,), cache_dir=cache_dir, no_cache=cache_dir is None, **options))
+    assert repo is not None
+    return repo
 
 
 def python312() -> str | None:

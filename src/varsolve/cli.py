@@ -25,45 +25,6 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _add_problem_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("requirements", nargs="*", metavar="REQ", help="requirements (replace the scenario's root)")
-    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE", help="read requirements from FILE")
-    p.add_argument("--scenario", metavar="FILE", help="a scenario file (packages, target, options)")
-    p.add_argument("--strict", action="store_true", default=None,
-                   help="a scenario's missing packages and dependency cycles are input errors")
-    p.add_argument("--python", metavar="X.Y", help="target Python version")
-    p.add_argument("--variants", metavar="FILE", help="static provider file: what the target supports")
-    p.add_argument("--unify", action="append", default=[], metavar="FEATURE", help="a feature that must take one value")
-    p.add_argument("--enable", action="append", default=[], metavar="NAMESPACE", help="switch on an optional provider")
-    from .providers.policy import add_arguments as add_provider_args
-
-    add_provider_args(p)  # --detect, --allow-provider, --plugin-timeout
-    # Where packse (uv) and pip differ; default: the scenario's value, else packse (docs/scenario-format.md).
-    p.add_argument("--prerelease-policy", choices=["packse", "pip"], help="when pre-releases may be used")
-    p.add_argument("--yanked-policy", choices=["packse", "pip", "never"], help="when yanked releases may be used")
-    p.add_argument("--requires-python-policy", choices=["packse", "pip"], help="packse: check only lower bounds")
-
-
-def apply_policy_args(problem, args: argparse.Namespace):
-    """``problem`` with the policy flags of :func:`_add_problem_args` that were given."""
-    from dataclasses import replace
-
-    from .providers.policy import policy_from_args
-
-    # --detect, --allow-provider (+ [tool.varsolve] allow-providers), --plugin-timeout.
-    problem = replace(problem, target=replace(problem.target, provider_policy=policy_from_args(args)))
-    given = {
-        field: value
-        for field, value in (
-            ("prerelease_policy", getattr(args, "prerelease_policy", None)),
-            ("yanked", getattr(args, "yanked_policy", None)),
-            ("requires_python_policy", getattr(args, "requires_python_policy", None)),
-        )
-        if value is not None
-    }
-    return replace(problem, options=replace(problem.options, **given)) if given else problem
-
-
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The whole parser; a command module is imported only when ``argv`` invokes it (or when
     ``argv`` is None), so that ``varsolve resolve`` does not pay for every other command."""
@@ -73,9 +34,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("resolve", help="resolve requirements against a source")
-    _add_problem_args(p)
-    from .sources.arguments import add_source_arguments
+    from .commands.options import add_problem_arguments, add_source_arguments
 
+    add_problem_arguments(p)
     add_source_arguments(p)  # --index-url, --extra-index-url, --find-links, cache, timeouts
     p.add_argument("--strategy", default="backtrack", help="pep825, backtrack or sat (default: backtrack)")
     p.add_argument("--format", choices=["text", "json"], default="text")
@@ -157,9 +118,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         from .variants.markers import parse_requirement
 
         parse_requirement(text)
-    from .sources.arguments import INDEX_URL_VARIABLES, repository_from_args
+    from .commands.options import apply_policy_arguments, source_settings_from_args
+    from .sources import INDEX_URL_VARIABLES, open_repository
 
-    repository = repository_from_args(args)
+    repository = open_repository(source_settings_from_args(args))
     if args.scenario is None and repository is None:
         raise InputError(
             "no package source: give --index-url URL, --find-links DIR or --scenario FILE"
@@ -180,13 +142,13 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             enable=args.enable or None,
             strict=getattr(args, "strict", None),
         )
-        problem = apply_policy_args(problem, args)
+        problem = apply_policy_arguments(problem, args)
         if repository is not None:
             repository.hint_target(problem.target)
             repository.prefetch(problem.root_names())
         resolution = solve(problem, args.strategy)
         if repository is not None:
-            resolution.stats["http"] = repository.counters
+            resolution = resolution.with_stats(http=dict(repository.counters))
     finally:
         if repository is not None:
             repository.close()

@@ -42,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..compare import run_compare
-    from ..compare.progress import Progress
+    from ..reporter import TerminalReporter
 
     quiet = bool(getattr(args, "quiet", False) or args.compare_quiet)
     if args.timeout is not None and args.executor != "local" and not quiet:
@@ -51,20 +51,15 @@ def run(args: argparse.Namespace) -> int:
         from ..compare.plots import require_matplotlib
 
         require_matplotlib()  # say so before the sweep, not after it
-    progress = Progress(0, enabled=False)
-
-    def on_start(total: int) -> None:
-        nonlocal progress
-        progress = Progress.for_terminal(total, quiet)
-
+    reporter = TerminalReporter.for_stderr(quiet)
     try:
         report = run_compare(
             args.paths, args.strategy or None, args.target, jobs=args.jobs, executor=args.executor,
-            memory=args.memory, timeout=args.timeout, on_start=on_start,
-            on_done=lambda row: progress.advance(f"{row.scenario} [{row.strategy}]"),
+            memory=args.memory, timeout=args.timeout, on_start=reporter.tasks_started,
+            on_done=lambda row: reporter.task_done(f"{row.scenario} [{row.strategy}]"),
         )
     finally:
-        progress.close()
+        reporter.tasks_done()
     text = report.render(args.format)
     if args.output:
         _write_atomically(args.output, text)

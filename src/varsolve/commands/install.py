@@ -12,17 +12,17 @@ def add_parser(subparsers) -> None:
     p.add_argument("--python", metavar="PATH", help="interpreter whose environment to install into (default: the active venv)")
     p.add_argument("--variants", metavar="FILE", help="what this machine supports: a static provider file or a --target file of varsolve lock")
     p.add_argument("--dry-run", action="store_true", help="select and verify, but install nothing")
-    from ..providers.policy import add_arguments as add_provider_args
+    from .options import add_provider_arguments
 
-    add_provider_args(p)  # --detect, --allow-provider: this machine is the target of an install
+    add_provider_arguments(p)  # --detect, --allow-provider: this machine is the target of an install
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..lock.api import install_lock
-    from ..providers.policy import policy_from_args
+    from .options import provider_policy_from_args
 
-    policy = policy_from_args(args)
+    policy = provider_policy_from_args(args)
     for line in install_lock(
         Path(args.lock), python=args.python, variants_file=args.variants, dry_run=args.dry_run, provider_policy=policy
     ):

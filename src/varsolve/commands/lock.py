@@ -8,13 +8,11 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    from ..cli import _add_problem_args
+    from .options import add_problem_arguments, add_source_arguments
 
     p = subparsers.add_parser("lock", help="resolve and write a pylock.toml (PEP 751 + PEP 825 variants)")
-    _add_problem_args(p)
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--index-url", metavar="URL", help="a simple repository (PEP 503/691) to lock from")
-    source.add_argument("--find-links", metavar="DIR", help="a folder of wheels to lock from")
+    add_problem_arguments(p)
+    add_source_arguments(p)  # the lock records --index-url, else the first --find-links
     p.add_argument("--strategy", default="backtrack", help="pep825, backtrack or sat (default: backtrack)")
     p.add_argument(
         "--target", action="append", default=[], metavar="FILE",
@@ -28,21 +26,22 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..lock.api import check_lock, lock
+    from .options import apply_policy_arguments, source_settings_from_args
 
     if args.check:
         if args.requirements or args.requirement or args.scenario or args.target:
             raise InputError("--check re-resolves the lock's own inputs; give only the lock (and optionally a source)")
-        report = check_lock(Path(args.check), index_url=args.index_url, find_links=args.find_links)
+        # The lock's recorded source, unless one is given: not the environment's index.
+        report = check_lock(Path(args.check), sources=source_settings_from_args(args, environment=False))
         sys.stdout.write(report.to_text())
         return 1 if report.drift else 0
-    from ..cli import _read_requirement_files, apply_policy_args
+    from ..cli import _read_requirement_files
 
     requirements = list(args.requirements) + _read_requirement_files(args.requirement)
     written = lock(
         requirements or None,
         scenario=args.scenario,
-        index_url=args.index_url,
-        find_links=args.find_links,
+        sources=source_settings_from_args(args),
         target_files=args.target,
         python=args.python,
         variants_file=args.variants,
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         enable=args.enable or None,
         strategy=args.strategy,
         output=Path(args.output),
-        adjust=lambda problem: apply_policy_args(problem, args),
+        adjust=lambda problem: apply_policy_arguments(problem, args),
     )
     for path in written:
         print(f"wrote {path}")

@@ -15,26 +15,35 @@ from .targets import LockTarget, check_unique_names, load_target_file, validate_
 from .writer import LockSource
 
 if TYPE_CHECKING:
+    from ..sources import SourceSettings
     from ..target import ProviderPolicy
 
 
-def open_source(index_url: str | None, find_links: str | Path | None) -> Repository | None:
-    """The repository of ``--index-url`` or ``--find-links`` (close it when done)."""
+def source_settings(
+    index_url: str | None, find_links: str | Path | None, sources: SourceSettings | None = None
+) -> SourceSettings:
+    """``sources`` when they name a source, else they (or the defaults) with the one index URL
+    or else the one find-links folder."""
+    from ..sources import SourceSettings
+
+    base = sources if sources is not None else SourceSettings()
+    if base.names_a_source:
+        return base
     if index_url is not None:
-        from ..sources.simple import SimpleRepository
+        return replace(base, index_urls=(index_url,))
+    return replace(base, find_links=(find_links,) if find_links is not None else ())
 
-        return SimpleRepository.from_locations(index_urls=[index_url])
-    if find_links is not None:
-        from ..sources.findlinks import FindLinksRepository
 
-        return FindLinksRepository(Path(find_links))
-    return None
+def lock_source(settings: SourceSettings) -> LockSource:
+    """What ``[tool.varsolve.source]`` records: the (first) index, else the first folder."""
+    if settings.index_urls:
+        return LockSource(settings.index_urls[0], None)
+    return LockSource(None, Path(settings.find_links[0]) if settings.find_links else None)
 
 
 def _close(repository: Repository | None) -> None:
-    close = getattr(repository, "close", None)
-    if close is not None:
-        close()
+    if repository is not None:
+        repository.close()
 
 
 def check_output_name(output: Path) -> None:
@@ -58,16 +67,22 @@ def lock(
     strategy: str = "backtrack",
     output: Path = Path("pylock.toml"),
     adjust: Callable[[Problem], Problem] | None = None,
+    sources: SourceSettings | None = None,
 ) -> list[Path]:
-    """Resolve for every target and write the lock file(s); returns the paths written."""
+    """Resolve for every target and write the lock file(s); returns the paths written.
+
+    The packages come from ``sources`` when given, else from ``index_url`` or ``find_links``.
+    """
     from ..api import build_problem
+    from ..sources import open_repository
     from .tomlio import dumps, write_atomically
     from .writer import lock_files, resolve_targets
 
     check_output_name(output)
     if target_files and (python is not None or variants_file is not None or enable):
         raise InputError("--target files describe each target; --python, --variants and --enable apply only without --target")
-    repository = open_source(index_url, find_links)
+    settings = source_settings(index_url, find_links, sources)
+    repository = open_repository(settings)
     if repository is None and scenario is None:
         raise InputError("no package source: give --index-url URL or --find-links DIR")
     problem = build_problem(
@@ -76,9 +91,8 @@ def lock(
     )
     if adjust is not None:  # the CLI's policy flags
         problem = adjust(problem)
-    if hasattr(problem.repository, "prefetch"):  # an HTTP index: start fetching what is needed first
-        problem.repository.hint_target(problem.target)
-        problem.repository.prefetch(problem.root_names())
+    problem.repository.hint_target(problem.target)  # an HTTP index starts fetching what is needed first
+    problem.repository.prefetch(problem.root_names())
     policy = problem.target.provider_policy
     targets = [
         LockTarget(t.name, replace(t.target, provider_policy=policy)) for t in map(load_target_file, target_files)
@@ -87,7 +101,7 @@ def lock(
     # what this machine's detectors found, so that `lock --check` re-resolves for the same machine.
     targets = [LockTarget(t.name, freeze_detection(t.target)) for t in targets]
     check_unique_names(targets)
-    source = LockSource(index_url, Path(find_links) if find_links is not None else None)
+    source = lock_source(settings)
     try:
         results = resolve_targets(problem.repository, problem.requirements, targets, problem.options, strategy)
         documents = lock_files(results, problem.repository, output, source, strategy)
@@ -115,8 +129,15 @@ class DriftReport:
         return "".join(f"{self.lock}: {c}\n" for c in self.changes)
 
 
-def check_lock(lock_path: Path, *, index_url: str | None = None, find_links: str | None = None) -> DriftReport:
-    """Re-resolve a lock's recorded inputs and compare with the file, byte for byte and by pin."""
+def check_lock(
+    lock_path: Path, *, index_url: str | None = None, find_links: str | None = None, sources: SourceSettings | None = None
+) -> DriftReport:
+    """Re-resolve a lock's recorded inputs and compare with the file, byte for byte and by pin.
+
+    The packages come from ``sources`` when they name any, else from ``index_url`` or
+    ``find_links``, else from the source the lock records.
+    """
+    from ..sources import open_repository
     from .document import load
     from .tomlio import dumps
     from .writer import lock_files, options_from_table, resolve_targets
@@ -126,12 +147,12 @@ def check_lock(lock_path: Path, *, index_url: str | None = None, find_links: str
     tool = doc.tool
     if tool.get("format") != 1:
         raise InputError("no [tool.varsolve] (format 1): this lock was not written by varsolve", where=where)
-    if index_url is None and find_links is None:
+    settings = source_settings(index_url, find_links, sources)
+    if not settings.names_a_source:
         recorded = tool.get("source", {})
-        index_url = recorded.get("index-url")
-        if recorded.get("find-links") is not None:
-            find_links = str(doc.directory / recorded["find-links"])
-    repository = open_source(index_url, find_links)
+        folder = recorded.get("find-links")
+        settings = source_settings(recorded.get("index-url"), doc.directory / folder if folder is not None else None, settings)
+    repository = open_repository(settings)
     if repository is None:
         raise InputError("tool.varsolve.source: no source recorded; give --index-url or --find-links", where=where)
     targets = [_target_from_tool(name, info, where) for name, info in sorted(tool.get("targets", {}).items())]
@@ -140,7 +161,7 @@ def check_lock(lock_path: Path, *, index_url: str | None = None, find_links: str
     options = options_from_table(tool.get("options", {}), where)
     strategy = str(tool.get("strategy", "backtrack"))
     requirements = [str(r) for r in tool.get("requirements", [])]
-    source = LockSource(index_url, Path(find_links) if find_links is not None else None)
+    source = lock_source(settings)
     layout = str(tool.get("layout", "shared"))
     output = lock_path if layout == "shared" else lock_path.parent / "pylock.toml"
     try:

@@ -7,7 +7,8 @@ it: the namespace counts as unsupported and one warning says how to allow it.
 
 An allowed plugin is installed with only non-variant wheels (``--only-binary :all:``, by uv or
 pip, neither of which picks variant wheels) into its own virtual environment, cached under
-``~/.cache/varsolve/plugins/<hash>``, and its ``get_supported_configs()`` is called in a
+``plugins/<hash>`` of varsolve's cache (:func:`varsolve.sources.cache.default_cache_dir`,
+``$VARSOLVE_CACHE_DIR`` or ``~/.cache/varsolve``), and its ``get_supported_configs()`` is called in a
 subprocess (``python -I``) with a timeout. The answer is cached for the rest of the process.
 """
 
@@ -123,13 +124,6 @@ def clear_caches() -> None:
     _WARNED.clear()
 
 
-def cache_root() -> Path:
-    if os.environ.get("VARSOLVE_CACHE_DIR"):
-        return Path(os.environ["VARSOLVE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "varsolve"
-
-
 def _sources(policy: ProviderPolicy) -> tuple:
     links = tuple(_absolute(link) for link in policy.find_links)
     return (links, policy.index_url, policy.extra_index_urls)
@@ -155,7 +149,9 @@ def plugin_environment(spec: PluginSpec, policy: ProviderPolicy) -> Path:
         },
         sort_keys=True,
     )
-    root = cache_root() / "plugins"
+    from ..sources.cache import default_cache_dir
+
+    root = default_cache_dir() / "plugins"
     venv = root / hashlib.sha256(key.encode()).hexdigest()[:32]
     if _venv_python(venv).exists():
         return _venv_python(venv)

@@ -3,11 +3,7 @@
 Open one with :func:`open_repository` from a :class:`SourceSettings`.
 """
 
-from .settings import (
-    INDEX_URL_VARIABLES,
-    SourceSettings,
-    index_url_from_environment,
-    open_repository,
-)
+from .builder import open_repository
+from .settings import INDEX_URL_VARIABLES, SourceSettings, index_url_from_environment
 
 __all__ = ["INDEX_URL_VARIABLES", "SourceSettings", "index_url_from_environment", "open_repository"]

@@ -1,4 +1,5 @@
-"""The on-disk cache of the HTTP sources (default ``~/.cache/varsolve``, ``--cache-dir``).
+"""The on-disk cache of the HTTP sources, under :func:`default_cache_dir` unless
+``--cache-dir`` says otherwise.
 
 Two kinds of entries:
 
@@ -7,7 +8,8 @@ Two kinds of entries:
   used without a request; a stale one is revalidated (304 keeps the body).
 * ``derived/``: bytes derived from an immutable file: its core metadata or ``variant.json``,
   keyed by the file's sha256 when the index announced one (content addressed, so shared by
-  every index that serves the same file), else by its URL.
+  every index that serves the same file), else by its URL. Core metadata is also kept parsed
+  (:meth:`DiskCache.load_core_metadata`), so that a warm run needs no email parser.
 
 Writes go to a temporary file and are renamed into place, so concurrent runs never see half an
 entry; a damaged entry is treated as missing.
@@ -22,9 +24,21 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..repository import CoreMetadata
+
+CACHE_DIR_VARIABLE = "VARSOLVE_CACHE_DIR"
 
 
 def default_cache_dir() -> Path:
+    """varsolve's one cache root: ``$VARSOLVE_CACHE_DIR``, else ``$XDG_CACHE_HOME/varsolve``,
+    else ``~/.cache/varsolve``. The HTTP cache and the provider plugins' environments
+    (``plugins/``) live under it."""
+    own = os.environ.get(CACHE_DIR_VARIABLE, "").strip()
+    if own:
+        return Path(own).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "varsolve"
 
@@ -125,6 +139,32 @@ class DiskCache:
 
     def store_derived(self, key: str, content: bytes) -> None:
         self._write(self._path("derived", key), hashlib.sha256(content).hexdigest().encode() + b"\n" + content)
+
+    def load_core_metadata(self, key: str) -> CoreMetadata | None:
+        """What :meth:`store_core_metadata` stored under ``key``; ``None`` when missing or damaged."""
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        from ..repository import CoreMetadata
+
+        data = self.load_derived("parsed " + key)
+        if data is None:
+            return None
+        try:
+            doc = json.loads(data)
+            rp = doc["requires_python"]
+            return CoreMetadata(
+                tuple(doc["requires_dist"]), SpecifierSet(rp) if rp is not None else None, frozenset(doc["provides_extra"])
+            )
+        except (ValueError, KeyError, TypeError, InvalidSpecifier):
+            return None
+
+    def store_core_metadata(self, key: str, meta: CoreMetadata) -> None:
+        doc = {
+            "requires_dist": list(meta.requires_dist),
+            "requires_python": str(meta.requires_python) if meta.requires_python is not None else None,
+            "provides_extra": sorted(meta.provides_extra),
+        }
+        self.store_derived("parsed " + key, json.dumps(doc).encode())
 
     def _write(self, path: Path, data: bytes) -> None:
         # A name no other process or thread uses (not tempfile: importing it costs more than

@@ -5,6 +5,7 @@ project is first asked for. Metadata comes from the files themselves (``METADATA
 ``variant.json`` of wheels, static ``PKG-INFO`` of sdists) through
 :class:`~varsolve.sources.simple.SimpleRepository`, which also merges the folder's
 ``*-variants.json`` with the wheels' ``variant.json`` (PEP 825 PR #5100 allows both).
+:class:`FindLinksRepository` is that repository over folders only.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import NormalizedName
 
-from ..errors import InvalidWheelFilename, SourceError
-from ..variants.filenames import parse_sdist, parse_wheel
+from ..errors import SourceError
+from .files import project_of_filename
 from .pages import Link
-from .simple import VARIANTS_SUFFIX, SimpleRepository, SourceOptions
+from .settings import SourceSettings
+from .simple import SimpleRepository
 
 
 class FindLinksSource:
@@ -38,7 +40,7 @@ class FindLinksSource:
             except OSError as exc:
                 raise SourceError(f"{self.directory}: cannot list ({exc.strerror})") from None
             for path in entries:
-                name = _project_of(path.name)
+                name = project_of_filename(path.name)
                 if name is not None and path.is_file():
                     out.setdefault(name, []).append(path)
             self._by_project = out
@@ -58,22 +60,9 @@ class FindLinksSource:
         return links
 
 
-def _project_of(filename: str) -> NormalizedName | None:
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel(filename).name
-        if filename.endswith((".tar.gz", ".zip")):
-            return parse_sdist(filename)[0]
-    except InvalidWheelFilename:
-        return None
-    if filename.endswith(VARIANTS_SUFFIX):
-        name = filename[: -len(VARIANTS_SUFFIX)].rpartition("-")[0]
-        return canonicalize_name(name) if name else None
-    return None
-
-
 class FindLinksRepository(SimpleRepository):
     """A repository of one or more local folders (no network, no cache)."""
 
-    def __init__(self, *directories: str | Path, options: SourceOptions | None = None) -> None:
-        super().__init__([FindLinksSource(d) for d in directories], None, options or SourceOptions(workers=0))
+    def __init__(self, *directories: str | Path, settings: SourceSettings | None = None) -> None:
+        # No prefetching by default: reading local files is faster than handing them to threads.
+        super().__init__([FindLinksSource(d) for d in directories], None, settings or SourceSettings(workers=0))

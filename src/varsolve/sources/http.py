@@ -1,6 +1,6 @@
 """One HTTP client for all remote sources: a shared connection pool (httpx), timeouts, bounded
 retries with exponential backoff on connection errors and 5xx/429, the on-disk cache, and the
-counters the progress display shows.
+counters a :class:`~varsolve.reporter.Reporter` is told about.
 
 Every failure a user can see is a :class:`~varsolve.errors.SourceError` of one line that names
 the URL. A 404 is not an error here: callers decide what it means ("no such package").
@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING
 
 from .. import __version__
@@ -20,6 +22,8 @@ from .cache import DiskCache
 
 if TYPE_CHECKING:
     import httpx
+
+    from ..reporter import Reporter
 
 log = logging.getLogger("varsolve")
 
@@ -34,6 +38,7 @@ class Response:
     headers: dict[str, str]  # lower-case names
     content: bytes
     from_cache: bool = False
+    reason: str = ""
 
 
 @dataclass
@@ -62,6 +67,9 @@ class Counters:
 
 
 class HttpClient:
+    """GET (and HEAD) with retries, through one connection pool; ``reporter`` hears of every
+    change of :attr:`counters`."""
+
     def __init__(
         self,
         *,
@@ -70,20 +78,20 @@ class HttpClient:
         retries: int = 3,
         backoff: float = 0.25,
         max_connections: int = 16,
-        on_change=None,
+        reporter: Reporter | None = None,
     ) -> None:
         self.cache = cache
         self.retries = retries
         self.backoff = backoff
         self.counters = Counters()
-        self.on_change = on_change or (lambda: None)
+        self.reporter = reporter
         self._timeout = timeout
         self._max_connections = max_connections
-        self._client_instance = None
+        self._client_instance: httpx.Client | None = None
         self._client_lock = threading.Lock()
 
     @property
-    def _client(self):
+    def _client(self) -> httpx.Client:
         """The httpx client, made on the first request: a run served from a fresh cache
         never imports httpx (~60 ms)."""
         if self._client_instance is None:
@@ -92,7 +100,7 @@ class HttpClient:
                     self._client_instance = self._make_client()
         return self._client_instance
 
-    def _make_client(self):
+    def _make_client(self) -> httpx.Client:
         httpx = import_httpx()
 
         limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
@@ -110,9 +118,25 @@ class HttpClient:
         if self._client_instance is not None:
             self._client_instance.close()
 
+    def count(self, **deltas: int) -> None:
+        """Add to :attr:`counters` (callers count pages and metadata read) and report."""
+        self.counters.add(**deltas)
+        if self.reporter is not None:
+            self.reporter.fetch_progress(self.counters.snapshot())
+
     # -- requests ---------------------------------------------------------------------------
     def get(self, url: str, *, headers: dict[str, str] | None = None, what: str = "") -> Response:
         """GET with retries; returns 2xx, 304, 404 and 410 responses, raises on anything else."""
+        r = self._request("GET", url, headers, what)
+        if r.status in (200, 203, 206, 304, 404, 410):
+            return r
+        raise SourceError(f"{url}: HTTP {r.status} {r.reason}".rstrip() + (f" ({what})" if what else ""))
+
+    def head(self, url: str, *, headers: dict[str, str] | None = None, what: str = "") -> Response:
+        """HEAD with retries; returns whatever status the server ends with (no body)."""
+        return self._request("HEAD", url, headers, what)
+
+    def _request(self, method: str, url: str, headers: dict[str, str] | None, what: str) -> Response:
         httpx = import_httpx()
 
         attempts = self.retries + 1
@@ -121,10 +145,9 @@ class HttpClient:
             if attempt:
                 self.counters.add(retries=1)
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
-            self.counters.add(requests=1, in_flight=1)
-            self.on_change()
+            self.count(requests=1, in_flight=1)
             try:
-                r = self._client.get(url, headers=headers)
+                r = self._client.request(method, url, headers=headers)
             except httpx.TimeoutException:
                 last_problem = "timed out"
                 continue
@@ -134,17 +157,16 @@ class HttpClient:
             except httpx.InvalidURL as exc:
                 raise SourceError(f"{url}: invalid URL ({exc})") from None
             finally:
-                self.counters.add(in_flight=-1)
-                self.on_change()
+                self.count(in_flight=-1)
             self.counters.add(bytes=len(r.content))
             if r.status_code in RETRY_STATUSES:
                 last_problem = f"HTTP {r.status_code} {r.reason_phrase}".rstrip()
                 continue
-            if r.status_code in (200, 203, 206, 304, 404, 410):
-                if r.status_code == 304:
-                    self.counters.add(not_modified=1)
-                return Response(str(r.url), r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
-            raise SourceError(f"{url}: HTTP {r.status_code} {r.reason_phrase}".rstrip() + (f" ({what})" if what else ""))
+            if r.status_code == 304:
+                self.counters.add(not_modified=1)
+            return Response(
+                str(r.url), r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content, reason=r.reason_phrase
+            )
         tries = f"after {attempts} attempts" if attempts > 1 else "no retries"
         raise SourceError(f"{url}: {last_problem} ({tries})")
 
@@ -178,11 +200,11 @@ class HttpClient:
         return r
 
 
-_HTTPX = None
+_HTTPX: ModuleType | None = None
 _HTTPX_LOCK = threading.Lock()
 
 
-def import_httpx():
+def import_httpx() -> ModuleType:
     """``import httpx`` without its command-line entry point, safe from several threads.
 
     httpx's ``__init__`` imports ``httpx._main`` (click, rich, pygments: ~20 ms, a tenth of a
@@ -215,26 +237,29 @@ def import_httpx():
 class _LazyTransport:
     """An httpx transport created on first use (httpx calls only these three methods)."""
 
-    def __init__(self, factory) -> None:
+    def __init__(self, factory: Callable[[], httpx.HTTPTransport]) -> None:
         self._factory = factory
-        self._transport = None
+        self._transport: httpx.HTTPTransport | None = None
         self._lock = threading.Lock()
 
-    def handle_request(self, request):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._transport is None:
             with self._lock:
                 if self._transport is None:
                     self._transport = self._factory()
+        assert self._transport is not None
         return self._transport.handle_request(request)
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
 
-    def __enter__(self):
+    def __enter__(self) -> _LazyTransport:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 

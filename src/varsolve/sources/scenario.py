@@ -20,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 from ..errors import InputError, VarsolveError
 from ..expectations import STRATEGY_NAMES, Expected, Outcome, read_expected
 from ..problem import POLICY_VALUES, Problem, ResolverOptions
-from ..repository import CoreMetadata, DistFile, Release
+from ..repository import CoreMetadata, DistFile, Release, RepositoryBase
 from ..target import Target
 from ..toml_fields import TomlFields
 from ..variants.filenames import escaped_name, parse_wheel, wheel_filename
@@ -60,7 +60,7 @@ class Scenario:
     universal: bool = False
 
 
-class ScenarioRepository:
+class ScenarioRepository(RepositoryBase):
     """An in-memory repository built from a scenario's ``[packages]``."""
 
     def __init__(self) -> None:

@@ -1,7 +1,7 @@
-"""Where packages come from, as chosen by the user, and the one function that opens it.
+"""Where packages come from, as chosen by the user.
 
-Every command that reads packages (``resolve``, ``lock``, ``install``'s plugins, ``compare``)
-describes its sources as a :class:`SourceSettings` and calls :func:`open_repository`; the
+Every command that reads packages (``resolve``, ``lock``, ...) describes its sources as a
+:class:`SourceSettings` and opens them with :func:`varsolve.sources.open_repository`; the
 command line builds the settings in :mod:`varsolve.commands.options`.
 
 No index is built in: an index URL is given, or comes from the variables pip and uv users
@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..reporter import Reporter
-    from ..repository import Repository
 
 INDEX_URL_VARIABLES = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL")
 
@@ -62,13 +61,3 @@ def index_url_from_environment(environ: Mapping[str, str] | None = None) -> str 
         if value:
             return value
     return None
-
-
-def open_repository(settings: SourceSettings) -> Repository | None:
-    """The repository of ``settings``, ``None`` when they name no source. Close it when done
-    (it is a context manager)."""
-    if not settings.names_a_source:
-        return None
-    from .simple import open_simple_repository
-
-    return open_simple_repository(settings)

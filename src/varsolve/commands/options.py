@@ -1,0 +1,175 @@
+"""Command-line options shared by several commands, and what they turn into: the only place
+below :mod:`varsolve.cli` that knows argparse.
+
+* the problem: requirements, ``--scenario``, the target, resolver policies
+  (:func:`add_problem_arguments`, :func:`apply_policy_arguments`);
+* package sources: ``--index-url``, ``--find-links``, cache and network settings
+  (:func:`add_source_arguments`, :func:`source_settings_from_args`);
+* variant providers: ``--detect``, ``--allow-provider``, ``--plugin-timeout``
+  (:func:`add_provider_arguments`, :func:`provider_policy_from_args`).
+
+The ``*_from_args`` functions read options with ``getattr`` defaults, so a command that has
+only some of them gets the defaults for the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..sources.settings import INDEX_URL_VARIABLES, SourceSettings, index_url_from_environment
+from ..target import ProviderPolicy
+
+if TYPE_CHECKING:
+    from ..problem import Problem
+
+
+# -- the problem --------------------------------------------------------------------------------
+
+
+def add_problem_arguments(p: argparse.ArgumentParser) -> None:
+    """Requirements, ``--scenario``, the target, provider options and resolver policies."""
+    p.add_argument("requirements", nargs="*", metavar="REQ", help="requirements (replace the scenario's root)")
+    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE", help="read requirements from FILE")
+    p.add_argument("--scenario", metavar="FILE", help="a scenario file (packages, target, options)")
+    p.add_argument("--strict", action="store_true", default=None,
+                   help="a scenario's missing packages and dependency cycles are input errors")
+    p.add_argument("--python", metavar="X.Y", help="target Python version")
+    p.add_argument("--variants", metavar="FILE", help="static provider file: what the target supports")
+    p.add_argument("--unify", action="append", default=[], metavar="FEATURE", help="a feature that must take one value")
+    p.add_argument("--enable", action="append", default=[], metavar="NAMESPACE", help="switch on an optional provider")
+    add_provider_arguments(p)
+    # Where packse (uv) and pip differ; default: the scenario's value, else packse (docs/scenario-format.md).
+    p.add_argument("--prerelease-policy", choices=["packse", "pip"], help="when pre-releases may be used")
+    p.add_argument("--yanked-policy", choices=["packse", "pip", "never"], help="when yanked releases may be used")
+    p.add_argument("--requires-python-policy", choices=["packse", "pip"], help="packse: check only lower bounds")
+
+
+def apply_policy_arguments(problem: Problem, args: argparse.Namespace) -> Problem:
+    """``problem`` with the provider policy and the policy flags of
+    :func:`add_problem_arguments` that were given."""
+    problem = replace(problem, target=replace(problem.target, provider_policy=provider_policy_from_args(args)))
+    given = {
+        field: value
+        for field, value in (
+            ("prerelease_policy", getattr(args, "prerelease_policy", None)),
+            ("yanked", getattr(args, "yanked_policy", None)),
+            ("requires_python_policy", getattr(args, "requires_python_policy", None)),
+        )
+        if value is not None
+    }
+    return replace(problem, options=replace(problem.options, **given)) if given else problem
+
+
+# -- package sources ----------------------------------------------------------------------------
+
+
+def add_source_arguments(p: argparse.ArgumentParser) -> None:
+    """``--index-url``, ``--extra-index-url``, ``--find-links``, the cache and the network."""
+    defaults = SourceSettings()
+    g = p.add_argument_group("package sources")
+    g.add_argument(
+        "--index-url", metavar="URL",
+        help=f"a simple index (PEP 503/691), e.g. https://pypi.org/simple/; default: ${' / $'.join(INDEX_URL_VARIABLES)}",
+    )
+    g.add_argument("--extra-index-url", action="append", default=[], metavar="URL", help="a further index (repeatable)")
+    g.add_argument(
+        "--find-links", action="append", default=[], metavar="DIR",
+        help="a folder of wheels, sdists and *-variants.json (repeatable)",
+    )
+    g.add_argument(
+        "--cache-dir", metavar="DIR",
+        help="HTTP and metadata cache (default: $VARSOLVE_CACHE_DIR, else $XDG_CACHE_HOME/varsolve, i.e. ~/.cache/varsolve)",
+    )
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    g.add_argument(
+        "--timeout", type=float, default=defaults.timeout, metavar="SECONDS", help=f"per request (default: {defaults.timeout:g})"
+    )
+    g.add_argument(
+        "--retries", type=int, default=defaults.retries, metavar="N",
+        help=f"retries on connection errors and 5xx (default: {defaults.retries})",
+    )
+
+
+def source_settings_from_args(args: argparse.Namespace, *, environment: bool = True) -> SourceSettings:
+    """The sources the options of :func:`add_source_arguments` name, with a progress line on
+    stderr unless ``-q``.
+
+    The index is ``--index-url``, else (``environment``, and no ``--scenario``, whose
+    packages are then the source) the first of :data:`INDEX_URL_VARIABLES` that is set;
+    then every ``--extra-index-url``.
+    """
+    from ..reporter import TerminalReporter
+
+    defaults = SourceSettings()
+    urls: list[str] = []
+    primary = getattr(args, "index_url", None)
+    if primary is None and environment and getattr(args, "scenario", None) is None:
+        primary = index_url_from_environment()
+    if primary and primary.strip():
+        urls.append(primary.strip())
+    urls += [u.strip() for u in _as_list(getattr(args, "extra_index_url", None)) if u.strip()]
+    return SourceSettings(
+        index_urls=tuple(urls),
+        find_links=tuple(_as_list(getattr(args, "find_links", None))),
+        cache_dir=getattr(args, "cache_dir", None),
+        no_cache=bool(getattr(args, "no_cache", False)),
+        timeout=getattr(args, "timeout", defaults.timeout),
+        retries=max(0, getattr(args, "retries", defaults.retries)),
+        reporter=TerminalReporter.for_stderr(quiet=bool(getattr(args, "quiet", False))),
+    )
+
+
+# -- variant providers --------------------------------------------------------------------------
+
+
+def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--detect``, ``--allow-provider``, ``--plugin-timeout`` (see docs/providers.md)."""
+    group = parser.add_argument_group("variant providers (see docs/providers.md)")
+    group.add_argument(
+        "--detect", action="store_true",
+        help="the target is this machine: run varsolve's own x86_64, aarch64 and nvidia detectors",
+    )
+    group.add_argument(
+        "--allow-provider", action="append", default=[], metavar="NAME",
+        help="let the provider plugin distribution NAME be installed and run (repeatable)",
+    )
+    group.add_argument(
+        "--plugin-timeout", type=float, default=ProviderPolicy.timeout, metavar="SECONDS",
+        help=f"time a plugin's get_supported_configs() may take (default: {ProviderPolicy.timeout:g})",
+    )
+
+
+def provider_policy_from_args(args: argparse.Namespace, pyproject: str | Path = "pyproject.toml") -> ProviderPolicy:
+    """The policy the command line asks for, with the allow-list of ``[tool.varsolve]`` in
+    ``pyproject``. Plugins install from the same places the packages come from, when the
+    command has source options."""
+    from ..errors import InputError
+    from ..providers.policy import allow_list_from_pyproject, normalize_names
+
+    timeout = getattr(args, "plugin_timeout", ProviderPolicy.timeout)
+    if not timeout > 0:
+        raise InputError("--plugin-timeout: must be a positive number of seconds")
+    allow = normalize_names(getattr(args, "allow_provider", []) or [], "--allow-provider")
+    index_urls = _as_list(getattr(args, "index_url", None))
+    return ProviderPolicy(
+        detect=bool(getattr(args, "detect", False)),
+        allow=allow | allow_list_from_pyproject(pyproject),
+        find_links=tuple(_as_list(getattr(args, "find_links", None))),
+        index_url=index_urls[0] if index_urls else None,
+        extra_index_urls=tuple(index_urls[1:] + _as_list(getattr(args, "extra_index_url", None))),
+        timeout=timeout,
+    )
+
+
+def _as_list(value: object) -> list[str]:
+    """An option's value, whether the option takes one value or is repeatable."""
+    if value is None:
+        return []
+    if isinstance(value, (str, Path)):
+        return [str(value)]
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    raise TypeError(f"not an option value: {value!r}")

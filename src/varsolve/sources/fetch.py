@@ -1,0 +1,225 @@
+"""Reading what the :class:`~varsolve.repository.Repository` questions need from link sources,
+once each (memoising and threads are :mod:`.simple`'s business):
+
+* a project: the project page of every source, files grouped by version; the first source
+  that lists a filename wins;
+* core metadata of one file: the PEP 658/714 ``.metadata`` file when the index has one, else
+  ``METADATA`` read from the wheel with Range requests on its central directory
+  (:mod:`.lazyzip`), else (sdists) ``PKG-INFO`` of the downloaded sdist when it is static;
+* variant metadata of a release: ``{name}-{version}-variants.json`` of every source listing
+  it, plus ``variant.json`` from one wheel of each label those files lack (PEP 825 PR #5100),
+  merged with PEP 825's consistency rules (:func:`~varsolve.variants.metadata.merge`).
+
+Immutable results go through the on-disk cache (:mod:`.cache`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from ..errors import InvalidVariantMetadata, SourceError
+from ..repository import CoreMetadata, DistFile, Release
+from ..variants.filenames import escaped_name, parse_wheel
+from ..variants.metadata import VariantMetadata, load_metadata_bytes, merge
+from . import distmeta
+from .cache import DiskCache
+from .files import (
+    VARIANTS_SUFFIX,
+    content_key,
+    dist_file,
+    dist_version,
+    hashes_match,
+    is_local,
+    local_path,
+    open_local_zip,
+    read_local,
+    variants_json_version,
+    verify_hashes,
+)
+from .http import HttpClient
+from .linksources import LinkSource
+from .pages import Link
+
+log = logging.getLogger("varsolve")
+
+
+@dataclass
+class Project:
+    """A project as every source lists it."""
+
+    releases: list[Release]  # newest first
+    links: dict[str, Link]  # by URL: the distributions and variants.json files
+    variants_links: dict[Version, list[Link]]  # one per source that has one
+
+
+class Fetcher:
+    """Fetches and parses; counts what it read on the client's counters."""
+
+    def __init__(self, sources: Sequence[LinkSource], client: HttpClient | None) -> None:
+        self.sources = list(sources)
+        self.client = client
+        self.cache: DiskCache | None = client.cache if client is not None else None
+
+    def count(self, **deltas: int) -> None:
+        if self.client is not None:
+            self.client.count(**deltas)
+
+    def _http(self) -> HttpClient:
+        if self.client is None:  # only file:// links without one
+            raise SourceError("an HTTP link without an HTTP client")
+        return self.client
+
+    # -- project pages -------------------------------------------------------------------------
+    def project(self, name: NormalizedName) -> Project:
+        by_filename: dict[str, tuple[Link, bool]] = {}
+        variants_links: dict[Version, list[Link]] = {}
+        links_by_url: dict[str, Link] = {}
+        escaped = escaped_name(name)
+        for source in self.sources:
+            links = source.project_links(name)
+            if links is None:
+                continue
+            for link in links:
+                if link.filename.endswith(VARIANTS_SUFFIX):
+                    # One per source: each source's file describes the wheels it serves, and
+                    # their combination must pass PEP 825's consistency rules.
+                    version = variants_json_version(link.filename, escaped)
+                    if version is not None and link.url not in links_by_url:
+                        variants_links.setdefault(version, []).append(link)
+                        links_by_url[link.url] = link
+                else:
+                    by_filename.setdefault(link.filename, (link, source.announces_requires_python))
+        self.count(pages=1)
+        files: dict[Version, list[DistFile]] = {}
+        for _, (link, announced) in sorted(by_filename.items()):
+            dist = dist_file(link, name, announced)
+            if dist is None:
+                continue
+            files.setdefault(dist_version(dist), []).append(dist)
+            links_by_url[link.url] = link
+        releases = [Release(name, version, tuple(fs)) for version, fs in sorted(files.items(), reverse=True)]
+        return Project(releases, links_by_url, variants_links)
+
+    # -- core metadata -------------------------------------------------------------------------
+    def core_metadata(self, release: Release, link: Link) -> CoreMetadata:
+        key = f"core-metadata {content_key(link)}"
+        meta = self.cache.load_core_metadata(key) if self.cache else None
+        if meta is None:
+            raw = self.cache.load_derived(key) if self.cache else None
+            if raw is None:
+                raw = self._fetch_metadata(release, link)
+                self.count(metadata_fetched=1)
+                if self.cache:
+                    self.cache.store_derived(key, raw)
+            meta = distmeta.parse_core_metadata(raw, link.url)
+            if self.cache:
+                self.cache.store_core_metadata(key, meta)
+        self.count(metadata=1)
+        return meta
+
+    def _fetch_metadata(self, release: Release, link: Link) -> bytes:
+        if is_local(link.url):
+            return self._local_metadata(release, link)
+        if link.core_metadata is not None:
+            r = self._http().get(link.metadata_url, what="core metadata")
+            if r.status == 200:
+                verify_hashes(link.core_metadata, r.content, link.metadata_url)
+                return r.content
+            log.info("%s: HTTP %s, reading the metadata from the file instead", link.metadata_url, r.status)
+        if link.filename.endswith(".whl"):
+            return self._remote_wheel_member(release, link, "METADATA")
+        return distmeta.sdist_pkg_info(self._download(link), link.filename, link.url)
+
+    def _local_metadata(self, release: Release, link: Link) -> bytes:
+        path = local_path(link.url)
+        if link.filename.endswith(".whl"):
+            return distmeta.wheel_metadata(open_local_zip(path, link.url), release.name, link.url)
+        return distmeta.sdist_pkg_info(read_local(path, link.url), link.filename, link.url)
+
+    def _remote_wheel_member(self, release: Release, link: Link, member: str) -> bytes:
+        """Read METADATA (and, for a variant wheel, variant.json) in one pass over the zip."""
+        from .lazyzip import RemoteWheel
+
+        wheel = RemoteWheel(self._http(), link.url)
+        archive = wheel.zipfile()
+        wanted = ["METADATA"] + (["variant.json"] if parse_wheel(link.filename).label else [])
+        found: dict[str, bytes | None] = {}
+        for name in wanted:
+            if name == "METADATA":
+                found[name] = distmeta.wheel_metadata(archive, release.name, link.url)
+            else:
+                found[name] = distmeta.read_wheel_member(archive, release.name, name, link.url)
+        if wheel.whole is not None:
+            verify_hashes(link.hashes, wheel.whole, link.url)
+        if self.cache:
+            for name, data in found.items():
+                if data is not None:
+                    kind = "core-metadata" if name == "METADATA" else "variant-json"
+                    self.cache.store_derived(f"{kind} {content_key(link)}", data)
+        data = found.get(member)
+        if data is None:
+            raise SourceError(f"{link.url}: not a valid variant wheel (no *.dist-info/{member})")
+        return data
+
+    def _download(self, link: Link) -> bytes:
+        r = self._http().get(link.url, what="distribution")
+        if r.status != 200:
+            raise SourceError(f"{link.url}: HTTP {r.status} (the index lists this file)")
+        verify_hashes(link.hashes, r.content, link.url)
+        return r.content
+
+    # -- variant metadata ----------------------------------------------------------------------
+    def variant_metadata(self, release: Release, project: Project) -> VariantMetadata:
+        docs: list[VariantMetadata] = []
+        for link in project.variants_links.get(release.version, []):
+            docs.append(self._variants_json(link))
+        known = {label for doc in docs for label in doc.variants}
+        by_label: dict[str, DistFile] = {}
+        for f in sorted(release.files, key=lambda f: f.filename):
+            if f.label and f.label not in known:
+                by_label.setdefault(f.label, f)
+        for label, f in sorted(by_label.items()):
+            doc = self._wheel_variant_json(release, project.links[f.url or ""])
+            if set(doc.variants) != {label}:
+                raise InvalidVariantMetadata(
+                    f"variant.json lists {sorted(doc.variants)}, the filename says {label!r}", where=f.url
+                )
+            docs.append(doc)
+        where = f"{release.name} {release.version}"
+        if not docs:
+            raise InvalidVariantMetadata("no variant metadata found", where=where)
+        return merge(docs, where)
+
+    def _variants_json(self, link: Link) -> VariantMetadata:
+        if is_local(link.url):
+            data = read_local(local_path(link.url), link.url)
+        else:
+            # Mutable (PEP 825): cached with revalidation, never trusted as immutable.
+            client = self._http()
+            r = client.get_cached(link.url, what="variants.json")
+            if r.status in (404, 410):
+                raise SourceError(f"{link.url}: HTTP {r.status} (the index lists this file)")
+            data = r.content
+            if r.from_cache and not hashes_match(link.hashes, data):
+                r = client.get(link.url, what="variants.json")  # the page is newer than our copy
+                data = r.content
+        verify_hashes(link.hashes, data, link.url)
+        return load_metadata_bytes(data, link.url)
+
+    def _wheel_variant_json(self, release: Release, link: Link) -> VariantMetadata:
+        key = f"variant-json {content_key(link)}"
+        data = self.cache.load_derived(key) if self.cache else None
+        if data is None:
+            if is_local(link.url):
+                archive = open_local_zip(local_path(link.url), link.url)
+                data = distmeta.read_wheel_member(archive, release.name, "variant.json", link.url)
+                if data is None:
+                    raise InvalidVariantMetadata("a variant wheel without *.dist-info/variant.json", where=link.url)
+            else:
+                data = self._remote_wheel_member(release, link, "variant.json")
+        return load_metadata_bytes(data, link.url)

@@ -1,0 +1,101 @@
+"""What to fetch before the resolver asks for it, so that its next questions are answered from
+memory instead of a round trip each.
+
+When a project page arrives, the metadata of the newest ``depth`` versions (the file the
+target would pick) and their ``variants.json`` are worth fetching; when the resolver reads an
+older version's metadata it may go on backtracking downwards, so the next older ones are; when
+metadata arrives, the project pages of its dependencies are. All of this needs the target
+(:meth:`Prefetcher.hint_target`): without it only dependencies are prefetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from packaging.tags import Tag
+from packaging.utils import NormalizedName
+
+from ..repository import CoreMetadata, DistFile, Release
+from .fetch import Project
+
+if TYPE_CHECKING:
+    from ..target import Target
+
+
+class Prefetcher:
+    """Decides; the repository schedules the fetches it names."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self._target: Target | None = None
+        self._tag_rank: dict[Tag, int] = {}
+        self._env: dict[str, str] | None = None
+
+    def hint_target(self, target: Target) -> None:
+        self._target = target
+        self._tag_rank = target.tag_rank()
+        self._env = target.marker_environment()
+
+    def newest(self, project: Project) -> Iterator[tuple[Release, DistFile | None, bool]]:
+        """For a project page that just arrived: ``(release, file whose metadata to fetch,
+        whether to fetch its variant metadata)`` of the newest usable versions."""
+        if self._target is None:
+            return
+        done = 0
+        for release in project.releases:
+            if done >= self.depth:
+                break
+            if release.yanked or release.version.is_prerelease:
+                continue
+            variants = any(f.label for f in release.files) and release.version in project.variants_links
+            yield release, self.likely_file(release, project), variants
+            done += 1
+
+    def older(self, project: Project, release: Release) -> Iterator[tuple[Release, DistFile]]:
+        """The resolver reads ``release``, not the newest: the next older ones (and their file)."""
+        if self._target is None:
+            return
+        versions = [r.version for r in project.releases]
+        try:
+            i = versions.index(release.version)
+        except ValueError:
+            return
+        if i == 0:
+            return
+        for older in project.releases[i + 1 : i + 1 + self.depth]:
+            file = self.likely_file(older, project)
+            if file is not None:
+                yield older, file
+
+    def dependencies(self, meta: CoreMetadata) -> Iterator[NormalizedName]:
+        """The projects ``meta`` may need (those whose markers surely fail on the target not)."""
+        from ..variants.markers import parse_requirement
+
+        for text in meta.requires_dist:
+            req = parse_requirement(text)
+            # Variant clauses are unknown until a wheel is chosen, the target may be too: a page
+            # fetched in vain is cheap, one fetched late costs a round trip.
+            if self._env is not None and req.has_marker and not req.uses_variant_markers and not req.evaluate(self._env):
+                continue
+            yield req.name
+
+    def likely_file(self, release: Release, project: Project) -> DistFile | None:
+        """The non-variant wheel the target prefers (or a cheap sdist), as the finder would pick."""
+        if self._target is None:
+            return None
+        python = self._target.python
+        best: tuple[int, str] | None = None
+        chosen = None
+        for f in release.files:
+            if f.requires_python is not None and not f.requires_python.contains(python, prereleases=True):
+                continue
+            if f.wheel is None or f.label is not None:
+                continue
+            ranks = [self._tag_rank[t] for t in f.wheel.tags if t in self._tag_rank]
+            if ranks and (best is None or (min(ranks), f.filename) < best):
+                best, chosen = (min(ranks), f.filename), f
+        if chosen is None:
+            sdists = [f for f in release.files if f.wheel is None and project.links[f.url or ""].core_metadata is not None]
+            chosen = sdists[0] if sdists else None
+        return chosen
