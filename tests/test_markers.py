@@ -160,3 +160,46 @@ def test_target_environment_defines_every_marker_so_the_host_never_leaks_in():
 
 def test_dependency_groups_inside_a_literal_is_fine():
     assert holds("x ; extra == 'dependency_groups'", FAT, extra="dependency-groups")
+
+
+# -- partial evaluation (what builders write into wheels for variant-unaware installers) --------
+
+MKL = VariantState.for_wheel("mkl", {"blas_lapack": {"library": ["mkl"]}})
+
+
+@pytest.mark.parametrize(
+    "text, variant, expected",
+    [
+        # no variant marker: as written, whatever the wheel
+        ("numpy>=2 ; python_version>='3.9'", MKL, "numpy>=2 ; python_version>='3.9'"),
+        ("mkl-rt ; 'blas_lapack :: library :: mkl' in variant_properties", MKL, "mkl-rt"),
+        ("mkl-rt ; 'blas_lapack :: library :: mkl' in variant_properties", NON_VARIANT, None),
+        # the rest of the marker stays, as packaging writes it; parentheses as written, except
+        # around the whole marker
+        ("x ; variant_label == 'mkl' and os_name=='nt'", MKL, 'x; os_name == "nt"'),
+        ("x ; variant_label == 'mkl' or os_name=='nt'", NON_VARIANT, 'x; os_name == "nt"'),
+        ("x ; variant_label == 'mkl' or os_name=='nt'", MKL, "x"),
+        (
+            "x ; sys_platform == 'linux' and ('blas_lapack' in variant_namespaces or python_version < '3.10')",
+            NON_VARIANT,
+            'x; sys_platform == "linux" and python_version < "3.10"',
+        ),
+        (
+            "x ; (os_name == 'nt' or sys_platform == 'linux') and variant_label != 'mkl'",
+            NON_VARIANT,
+            'x; os_name == "nt" or sys_platform == "linux"',
+        ),
+        (
+            "x ; os_name == 'nt' and ((python_version < '3' or sys_platform == 'x')) and variant_label == 'mkl'",
+            MKL,
+            'x; os_name == "nt" and (python_version < "3" or sys_platform == "x")',
+        ),
+        # a literal that looks like a connective or a parenthesis is a literal
+        ("x ; variant_label == 'mkl' and platform_release == 'a or (b'", MKL, 'x; platform_release == "a or (b"'),
+        ("x ; 'Foo_Bar' == extra and 'blas_lapack' in variant_namespaces", MKL, 'x; "foo-bar" == extra'),
+        # a URL requirement keeps the space PEP 508 needs before ";"
+        ("x @ https://e.org/x.whl ; variant_label == 'mkl' and os_name == 'nt'", MKL, 'x @ https://e.org/x.whl ; os_name == "nt"'),
+    ],
+)
+def test_specialise_evaluates_only_the_variant_markers(text: str, variant: VariantState, expected: str | None) -> None:
+    assert parse_requirement(text).specialise(variant) == expected

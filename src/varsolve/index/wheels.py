@@ -39,7 +39,7 @@ from packaging.version import Version
 
 from .. import __version__
 from ..variants.filenames import escaped_name, wheel_filename
-from ..variants.markers import NON_VARIANT, VariantState, _split_marker, parse_requirement
+from ..variants.markers import NON_VARIANT, VariantState, parse_requirement
 from ..variants.metadata import SCHEMA_VARIANTLIB_022, VariantMetadata
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can store
@@ -102,69 +102,10 @@ def specialise_requirements(requires_dist: Iterable[str], state: VariantState = 
     """
     out = []
     for text in requires_dist:
-        reduced = _specialise(text, state)
+        reduced = parse_requirement(text).specialise(state)
         if reduced is not None:
             out.append(reduced)
     return out
-
-
-def _specialise(text: str, state: VariantState) -> str | None:
-    req = parse_requirement(text)
-    if not req.uses_variant_markers:
-        return text
-    holding = {f"vs{i}" for i, clause in enumerate(req.clauses) if clause.holds(state)}
-    # packaging has no partial evaluation, so we walk its parsed marker tree (Marker._markers,
-    # stable since packaging 22) where markers.py put a placeholder per variant clause.
-    reduced = _reduce(req._marker._markers, holding)  # noqa: SLF001
-    req_part = _split_marker(text)[0]
-    if reduced is False:
-        return None
-    if reduced is True:
-        return req_part
-    from packaging.markers import _format_marker
-
-    separator = " ; " if "@" in req_part else "; "
-    return f"{req_part}{separator}{_format_marker(reduced)}"
-
-
-def _reduce(markers: list, holding: set[str]) -> bool | list:
-    """Simplify a marker list: variant placeholders become constants, constants fold away."""
-    groups: list[list] = [[]]  # "or" of "and"-groups, as packaging evaluates them
-    for item in markers:
-        if item == "or":
-            groups.append([])
-        elif item == "and":
-            continue
-        elif isinstance(item, list):
-            groups[-1].append(_reduce(item, holding))
-        else:
-            groups[-1].append(_atom(item, holding))
-    residual_groups: list[list] = []
-    for group in groups:
-        if any(x is False for x in group):
-            continue
-        kept = [x for x in group if x is not True]
-        if not kept:
-            return True
-        residual_groups.append(kept)
-    if not residual_groups:
-        return False
-    out: list = []
-    for i, group in enumerate(residual_groups):
-        if i:
-            out.append("or")
-        for j, atom in enumerate(group):
-            if j:
-                out.append("and")
-            out.append(atom)
-    return out
-
-
-def _atom(atom: tuple, holding: set[str]) -> bool | tuple:
-    lhs, _op, rhs = atom
-    if getattr(rhs, "value", None) == "dependency_groups" and str(getattr(lhs, "value", "")).startswith("vs"):
-        return lhs.value in holding
-    return atom
 
 
 # -- variant metadata as files ----------------------------------------------------------------

@@ -11,12 +11,13 @@ This module is hand-written because no library evaluates variant markers.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from functools import lru_cache
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from ..errors import InputError
@@ -100,49 +101,26 @@ class VariantRequirement:
     def __init__(self, text: str) -> None:
         self.text = text
         req_part, marker_text = _split_marker(text)
-        clauses: list[VariantClause] = []
-
-        literals: list[str] = []
-
-        def mask(match: re.Match[str]) -> str:
-            literals.append(match[0])
-            return f" __lit{len(literals) - 1}__ "
-
-        def value(masked: str) -> str:
-            return literals[int(_MASKED.fullmatch(masked)[1])][1:-1]
-
-        def replace(match: re.Match[str]) -> str:
-            if match["var1"]:
-                clause = VariantClause(match["var1"], _norm_op(match["op1"]), value(match["lit1"]), True)
-            else:
-                clause = VariantClause(match["var2"], _norm_op(match["op2"]), value(match["lit2"]), False)
-            clauses.append(clause)
-            return f'"vs{len(clauses) - 1}" in dependency_groups'
-
+        clauses: tuple[VariantClause, ...] = ()
         marker: Marker | None = None
         if marker_text is not None:
-            masked = _LITERAL.sub(mask, marker_text)
-            if "dependency_groups" in masked:
-                raise InputError(f"invalid requirement {text!r}: dependency_groups is for lock files only")
-            rewritten = _CLAUSE.sub(replace, masked)
-            if _ANY_VAR.search(rewritten):
-                raise InputError(f"invalid requirement {text!r}: unsupported use of a variant marker")
-            rewritten = _MASKED.sub(lambda m: literals[int(m[1])], rewritten)
+            rewritten = _Rewritten.of(text, marker_text)
+            clauses = rewritten.clauses
             try:
-                marker = Marker(rewritten)
+                marker = Marker(rewritten.unmask(rewritten.masked))
             except InvalidMarker as exc:
                 raise InputError(f"invalid requirement {text!r}: {_first_line(exc)}") from None
         try:
             self.requirement = Requirement(req_part)
         except InvalidRequirement as exc:
             raise InputError(f"invalid requirement {text!r}: {_first_line(exc)}") from None
-        self.clauses = tuple(clauses)
+        self.clauses = clauses
         self._marker = marker
         self.name: NormalizedName = canonicalize_name(self.requirement.name)
         self.marker_text = marker_text  # as written, variant markers included; None without one
 
     @property
-    def specifier(self):
+    def specifier(self) -> SpecifierSet:
         return self.requirement.specifier
 
     @property
@@ -179,6 +157,35 @@ class VariantRequirement:
         except (UndefinedComparison, UndefinedEnvironmentName) as exc:
             raise InputError(f"cannot evaluate marker of {self.text!r}: {_first_line(exc)}") from None
 
+    def specialise(self, variant: VariantState) -> str | None:
+        """This requirement for one wheel: its variant markers replaced by their values for
+        ``variant`` and folded away, the rest of the marker kept; None when the marker becomes
+        false, the requirement without a marker when it becomes true.
+
+        PEP 825 lets builders evaluate variant markers partially, and variant-unaware installers
+        need it: they reject ``variant_*`` markers. A requirement without variant markers is
+        returned as written.
+        """
+        if not self.clauses or self.marker_text is None:
+            return self.text
+        rewritten = _Rewritten.of(self.text, self.marker_text)
+        holds = [clause.holds(variant) for clause in self.clauses]
+
+        def value(comparison: str) -> bool | str:
+            placeholder = _PLACEHOLDER.fullmatch(comparison)
+            if placeholder is not None:
+                return holds[int(placeholder[1])]
+            return _normal_comparison(rewritten.unmask(comparison))
+
+        folded = _fold(_parse_marker(rewritten.masked), value)
+        req_part = _split_marker(self.text)[0]
+        if folded is False:
+            return None
+        if folded is True:
+            return req_part
+        separator = " ; " if "@" in req_part else "; "
+        return f"{req_part}{separator}{_format(folded)}"
+
     def __str__(self) -> str:
         return self.text
 
@@ -189,6 +196,129 @@ class VariantRequirement:
 @lru_cache(maxsize=65536)
 def parse_requirement(text: str) -> VariantRequirement:
     return VariantRequirement(text)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rewritten:
+    """A marker that packaging can parse: each variant clause replaced by the placeholder
+    ``"vsN" in dependency_groups`` (N indexes ``clauses``); string literals still masked as
+    ``__litN__`` (N indexes ``literals``) in ``masked``."""
+
+    masked: str
+    literals: tuple[str, ...]
+    clauses: tuple[VariantClause, ...]
+
+    @classmethod
+    def of(cls, requirement: str, marker_text: str) -> _Rewritten:
+        literals: list[str] = []
+        clauses: list[VariantClause] = []
+
+        def mask(match: re.Match[str]) -> str:
+            literals.append(match[0])
+            return f" __lit{len(literals) - 1}__ "
+
+        def value(masked: str) -> str:
+            return literals[int(masked[5:-2])][1:-1]  # __litN__ -> the literal without quotes
+
+        def replace(match: re.Match[str]) -> str:
+            if match["var1"]:
+                clause = VariantClause(match["var1"], _norm_op(match["op1"]), value(match["lit1"]), True)
+            else:
+                clause = VariantClause(match["var2"], _norm_op(match["op2"]), value(match["lit2"]), False)
+            clauses.append(clause)
+            return f'"vs{len(clauses) - 1}" in dependency_groups'
+
+        masked = _LITERAL.sub(mask, marker_text)
+        if "dependency_groups" in masked:
+            raise InputError(f"invalid requirement {requirement!r}: dependency_groups is for lock files only")
+        rewritten = _CLAUSE.sub(replace, masked)
+        if _ANY_VAR.search(rewritten):
+            raise InputError(f"invalid requirement {requirement!r}: unsupported use of a variant marker")
+        return cls(rewritten, tuple(literals), tuple(clauses))
+
+    def unmask(self, text: str) -> str:
+        return _MASKED.sub(lambda m: self.literals[int(m[1])], text)
+
+
+# -- partial evaluation --------------------------------------------------------------------------
+# Hand-written because packaging has no marker algebra: no partial evaluation, no public tree.
+# The masked marker (no literals left, so no quotes to respect) is split at parentheses and at
+# "and" / "or" into packaging's grammar (or of and-groups of comparisons or parenthesised
+# expressions); each comparison stays text, normalised by packaging itself.
+
+_PLACEHOLDER = re.compile(r'"vs(\d+)" in dependency_groups')
+_CONNECTIVES = re.compile(r"(\(|\)|\band\b|\bor\b)")
+
+
+@dataclass(slots=True)
+class _Or:
+    """``groups`` joined by "or"; each group's items joined by "and"; an item is a comparison
+    or a parenthesised expression."""
+
+    groups: list[list[str | _Or]]
+
+
+def _parse_marker(masked: str) -> _Or:
+    tokens = [t.strip() for t in _CONNECTIVES.split(masked) if t.strip()]
+    expression, _ = _parse_or(tokens, 0)
+    return expression
+
+
+def _parse_or(tokens: list[str], pos: int) -> tuple[_Or, int]:
+    """The expression starting at ``tokens[pos]``, up to its closing parenthesis (consumed) or
+    the end; packaging has parsed the marker already, so it is well formed."""
+    expression = _Or([[]])
+    while pos < len(tokens):
+        token = tokens[pos]
+        pos += 1
+        if token == "(":
+            inner, pos = _parse_or(tokens, pos)
+            expression.groups[-1].append(inner)
+        elif token == ")":
+            break
+        elif token == "or":
+            expression.groups.append([])
+        elif token != "and":
+            expression.groups[-1].append(token)
+    return expression, pos
+
+
+def _fold(expression: _Or, value: Callable[[str], bool | str]) -> bool | _Or:
+    """``expression`` with each comparison replaced by ``value(comparison)`` (a truth value or
+    text to keep) and the truth values folded away."""
+    groups: list[list[str | _Or]] = []
+    for group in expression.groups:
+        kept: list[str | _Or] = []
+        for item in group:
+            folded = _fold(item, value) if isinstance(item, _Or) else value(item)
+            if folded is False:
+                break
+            if folded is not True:
+                kept.append(folded)
+        else:
+            if not kept:
+                return True
+            groups.append(kept)
+    return _Or(groups) if groups else False
+
+
+def _format(expression: _Or, nested: bool = False) -> str:
+    """The marker text, as packaging writes one: parentheses where the input had them around
+    more than one comparison, none around the whole marker."""
+    if len(expression.groups) == 1 and len(expression.groups[0]) == 1:
+        item = expression.groups[0][0]
+        return _format(item, nested) if isinstance(item, _Or) else item
+    text = " or ".join(
+        " and ".join(_format(item, nested=True) if isinstance(item, _Or) else item for item in group)
+        for group in expression.groups
+    )
+    return f"({text})" if nested else text
+
+
+@lru_cache(maxsize=4096)
+def _normal_comparison(text: str) -> str:
+    """One comparison as packaging writes it (double quotes, one space around the operator)."""
+    return str(Marker(text))
 
 
 def _norm_op(op: str) -> str:
