@@ -23,7 +23,7 @@ from .repository import DistFile, Release
 from .target import SupportedMap
 from .variants.markers import NON_VARIANT, VariantRequirement, VariantState, parse_requirement
 from .variants.metadata import VariantMetadata
-from .variants.ordering import is_compatible, order_labels, supported_subset
+from .variants.ordering import order_labels, supported_subset
 from .variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature
 
 log = logging.getLogger("varsolve")
@@ -232,7 +232,9 @@ class CandidateFinder:
     def _release_candidates(self, release: Release) -> list[Candidate]:
         python = self.target.python
         files = [f for f in release.files if self.options.allows_python(f.requires_python, python)]
-        wheels = [f for f in files if f.is_wheel and self._best_tag(f) is not None] if self.options.allows_binary(release.name) else []
+        wheels = (
+            [f for f in files if f.is_wheel and self._best_tag(f) is not None] if self.options.allows_binary(release.name) else []
+        )
         sdists = [f for f in files if not f.is_wheel] if self.options.allows_build(release.name) else []
         groups: dict[str | None, list[DistFile]] = {}
         for f in wheels:
@@ -245,14 +247,16 @@ class CandidateFinder:
             metadata = self._variant_metadata(release)
             if metadata is not None:
                 supported = self.supported_for(release, metadata)
-                for label in order_labels(metadata, supported, variant_labels):
-                    props = metadata.variants[label]
-                    ordered.append((label, self._best_file(groups[label]), props, supported_subset(props, supported)))
+                for variant_label in order_labels(metadata, supported, variant_labels):
+                    props = metadata.variants[variant_label]
+                    ordered.append(
+                        (variant_label, self._best_file(groups[variant_label]), props, supported_subset(props, supported))
+                    )
         if None in groups:
             ordered.append(("", self._best_file(groups[None]), {}, {}))
         if sdists:
             ordered.append((None, sdists[0], {}, {}))
-        out = []
+        out: list[Candidate] = []
         for label, file, props, supported_props in ordered:
             # An index announces each file's Requires-Python (PEP 503/691; an HTTP source sets
             # an empty specifier when there is none), and it was checked above. Only sources
@@ -278,11 +282,13 @@ class CandidateFinder:
             return None
 
     def _best_tag(self, file: DistFile) -> int | None:
+        assert file.wheel is not None, "only wheels have tags"
         ranks = [self.tag_rank[t] for t in file.wheel.tags if t in self.tag_rank]
         return min(ranks) if ranks else None
 
     def _best_file(self, files: list[DistFile]) -> DistFile:
-        def key(f: DistFile) -> tuple:
+        def key(f: DistFile) -> tuple[int | None, int, str]:
+            assert f.wheel is not None, "only wheels are compared"
             build = f.wheel.build
             return (self._best_tag(f), -(build[0] if build else 0), f.filename)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -21,7 +22,7 @@ class CheckResult:
     problems: list[str] = field(default_factory=list)
     resolution: Resolution | None = None
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario,
             "path": self.path,
@@ -89,6 +90,7 @@ def _same_version(version: Version, expected: str) -> bool:
 
 def check_scenario(scenario: Scenario, strategy: str, complete: bool) -> CheckResult:
     from .api import solve
+    from .strategies import get_strategy
 
     result = CheckResult(scenario.name, str(scenario.path), strategy, "pass")
     if scenario.universal:
@@ -96,7 +98,7 @@ def check_scenario(scenario: Scenario, strategy: str, complete: bool) -> CheckRe
         result.problems.append("universal resolution is not supported")
         return result
     outcome = scenario.expected.for_strategy(strategy, complete)
-    resolution = solve(scenario.problem, strategy)
+    resolution = solve(scenario.problem, get_strategy(strategy))
     result.resolution = resolution
     if outcome is None:
         # The status quo without [expected.pep825]: only the verifier's rules apply.

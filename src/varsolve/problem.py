@@ -16,7 +16,6 @@ from .target import Target
 from .variants.markers import VariantRequirement, parse_requirement
 from .variants.properties import VariantFeature
 
-
 PrereleasePolicy = Literal["packse", "pip"]
 YankedPolicy = Literal["packse", "pip", "pinned", "never"]
 RequiresPythonPolicy = Literal["packse", "pip"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.version import InvalidVersion, Version
@@ -17,6 +18,15 @@ from .errors import InputError
 
 # namespace -> feature -> values, most preferred first
 SupportedMap = dict[str, dict[str, tuple[str, ...]]]
+
+
+class TargetDescription(TypedDict):
+    """:meth:`Target.describe`: the target as JSON."""
+
+    python: str
+    platform: str
+    variants: dict[str, dict[str, list[str]]]
+    enabled: list[str]
 
 
 @dataclass(frozen=True)
@@ -160,7 +170,7 @@ class Target:
             "platform_version": "",
         }
 
-    def describe(self) -> dict:
+    def describe(self) -> TargetDescription:
         return {
             "python": str(self.python),
             "platform": self.platform.name,
@@ -169,8 +179,9 @@ class Target:
         }
 
 
-_TAG_CACHE: dict[tuple, tuple[Tag, ...]] = {}
-_RANK_CACHE: dict[tuple, dict[Tag, int]] = {}
+# (major, minor, tag platforms) -> tags, most specific first / their ranks
+_TAG_CACHE: dict[tuple[int, int, tuple[str, ...]], tuple[Tag, ...]] = {}
+_RANK_CACHE: dict[tuple[int, int, tuple[str, ...]], dict[Tag, int]] = {}
 
 
 def _tags(major: int, minor: int, platforms: tuple[str, ...]) -> tuple[Tag, ...]:

@@ -9,17 +9,18 @@ it reports ``consistent=false``.
 
 from __future__ import annotations
 
-from packaging.utils import canonicalize_name
+from packaging.specifiers import Specifier
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .errors import InvalidVariantMetadata
 from .problem import Problem
 from .providers import supported_for_release
-from .repository import DistFile, Release
+from .repository import DistFile, Release, Repository
 from .resolution import Pin, Resolution, Violation, ViolationKind
 from .variants.markers import NON_VARIANT, VariantState, parse_requirement
 from .variants.ordering import is_compatible, supported_subset
-from .variants.properties import ABI_DEPENDENCY
+from .variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature
 
 
 def verify(problem: Problem, resolution: Resolution) -> list[Violation]:
@@ -43,7 +44,7 @@ class _Verifier:
         self.violations: list[Violation] = []
         self.states: dict[str, VariantState] = {}
         self.files: dict[str, tuple[Release, DistFile]] = {}
-        self.supported: dict[str, dict] = {}
+        self.supported: dict[str, PropertyMap] = {}
 
     def fail(self, kind: ViolationKind, message: str, *packages: str, feature: str | None = None) -> None:
         violation = Violation(kind, message, tuple(packages), feature)
@@ -62,7 +63,8 @@ class _Verifier:
     def check_pin(self, name: str, pin: Pin) -> None:
         if canonicalize_name(name) != name:
             self.fail("file", f"{name}: package name is not normalised", name)
-        release = next((r for r in self.repo.releases(name) if r.version == pin.version), None)
+        # Looked up as written (a name that is not normalised was reported above).
+        release = next((r for r in self.repo.releases(NormalizedName(name)) if r.version == pin.version), None)
         if release is None:
             return self.fail("file", f"{name} {pin.version} does not exist", name)
         file = next((f for f in release.files if f.filename == pin.filename), None)
@@ -113,7 +115,9 @@ class _Verifier:
             other = self.pins.get(dist)
             if other is None or not any(_prefix_match(other.version, v) for v in values):
                 got = f"{dist} {other.version}" if other else f"no {dist}"
-                self.fail("abi", f"{name} [{label}] is built for {dist} {' or '.join(values)} but the resolution has {got}", name, dist)
+                self.fail(
+                    "abi", f"{name} [{label}] is built for {dist} {' or '.join(values)} but the resolution has {got}", name, dist
+                )
         return None
 
     def check_requirements(self) -> set[str]:
@@ -180,7 +184,7 @@ class _Verifier:
                 if (
                     release.version.is_prerelease
                     and name not in root_prerelease
-                    and any(not r.version.is_prerelease for r in self.repo.releases(name))
+                    and any(not r.version.is_prerelease for r in self.repo.releases(NormalizedName(name)))
                 ):
                     self.fail(
                         "policy",
@@ -206,7 +210,7 @@ class _Verifier:
                 declared = _declared(self.repo, release, file, feature)
                 if declared is None:
                     continue
-                holders.append(f"{name} [{file.wheel.label}] has {{{', '.join(sorted(declared))}}}")
+                holders.append(f"{name} [{file.label}] has {{{', '.join(sorted(declared))}}}")
                 names.append(name)
                 common = set(values or ()) if common is None else common & set(values or ())
             if common is not None and not common:
@@ -224,7 +228,7 @@ class _Verifier:
                 )
 
 
-def _declared(repo, release: Release, file: DistFile, feature) -> set[str] | None:
+def _declared(repo: Repository, release: Release, file: DistFile, feature: VariantFeature) -> set[str] | None:
     try:
         metadata = repo.variant_metadata(release)
     except InvalidVariantMetadata:
@@ -242,7 +246,7 @@ def _names_prerelease(version: str) -> bool:
         return False
 
 
-def _pins_exactly(spec) -> bool:
+def _pins_exactly(spec: Specifier) -> bool:
     """PEP 592: ``==`` without a wildcard, or ``===``, may select a yanked release."""
     return spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*"))
 

@@ -3,15 +3,12 @@ policies or variant properties in the way, e.g. ``c 2.0b2 (and 2.0b1) is a pre-r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
-from packaging.utils import canonicalize_name
+from collections.abc import Sequence
 
 from ..candidates import CandidateFinder, Dependency
-from ..repository import DistFile, Release
 from ..errors import InvalidVariantMetadata
 from ..providers import supported_for_release
+from ..repository import DistFile, Release
 from ..variants.ordering import is_compatible
 
 

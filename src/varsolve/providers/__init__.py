@@ -135,7 +135,7 @@ def _abi_values(metadata: VariantMetadata) -> dict[str, tuple[str, ...]]:
         for feature, values in props.get(ABI_DEPENDENCY, {}).items():
             declared.setdefault(feature, set()).update(values)
 
-    def key(value: str) -> tuple:
+    def key(value: str) -> tuple[Version, int]:
         try:
             return (Version(value), len(value.split(".")))
         except InvalidVersion:

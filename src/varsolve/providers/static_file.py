@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import InputError
@@ -48,7 +49,8 @@ def load_static_file(path: str | Path) -> SupportedMap:
     return parse_static(data, where)
 
 
-def parse_static(data: dict, where: str) -> SupportedMap:
+def parse_static(data: Mapping[str, object], where: str) -> SupportedMap:
+    """The parsed TOML or JSON of a static provider file (untrusted: every value is checked)."""
     unknown = sorted(set(data) - {"provider", "metadata"})
     if unknown:
         raise InputError(f"{unknown[0]}: unknown key", where=where)

@@ -25,13 +25,13 @@ from typing import Any
 from pysat.examples.rc2 import RC2Stratified
 from pysat.formula import WCNF, IDPool
 
-from ..candidates import Candidate, CandidateFinder, Dependency
+from ..candidates import CandidateFinder, Dependency
 from ..objective import objective_vector
 from ..problem import Problem
 from ..repository import Release
 from ..resolution import Pin, Resolution
-from .sat_encoding import PACKAGE_COUNT, Encoder, Formula
 from .graph import walk
+from .sat_encoding import PACKAGE_COUNT, Encoder, Formula
 from .sat_universe import Gap, Universe
 
 SOLVER = "g4"  # Glucose 4: RC2's usual oracle; fastest here (benchmarks/sat_scaling.py)

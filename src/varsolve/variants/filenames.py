@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from packaging.tags import Tag
 from packaging.utils import (
     InvalidSdistFilename,
-    InvalidWheelFilename as _PackagingInvalidWheel,
     NormalizedName,
     canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.utils import InvalidWheelFilename as _PackagingInvalidWheel
 from packaging.version import Version
 
 from ..errors import InvalidWheelFilename

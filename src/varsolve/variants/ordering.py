@@ -15,7 +15,9 @@ from .properties import PropertyMap
 # namespace -> feature -> ordered values; dict order of features is the feature order.
 Supported = Mapping[str, Mapping[str, Sequence[str]]]
 
-_LAST = (float("inf"), float("inf"), float("inf"))
+# (namespace position, feature position, best value position) of one declared feature.
+_Item = tuple[float, float, float]
+_LAST: _Item = (float("inf"), float("inf"), float("inf"))
 
 
 def is_compatible(props: PropertyMap, supported: Supported) -> bool:
@@ -43,7 +45,7 @@ def supported_subset(props: PropertyMap, supported: Supported) -> PropertyMap:
 
 def label_sort_key(
     label: str, props: PropertyMap, namespace_order: Sequence[str], supported: Supported
-) -> tuple:
+) -> tuple[tuple[_Item, ...], str]:
     """Sort key of a compatible label: lower sorts first (more preferred).
 
     Each declared feature contributes one item keyed by (namespace, feature, best value)
@@ -51,7 +53,7 @@ def label_sort_key(
     the longer list (the sentinel does that), and the label string breaks exact ties.
     """
     ns_index = {ns: i for i, ns in enumerate(namespace_order)}
-    items = []
+    items: list[_Item] = []
     for ns, feats in props.items():
         features = list(supported[ns])
         for feature, values in feats.items():

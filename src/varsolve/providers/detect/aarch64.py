@@ -12,13 +12,12 @@ architecture makes mandatory at that version are all present. No library does th
 
 from __future__ import annotations
 
-from .cpuinfo import common_field_words
-
 import ctypes
 import platform
 from pathlib import Path
 
 from . import Detection, Features
+from .cpuinfo import common_field_words
 
 NAMESPACE = "aarch64"
 

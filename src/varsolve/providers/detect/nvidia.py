@@ -134,12 +134,12 @@ def parse_nvidia_smi_output(text: str, source: str) -> NvidiaAnswer:
             raise RecordError(f"line {number}: invalid compute capability {cc!r}")
     if len(drivers) > 1:
         raise RecordError(f"GPUs report different driver versions: {', '.join(sorted(drivers))}")
-    driver = drivers.pop() if drivers else None
-    if driver is None:
+    if not drivers:
         return NvidiaAnswer(source, problem="nvidia-smi lists no GPU")
-    cuda = cuda_for_driver(driver)
-    problem = None if cuda else f"driver {driver} is older than any CUDA 11 driver"
-    return NvidiaAnswer(source, cuda, driver, tuple(capabilities), problem)
+    the_driver = drivers.pop()
+    cuda = cuda_for_driver(the_driver)
+    problem = None if cuda else f"driver {the_driver} is older than any CUDA 11 driver"
+    return NvidiaAnswer(source, cuda, the_driver, tuple(capabilities), problem)
 
 
 def cuda_for_driver(driver: str) -> tuple[int, int] | None:
@@ -222,7 +222,7 @@ class _NvmlUnavailable(Exception):
     pass
 
 
-def query_nvml() -> dict:
+def query_nvml() -> dict[str, object]:
     """Ask NVML; the answer has the recorded layout. Raises _NvmlUnavailable without a driver."""
     names = ("nvml.dll",) if sys.platform == "win32" else ("libnvidia-ml.so.1", "libnvidia-ml.so")
     lib = None
@@ -239,7 +239,8 @@ def query_nvml() -> dict:
         try:
             fn = lib.nvmlErrorString
             fn.restype = ctypes.c_char_p
-            return fn(code).decode(errors="replace")
+            message: bytes = fn(code)  # a char* (restype above)
+            return message.decode(errors="replace")
         except AttributeError:
             return f"NVML error {code}"
 
@@ -247,7 +248,7 @@ def query_nvml() -> dict:
     if ret != 0:
         return {"error": f"nvmlInit_v2: {error(ret)}"}
     try:
-        answer: dict = {}
+        answer: dict[str, object] = {}
         buf = ctypes.create_string_buffer(96)
         if lib.nvmlSystemGetDriverVersion(buf, ctypes.c_uint(len(buf))) == 0:
             answer["nvmlSystemGetDriverVersion"] = buf.value.decode(errors="replace")
@@ -260,13 +261,13 @@ def query_nvml() -> dict:
         ret = lib.nvmlDeviceGetCount_v2(ctypes.byref(count))
         if ret != 0:
             return {"error": f"nvmlDeviceGetCount_v2: {error(ret)}"}
-        devices = []
+        devices: list[dict[str, object]] = []
         for index in range(count.value):
             handle = ctypes.c_void_p()
             ret = lib.nvmlDeviceGetHandleByIndex_v2(ctypes.c_uint(index), ctypes.byref(handle))
             if ret != 0:
                 return {"error": f"nvmlDeviceGetHandleByIndex_v2({index}): {error(ret)}"}
-            device: dict = {}
+            device: dict[str, object] = {}
             if lib.nvmlDeviceGetName(handle, buf, ctypes.c_uint(len(buf))) == 0:
                 device["nvmlDeviceGetName"] = buf.value.decode(errors="replace")
             major, minor = ctypes.c_int(), ctypes.c_int()

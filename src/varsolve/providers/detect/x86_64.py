@@ -9,12 +9,11 @@ dependency and its database.
 
 from __future__ import annotations
 
-from .cpuinfo import common_field_words
-
 import platform
 from pathlib import Path
 
 from . import Detection, Features
+from .cpuinfo import common_field_words
 
 NAMESPACE = "x86_64"
 
