@@ -77,7 +77,7 @@ def label_blind_view(data: dict[str, Any], where: str) -> tuple[dict[str, Any], 
         for j, wheel in enumerate(wheels):
             if not isinstance(wheel, dict):
                 continue
-            filename = _wheel_name(wheel)
+            filename = wheel_file_name(wheel)
             if filename is None:
                 continue
             try:
@@ -90,7 +90,8 @@ def label_blind_view(data: dict[str, Any], where: str) -> tuple[dict[str, Any], 
     return view, parsed
 
 
-def _wheel_name(wheel: dict[str, Any]) -> str | None:
+def wheel_file_name(wheel: dict[str, Any]) -> str | None:
+    """A wheel entry's file name: its ``name``, else the last part of its ``path`` or ``url``."""
     for key in ("name", "path", "url"):
         value = wheel.get(key)
         if isinstance(value, str) and value:

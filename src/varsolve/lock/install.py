@@ -35,7 +35,7 @@ from ..target import ProviderPolicy, SupportedMap, Target
 from ..variants.filenames import WheelFilename
 from ..variants.ordering import is_compatible, order_labels, supported_subset
 from ..variants.properties import PropertyMap, VariantFeature, properties_of
-from .document import LockDocument, _wheel_name
+from .document import LockDocument, wheel_file_name
 from .fetch import LockedFile, fetch
 from .interpreter import Interpreter
 
@@ -181,7 +181,7 @@ def _select_wheel(
     wf, j = min(group, key=lambda item: (min(rank[t] for t in item[0].tags if t in rank), -(item[0].build[0] if item[0].build else 0), j))
     w = raw["wheels"][j]
     file = LockedFile(
-        filename=_wheel_name(w) or "",
+        filename=wheel_file_name(w) or "",
         url=w.get("url"),
         path=w.get("path"),
         size=w.get("size"),
