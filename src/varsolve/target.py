@@ -8,7 +8,7 @@ the same input gives the same resolution on any machine.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypedDict
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
@@ -142,6 +142,11 @@ class Target:
             variants={ns: {f: tuple(v) for f, v in feats.items()} for ns, feats in (variants or {}).items()},
             enabled=frozenset(enabled),
         )
+
+    def with_python(self, python: str, where: str = "python") -> Target:
+        """This target for another Python version; the platform, the supported properties, the
+        enabled providers and the provider policy are kept."""
+        return replace(self, python=parse_python(python, where))
 
     @property
     def python_version(self) -> str:
