@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .api import build_problem, check, install, lock, resolve, solve
+    from .api import check, install, lock, resolve
     from .check import CheckResult
     from .errors import InputError, SourceError, VarsolveError
+    from .pipeline import build_problem, solve
     from .problem import PrereleasePolicy, Problem, RequiresPythonPolicy, ResolverOptions, YankedPolicy
     from .repository import CoreMetadata, DistFile, Release, Repository
     from .resolution import Edge, Explanation, Pin, Resolution, Step, Violation
@@ -70,12 +71,12 @@ __all__ = [
 
 # name -> module that defines it; kept equal to the TYPE_CHECKING imports by a test.
 _LAZY: dict[str, str] = {
-    "build_problem": "varsolve.api",
+    "build_problem": "varsolve.pipeline",
     "check": "varsolve.api",
     "install": "varsolve.api",
     "lock": "varsolve.api",
     "resolve": "varsolve.api",
-    "solve": "varsolve.api",
+    "solve": "varsolve.pipeline",
     "CheckResult": "varsolve.check",
     "InputError": "varsolve.errors",
     "SourceError": "varsolve.errors",

@@ -89,7 +89,7 @@ def _same_version(version: Version, expected: str) -> bool:
 
 
 def check_scenario(scenario: Scenario, strategy: str, complete: bool) -> CheckResult:
-    from .api import solve
+    from .pipeline import solve
     from .strategies import get_strategy
 
     result = CheckResult(scenario.name, str(scenario.path), strategy, "pass")

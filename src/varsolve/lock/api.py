@@ -73,7 +73,7 @@ def lock(
 
     The packages come from ``sources`` when given, else from ``index_url`` or ``find_links``.
     """
-    from ..api import build_problem
+    from ..pipeline import build_problem
     from ..sources import open_repository
     from .tomlio import dumps, write_atomically
     from .writer import lock_files, resolve_targets

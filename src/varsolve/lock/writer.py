@@ -95,7 +95,7 @@ def resolve_targets(
     options: ResolverOptions,
     strategy: str,
 ) -> list[TargetResult]:
-    from ..api import solve
+    from ..pipeline import solve
 
     results = []
     for lt in targets:

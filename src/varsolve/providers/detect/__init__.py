@@ -12,23 +12,14 @@ go through the same parsers as live ones, which is how the tests and ``varsolve 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 from packaging.utils import canonicalize_name
 
-Features = dict[str, tuple[str, ...]]
+from .detection import Detection, Features
 
-
-@dataclass(frozen=True)
-class Detection:
-    """What one detector found; ``features`` empty means nothing in the namespace is supported."""
-
-    namespace: str
-    features: Features = field(default_factory=dict)
-    # Why nothing (or less than usual) was found, for a note on stderr; None when all went well.
-    note: str | None = None
-
+__all__ = ["BuiltinProvider", "Detection", "Features", "detect_namespace"]
 
 @dataclass(frozen=True)
 class BuiltinProvider:

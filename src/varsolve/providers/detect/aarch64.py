@@ -16,8 +16,8 @@ import ctypes
 import platform
 from pathlib import Path
 
-from . import Detection, Features
 from .cpuinfo import common_field_words
+from .detection import Detection, Features
 
 NAMESPACE = "aarch64"
 

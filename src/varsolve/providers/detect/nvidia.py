@@ -30,7 +30,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from . import Detection, Features
+from .detection import Detection, Features
 
 NAMESPACE = "nvidia"
 CUDA_MAJORS = range(11, 16)  # the plugin's supported CUDA majors

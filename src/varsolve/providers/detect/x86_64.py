@@ -12,8 +12,8 @@ from __future__ import annotations
 import platform
 from pathlib import Path
 
-from . import Detection, Features
 from .cpuinfo import common_field_words
+from .detection import Detection, Features
 
 NAMESPACE = "x86_64"
 

@@ -1,0 +1,162 @@
+"""The library API: what ``import varsolve`` exposes, that type checkers see it, that results are
+frozen data with a graph and a JSON form, and that docs/api.md runs as written."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import doctest
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import varsolve
+from varsolve.resolution import Resolution
+from varsolve.strategies import available
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "varsolve"
+SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
+
+
+def test_every_public_name_resolves_and_is_typed_for_checkers() -> None:
+    tree = ast.parse((SRC / "__init__.py").read_text())
+    checked: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom)
+                for alias in imp.names:
+                    checked.add(alias.name)
+                    assert varsolve._LAZY[alias.name] == f"varsolve{'.' if imp.module else ''}{imp.module or ''}"
+    assert checked == set(varsolve._LAZY)
+    assert set(varsolve.__all__) == checked | {"__version__"}
+    for name in varsolve.__all__:
+        assert getattr(varsolve, name) is not None, name
+    with pytest.raises(AttributeError):
+        varsolve.no_such_name  # noqa: B018
+
+
+@pytest.mark.skipif(shutil.which("mypy", path=str(Path(sys.executable).parent)) is None, reason="mypy not installed")
+def test_type_checkers_see_the_api(tmp_path: Path) -> None:
+    program = tmp_path / "use.py"
+    program.write_text(
+        "import varsolve\n"
+        "reveal_type(varsolve.resolve)\n"
+        "r = varsolve.resolve(['a'], scenario='x.toml', strategy='sat')\n"
+        "reveal_type(r.packages)\n"
+        "varsolve.resolve(['a'], strategy='no-such-strategy')\n"
+    )
+    mypy = Path(sys.executable).parent / "mypy"
+    proc = subprocess.run(
+        [str(mypy), "--strict", "--no-incremental", str(program)], capture_output=True, text=True, cwd=tmp_path
+    )
+    out = proc.stdout
+    first = out.splitlines()[0]
+    assert 'Revealed type is "def (requirements: typing.Sequence[str] | None =, *, strategy: Literal[' in first, out
+    assert "-> varsolve.resolution.Resolution" in first and "Any" not in first, out
+    assert 'Revealed type is "typing.Mapping[str, varsolve.resolution.Pin]"' in out, out
+    # A mistyped strategy name is a type error, not only a run-time one.
+    assert 'Argument "strategy" to "resolve" has incompatible type' in out, out
+
+
+def test_docs_api_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    failures, tried = doctest.testfile(str(ROOT / "docs" / "api.md"), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert tried > 20 and failures == 0
+
+
+def test_package_docstring_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    failures, tried = doctest.testmod(varsolve)
+    assert tried >= 2 and failures == 0
+
+
+@pytest.mark.parametrize("strategy", available())
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_resolutions_are_frozen_and_survive_json(path: Path, strategy: str) -> None:
+    resolution = varsolve.resolve(scenario=path, strategy=strategy)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        resolution.satisfiable = not resolution.satisfiable  # type: ignore[misc]
+    again = Resolution.from_json(resolution.to_json())
+    assert again == resolution
+    assert again.to_json() == resolution.to_json()
+    if not resolution.satisfiable:
+        assert resolution.explanation is not None and resolution.explanation.steps
+        assert resolution.explanation.text == "\n".join(step.text for step in resolution.explanation.steps)
+        return
+    # The graph covers exactly the pins: every pin is required by the root or another pin, and
+    # every edge joins pins.
+    pinned = set(resolution.packages)
+    assert {edge.child for edge in resolution.graph} == pinned
+    assert {edge.parent for edge in resolution.graph} - {None} <= pinned
+    roots = {edge.child for edge in resolution.dependencies(None)}
+    assert roots and roots <= pinned
+    assert list(resolution.graph) == sorted(
+        resolution.graph, key=lambda e: (e.parent is not None, e.parent or "", e.child, e.requirement)
+    )
+
+
+def test_graph_carries_specifier_extras_and_marker(write_scenario) -> None:
+    path = write_scenario(
+        """
+        [root]
+        requires = ["a[x]"]
+        [packages.a.versions."1.0.0"]
+        requires = ["c ; python_version >= '3'"]
+        [packages.a.versions."1.0.0".extras]
+        x = ["b>=1"]
+        [packages.b.versions."1.0.0"]
+        [packages.b.versions."2.0.0"]
+        [packages.c.versions."1.0.0"]
+        """
+    )
+    for strategy in available():
+        resolution = varsolve.resolve(scenario=path, strategy=strategy)
+        assert resolution.violations == ()
+        edges = {(e.parent, e.child): e for e in resolution.graph}
+        assert edges[None, "a"].extras == ("x",)
+        assert edges["a", "b"].specifier == ">=1" and edges["a", "b"].marker == 'extra == "x"'
+        assert edges["a", "c"].marker == "python_version >= '3'"
+
+
+def test_strategy_objects_and_the_verify_switch() -> None:
+    scenario = ROOT / "scenarios" / "variants" / "blas-unify.toml"
+
+    class Recording:
+        name, complete = "recording", True
+        problems: list[varsolve.Problem] = []
+
+        def solve(self, problem: varsolve.Problem) -> Resolution:
+            self.problems.append(problem)
+            return varsolve.StatusQuo().solve(problem)
+
+    recording = Recording()
+    checked = varsolve.resolve(scenario=scenario, strategy=recording)
+    unchecked = varsolve.resolve(scenario=scenario, strategy=recording, verify=False)
+    assert len(recording.problems) == 2
+    assert [v.kind for v in checked.violations] == ["unify"] and not checked.consistent
+    assert unchecked.violations == () and unchecked.consistent
+    assert checked.packages == unchecked.packages
+
+
+def test_build_problem_keeps_the_provider_policy_when_python_changes() -> None:
+    policy = varsolve.ProviderPolicy(detect=True)
+    problem = varsolve.build_problem(
+        scenario=ROOT / "scenarios" / "variants" / "blas-unify.toml",
+        target=varsolve.Target(provider_policy=policy),
+        python="3.12",
+    )
+    assert problem.target.provider_policy is policy
+    assert str(problem.target.python) == "3.12.0"
+
+
+def test_bad_json_is_a_clear_error() -> None:
+    good = varsolve.resolve(scenario=ROOT / "scenarios" / "variants" / "blas-unify.toml", strategy="pep825")
+    data = good.to_dict()
+    data["violations"][0]["kind"] = "nonsense"
+    with pytest.raises(ValueError, match="unknown violation kind 'nonsense'"):
+        Resolution.from_dict(data)
