@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("install", help="install a pylock.toml, selecting variant wheels (PEP 825)")
     p.add_argument("lock", metavar="PYLOCK", help="the lock file")
     p.add_argument("--python", metavar="PATH", help="interpreter whose environment to install into (default: the active venv)")

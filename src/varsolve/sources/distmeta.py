@@ -41,12 +41,12 @@ def parse_core_metadata(raw: bytes, where: str) -> CoreMetadata:
         except InputError as exc:
             raise SourceError(f"{where}: invalid Requires-Dist {text!r} ({exc})") from None
     requires_python = None
-    text = fields.get("requires_python")
-    if text and text.strip():
+    rp_text = fields.get("requires_python")
+    if rp_text and rp_text.strip():
         try:
-            requires_python = SpecifierSet(text)
+            requires_python = SpecifierSet(rp_text)
         except InvalidSpecifier:
-            log.info("%s: ignoring invalid Requires-Python %r", where, text)  # as pip does
+            log.info("%s: ignoring invalid Requires-Python %r", where, rp_text)  # as pip does
     extras = frozenset(canonicalize_name(e) for e in fields.get("provides_extra", []))
     return CoreMetadata(requires, requires_python, extras)
 

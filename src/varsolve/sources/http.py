@@ -101,18 +101,19 @@ class HttpClient:
         return self._client_instance
 
     def _make_client(self) -> httpx.Client:
-        httpx = import_httpx()
+        lib = import_httpx()  # the module, typed as such only under TYPE_CHECKING
 
-        limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
-        return httpx.Client(
-            timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
+        limits = lib.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
+        client: httpx.Client = lib.Client(
+            timeout=lib.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
             # Loading the CA bundle costs ~60 ms: only pay it when an https URL shows up. The
             # default transport serves plain http (no TLS, so nothing to verify).
-            transport=httpx.HTTPTransport(limits=limits, verify=False),
-            mounts={"https://": _LazyTransport(lambda: httpx.HTTPTransport(limits=limits))},
+            transport=lib.HTTPTransport(limits=limits, verify=False),
+            mounts={"https://": _LazyTransport(lambda: lib.HTTPTransport(limits=limits))},
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT},
         )
+        return client
 
     def close(self) -> None:
         if self._client_instance is not None:

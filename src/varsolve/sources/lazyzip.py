@@ -17,8 +17,14 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..errors import SourceError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+    from .http import HttpClient, Response
 
 TAIL = 64 * 1024
 CHUNK = 32 * 1024
@@ -63,9 +69,10 @@ class RangeFile(io.RawIOBase):
         self._pos = end
         return out
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
         return len(data)
 
     # -- bookkeeping of fetched spans ------------------------------------------------------------
@@ -124,7 +131,7 @@ class RangeFile(io.RawIOBase):
 class RemoteWheel:
     """A wheel on an HTTP server, read lazily. ``whole`` is set when the server sent it all."""
 
-    def __init__(self, client, url: str) -> None:
+    def __init__(self, client: HttpClient, url: str) -> None:
         self.client = client
         self.url = url
         self.whole: bytes | None = None
@@ -144,7 +151,7 @@ class RemoteWheel:
             return
         self.file = RangeFile(total, self._fetch, {start: first.content})
 
-    def _content_range(self, r) -> tuple[int, int, int | None]:
+    def _content_range(self, r: Response) -> tuple[int, int, int | None]:
         match = _CONTENT_RANGE.match(r.headers.get("content-range", ""))
         if not match:
             raise SourceError(f"{self.url}: partial response without a usable Content-Range")

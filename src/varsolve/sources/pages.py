@@ -10,8 +10,20 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import SourceError
+
+if TYPE_CHECKING:
+
+    class _AnchorParser(Protocol):
+        base: str | None
+        anchors: list[dict[str, str | None]]
+        api_version: str | None
+
+        def feed(self, data: str) -> None: ...
+
+        def close(self) -> None: ...
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPE = "application/vnd.pypi.simple.v1+html"
@@ -127,7 +139,7 @@ def parse_json_page(content: bytes, url: str) -> list[Link]:
     return links
 
 
-def _anchor_parser():
+def _anchor_parser() -> _AnchorParser:
     from html.parser import HTMLParser  # only for HTML pages
 
     class AnchorParser(HTMLParser):

@@ -12,6 +12,7 @@ the :class:`~varsolve.repository.Repository` protocol. Open one with
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -85,9 +86,7 @@ class SimpleRepository(RepositoryBase):
         project = self._fetcher.project(name)
         for release, file, variants in self._prefetcher.newest(project):
             if variants:
-                self._tasks.prefetch(
-                    ("variants", release.name, release.version), lambda r=release: self._load_variant_metadata(r)
-                )
+                self._tasks.prefetch(("variants", release.name, release.version), partial(self._load_variant_metadata, release))
             if file is not None:
                 self._prefetch_metadata(release, file)
         return project
@@ -101,7 +100,7 @@ class SimpleRepository(RepositoryBase):
         return meta
 
     def _prefetch_metadata(self, release: Release, file: DistFile) -> None:
-        self._tasks.prefetch(("metadata", file.url), lambda: self._load_metadata(release, file))
+        self._tasks.prefetch(("metadata", file.url), partial(self._load_metadata, release, file))
 
     def _load_metadata(self, release: Release, file: DistFile) -> CoreMetadata:
         link = self._project(release.name).links.get(file.url or "")
