@@ -74,7 +74,7 @@ def run_compare(
         [(spec.path, text, report_name(spec)) for spec, text in loaded_targets] or [(None, None, "")]
     )
 
-    tasks = []
+    tasks: list[Task] = []
     for file, text, scenario_name in scenarios:
         for target_path, target_text, target_name in target_slots:
             for name in names:

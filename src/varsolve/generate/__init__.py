@@ -8,8 +8,12 @@ the same bytes. Use :func:`load` to turn the text into a scenario without writin
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from . import adversarial, ecosystem, layered
+
+if TYPE_CHECKING:
+    from ..sources.scenario import Scenario
 
 FAMILIES: dict[str, Callable[..., str]] = {
     "adversarial": adversarial.generate,
@@ -18,8 +22,8 @@ FAMILIES: dict[str, Callable[..., str]] = {
 }
 
 
-def load(text: str, where: str = "<generated>"):
+def load(text: str, where: str = "<generated>") -> Scenario:
     """The scenario (problem and expectations) of generated TOML ``text``."""
-    from ..compare.tasks import scenario_from_text
+    from ..sources.scenario import load_scenario_text
 
-    return scenario_from_text(text, where)
+    return load_scenario_text(text, where)

@@ -19,6 +19,7 @@ same bytes.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from ..errors import InputError
 from .toml import dumps
@@ -70,18 +71,18 @@ def generate(
     env: dict[str, list[str]] = {}
     for ns, f, values in [*features, LEVELS]:
         env[f"{ns} :: {f}"] = values[:variants]
-    index: dict[str, dict] = {}
+    index: dict[str, dict[str, Any]] = {}
     window = 20  # dependencies reach at most this far down the order: local, layered structure
     for i, name in enumerate(names):
         ns, f, values = rng.choice(features) if features and rng.random() < unified_share else LEVELS
         values = values[:variants]
         later = names[i + 1 : i + 1 + window]
-        releases: dict[str, dict] = {}
+        releases: dict[str, dict[str, Any]] = {}
         for j in range(versions):
             version = f"{j + 1}.0.0"
             # newer releases build fewer values (never none); 1.0.0 builds them all
             kept = values if j == 0 else [v for v in values if rng.random() < 0.7] or [rng.choice(values)]
-            info: dict = {"wheel": False, "sdist": False}
+            info: dict[str, Any] = {"wheel": False, "sdist": False}
             requires = []
             count = min(len(later), _poisson(rng, density))
             for dep in sorted(rng.sample(later, count)):

@@ -191,7 +191,7 @@ class ScenarioLoader(TomlFields):
         import networkx
 
         graph = networkx.DiGraph()
-        keys = {}
+        keys: dict[tuple[str, str], str] = {}
         for parent, name, key in self.edges:
             if parent is not None:
                 graph.add_edge(parent, name)
