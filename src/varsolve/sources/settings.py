@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,7 +41,8 @@ class SourceSettings:
     backoff: float = 0.25  # seconds before the first retry, doubled for each further one
     workers: int = 8  # prefetch threads; 0: fetch only what the resolver asks for, when it asks
     prefetch: int = 2  # newest versions whose metadata is fetched as soon as a page arrives
-    reporter: Reporter | None = None  # progress; None: none shown
+    # Progress; None: none shown. Not part of equality: it says who watches, not what is read.
+    reporter: Reporter | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         # Lists are welcome as input; stored as tuples so that settings stay hashable.
