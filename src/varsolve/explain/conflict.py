@@ -51,7 +51,7 @@ Cause = RequirementCause | ExactCause | UnifyCause
 
 
 def explain_conflict(finder: CandidateFinder, causes: Iterable[Cause], one_per_version: bool = False) -> Explanation:
-    root_text = {r.name: r.text for r in finder.problem.root_requirements()}
+    root_text: dict[str, str] = {r.name: r.text for r in finder.problem.root_requirements()}
     roots: list[str] = []  # root requirement texts, in order
     sources: dict[str, list[Candidate]] = {}  # unified feature -> candidates offering too little
     features: dict[str, VariantFeature] = {}
@@ -95,8 +95,8 @@ def explain_conflict(finder: CandidateFinder, causes: Iterable[Cause], one_per_v
     ]
     for name in sorted(set(deps) | set(other)):
         items = list(other.get(name, []))
-        for (target, parent_name, text), parents in sorted(merged.items()):
-            if target == name:
+        for (child, parent_name, text), parents in sorted(merged.items()):
+            if child == name:
                 sentence = f"{parents_phrase(finder, parents)} {requires_verb(parents)} {text}"
                 items.append(Step("requires", sentence, (parent_name, name)))
         steps.extend(items)

@@ -19,7 +19,7 @@ does not depend on the strategy.
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from packaging.version import Version
 
@@ -51,7 +51,12 @@ class CoreRequirement(Hashable, Protocol):
     def extra(self) -> str | None: ...
 
 
-class CoreGroup(Protocol):
+# The encoding's requirement type: explain_core reads a formula and groups of one encoding.
+R = TypeVar("R", bound=CoreRequirement)
+R_co = TypeVar("R_co", bound=CoreRequirement, covariant=True)
+
+
+class CoreGroup(Protocol[R_co]):
     """A constraint group: ``kind`` is ``root``, ``dep``, ``one``, ``unify``, ``yanked`` or
     ``prerelease``; ``key`` orders groups deterministically (for ``prerelease`` its fourth item
     is the final release that satisfies every requirement)."""
@@ -61,7 +66,7 @@ class CoreGroup(Protocol):
     @property
     def key(self) -> tuple[Any, ...]: ...
     @property
-    def requirements(self) -> Sequence[CoreRequirement]: ...
+    def requirements(self) -> Sequence[R_co]: ...
     @property
     def package(self) -> str | None: ...
     @property
@@ -70,19 +75,19 @@ class CoreGroup(Protocol):
     def candidates(self) -> Sequence[Candidate]: ...
 
 
-class CoreFormula(Protocol):
+class CoreFormula(Protocol[R]):
     """What the encoding knows of the requirements: the candidates each one matches, the
     candidates a policy excludes, and the requirements a release not read yet may meet."""
 
     @property
-    def matching(self) -> Mapping[CoreRequirement, Sequence[Candidate]]: ...
+    def matching(self) -> Mapping[R, Sequence[Candidate]]: ...
     @property
     def excluded(self) -> Collection[Candidate]: ...
     @property
-    def hidden(self) -> Collection[CoreRequirement]: ...
+    def hidden(self) -> Collection[R]: ...
 
 
-def explain_core(finder: CandidateFinder, formula: CoreFormula, groups: Sequence[CoreGroup]) -> Explanation:
+def explain_core(finder: CandidateFinder, formula: CoreFormula[R], groups: Sequence[CoreGroup[R]]) -> Explanation:
     reqs = [r for g in groups if g.kind in ("root", "dep") for r in g.requirements]
     # What the requirements in the set leave of each package they name.
     domain: dict[str, list[Candidate]] = {}
@@ -126,24 +131,26 @@ def explain_core(finder: CandidateFinder, formula: CoreFormula, groups: Sequence
 
 
 def _requirement_steps(
-    finder: CandidateFinder, formula: CoreFormula, groups: Sequence[CoreGroup], domain: dict[str, list[Candidate]]
+    finder: CandidateFinder, formula: CoreFormula[R], groups: Sequence[CoreGroup[R]], domain: dict[str, list[Candidate]]
 ) -> list[tuple[str, list[Step]]]:
     """Requirements in derivation order: the root's, then each package's after the step that
     brought it in; dependencies shared by several releases are one sentence. Returns the
     required package and the steps of each."""
     roots = sorted((g for g in groups if g.kind == "root"), key=lambda g: g.key)
     deps = [g for g in groups if g.kind == "dep"]
-    merged: dict[tuple[str, str, str, str], list[CoreRequirement]] = {}
+    merged: dict[tuple[str, str, str, str], list[R]] = {}
     for group in deps:
         first = group.requirements[0]
         assert first.parent is not None  # a dependency group is a release's dependency
-        parents = [r.parent for r in group.requirements]
-        key = (first.parent.name, qualifier(who(finder, parents)), first.extra or "", dependency_text(first.dep, first.parent))
+        group_parents = [r.parent for r in group.requirements]
+        key: tuple[str, str, str, str] = (
+            first.parent.name, qualifier(who(finder, group_parents)), first.extra or "", dependency_text(first.dep, first.parent)
+        )
         merged.setdefault(key, []).extend(group.requirements)
     placed: set[str] = set()
     out: list[tuple[str, list[Step]]] = []
 
-    def emit(step: Step, reqs: Sequence[CoreRequirement]) -> None:
+    def emit(step: Step, reqs: Sequence[R]) -> None:
         steps = [step]
         dep = reqs[0].dep
         usable = [c for r in reqs for c in formula.matching.get(r, []) if c not in formula.excluded]

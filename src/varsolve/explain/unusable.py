@@ -79,7 +79,7 @@ def _why_release_unusable(finder: CandidateFinder, release: Release, dep: Depend
     sdists = [f for f in release.files if not f.is_wheel]
     parts = []
     tags = set(target.tags())
-    tagged = [w for w in wheels if w.wheel.tags & tags]
+    tagged = [w for w in wheels if w.wheel is not None and w.wheel.tags & tags]
     if wheels and not tagged:
         parts.append(f"has no wheel for {target.platform.name} / Python {target.python_version}")
     variant_wheels = [w for w in tagged if w.label is not None]
@@ -123,7 +123,7 @@ def _why_variants_unusable(finder: CandidateFinder, release: Release, wheels: Se
     if metadata is None:
         return "has variant wheels without variant metadata"
     supported = supported_for_release(metadata, finder.target)
-    labels = sorted({w.label for w in wheels})
+    labels = sorted({w.label for w in wheels if w.label is not None})
     descs = []
     for label in labels:
         props = metadata.variants.get(label, {})

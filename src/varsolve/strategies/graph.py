@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from packaging.utils import NormalizedName
+
 from ..candidates import Candidate, CandidateFinder, Dependency
 from ..resolution import Edge
 
 
 def walk(
-    finder: CandidateFinder, roots: Iterable[Dependency], chosen: Mapping[str, Candidate]
+    finder: CandidateFinder, roots: Iterable[Dependency], chosen: Mapping[NormalizedName, Candidate]
 ) -> tuple[dict[str, Candidate], tuple[Edge, ...]]:
     """The chosen candidates reachable from ``roots`` (extras collected to a fixpoint) and the
     requirement edges between them, in a deterministic order."""

@@ -14,11 +14,12 @@ Both are greedy: the first solution found in preference order is returned.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+from resolvelib.resolvers import Criterion
 from resolvelib.structs import RequirementInformation
 
 from ..candidates import Candidate, CandidateFinder, Dependency
@@ -62,8 +63,8 @@ class UnifyRequirement:
     source: Candidate
 
 
-Req = Union[PackageRequirement, ExactRequirement, UnifyRequirement]
-Cand = Union[Candidate, ExtrasCandidate, UnifyValue]
+Req = PackageRequirement | ExactRequirement | UnifyRequirement
+Cand = Candidate | ExtrasCandidate | UnifyValue
 
 
 class PackageKey(NamedTuple):
@@ -80,7 +81,7 @@ class UnifyKey(NamedTuple):
     feature: VariantFeature
 
 
-Key = Union[PackageKey, UnifyKey]
+Key = PackageKey | UnifyKey
 Info = RequirementInformation[Req, Cand]
 
 
@@ -110,7 +111,7 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         candidates: Mapping[Key, Iterator[Cand]],
         information: Mapping[Key, Iterator[Info]],
         backtrack_causes: Sequence[Info],
-    ) -> Any:
+    ) -> tuple[bool, bool, bool, bool, str]:
         infos = list(information[identifier])
         pinned = any(
             isinstance(i.requirement, ExactRequirement)
@@ -168,14 +169,15 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         if isinstance(candidate, UnifyValue):
             return []
         if isinstance(candidate, ExtrasCandidate):
-            deps = [ExactRequirement(candidate.base)]
+            deps: list[Req] = [ExactRequirement(candidate.base)]
             deps += [PackageRequirement(d) for d in self.finder.dependencies(candidate.base, candidate.extras)]
             return deps
         out: list[Req] = [PackageRequirement(d) for d in self.finder.dependencies(candidate)]
         for dep in list(out):
             if isinstance(dep, PackageRequirement) and dep.dep.extras:
                 # name[extra] pins the same candidate as the plain name.
-                out.append(PackageRequirement(Dependency(dep.dep.name, dep.dep.specifiers, frozenset(), dep.dep.text, dep.dep.url)))
+                plain = Dependency(dep.dep.name, dep.dep.specifiers, frozenset(), dep.dep.text, dep.dep.url)
+                out.append(PackageRequirement(plain))
         for feature in self.unify:
             values = candidate.feature_values(feature)
             if values is not None:
@@ -183,7 +185,7 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         return out
 
 
-class _CountingReporter(BaseReporter):
+class _CountingReporter(BaseReporter[Req, Cand, Key]):
     def __init__(self) -> None:
         self.rounds = 0
         self.backtracks = 0
@@ -192,10 +194,10 @@ class _CountingReporter(BaseReporter):
     def starting_round(self, index: int) -> None:
         self.rounds = index + 1
 
-    def resolving_conflicts(self, causes: Any) -> None:
+    def resolving_conflicts(self, causes: Collection[Info]) -> None:
         self.backtracks += 1
 
-    def rejecting_candidate(self, criterion: Any, candidate: Any) -> None:
+    def rejecting_candidate(self, criterion: Criterion[Req, Cand], candidate: Cand) -> None:
         self.rejected += 1
 
 
@@ -229,7 +231,7 @@ class _ResolvelibStrategy:
             resolution = Resolution(self.name, satisfiable=False, explanation=explanation)
             stats["too_deep"] = True
         else:
-            chosen = {key.name: c for key, c in result.mapping.items() if isinstance(c, Candidate)}
+            chosen = {c.name: c for c in result.mapping.values() if isinstance(c, Candidate)}
             reached, graph = walk(finder, root_deps, chosen)
             unified = {
                 str(c.feature): c.value
@@ -285,7 +287,8 @@ def _cause(info: Info) -> Cause:
         return UnifyCause(req.feature, req.source)
     parent_extras: frozenset[str] = frozenset()
     if isinstance(parent, ExtrasCandidate):
-        parent, parent_extras = parent.base, parent.extras
+        parent_extras = parent.extras
+        parent = parent.base
     assert parent is None or isinstance(parent, Candidate)  # a unified value has no dependencies
     if isinstance(req, ExactRequirement):
         assert parent is not None

@@ -31,7 +31,7 @@ from ..problem import Problem
 from ..repository import Release
 from ..resolution import Pin, Resolution
 from .graph import walk
-from .sat_encoding import PACKAGE_COUNT, Encoder, Formula
+from .sat_encoding import PACKAGE_COUNT, Encoder, Formula, PieceKey
 from .sat_universe import Gap, Universe
 
 SOLVER = "g4"  # Glucose 4: RC2's usual oracle; fastest here (benchmarks/sat_scaling.py)
@@ -61,7 +61,7 @@ class SatStrategy:
         roots = problem.root_names()
         stats: dict[str, Any] = {"sat_calls": 0, "rounds": 0, "encode_seconds": 0.0, "solve_seconds": 0.0}
         resolution = Resolution(self.name, satisfiable=False)
-        pieces: dict[Any, Any] = {}  # encoded pieces, reused by later rounds where nothing they read changed
+        pieces: dict[PieceKey, Formula] = {}  # encoded pieces, reused by later rounds where nothing they read changed
         while True:
             stats["rounds"] += 1
             t0 = time.perf_counter()
@@ -93,7 +93,7 @@ class SatStrategy:
                 universe.read_everything()
                 continue
             preferred = [_preferred(universe, formula, model, gap) for gap in hidden]
-            for gap, releases in zip(hidden, preferred):
+            for gap, releases in zip(hidden, preferred, strict=True):
                 universe.widen(gap, releases)
         stats.update(
             variables=pool.top,
@@ -125,12 +125,16 @@ class SatStrategy:
         return None if model is None else {lit for lit in model if lit > 0}
 
 
-class _CountingRC2(RC2Stratified):
+class _CountingRC2(RC2Stratified):  # type: ignore[misc]  # pysat has no type information
     calls = 0
 
-    def _call_oracle(self, assumptions=[], expect_interrupt=False):  # noqa: B006 (RC2's signature)
+    def _call_oracle(
+        self, assumptions: Sequence[int] = [], expect_interrupt: bool = False  # noqa: B006 (RC2's signature)
+    ) -> bool | None:
         self.calls += 1
-        return super()._call_oracle(assumptions, expect_interrupt)
+        # pysat's untyped Solver.solve_limited: True, False, or None when interrupted
+        answer: bool | None = super()._call_oracle(assumptions, expect_interrupt)
+        return answer
 
 
 def _weights(soft: Sequence[tuple[int, int]]) -> list[int]:

@@ -16,19 +16,31 @@ the explanation of an unsatisfiable problem minimises over.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Protocol
 
 from packaging.utils import NormalizedName
 from pysat.card import CardEnc, EncType
-from pysat.formula import IDPool
 
 from ..candidates import Candidate
 from ..variants.properties import VariantFeature
-from .sat_universe import Gap, Requirement, Universe
+from .sat_universe import Gap, GroupKey, Requirement, Universe
 
 # Objective levels, most important first (docs/strategies.md).
 ROOT_VERSIONS, OTHER_VERSIONS, VARIANT_RANK, PACKAGE_COUNT = range(4)
 PAIRWISE_MAX = 6  # at-most-one over this many literals or fewer: pairwise, no auxiliaries
+
+# What a cached piece of the encoding depends on: its kind, then names, requirements and counts.
+PieceKey = tuple[Hashable, ...]
+
+
+class VariablePool(Protocol):
+    """What the encoding uses of :class:`pysat.formula.IDPool`: one variable per hashable key."""
+
+    def id(self, obj: Hashable) -> int: ...
 
 
 @dataclass
@@ -36,7 +48,7 @@ class Group:
     """A constraint group an explanation may name."""
 
     kind: str  # "root" | "dep" | "one" | "unify" | "yanked" | "prerelease"
-    key: tuple
+    key: GroupKey
     requirements: list[Requirement] = field(default_factory=list)
     package: NormalizedName | None = None
     feature: VariantFeature | None = None
@@ -45,9 +57,9 @@ class Group:
 
 @dataclass
 class Formula:
-    hard: list[tuple[tuple | None, list[int]]] = field(default_factory=list)
+    hard: list[tuple[GroupKey | None, list[int]]] = field(default_factory=list)
     soft: list[tuple[int, int]] = field(default_factory=list)  # (literal to make true, level)
-    groups: dict[tuple, Group] = field(default_factory=dict)
+    groups: dict[GroupKey, Group] = field(default_factory=dict)
     boundary: dict[int, Gap] = field(default_factory=dict)  # literal -> the gap it stands for
     matching: dict[Requirement, list[Candidate]] = field(default_factory=dict)
     conditions: dict[Requirement, list[int]] = field(default_factory=dict)
@@ -55,7 +67,7 @@ class Formula:
     excluded: set[Candidate] = field(default_factory=set)  # by a policy, whatever else applies
     hidden: set[Requirement] = field(default_factory=set)  # may be met by a release not read yet
 
-    def add(self, group: tuple | None, clause: list[int]) -> None:
+    def add(self, group: GroupKey | None, clause: list[int]) -> None:
         self.hard.append((group, clause))
 
     def merge(self, part: Formula) -> None:
@@ -65,7 +77,9 @@ class Formula:
         for key, group in part.groups.items():
             mine = self.groups.get(key)
             if mine is None:
-                self.groups[key] = Group(group.kind, key, list(group.requirements), group.package, group.feature, list(group.candidates))
+                self.groups[key] = Group(
+                    group.kind, key, list(group.requirements), group.package, group.feature, list(group.candidates)
+                )
             else:
                 mine.requirements.extend(group.requirements)
         self.boundary.update(part.boundary)
@@ -89,10 +103,10 @@ class Encoder:
     def __init__(
         self,
         universe: Universe,
-        pool: IDPool,
+        pool: VariablePool,
         unify: tuple[VariantFeature, ...],
-        roots: set[str],
-        cache: dict[tuple, Formula] | None = None,
+        roots: AbstractSet[str],
+        cache: dict[PieceKey, Formula] | None = None,
     ) -> None:
         self.universe = universe
         self.finder = universe.finder
@@ -130,9 +144,28 @@ class Encoder:
             self.formula.add(None, [-lit, -neg])
         return lit
 
-    def group(self, key: tuple, kind: str, **kw) -> Group:
+    def actives(self, reqs: Sequence[Requirement]) -> list[int]:
+        """:meth:`active` of each of ``reqs``, none of which is the root's."""
+        lits: list[int] = []
+        for req in reqs:
+            lit = self.active(req)
+            assert lit is not None, "the root's requirements are left out by the caller"
+            lits.append(lit)
+        return lits
+
+    def group(
+        self,
+        key: GroupKey,
+        kind: str,
+        *,
+        package: NormalizedName | None = None,
+        feature: VariantFeature | None = None,
+        candidates: list[Candidate] | None = None,
+    ) -> Group:
         if key not in self.formula.groups:
-            self.formula.groups[key] = Group(kind, key, **kw)
+            self.formula.groups[key] = Group(
+                kind, key, package=package, feature=feature, candidates=[] if candidates is None else candidates
+            )
         return self.formula.groups[key]
 
     # -- encoding ---------------------------------------------------------------------------
@@ -143,17 +176,17 @@ class Encoder:
         for name in sorted(u.packages):
             state = (name, len(u.packages[name].materialised), len(u.by_target.get(name, [])))
             read += state[1]
-            whole.merge(self._piece(("package",) + state, lambda: self._package(name)))
-            whole.merge(self._piece(("admissible",) + state, lambda: self._admissible(name)))
+            whole.merge(self._piece(("package", *state), partial(self._package, name)))
+            whole.merge(self._piece(("admissible", *state), partial(self._admissible, name)))
         for req in u.requirements:
             key = ("requirement", req, len(u.packages[req.dep.name].materialised))
-            whole.merge(self._piece(key, lambda: self._requirement(req)))
+            whole.merge(self._piece(key, partial(self._requirement, req)))
         whole.merge(self._piece(("extras", len(u.requirements), read), self._extras))
         for feature in self.unify:
-            whole.merge(self._piece(("unify", str(feature), read), lambda: self._unified(feature)))
+            whole.merge(self._piece(("unify", str(feature), read), partial(self._unified, feature)))
         return whole
 
-    def _piece(self, key: tuple, build) -> Formula:
+    def _piece(self, key: PieceKey, build: Callable[[], None]) -> Formula:
         if key not in self.cache:
             outer, self.formula = self.formula, Formula()
             build()
@@ -188,7 +221,7 @@ class Encoder:
         self._ladder(("g", name), [(lit, index) for lit, index, _ in entries], level)
         self._ladder(("r", name), [(lit, rank) for lit, _, rank in entries], VARIANT_RANK)
 
-    def _ladder(self, key: tuple, costs: list[tuple[int, int]], level: int) -> None:
+    def _ladder(self, key: tuple[str, str], costs: list[tuple[int, int]], level: int) -> None:
         """cost(chosen literal) as a sum of unit soft clauses: step k is true when the cost is at
         least k, so each level of the objective is an unweighted sum (good for core-guided MaxSAT)."""
         top = max((cost for _, cost in costs), default=0)
@@ -227,7 +260,7 @@ class Encoder:
                 requesters = [r for r in self.universe.by_target.get(name, []) if extra in r.dep.extras]
                 if any(r.parent is None for r in requesters):
                     continue
-                self.formula.add(None, [-self.e(name, extra)] + [self.active(r) for r in requesters])  # type: ignore[misc]
+                self.formula.add(None, [-self.e(name, extra)] + self.actives(requesters))
 
     def _admissible(self, name: NormalizedName) -> None:
         """``CandidateFinder.admissible`` as clauses: its yanked and pre-release policies depend
@@ -264,12 +297,12 @@ class Encoder:
                 key = ("prerelease", name, str(cand.version), str(version))
                 self._when_some_applies(key, cand, explicit + excluding)
 
-    def _when_some_applies(self, key: tuple, cand: Candidate, reqs: list[Requirement]) -> None:
+    def _when_some_applies(self, key: GroupKey, cand: Candidate, reqs: list[Requirement]) -> None:
         """``cand`` only if one of ``reqs`` applies (nothing to add when the root is among them)."""
         if any(r.parent is None for r in reqs):
             return
         self.group(key, key[0], package=cand.name, candidates=[cand])
-        self.formula.add(key, [-self.x(cand)] + [self.active(r) for r in reqs])  # type: ignore[misc]
+        self.formula.add(key, [-self.x(cand)] + self.actives(reqs))
 
     def _unified(self, feature: VariantFeature) -> None:
         order = self.finder.value_order(feature)

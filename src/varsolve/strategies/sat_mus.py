@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pysat.formula import IDPool
 from pysat.solvers import Solver
 
-from .sat_encoding import Formula, Group
+from .sat_encoding import Formula, Group, VariablePool
 
 # Groups tried for removal first end up in the explanation least often: dependencies are
 # dropped before the policies, the root's requirements and the rules that tie packages together.
 REMOVAL_ORDER = {"dep": 0, "prerelease": 1, "yanked": 2, "one": 3, "root": 4, "unify": 5}
 
 
-def minimal_unsatisfiable_groups(formula: Formula, pool: IDPool, stats: dict[str, Any], solver: str) -> list[Group]:
+def minimal_unsatisfiable_groups(formula: Formula, pool: VariablePool, stats: dict[str, Any], solver: str) -> list[Group]:
     groups = sorted(formula.groups.values(), key=lambda g: (REMOVAL_ORDER[g.kind], g.key))
     selector = {g.key: pool.id(("select", *g.key)) for g in groups}
     index = {selector[g.key]: i for i, g in enumerate(groups)}

@@ -19,8 +19,13 @@ from packaging.version import Version
 from ..candidates import Candidate, CandidateFinder, Dependency
 from ..repository import Release
 
+# (name, text or specifiers, extras): what a Dependency's equality means, cheaply hashed.
+DependencyKey = tuple[NormalizedName, str | tuple[str, ...], frozenset[str]]
+# A constraint group of the encoding: its kind, then strings (see Requirement.group).
+GroupKey = tuple[str, ...]
 
-def dependency_key(dep: Dependency) -> tuple:
+
+def dependency_key(dep: Dependency) -> DependencyKey:
     """A cheap key for ``dep`` (hashing its SpecifierSets canonicalises every version)."""
     return (dep.name, dep.text, dep.extras) if dep.text else (dep.name, tuple(map(str, dep.specifiers)), dep.extras)
 
@@ -35,7 +40,7 @@ class Requirement:
     extra: str | None = None
 
     @cached_property
-    def key(self) -> tuple:
+    def key(self) -> tuple[DependencyKey, int | None, str | None]:
         return (dependency_key(self.dep), id(self.parent) if self.parent is not None else None, self.extra)
 
     def __eq__(self, other: object) -> bool:
@@ -45,7 +50,7 @@ class Requirement:
         return hash(self.key)
 
     @cached_property
-    def group(self) -> tuple:
+    def group(self) -> GroupKey:
         """Constraint group for explanations: the root's requirement, or one dependency of one
         release (through one extra), shared by the release's candidates that have it."""
         if self.parent is None:
@@ -93,7 +98,7 @@ class Gap:
     releases: tuple[Release, ...]
 
     @cached_property
-    def key(self) -> tuple:
+    def key(self) -> tuple[str, str, str, str]:
         return ("o", self.name, str(self.releases[0].version), str(self.releases[-1].version))
 
     def __eq__(self, other: object) -> bool:
@@ -120,9 +125,9 @@ class Universe:
         self._seen_requirements: set[Requirement] = set()
         self.by_target: dict[NormalizedName, list[Requirement]] = {}
         self.extras: dict[NormalizedName, list[str]] = {}  # extras requested of each package
-        self._ranges: dict[tuple, VersionRange] = {}
-        self._matching: dict[tuple, list[Candidate]] = {}
-        self._hidden: dict[tuple, list[Gap]] = {}
+        self._ranges: dict[DependencyKey, VersionRange] = {}
+        self._matching: dict[tuple[DependencyKey, Version], list[Candidate]] = {}
+        self._hidden: dict[tuple[DependencyKey, int], list[Gap]] = {}
         self._read: dict[tuple[NormalizedName, int], list[Release]] = {}
         self._queue: deque[Requirement] = deque()
 
