@@ -1,7 +1,9 @@
 """The ``varsolve`` command line: a thin layer over the Python API.
 
-Exit codes: 0 success, 1 no solution (or a failed check), 2 bad input or usage. Errors are one
-line on stderr; a traceback means a bug. Heavy modules are imported inside the commands.
+Exit codes (:data:`EXIT_CODES`): 0 success, 1 no solution (or a failed check, a drifted lock),
+2 bad input or usage, 3 resolved but inconsistent (a unified feature takes two values: only a
+strategy that ignores ``unify``, pep825, gets there). Errors are one line on stderr; a traceback
+means a bug. Heavy modules are imported inside the commands.
 """
 
 from __future__ import annotations
@@ -10,8 +12,25 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .problem import Problem
+    from .resolution import Resolution
+
+EXIT_OK = 0
+EXIT_NO_SOLUTION = 1  # also: a failed scenario check, a crashed compare run, a drifted lock
+EXIT_BAD_INPUT = 2
+EXIT_INCONSISTENT = 3
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_NO_SOLUTION: "no solution; a failed check (scenario check, compare, lock --check)",
+    EXIT_BAD_INPUT: "bad input or usage (one line on stderr naming the file and key)",
+    EXIT_INCONSISTENT: "resolved, but the environment is inconsistent: a unified feature takes two values "
+    "(resolve and lock with --strategy pep825; the output is written, the violations are shown)",
+}
 
 
 class _OneLineHandler(logging.Handler):
@@ -28,9 +47,15 @@ class _Parser(argparse.ArgumentParser):
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The whole parser; a command module is imported only when ``argv`` invokes it (or when
     ``argv`` is None), so that ``varsolve resolve`` does not pay for every other command."""
-    parser = _Parser(prog="varsolve", description="A resolver in which wheel-variant properties are solver variables.")
+    parser = _Parser(
+        prog="varsolve",
+        description="A resolver in which wheel-variant properties are solver variables.",
+        epilog="exit codes:\n" + "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"varsolve {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no warnings or progress on stderr")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more messages on stderr (-vv: debugging)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("resolve", help="resolve requirements against a source")
@@ -40,6 +65,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_source_arguments(p)  # --index-url, --extra-index-url, --find-links, cache, timeouts
     p.add_argument("--strategy", default="backtrack", help="pep825, backtrack or sat (default: backtrack)")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "-o", "--output", metavar="FILE",
+        help="also write the resolution as pinned requirements (name==version, --hash lines) to FILE",
+    )
 
     s = sub.add_parser("scenario", help="work with scenario files")
     ssub = s.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND", parser_class=_Parser)
@@ -47,7 +76,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     c.add_argument("paths", nargs="+", metavar="PATH")
     c.add_argument("--strategy", action="append", default=[], help="strategy to run (repeatable; default: all)")
     c.add_argument("--format", choices=["text", "json"], default="text")
-    c.add_argument("-v", "--verbose", action="store_true", help="print passing checks too")
+    c.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="print passing checks too")
     c.add_argument("--strict", action="store_true", default=None,
                    help="missing packages and dependency cycles are input errors")
     invoked = _invoked_command(argv)
@@ -56,7 +85,31 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             _command_module(module_name).add_parser(sub)
         else:
             sub.add_parser(module_name, help=COMMAND_HELP[module_name])
+    _verbosity_everywhere(parser)
     return parser
+
+
+def _verbosity_everywhere(parser: argparse.ArgumentParser) -> None:
+    """``-q`` and ``-v`` after any subcommand too (``varsolve resolve -q``): added to every
+    subparser that lacks them, with suppressed defaults so that a flag given before the
+    subcommand shows through."""
+    # argparse has no public way to list subparsers or options.
+    for action in parser._actions:  # noqa: SLF001
+        if not isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            continue
+        for sub in dict.fromkeys(action.choices.values()):
+            known = sub._option_string_actions  # noqa: SLF001
+            for flags, dest, kind, help_text in (
+                (("-q", "--quiet"), "quiet", "store_true", "no warnings or progress on stderr"),
+                (("-v", "--verbose"), "verbose", "count", "more messages on stderr"),
+            ):
+                existing = [known[f] for f in flags if f in known]
+                if not existing:
+                    sub.add_argument(*flags, dest=dest, action=kind, default=argparse.SUPPRESS, help=help_text)
+                for found in existing:
+                    if found.dest == dest:  # the command's own -v: let the global one through
+                        found.default = argparse.SUPPRESS
+            _verbosity_everywhere(sub)
 
 
 def _invoked_command(argv: Sequence[str] | None) -> str | None:
@@ -87,37 +140,26 @@ def _command_module(name: str):
     return importlib.import_module(f"varsolve.commands.{name}")
 
 
-def _read_requirement_files(paths: Sequence[str]) -> list[str]:
-    from pathlib import Path
-
-    from .errors import InputError
-
-    out: list[str] = []
-    for path in paths:
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise InputError(f"cannot read requirements: {exc.strerror}", where=path) from None
-        for number, line in enumerate(lines, 1):
-            line = line.split(" #", 1)[0].strip()
-            if not line or line.startswith("#"):
-                continue
-            if line.startswith("-"):
-                raise InputError(f"line {number}: options are not supported in requirement files", where=path)
-            out.append(line)
-    return out
+def exit_code(resolution: Resolution) -> int:
+    """0, or :data:`EXIT_NO_SOLUTION` without a resolution, or :data:`EXIT_INCONSISTENT` when
+    the verifier found a unified feature taking two values."""
+    if not resolution.satisfiable:
+        return EXIT_NO_SOLUTION
+    return EXIT_OK if resolution.consistent else EXIT_INCONSISTENT
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     from .api import build_problem, solve
+    from .commands.options import apply_requirement_options, read_requirement_arguments
     from .errors import InputError
     from .sources.scenario import load_scenario  # noqa: F401  (fail early on bad scenarios)
 
-    requirements = list(args.requirements) + _read_requirement_files(args.requirement)
-    for text in requirements:
+    inputs = read_requirement_arguments(args)  # before the sources: files may name indexes
+    for text in args.requirements:
         from .variants.markers import parse_requirement
 
         parse_requirement(text)
+    requirements = list(args.requirements) + list(inputs.requirements)
     from .commands.options import apply_policy_arguments, source_settings_from_args
     from .sources import INDEX_URL_VARIABLES, open_repository
 
@@ -143,18 +185,34 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             strict=getattr(args, "strict", None),
         )
         problem = apply_policy_arguments(problem, args)
+        problem = apply_requirement_options(problem, inputs)  # --only-binary, --pre, constraints
         if repository is not None:
             repository.hint_target(problem.target)
             repository.prefetch(problem.root_names())
         resolution = solve(problem, args.strategy)
         if repository is not None:
             resolution = resolution.with_stats(http=dict(repository.counters))
+        if args.output and resolution.satisfiable:  # while the source is open: it knows the hashes
+            _write_pinned(args, problem, resolution)
     finally:
         if repository is not None:
             repository.close()
     out = resolution.to_json() if args.format == "json" else resolution.to_text()
     sys.stdout.write(out)
-    return 0 if resolution.satisfiable else 1
+    return exit_code(resolution)
+
+
+def _write_pinned(args: argparse.Namespace, problem: Problem, resolution: Resolution) -> None:
+    """``resolve -o FILE``: pinned requirements with a header saying how they were made."""
+    import shlex
+
+    from .requirements_file import format_pinned, pinned_requirements, redact_url_credentials, write_atomically
+
+    command = redact_url_credentials(shlex.join(["varsolve", *getattr(args, "command_line", ["resolve"])]))
+    header = [f"This file was written by varsolve {__version__} (strategy {resolution.strategy}) with:", f"   {command}"]
+    header += [f"unified: {feature} = {value}" for feature, value in sorted(resolution.unified.items())]
+    header += [f"violation: {violation}" for violation in resolution.violations]
+    write_atomically(args.output, format_pinned(pinned_requirements(resolution, problem.repository), header=header))
 
 
 def cmd_scenario_check(args: argparse.Namespace) -> int:
@@ -181,7 +239,7 @@ def cmd_scenario_check(args: argparse.Namespace) -> int:
                 print(f"FAIL {r.path} [{r.strategy}]")
                 for problem in r.problems:
                     print(f"     {problem}")
-            elif args.verbose:
+            elif getattr(args, "verbose", 0):
                 print(f"{r.status.upper()} {r.path} [{r.strategy}]")
         print(summary)
     return 0 if failed == 0 else 1
@@ -191,11 +249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    args.command_line = argv  # for headers of written files
     logger = logging.getLogger("varsolve")
     # Restored on return, so that main() called in-process (tests, notebooks) leaves logging as it found it.
     saved = (logger.handlers[:], logger.level, logger.propagate)
-    logger.handlers[:] = [_OneLineHandler()]
-    logger.setLevel(logging.ERROR if args.quiet else logging.WARNING)
+    verbose = int(getattr(args, "verbose", 0) or 0)
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    quiet = bool(getattr(args, "quiet", False) or getattr(args, "compare_quiet", False))
+    # -q silences the handler, not the logger: a command may still listen to warnings (lock).
+    logger.handlers[:] = [_OneLineHandler(logging.ERROR if quiet else level)]
+    logger.setLevel(level)
     logger.propagate = False
     try:
         return _run(parser, args)

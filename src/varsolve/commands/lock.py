@@ -1,8 +1,15 @@
-"""``varsolve lock``: resolve for one or more targets and write pylock.toml (docs/lock.md)."""
+"""``varsolve lock``: resolve for one or more targets and write pylock.toml (docs/lock.md).
+
+Exit codes as ``resolve``: 0 written; 1 no solution for a target (nothing written); 2 bad
+input; 3 written, but a target's resolution is inconsistent (a unified feature takes two
+values, which only ``--strategy pep825`` produces; each violation is a warning, and ``varsolve
+install`` refuses such a lock).
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -29,28 +36,58 @@ def run(args: argparse.Namespace) -> int:
     from .options import apply_policy_arguments, source_settings_from_args
 
     if args.check:
-        if args.requirements or args.requirement or args.scenario or args.target:
+        if args.requirements or args.requirement or args.constraint or args.extra or args.group or args.scenario or args.target:
             raise InputError("--check re-resolves the lock's own inputs; give only the lock (and optionally a source)")
         # The lock's recorded source, unless one is given: not the environment's index.
         report = check_lock(Path(args.check), sources=source_settings_from_args(args, environment=False))
         sys.stdout.write(report.to_text())
         return 1 if report.drift else 0
-    from ..cli import _read_requirement_files
+    from ..cli import EXIT_INCONSISTENT, EXIT_OK
+    from .options import apply_requirement_options, read_requirement_arguments
 
-    requirements = list(args.requirements) + _read_requirement_files(args.requirement)
-    written = lock(
-        requirements or None,
-        scenario=args.scenario,
-        sources=source_settings_from_args(args),
-        target_files=args.target,
-        python=args.python,
-        variants_file=args.variants,
-        unify=args.unify or None,
-        enable=args.enable or None,
-        strategy=args.strategy,
-        output=Path(args.output),
-        adjust=lambda problem: apply_policy_arguments(problem, args),
-    )
+    inputs = read_requirement_arguments(args)  # before the sources: files may name indexes
+    requirements = list(args.requirements) + list(inputs.requirements)
+    # Several targets share one repository: constraints with markers need a single target.
+    single = not args.target
+    with _InconsistencyListener() as inconsistent:
+        written = lock(
+            requirements or None,
+            scenario=args.scenario,
+            sources=source_settings_from_args(args),
+            target_files=args.target,
+            python=args.python,
+            variants_file=args.variants,
+            unify=args.unify or None,
+            enable=args.enable or None,
+            strategy=args.strategy,
+            output=Path(args.output),
+            adjust=lambda problem: apply_requirement_options(apply_policy_arguments(problem, args), inputs, single_target=single),
+        )
     for path in written:
         print(f"wrote {path}")
-    return 0
+    return EXIT_INCONSISTENT if inconsistent.violations else EXIT_OK
+
+
+class _InconsistencyListener(logging.Handler):
+    """Collects the lock writer's warnings about unified features taking two values (it writes
+    the lock anyway and warns once per violation), whether or not ``-q`` hides them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.violations: list[str] = []
+        self._logger = logging.getLogger("varsolve")
+        self._level = self._logger.level
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, str) and record.msg.endswith("does not unify)"):
+            self.violations.append(record.getMessage())
+
+    def __enter__(self) -> _InconsistencyListener:
+        if not self._logger.isEnabledFor(logging.WARNING):
+            self._logger.setLevel(logging.WARNING)
+        self._logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._level)

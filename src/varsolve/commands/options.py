@@ -24,6 +24,7 @@ from ..target import ProviderPolicy
 
 if TYPE_CHECKING:
     from ..problem import Problem
+    from ..requirements_file import RequirementsFile
 
 
 # -- the problem --------------------------------------------------------------------------------
@@ -32,7 +33,20 @@ if TYPE_CHECKING:
 def add_problem_arguments(p: argparse.ArgumentParser) -> None:
     """Requirements, ``--scenario``, the target, provider options and resolver policies."""
     p.add_argument("requirements", nargs="*", metavar="REQ", help="requirements (replace the scenario's root)")
-    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE", help="read requirements from FILE")
+    p.add_argument(
+        "-r", "--requirement", action="append", default=[], metavar="FILE",
+        help="read requirements from FILE: a pip requirements file (with -r, -c, --index-url, --find-links, "
+        "--only-binary, --pre lines) or a pyproject.toml",
+    )
+    p.add_argument(
+        "-c", "--constraint", action="append", default=[], metavar="FILE",
+        help="limit the versions of required packages to FILE's constraints (does not add packages)",
+    )
+    p.add_argument("--extra", action="append", default=[], metavar="NAME", help="an extra of -r pyproject.toml (repeatable)")
+    p.add_argument(
+        "--group", action="append", default=[], metavar="NAME",
+        help="a dependency group (PEP 735) of -r pyproject.toml (repeatable)",
+    )
     p.add_argument("--scenario", metavar="FILE", help="a scenario file (packages, target, options)")
     p.add_argument("--strict", action="store_true", default=None,
                    help="a scenario's missing packages and dependency cycles are input errors")
@@ -61,6 +75,45 @@ def apply_policy_arguments(problem: Problem, args: argparse.Namespace) -> Proble
         if value is not None
     }
     return replace(problem, options=replace(problem.options, **given)) if given else problem
+
+
+def read_requirement_arguments(args: argparse.Namespace) -> RequirementsFile:
+    """The ``-r``, ``-c``, ``--extra`` and ``--group`` inputs, read and merged; the options
+    found in the files are applied to ``args`` as if given on the command line (the command
+    line's ``--index-url`` wins; further indexes and find-links are added after its own)."""
+    from ..requirements_file import read_inputs
+
+    inputs = read_inputs(
+        _as_list(getattr(args, "requirement", None)),
+        _as_list(getattr(args, "constraint", None)),
+        extras=_as_list(getattr(args, "extra", None)),
+        groups=_as_list(getattr(args, "group", None)),
+    )
+    if inputs.index_url is not None and getattr(args, "index_url", None) is None:
+        args.index_url = inputs.index_url
+    if inputs.extra_index_urls:
+        given = _as_list(getattr(args, "extra_index_url", None))
+        args.extra_index_url = given + [u for u in inputs.extra_index_urls if u not in given]
+    if inputs.find_links:
+        given = _as_list(getattr(args, "find_links", None))
+        args.find_links = given + [f for f in inputs.find_links if f not in given]
+    return inputs
+
+
+def apply_requirement_options(problem: Problem, inputs: RequirementsFile, *, single_target: bool = True) -> Problem:
+    """``problem`` with what the requirement files ask for besides requirements:
+    ``--only-binary`` (no sdists for those names), ``--pre`` and the constraints (see
+    :func:`varsolve.constraints.constrain`)."""
+    from ..constraints import constrain
+
+    options = problem.options
+    if inputs.only_binary:
+        options = replace(options, no_build=options.no_build | inputs.only_binary)
+    if inputs.pre:
+        options = replace(options, prereleases=True)
+    if options is not problem.options:
+        problem = replace(problem, options=options)
+    return constrain(problem, inputs.constraints, single_target=single_target)
 
 
 # -- package sources ----------------------------------------------------------------------------
