@@ -10,8 +10,9 @@ import pytest
 from conftest import SCENARIOS
 from varsolve.check import check_scenario, compare
 from varsolve.errors import InputError
+from varsolve.expectations import Outcome
 from varsolve.resolution import Explanation, Pin, Resolution, Step, Violation
-from varsolve.sources.scenario import Outcome, iter_scenario_files, load_scenario
+from varsolve.sources.scenario import iter_scenario_files, load_scenario
 from varsolve.strategies import COMPLETE, available
 
 BUNDLED = iter_scenario_files([SCENARIOS])

@@ -447,14 +447,15 @@ def test_objective_vector_ranks_any_strategy_and_tolerates_rejected_pins(suite: 
 
     problem = load_scenario(suite / "a-mixed-blas.toml").problem
     resolution = solve(problem, "backtrack")
-    assert resolution.violations == []
+    assert resolution.violations == ()
     assert objective_vector(problem, resolution) == (0, 0, 1, 2)
     assert objective_vector(problem, Resolution("x", satisfiable=False)) is None
     # A version the index does not have counts as older than all its releases; a label that is
     # no candidate has rank 0: an invalid answer is still ranked, not a crash.
-    bogus = Resolution("x", satisfiable=True)
-    bogus.packages["numpy"] = Pin(Version("9.9"), "no-such-label", "numpy-9.9-py3-none-any.whl")
-    bogus.packages["scipy"] = Pin(Version("1.16.0"), "no-such-label", "scipy-1.16.0-py3-none-any.whl")
+    bogus = Resolution("x", satisfiable=True, packages={
+        "numpy": Pin(Version("9.9"), "no-such-label", "numpy-9.9-py3-none-any.whl"),
+        "scipy": Pin(Version("1.16.0"), "no-such-label", "scipy-1.16.0-py3-none-any.whl"),
+    })
     releases = len(problem.repository.releases("numpy"))
     assert objective_vector(problem, bogus) == (releases, 0, 0, 2)
 

@@ -255,8 +255,8 @@ class _deadline:
 
 def _fill_outcome(row: Row, scenario: Scenario, problem: Problem, resolution: Resolution, overridden: bool) -> None:
     from ..check import compare
+    from ..expectations import Outcome
     from ..objective import objective_vector
-    from ..sources.scenario import Outcome
     from ..verify import verify
 
     resolution = resolution.with_violations(verify(problem, resolution))

@@ -18,7 +18,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError, VarsolveError
-from ..expectations import STRATEGY_NAMES, Expected, Outcome, read_expected
+from ..expectations import Expected, read_expected
 from ..problem import POLICY_VALUES, Problem, ResolverOptions
 from ..repository import CoreMetadata, DistFile, Release, RepositoryBase
 from ..target import Target
@@ -42,12 +42,6 @@ _VERSION = {
     "requires", "extras", "requires_python", "sdist", "wheel", "yanked", "wheel_tags", "description",
     "namespaces", "optional", "variants", "providers",
 }
-
-# Outcome, Expected and STRATEGY_NAMES live in varsolve.expectations; also importable from here.
-__all__ = [
-    "STRATEGY_NAMES", "Expected", "Outcome", "Scenario", "ScenarioLoader", "ScenarioRepository",
-    "iter_scenario_files", "load_scenario", "load_scenario_text",
-]
 
 
 @dataclass(frozen=True)
