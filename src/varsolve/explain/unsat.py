@@ -19,7 +19,7 @@ does not depend on the strategy.
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from packaging.version import Version
 
@@ -64,7 +64,7 @@ class CoreGroup(Protocol[R_co]):
     @property
     def kind(self) -> str: ...
     @property
-    def key(self) -> tuple[Any, ...]: ...
+    def key(self) -> tuple[str, ...]: ...
     @property
     def requirements(self) -> Sequence[R_co]: ...
     @property
