@@ -17,8 +17,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO, SCENARIOS, run_varsolve, varsolve_command
 
+from conftest import FIXTURES, REPO, SCENARIOS, run_varsolve, varsolve_command
 from varsolve.cli import main
 from varsolve.errors import InputError
 from varsolve.requirements_file import (
@@ -102,7 +102,7 @@ def test_scenario_check_and_compare_keep_their_exit_codes(capsys: pytest.Capture
 def test_help_documents_every_exit_code() -> None:
     proc = run_varsolve("--help")
     assert proc.returncode == 0
-    epilog = proc.stdout[proc.stdout.index("exit codes"):]
+    epilog = proc.stdout[proc.stdout.index("exit codes") :]
     for code, words in [("0", "success"), ("1", "no solution"), ("2", "bad input"), ("3", "inconsistent")]:
         assert re.search(rf"^\s+{code}\s+.*{words}", epilog, re.MULTILINE), epilog
     readme = (REPO / "README.md").read_text(encoding="utf-8")
@@ -212,14 +212,28 @@ def test_errors_in_included_files_name_that_file_and_line(tmp_path: Path) -> Non
         read_requirements_file(continued)
 
 
-def test_options_in_a_file_act_like_the_command_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, find_links: Path) -> None:
+def test_options_in_a_file_act_like_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, find_links: Path
+) -> None:
     # --find-links from the file is the only source.
     reqs = write(tmp_path / "requirements.txt", f"--find-links {find_links}\nnumpy\nscipy\n")
-    code, out, err = run(capsys, "resolve", "--scenario", BLAS, "--find-links", str(find_links), "-r", str(reqs), "--format", "json")
+    code, out, err = run(
+        capsys, "resolve", "--scenario", BLAS, "--find-links", str(find_links), "-r", str(reqs), "--format", "json"
+    )
     assert code == 0, err
     assert json.loads(out)["packages"]["numpy"]["variant"] == "openblas"
     write(tmp_path / "only-source.txt", f"-f {find_links}\nnumpy\n")
-    code, out, err = run(capsys, "-q", "resolve", "-r", str(tmp_path / "only-source.txt"), "--format", "json", "--variants", str(_blas_variants(tmp_path)))
+    code, out, err = run(
+        capsys,
+        "-q",
+        "resolve",
+        "-r",
+        str(tmp_path / "only-source.txt"),
+        "--format",
+        "json",
+        "--variants",
+        str(_blas_variants(tmp_path)),
+    )
     assert code == 0, err
     assert json.loads(out)["packages"]["numpy"]["version"] == "2.3.0"
     # --only-binary :all: in the file: no sdists, as --no-build would.
@@ -292,12 +306,21 @@ def test_pyproject_dependencies_extras_and_groups(tmp_path: Path) -> None:
         ('[project]\nname = "a"\ndynamic = ["dependencies"]\n', {}, "project.dependencies: dynamic"),
         ("[tool.x]\n", {}, "neither [project] nor [dependency-groups]"),
         ("[project\n", {}, "malformed TOML"),
-        ('[project]\nname = "a"\n[dependency-groups]\nx = [{include-group = "y"}]\ny = [{include-group = "x"}]\n',
-         {"groups": ["x"]}, "dependency-groups.y[0]: include-group cycle (x -> y -> x)"),
-        ('[project]\nname = "a"\n[dependency-groups]\nx = [{include-group = "z"}]\n', {"groups": ["x"]}, "no group 'z' to include"),
+        (
+            '[project]\nname = "a"\n[dependency-groups]\nx = [{include-group = "y"}]\ny = [{include-group = "x"}]\n',
+            {"groups": ["x"]},
+            "dependency-groups.y[0]: include-group cycle (x -> y -> x)",
+        ),
+        (
+            '[project]\nname = "a"\n[dependency-groups]\nx = [{include-group = "z"}]\n',
+            {"groups": ["x"]},
+            "no group 'z' to include",
+        ),
     ],
 )
-def test_pyproject_errors_name_file_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, kwargs: dict[str, list[str]], message: str) -> None:
+def test_pyproject_errors_name_file_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, kwargs: dict[str, list[str]], message: str
+) -> None:
     path = write(tmp_path / "pyproject.toml", text)
     with pytest.raises(InputError) as info:
         read_inputs([path], **kwargs)
@@ -315,8 +338,10 @@ def test_extra_and_group_need_a_pyproject(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_resolve_a_pyproject(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    path = write(tmp_path / "pyproject.toml", '[project]\nname = "app"\nversion = "1"\ndependencies = ["numpy"]\n'
-                 '[project.optional-dependencies]\nsci = ["scipy"]\n')
+    path = write(
+        tmp_path / "pyproject.toml",
+        '[project]\nname = "app"\nversion = "1"\ndependencies = ["numpy"]\n[project.optional-dependencies]\nsci = ["scipy"]\n',
+    )
     code, out, _ = run(capsys, "resolve", "--scenario", BLAS, "-r", str(path), "--format", "json")
     assert code == 0 and set(json.loads(out)["packages"]) == {"numpy", "mkl-runtime"}
     code, out, _ = run(capsys, "resolve", "--scenario", BLAS, "-r", str(path), "--extra", "sci", "--format", "json")
@@ -327,14 +352,17 @@ def test_resolve_a_pyproject(capsys: pytest.CaptureFixture[str], tmp_path: Path)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_constraints_limit_versions_with_every_strategy(capsys: pytest.CaptureFixture[str], tmp_path: Path, strategy: str) -> None:
+def test_constraints_limit_versions_with_every_strategy(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, strategy: str
+) -> None:
     cons = write(tmp_path / "constraints.txt", "scipy<1.17\nnumpy!=2.4.0 ; python_version >= '3'\nnot-required==1.0\n")
     code, out, err = run(capsys, "resolve", "--scenario", VERSIONS, "--strategy", strategy, "-c", str(cons), "--format", "json")
     assert code == 0, err
     data = json.loads(out)
     assert data["violations"] == [] and data["consistent"] is True  # verified by the CLI
     assert {n: (p["version"], p["variant"]) for n, p in data["packages"].items()} == {
-        "numpy": ("2.3.0", "mkl"), "scipy": ("1.16.0", "mkl"),
+        "numpy": ("2.3.0", "mkl"),
+        "scipy": ("1.16.0", "mkl"),
     }
     # Without constraints: the newest versions.
     code, out, _ = run(capsys, "resolve", "--scenario", VERSIONS, "--strategy", strategy, "--format", "json")
@@ -367,15 +395,20 @@ def test_constraints_that_exclude_everything_and_bad_constraints(capsys: pytest.
     cons = write(tmp_path / "c.txt", "scipy>5\n")
     code, out, _ = run(capsys, "resolve", "--scenario", VERSIONS, "-c", str(cons))
     assert code == 1 and out.startswith("no solution")
-    for line, message in [("numpy[x]<3", "constraints cannot have extras"), ("numpy @ https://e.org/n.whl", "cannot be URLs"),
-                          ("numpy; 'a :: b :: c' in variant_properties", "cannot test variant properties")]:
+    for line, message in [
+        ("numpy[x]<3", "constraints cannot have extras"),
+        ("numpy @ https://e.org/n.whl", "cannot be URLs"),
+        ("numpy; 'a :: b :: c' in variant_properties", "cannot test variant properties"),
+    ]:
         bad = write(tmp_path / "bad.txt", f"scipy\n{line}\n")
         code, _, err = run(capsys, "resolve", "--scenario", VERSIONS, "-c", str(bad))
         assert code == 2
         one_line_error(err, f"{bad}:2: ", message)
 
 
-def test_lock_with_constraints(capsys: pytest.CaptureFixture[str], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_lock_with_constraints(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     cons = write(tmp_path / "c.txt", "scipy==1.16.0\n")
     lock = tmp_path / "pylock.toml"
     links = built_index(VERSIONS, tmp_path_factory)
@@ -419,7 +452,9 @@ def _sdist_scenario(tmp_path: Path) -> Path:
 
 
 def _prerelease_scenario(tmp_path: Path) -> Path:
-    return write(tmp_path / "pre.toml", '[root]\nrequires = ["c"]\n[packages.c.versions."1.0.0"]\n[packages.c.versions."2.0.0b1"]\n')
+    return write(
+        tmp_path / "pre.toml", '[root]\nrequires = ["c"]\n[packages.c.versions."1.0.0"]\n[packages.c.versions."2.0.0b1"]\n'
+    )
 
 
 def test_resolve_output_pinned_with_hashes(capsys: pytest.CaptureFixture[str], tmp_path: Path, find_links: Path) -> None:
@@ -455,14 +490,18 @@ def test_resolve_output_without_hashes_and_inconsistent(capsys: pytest.CaptureFi
     text = out_file.read_text()
     assert "# violation: unify blas_lapack :: library" in text
     assert [line for line in text.splitlines() if not line.startswith(" ") and not line.startswith("#")] == [
-        "mkl-runtime==2025.2.0", "numpy==2.3.0", "scipy==1.16.0",
+        "mkl-runtime==2025.2.0",
+        "numpy==2.3.0",
+        "scipy==1.16.0",
     ]
 
 
 def test_resolve_output_is_all_or_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out_file = tmp_path / "pins.txt"
     out_file.write_text("old\n")
-    code, out, _ = run(capsys, "resolve", "--scenario", str(SCENARIOS / "variants" / "blas-unify-unsatisfiable.toml"), "-o", str(out_file))
+    code, out, _ = run(
+        capsys, "resolve", "--scenario", str(SCENARIOS / "variants" / "blas-unify-unsatisfiable.toml"), "-o", str(out_file)
+    )
     assert code == 1 and out.startswith("no solution") and out_file.read_text() == "old\n"
     code, _, err = run(capsys, "resolve", "--scenario", BLAS, "-o", str(tmp_path / "no" / "such" / "pins.txt"))
     assert code == 2
@@ -471,15 +510,13 @@ def test_resolve_output_is_all_or_nothing(capsys: pytest.CaptureFixture[str], tm
 
 def test_format_pinned_redacts_nothing_and_orders_hashes() -> None:
     text = format_pinned(
-        [PinnedRequirement("a", "1.0", "a-1.0.tar.gz", None, {"sha512": "bb", "sha256": "aa", "md5": "cc"}),
-         PinnedRequirement("b", "2.0", "b-2.0-py3-none-any.whl", "", {})],
+        [
+            PinnedRequirement("a", "1.0", "a-1.0.tar.gz", None, {"sha512": "bb", "sha256": "aa", "md5": "cc"}),
+            PinnedRequirement("b", "2.0", "b-2.0-py3-none-any.whl", "", {}),
+        ],
         header=["header"],
     )
-    assert text == (
-        "# header\n"
-        "a==1.0 \\\n    --hash=sha256:aa \\\n    --hash=sha512:bb\n    # sdist: a-1.0.tar.gz\n"
-        "b==2.0\n"
-    )
+    assert text == ("# header\na==1.0 \\\n    --hash=sha256:aa \\\n    --hash=sha512:bb\n    # sdist: a-1.0.tar.gz\nb==2.0\n")
 
 
 def test_output_header_redacts_credentials(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -495,15 +532,26 @@ def _with_umask(mask: int, *args: str, cwd: Path) -> subprocess.CompletedProcess
     env = dict(os.environ)
     env.pop("PYTHONWARNINGS", None)
     command = " ".join(f"'{a}'" for a in [*varsolve_command(), *args])
-    return subprocess.run(["sh", "-c", f"umask {mask:03o} && exec {command}"], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+    return subprocess.run(
+        ["sh", "-c", f"umask {mask:03o} && exec {command}"], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 @pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_outputs_respect_the_umask(tmp_path: Path, mask: int, mode: int) -> None:
     detect = tmp_path / "target.toml"
-    proc = _with_umask(mask, "detect", "--cpuinfo", str(FIXTURES / "cpuinfo" / "x86-64-v3-haswell.txt"),
-                       "--nvidia-from", str(FIXTURES / "nvidia" / "nvidia-smi-no-driver.txt"), "-o", str(detect), cwd=tmp_path)
+    proc = _with_umask(
+        mask,
+        "detect",
+        "--cpuinfo",
+        str(FIXTURES / "cpuinfo" / "x86-64-v3-haswell.txt"),
+        "--nvidia-from",
+        str(FIXTURES / "nvidia" / "nvidia-smi-no-driver.txt"),
+        "-o",
+        str(detect),
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert detect.stat().st_mode & 0o777 == mode
     pins = tmp_path / "pins.txt"
@@ -518,10 +566,12 @@ def test_outputs_respect_the_umask(tmp_path: Path, mask: int, mode: int) -> None
 def test_readme_compare_summary_matches_a_fresh_run(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "-q", "compare", str(SCENARIOS), "--memory", "off")
     assert code == 0
-    summary = out[out.index("pep825 (status quo)"):].strip().splitlines()
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for line in summary:
-        assert line in readme, line
+    summary = out[out.index("pep825 (status quo)") :].strip().splitlines()
+    assert len(summary) == 3, summary
+    for doc in ("README.md", "docs/compare.md"):
+        text = (REPO / doc).read_text(encoding="utf-8")
+        for line in summary:
+            assert line in text, (doc, line)
 
 
 def test_readme_notebook_instructions_name_what_the_extra_installs() -> None:
@@ -537,3 +587,109 @@ def test_requirements_file_dataclass_is_frozen() -> None:
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         RequirementsFile().pre = True  # type: ignore[misc]
+
+
+# -- more edges ------------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pip's vendored pkg_resources
+def test_requirements_reader_agrees_with_pip(tmp_path: Path) -> None:
+    """pip's own parser (private API: skipped when it moves) reads the same requirements and
+    constraints from a file using every supported feature."""
+    req_file = pytest.importorskip("pip._internal.req.req_file")
+    session_mod = pytest.importorskip("pip._internal.network.session")
+    write(tmp_path / "sub" / "more.txt", "tinyutil  # trailing comment\n-c ../cons.txt\n")
+    write(tmp_path / "cons.txt", "numpy<3\nscipy!=1.0 ; python_version > '3'\n")
+    top = write(
+        tmp_path / "requirements.txt",
+        "# comment\n--pre\n--only-binary :all:\nnumpy>=2 \\\n    ; python_version >= '3.11'\n\n"
+        "scipy==1.16.0 --hash=sha256:00ff \\\n    --hash=sha256:11ee\n-r sub/more.txt\n-c cons.txt\n"
+        "a[x,y] >= 1 ; sys_platform == 'linux'  # c\n",
+    )
+    ours = read_requirements_file(top)
+    theirs = list(req_file.parse_requirements(str(top), session=session_mod.PipSession()))
+
+    def normal(text: str) -> str:
+        from packaging.requirements import Requirement
+
+        return str(Requirement(text))
+
+    assert [normal(r) for r in ours.requirements] == [normal(r.requirement) for r in theirs if not r.constraint]
+    assert [normal(r) for r in ours.constraints] == [normal(r.requirement) for r in theirs if r.constraint]
+
+
+def test_verbose_and_quiet_anywhere_are_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (
+        ["-v", "resolve", "--scenario", BLAS],
+        ["resolve", "-vv", "--scenario", BLAS],
+        ["resolve", "--scenario", BLAS, "-q", "-v"],
+    ):
+        code, out, _ = run(capsys, *args)
+        assert code == 0 and out.startswith("numpy"), args
+    code, _, err = run(
+        capsys,
+        "detect",
+        "-q",
+        "--cpuinfo",
+        str(FIXTURES / "cpuinfo" / "x86-64-v3-haswell.txt"),
+        "--nvidia-from",
+        str(FIXTURES / "nvidia" / "nvidia-smi-no-driver.txt"),
+    )
+    assert code == 0 and "warning" not in err
+    help_text = run_varsolve("resolve", "--help").stdout
+    assert "-q, --quiet" in help_text and "-v, --verbose" in help_text
+
+
+def test_lock_check_takes_no_new_inputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    cons = write(tmp_path / "c.txt", "numpy<3\n")
+    for extra in (["-c", str(cons)], ["--group", "dev"], ["--extra", "x"]):
+        code, _, err = run(capsys, "lock", "--check", str(tmp_path / "pylock.toml"), *extra)
+        assert code == 2
+        one_line_error(err, "--check re-resolves the lock's own inputs")
+
+
+def test_lock_constraint_markers_need_one_target(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    links = built_index(VERSIONS, tmp_path_factory)
+    target = write(
+        tmp_path / "t.toml",
+        'name = "t"\n[[provider]]\nnamespace = "blas_lapack"\n[provider.properties]\nlibrary = ["openblas"]\n',
+    )
+    cons = write(tmp_path / "c.txt", "scipy<1.17 ; python_version >= '3'\n")
+    code, _, err = run(
+        capsys,
+        "lock",
+        "--scenario",
+        VERSIONS,
+        "--find-links",
+        str(links),
+        "--target",
+        str(target),
+        "-c",
+        str(cons),
+        "-o",
+        str(tmp_path / "pylock.toml"),
+    )
+    assert code == 2
+    one_line_error(err, "a marker needs a single target")
+    assert not (tmp_path / "pylock.toml").exists()
+    code, _, err = run(
+        capsys, "lock", "--scenario", VERSIONS, "--find-links", str(links), "-c", str(cons), "-o", str(tmp_path / "pylock.toml")
+    )
+    assert code == 0, err
+    pins = {p["name"]: p["version"] for p in tomllib.loads((tmp_path / "pylock.toml").read_text())["packages"]}
+    assert pins["scipy"] == "1.16.0"
+
+
+def test_inconsistent_lock_is_written_and_exits_3(capsys: pytest.CaptureFixture[str], tmp_path: Path, find_links: Path) -> None:
+    lock = tmp_path / "pylock.toml"
+    code, out, err = run(
+        capsys, "lock", "--scenario", BLAS, "--find-links", str(find_links), "--strategy", "pep825", "-o", str(lock)
+    )
+    assert code == 3 and out == f"wrote {lock}\n"
+    assert err.count("varsolve: warning: target default: unify blas_lapack :: library") == 1
+    names = {p["name"] for p in tomllib.loads(lock.read_text())["packages"]}
+    assert names == {"mkl-runtime", "numpy", "scipy"}
+    code, _, err = run(capsys, "lock", "--scenario", BLAS, "--find-links", str(find_links), "-o", str(lock))
+    assert code == 0 and err == ""

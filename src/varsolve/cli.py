@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from .problem import Problem
     from .resolution import Resolution
 
@@ -39,7 +41,7 @@ class _OneLineHandler(logging.Handler):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: one line, exit 2
+    def error(self, message: str) -> NoReturn:  # usage errors: one line, exit 2
         print(f"varsolve: error: {message}", file=sys.stderr)
         sys.exit(2)
 
@@ -134,7 +136,7 @@ COMMAND_HELP: dict[str, str] = {
 }
 
 
-def _command_module(name: str):
+def _command_module(name: str) -> ModuleType:
     import importlib
 
     return importlib.import_module(f"varsolve.commands.{name}")
@@ -221,7 +223,7 @@ def cmd_scenario_check(args: argparse.Namespace) -> int:
     from .check import run_checks
     from .strategies import available
 
-    strategies = args.strategy or available()
+    strategies: list[str] = list(args.strategy or available())
     for name in strategies:
         from .strategies import get_strategy
 
@@ -232,7 +234,8 @@ def cmd_scenario_check(args: argparse.Namespace) -> int:
     skipped = sum(r.status == "skip" for r in results)
     summary = f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
     if args.format == "json":
-        print(json.dumps({"results": [r.to_json_dict() for r in results], "passed": passed, "failed": failed, "skipped": skipped}, indent=2))
+        report = {"results": [r.to_json_dict() for r in results], "passed": passed, "failed": failed, "skipped": skipped}
+        print(json.dumps(report, indent=2))
     else:
         for r in results:
             if r.status == "fail":
@@ -274,8 +277,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return cmd_resolve(args)
         if args.command == "scenario" and args.scenario_command == "check":
             return cmd_scenario_check(args)
-        if getattr(args, "handler", None) is not None:
-            return args.handler(args)
+        handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+        if handler is not None:
+            return handler(args)
         parser.print_help(sys.stderr)
         return 2
     except VarsolveError as exc:

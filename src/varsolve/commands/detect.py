@@ -12,6 +12,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..providers.detect.detection import Detection
 
 log = logging.getLogger("varsolve")
 
@@ -22,7 +26,7 @@ HEADER = """\
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "detect",
         help="describe this machine as a static provider file (for resolve --variants)",
@@ -66,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cpu(cpuinfo: str | None):
+def _cpu(cpuinfo: str | None) -> Detection | None:
     from ..errors import InputError
     from ..providers.detect import aarch64, x86_64
 
@@ -90,7 +94,7 @@ def _cpu(cpuinfo: str | None):
     raise InputError("lists neither x86 'flags' nor AArch64 'Features'", where=cpuinfo)
 
 
-def _nvidia(recorded: str | None):
+def _nvidia(recorded: str | None) -> Detection | None:
     from ..errors import InputError
     from ..providers.detect import nvidia
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from .options import add_problem_arguments, add_source_arguments
 
     p = subparsers.add_parser("lock", help="resolve and write a pylock.toml (PEP 751 + PEP 825 variants)")
