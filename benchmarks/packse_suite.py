@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     from packse_data import non_universal_scenarios, packse_scenarios_dir
 
     from varsolve.api import solve
-    from varsolve.check import compare
+    from varsolve.scenario_check import compare
     from varsolve.sources.scenario import load_scenario
     from varsolve.strategies import available
 

@@ -45,7 +45,7 @@ def worker(family: str, knobs: dict, strategy: str) -> dict:
     """One measurement, in this (fresh) process."""
     t0 = time.perf_counter()
     from varsolve.generate import FAMILIES, load
-    from varsolve.verify import verify
+    from varsolve.verifier import verify
 
     scenario = load(FAMILIES[family](**knobs))
     t1 = time.perf_counter()

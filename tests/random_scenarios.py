@@ -228,7 +228,7 @@ def search_all(problem, limit: int = 200_000):
     from varsolve.resolution import Pin, Resolution
     from varsolve.variants.markers import NON_VARIANT, VariantState, parse_requirement
     from varsolve.variants.ordering import is_compatible, supported_subset
-    from varsolve.verify import verify
+    from varsolve.verifier import verify
 
     repo, target, options = problem.repository, problem.target, problem.options
     env = target.marker_environment()

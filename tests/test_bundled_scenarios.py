@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SCENARIOS
-from varsolve.check import check_scenario, compare
+from varsolve.scenario_check import check_scenario, compare
 from varsolve.errors import InputError
 from varsolve.expectations import Outcome
 from varsolve.resolution import Explanation, Pin, Resolution, Step, Violation

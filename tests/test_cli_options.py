@@ -3,7 +3,7 @@ the subcommand, requirement files with options, pyproject.toml, constraints, ``r
 ``detect -o`` permissions, lock's dependencies, and the README's numbers.
 
 Every resolution asserted on is either produced by the CLI (which runs the verifier) or checked
-with :func:`varsolve.verify.verify` here.
+with :func:`varsolve.verifier.verify` here.
 """
 
 from __future__ import annotations
@@ -373,7 +373,7 @@ def test_constraints_limit_versions_with_every_strategy(
 def test_constrained_resolution_verifies_against_the_original_problem(strategy: str) -> None:
     from varsolve.api import build_problem, solve
     from varsolve.constraints import ConstrainedRepository, constrain
-    from varsolve.verify import verify
+    from varsolve.verifier import verify
 
     problem = build_problem(scenario=BLAS)
     constrained = constrain(problem, ["mkl-runtime<2000", "numpy>=2"])

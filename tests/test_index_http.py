@@ -14,7 +14,7 @@ from conftest import SCENARIOS, run_varsolve
 from index_helpers import clean_env, repository
 
 from varsolve.api import build_problem, solve
-from varsolve.check import compare
+from varsolve.scenario_check import compare
 from varsolve.errors import InconsistentVariantMetadata
 from varsolve.index.builder import build_index
 from varsolve.index.server import IndexServer

@@ -1,7 +1,7 @@
 """The packse 0.3.59 scenarios (astral-sh/packse), loaded unchanged and checked with every strategy.
 
 The 107 scenarios that do not ask for universal resolution are resolved by each strategy and
-compared with packse's ``[expected]`` by :func:`varsolve.check.check_scenario`, which also runs
+compared with packse's ``[expected]`` by :func:`varsolve.scenario_check.check_scenario`, which also runs
 the independent verifier. packse has no variants, so the status quo (``pep825``) is held to the
 same expectations as the complete strategies. The sdist comes from the package registry at test
 time (tests/packse_data.py); when it cannot be fetched these tests are skipped, with the reason.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from packse_data import PackseUnavailable, non_universal_scenarios, packse_scenarios_dir
 
-from varsolve.check import check_scenario
+from varsolve.scenario_check import check_scenario
 from varsolve.sources.scenario import load_scenario
 from varsolve.strategies import available
 from varsolve.variants.markers import parse_requirement

@@ -24,7 +24,7 @@ from varsolve.problem import ResolverOptions, lower_bounds
 from varsolve.resolution import Pin, Resolution
 from varsolve.sources.scenario import load_scenario
 from varsolve.strategies import available
-from varsolve.verify import verify
+from varsolve.verifier import verify
 
 TRANSITIVE_PRERELEASE = """
     [root]

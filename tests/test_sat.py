@@ -14,7 +14,7 @@ import pytest
 from conftest import SCENARIOS, run_varsolve
 
 from varsolve.api import build_problem, solve
-from varsolve.check import run_checks
+from varsolve.scenario_check import run_checks
 from varsolve.objective import objective_vector
 from varsolve.sources.scenario import load_scenario
 from varsolve.strategies.sat import SatStrategy

@@ -24,7 +24,7 @@ from varsolve.problem import Problem
 from varsolve.resolution import Pin, Resolution
 from varsolve.sources.scenario import load_scenario
 from varsolve.strategies.sat import SatStrategy
-from varsolve.verify import verify
+from varsolve.verifier import verify
 
 try:  # the shared hypothesis strategy, when another engineer's module is there
     import random_scenarios  # type: ignore[import-not-found]

@@ -9,7 +9,7 @@ from packaging.version import Version
 
 from varsolve.api import solve
 from varsolve.resolution import Explanation, Pin, Resolution, Step
-from varsolve.verify import verify
+from varsolve.verifier import verify
 
 WORLD = """
 [root]

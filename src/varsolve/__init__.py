@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .api import check, install, lock, resolve
-    from .check import CheckResult
+    from .scenario_check import CheckResult
     from .errors import InputError, SourceError, VarsolveError
     from .pipeline import build_problem, solve
     from .problem import PrereleasePolicy, Problem, RequiresPythonPolicy, ResolverOptions, YankedPolicy
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .strategies.greedy import Backtrack, StatusQuo
     from .strategies.sat import SatStrategy
     from .target import ProviderPolicy, Target
-    from .verify import verify
+    from .verifier import verify
 
 __all__ = [
     "Backtrack",
@@ -77,7 +77,7 @@ _LAZY: dict[str, str] = {
     "lock": "varsolve.api",
     "resolve": "varsolve.api",
     "solve": "varsolve.pipeline",
-    "CheckResult": "varsolve.check",
+    "CheckResult": "varsolve.scenario_check",
     "InputError": "varsolve.errors",
     "SourceError": "varsolve.errors",
     "VarsolveError": "varsolve.errors",
@@ -105,7 +105,7 @@ _LAZY: dict[str, str] = {
     "SatStrategy": "varsolve.strategies.sat",
     "ProviderPolicy": "varsolve.target",
     "Target": "varsolve.target",
-    "verify": "varsolve.verify",
+    "verify": "varsolve.verifier",
 }
 
 

@@ -19,7 +19,7 @@ from .resolution import Resolution
 from .target import ProviderPolicy, Target
 
 if TYPE_CHECKING:
-    from .check import CheckResult
+    from .scenario_check import CheckResult
     from .strategies import Strategy, StrategyName
 
 __all__ = ["build_problem", "check", "install", "lock", "resolve", "solve"]
@@ -107,7 +107,7 @@ def check(
 ) -> list[CheckResult]:
     """Run scenario files (or folders of them) with ``strategies`` (default: every available
     one) and compare each verified resolution with the scenario's expectations."""
-    from .check import run_checks
+    from .scenario_check import run_checks
     from .strategies import available
 
     return run_checks(list(paths), list(strategies or available()), strict=strict)

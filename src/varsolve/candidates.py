@@ -2,7 +2,7 @@
 that the target can install, in preference order, with their dependencies.
 
 Shared by every strategy so that they differ only in search, never in what they may choose.
-The independent verifier (:mod:`varsolve.verify`) deliberately does not use this module.
+The independent verifier (:mod:`varsolve.verifier`) deliberately does not use this module.
 """
 
 from __future__ import annotations

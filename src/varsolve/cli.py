@@ -220,7 +220,7 @@ def _write_pinned(args: argparse.Namespace, problem: Problem, resolution: Resolu
 def cmd_scenario_check(args: argparse.Namespace) -> int:
     import json
 
-    from .check import run_checks
+    from .scenario_check import run_checks
     from .strategies import available
 
     strategies: list[str] = list(args.strategy or available())

@@ -3,7 +3,7 @@
 ``[expected]`` holds the outcome the complete strategies must produce; ``[expected.<strategy>]``
 replaces it for one strategy (and is the only way to hold the status quo, ``pep825``, to
 anything). ``varsolve scenario check`` and ``varsolve compare`` compare resolutions with these
-(:func:`varsolve.check.compare`).
+(:func:`varsolve.scenario_check.compare`).
 """
 
 from __future__ import annotations

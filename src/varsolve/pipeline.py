@@ -89,7 +89,7 @@ def solve(problem: Problem, strategy: StrategyName | Strategy = "backtrack", *, 
     runner = get_strategy(strategy) if isinstance(strategy, str) else strategy
     resolution = runner.solve(problem)
     if verify:
-        from .verify import verify as run_verifier
+        from .verifier import verify as run_verifier
 
         resolution = resolution.with_violations(run_verifier(problem, resolution))
     return resolution

@@ -254,10 +254,10 @@ class _deadline:
 
 
 def _fill_outcome(row: Row, scenario: Scenario, problem: Problem, resolution: Resolution, overridden: bool) -> None:
-    from ..check import compare
+    from ..scenario_check import compare
     from ..expectations import Outcome
     from ..objective import objective_vector
-    from ..verify import verify
+    from ..verifier import verify
 
     resolution = resolution.with_violations(verify(problem, resolution))
     row.satisfiable = resolution.satisfiable
