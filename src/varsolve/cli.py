@@ -52,7 +52,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="varsolve",
         description="A resolver in which wheel-variant properties are solver variables.",
-        epilog="exit codes:\n" + "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items()),
+        epilog=_exit_codes_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"varsolve {__version__}")
@@ -89,6 +89,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             sub.add_parser(module_name, help=COMMAND_HELP[module_name])
     _verbosity_everywhere(parser)
     return parser
+
+
+def _exit_codes_epilog() -> str:
+    import textwrap
+
+    lines = ["exit codes:"]
+    for code, meaning in EXIT_CODES.items():
+        lines += textwrap.wrap(meaning, 88, initial_indent=f"  {code}  ", subsequent_indent="     ")
+    return "\n".join(lines)
 
 
 def _verbosity_everywhere(parser: argparse.ArgumentParser) -> None:
