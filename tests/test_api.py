@@ -40,6 +40,18 @@ def test_every_public_name_resolves_and_is_typed_for_checkers() -> None:
         varsolve.no_such_name  # noqa: B018
 
 
+def test_no_submodule_shadows_a_public_name() -> None:
+    """Importing ``varsolve.X`` binds ``varsolve.X`` to the module: a public function named like a
+    submodule would turn into that module once anything imports it."""
+    import pkgutil
+
+    submodules = {m.name for m in pkgutil.iter_modules(varsolve.__path__)}
+    assert submodules & set(varsolve.__all__) == set()
+    for module in sorted(submodules):
+        __import__(f"varsolve.{module}")
+    assert all(callable(getattr(varsolve, name)) for name in ("resolve", "lock", "install", "check", "verify", "solve"))
+
+
 @pytest.mark.skipif(shutil.which("mypy", path=str(Path(sys.executable).parent)) is None, reason="mypy not installed")
 def test_type_checkers_see_the_api(tmp_path: Path) -> None:
     program = tmp_path / "use.py"

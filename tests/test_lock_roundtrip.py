@@ -47,7 +47,7 @@ def _blind(data: dict):
     """packaging's model of the lock: validated through the label-blind view (docs/lock.md)."""
     from packaging.pylock import Pylock
 
-    from varsolve.lock.document import label_blind_view
+    from varsolve.lockfile.document import label_blind_view
 
     view, _ = label_blind_view(data, "pylock.toml")
     pylock = Pylock.from_dict(view)

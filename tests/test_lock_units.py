@@ -11,11 +11,11 @@ import pytest
 from packaging.tags import Tag
 
 from varsolve.errors import InputError
-from varsolve.lock.document import label_blind_view, validate
-from varsolve.lock.install import plan
-from varsolve.lock.interpreter import Interpreter
-from varsolve.lock.targets import LockTarget, distinguishing_fields, load_target_file, lock_layout
-from varsolve.lock.tomlio import dumps
+from varsolve.lockfile.document import label_blind_view, validate
+from varsolve.lockfile.install import plan
+from varsolve.lockfile.interpreter import Interpreter
+from varsolve.lockfile.targets import LockTarget, distinguishing_fields, load_target_file, lock_layout
+from varsolve.lockfile.tomlio import dumps
 from varsolve.target import Target
 
 SCHEMA = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
@@ -254,7 +254,7 @@ def test_pep751_steps_come_from_packaging_select() -> None:
 def test_wheel_entries_carry_upload_time_in_utc_and_only_guaranteed_hashes(tmp_path: Path) -> None:
     from datetime import datetime, timezone
 
-    from varsolve.lock.writer import _file_fields
+    from varsolve.lockfile.writer import _file_fields
     from varsolve.repository import DistFile
     from varsolve.variants.filenames import parse_wheel
 

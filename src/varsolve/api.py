@@ -72,7 +72,7 @@ def lock(
     """Resolve for every target and write ``pylock.toml`` (PEP 751 with PEP 825's
     ``[packages.variants-json]``) or one lock per target; returns the paths written. Nothing is
     written unless every target resolves (docs/lock.md)."""
-    from .lock.api import lock as write_lock
+    from .lockfile.api import lock as write_lock
 
     return write_lock(
         requirements, scenario=scenario, index_url=index_url, find_links=find_links,
@@ -92,7 +92,7 @@ def install(
     """Install a lock into the environment of ``python`` (default: the active venv), choosing
     each package's variant wheel for this machine (PEP 825); returns what was done, a line per
     package. Every file is fetched and its hash checked before anything is written."""
-    from .lock.api import install_lock
+    from .lockfile.api import install_lock
 
     return list(
         install_lock(

@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..lock.api import install_lock
+    from ..lockfile.api import install_lock
     from .options import provider_policy_from_args
 
     policy = provider_policy_from_args(args)

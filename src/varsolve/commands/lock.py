@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
-    from ..lock.api import check_lock, lock
+    from ..lockfile.api import check_lock, lock
     from .options import apply_policy_arguments, source_settings_from_args
 
     if args.check:

@@ -15,7 +15,7 @@ variant-gated dependencies made it choose otherwise, and the lock would then ins
 environment from the one resolved and verified.
 
 The document is built from packaging's ``Pylock`` model (``to_dict()``), then the PEP 825 table
-is inserted and the result validated with :func:`varsolve.lock.document.validate` before any
+is inserted and the result validated with :func:`varsolve.lockfile.document.validate` before any
 byte is written.
 """
 
