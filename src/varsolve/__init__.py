@@ -17,12 +17,12 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .api import check, install, lock, resolve
-    from .scenario_check import CheckResult
     from .errors import InputError, SourceError, VarsolveError
     from .pipeline import build_problem, solve
     from .problem import PrereleasePolicy, Problem, RequiresPythonPolicy, ResolverOptions, YankedPolicy
     from .repository import CoreMetadata, DistFile, Release, Repository
     from .resolution import Edge, Explanation, Pin, Resolution, Step, Violation
+    from .scenario_check import CheckResult
     from .sources import SourceSettings, open_repository
     from .strategies import Strategy, StrategyName
     from .strategies.greedy import Backtrack, StatusQuo

@@ -254,9 +254,9 @@ class _deadline:
 
 
 def _fill_outcome(row: Row, scenario: Scenario, problem: Problem, resolution: Resolution, overridden: bool) -> None:
-    from ..scenario_check import compare
     from ..expectations import Outcome
     from ..objective import objective_vector
+    from ..scenario_check import compare
     from ..verifier import verify
 
     resolution = resolution.with_violations(verify(problem, resolution))

@@ -28,17 +28,40 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 from packaging.utils import NormalizedName
+from packaging.version import Version
 
 from ..errors import InputError
-from ..repository import CoreMetadata, DistFile, Release
+from ..repository import CoreMetadata, DistFile, Release, Repository
 from ..variants.filenames import variants_json_filename
+from ..variants.metadata import VariantMetadata
 from . import wheels
 
 API_VERSION = "1.1"
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
 MARKER_FILE = "varsolve-index.json"
+
+
+class _Sha256(TypedDict):
+    sha256: str
+
+
+# One file of a PEP 691 project page, keys in the order they are written.
+_FileItem = TypedDict(
+    "_FileItem",
+    {
+        "filename": str,
+        "url": str,
+        "hashes": _Sha256,
+        "requires-python": NotRequired[str],
+        "core-metadata": NotRequired[_Sha256],
+        "dist-info-metadata": NotRequired[_Sha256],
+        "yanked": NotRequired[bool],
+        "size": NotRequired[int],
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -87,20 +110,29 @@ class IndexContents:
         return target
 
 
-def build_index(scenario: str | Path, output: str | Path, *, metadata_files: bool = True, json_pages: bool = True) -> IndexContents:
+def build_index(
+    scenario: str | Path, output: str | Path, *, metadata_files: bool = True, json_pages: bool = True
+) -> IndexContents:
     """Build the index of ``scenario`` into ``output`` and return what was written."""
     from ..sources.scenario import load_scenario
 
     loaded = load_scenario(scenario)
-    contents = index_contents(loaded.problem.repository, metadata_files=metadata_files, json_pages=json_pages, name=loaded.name)
+    contents = index_contents(
+        loaded.problem.repository, metadata_files=metadata_files, json_pages=json_pages, name=loaded.name
+    )
     contents.write(output)
     return contents
 
 
-def index_contents(repository, *, metadata_files: bool = True, json_pages: bool = True, name: str = "") -> IndexContents:
+def index_contents(
+    repository: Repository, *, metadata_files: bool = True, json_pages: bool = True, name: str = ""
+) -> IndexContents:
     """Every file of the index of an in-memory repository (a ScenarioRepository)."""
     contents = IndexContents()
-    for project in repository.names():
+    names = repository.names()
+    if names is None:
+        raise TypeError("index_contents needs a repository that lists its projects (names() gave None)")
+    for project in names:
         entries: list[FileEntry] = []
         for release in sorted(repository.releases(project), key=lambda r: r.version):
             entries += _release_files(repository, release, contents, metadata_files)
@@ -117,9 +149,11 @@ def index_contents(repository, *, metadata_files: bool = True, json_pages: bool 
     return contents
 
 
-def _release_files(repository, release: Release, contents: IndexContents, metadata_files: bool) -> list[FileEntry]:
+def _release_files(
+    repository: Repository, release: Release, contents: IndexContents, metadata_files: bool
+) -> list[FileEntry]:
     variant_md = repository.variant_metadata(release)
-    entries = []
+    entries: list[FileEntry] = []
     for file in sorted(release.files, key=lambda f: f.filename):
         meta: CoreMetadata = repository.metadata(release, file)
         dist = _build(release, file, meta, variant_md)
@@ -140,12 +174,13 @@ def _release_files(repository, release: Release, contents: IndexContents, metada
     return entries
 
 
-def _build(release: Release, file: DistFile, meta: CoreMetadata, variant_md) -> wheels.Dist:
+def _build(release: Release, file: DistFile, meta: CoreMetadata, variant_md: VariantMetadata | None) -> wheels.Dist:
     requires_python = str(meta.requires_python) if meta.requires_python else None
-    common = {"requires_python": requires_python, "provides_extra": sorted(meta.provides_extra)}
+    provides_extra = sorted(meta.provides_extra)
     if file.wheel is None:
         return wheels.build_sdist(
-            release.name, release.version, requires_dist=wheels.specialise_requirements(meta.requires_dist), **common
+            release.name, release.version, requires_dist=wheels.specialise_requirements(meta.requires_dist),
+            requires_python=requires_python, provides_extra=provides_extra,
         )
     # name-version(-build)?-python-abi-platform(-label)?.whl, as the scenario loader wrote it
     parts = file.filename[: -len(".whl")].split("-")
@@ -156,11 +191,15 @@ def _build(release: Release, file: DistFile, meta: CoreMetadata, variant_md) -> 
     if file.label is None:
         return wheels.build_wheel(
             release.name, release.version, tag_text, build=build,
-            requires_dist=wheels.specialise_requirements(meta.requires_dist), **common,
+            requires_dist=wheels.specialise_requirements(meta.requires_dist),
+            requires_python=requires_python, provides_extra=provides_extra,
         )
+    if variant_md is None:
+        raise AssertionError(f"{file.filename}: a variant wheel of a release without variant metadata")
     return wheels.build_wheel(
         release.name, release.version, tag_text, build=build, label=file.label,
-        variant_json=wheels.wheel_variant_json(variant_md, file.label), requires_dist=meta.requires_dist, **common,
+        variant_json=wheels.wheel_variant_json(variant_md, file.label), requires_dist=meta.requires_dist,
+        requires_python=requires_python, provides_extra=provides_extra,
     )
 
 
@@ -201,10 +240,10 @@ def project_json(project: str, entries: list[FileEntry]) -> bytes:
 
     from ..variants.filenames import parse_wheel
 
-    files = []
-    versions = set()
+    files: list[_FileItem] = []
+    versions: set[Version] = set()
     for e in entries:
-        item: dict = {"filename": e.filename, "url": _file_url(e.filename), "hashes": {"sha256": e.sha256}}
+        item: _FileItem = {"filename": e.filename, "url": _file_url(e.filename), "hashes": {"sha256": e.sha256}}
         if e.is_dist:
             version = parse_wheel(e.filename).version if e.filename.endswith(".whl") else parse_sdist_filename(e.filename)[1]
             versions.add(version)

@@ -24,6 +24,7 @@ import email.utils
 import fnmatch
 import hashlib
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Literal
 
 from ..errors import InputError
 
@@ -134,6 +136,8 @@ class IndexServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        if not isinstance(host, str):  # the socket module gives str; the type also allows bytes
+            host = bytes(host).decode()
         return f"http://{host}:{port}/"
 
     @property
@@ -168,10 +172,20 @@ class IndexServer:
         return None
 
 
+@dataclass(frozen=True)
+class _Status:
+    """An answer without a file: an HTTP status, with the ``Location`` of a redirect."""
+
+    code: int
+    location: str | None = None
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: tuple[str, int] | tuple[str, int, int, int]
+    ) -> None:
         import sys
 
         # Clients hang up whenever they like (uv closes pooled connections at exit): not news.
@@ -218,9 +232,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.index.fault("http500", path):
             return self._plain(HTTPStatus.INTERNAL_SERVER_ERROR, "injected fault", head)
-        file, content_type, vary = self._resolve(path, urllib.parse.parse_qs(url.query))
-        if isinstance(file, int):
-            return self._plain(HTTPStatus(file), HTTPStatus(file).phrase, head, location=content_type)
+        resolved = self._resolve(path, urllib.parse.parse_qs(url.query))
+        if isinstance(resolved, _Status):
+            status = HTTPStatus(resolved.code)
+            return self._plain(status, status.phrase, head, location=resolved.location)
+        file, content_type, vary = resolved
         body = file.read_bytes()
         body = self._mangle(path, body, content_type)
         stat = file.stat()
@@ -256,24 +272,24 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.PARTIAL_CONTENT, headers, b"".join(parts) + f"--{_BOUNDARY}--\r\n".encode(), head, path)
         return self._send(HTTPStatus.OK, headers, body, head, path)
 
-    def _resolve(self, path: str, query: dict[str, list[str]]) -> tuple[Path | int, str | None, bool]:
+    def _resolve(self, path: str, query: dict[str, list[str]]) -> tuple[Path, str, bool] | _Status:
         """The file for ``path`` with its content type, or an HTTP status (and redirect)."""
         root = self.index.root
         try:
             target = (root / path.lstrip("/")).resolve()
         except (OSError, ValueError):
-            return 404, None, False
+            return _Status(404)
         if target != root and root not in target.parents:
-            return 404, None, False
+            return _Status(404)
         if target.is_dir():
             if not path.endswith("/"):
-                return 301, path + "/", False
+                return _Status(301, path + "/")
             chosen = self._negotiate(target, query)
             if chosen is None:
-                return 406, None, True
+                return _Status(406)
             return chosen[0], chosen[1], True
         if not target.is_file():
-            return 404, None, False
+            return _Status(404)
         if target.suffix == ".json":
             return target, "application/json", False
         if target.name.endswith(".metadata"):
@@ -322,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
             return int(mtime) <= since
         return False
 
-    def _ranges(self, size: int, etag: str) -> list[tuple[int, int]] | str | None:
+    def _ranges(self, size: int, etag: str) -> list[tuple[int, int]] | Literal["unsatisfiable"] | None:
         header = self.headers.get("Range")
         if not header or self.command != "GET":
             return None

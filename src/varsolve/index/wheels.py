@@ -149,7 +149,7 @@ def _module_source(name: str, version: str, label: str | None) -> bytes:
         f'"""{name} {version}: a package built by varsolve\'s index builder."""\n\n'
         f"__version__ = {version!r}\n"
         f"__variant_label__ = {label!r}\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _zip(entries: Sequence[tuple[str, bytes]]) -> bytes:
@@ -241,7 +241,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             info.external_attr = 0o100644 << 16
             z.writestr(info, data, zipfile.ZIP_DEFLATED)
     return filename
-'''
+'''  # noqa: E501 (the backend's source is part of every sdist: its bytes must not change)
 
 
 _PYPROJECT = b'[build-system]\nrequires = []\nbuild-backend = "varsolve_sdist_backend"\nbackend-path = ["."]\n'
