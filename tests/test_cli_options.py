@@ -558,6 +558,14 @@ def test_outputs_respect_the_umask(tmp_path: Path, mask: int, mode: int) -> None
     proc = _with_umask(mask, "resolve", "--scenario", BLAS, "-o", str(pins), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert pins.stat().st_mode & 0o777 == mode
+    report = tmp_path / "report.json"
+    proc = _with_umask(mask, "compare", str(BLAS), "--jobs", "1", "--format", "json", "-o", str(report), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert report.stat().st_mode & 0o777 == mode
+    generated = tmp_path / "generated"
+    proc = _with_umask(mask, "generate", "layered", "--out", str(generated), "--seed", "1", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.stat().st_mode & 0o777 for p in generated.iterdir()} == {mode}
 
 
 # -- the README's numbers --------------------------------------------------------------------------

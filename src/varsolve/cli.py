@@ -217,13 +217,14 @@ def _write_pinned(args: argparse.Namespace, problem: Problem, resolution: Resolu
     """``resolve -o FILE``: pinned requirements with a header saying how they were made."""
     import shlex
 
-    from .requirements_file import format_pinned, pinned_requirements, redact_url_credentials, write_atomically
+    from .atomic_write import write_text_atomically
+    from .requirements_file import format_pinned, pinned_requirements, redact_url_credentials
 
     command = redact_url_credentials(shlex.join(["varsolve", *getattr(args, "command_line", ["resolve"])]))
     header = [f"This file was written by varsolve {__version__} (strategy {resolution.strategy}) with:", f"   {command}"]
     header += [f"unified: {feature} = {value}" for feature, value in sorted(resolution.unified.items())]
     header += [f"violation: {violation}" for violation in resolution.violations]
-    write_atomically(args.output, format_pinned(pinned_requirements(resolution, problem.repository), header=header))
+    write_text_atomically(args.output, format_pinned(pinned_requirements(resolution, problem.repository), header=header))
 
 
 def cmd_scenario_check(args: argparse.Namespace) -> int:

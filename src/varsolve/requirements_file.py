@@ -29,7 +29,7 @@ the key.
 The module knows nothing of argparse: :func:`read_inputs` takes the paths and names and returns
 one frozen :class:`RequirementsFile`. It also writes them: :func:`format_pinned` renders a
 resolution as pinned requirements (``name==version`` and ``--hash`` lines, like ``uv pip
-compile``), :func:`write_atomically` puts the text in place all at once.
+compile``), :func:`varsolve.atomic_write.write_text_atomically` puts the text in place all at once.
 """
 
 from __future__ import annotations
@@ -58,7 +58,6 @@ __all__ = [
     "read_pyproject",
     "read_requirements_file",
     "redact_url_credentials",
-    "write_atomically",
 ]
 
 
@@ -556,25 +555,3 @@ def format_pinned(pins: Iterable[PinnedRequirement], *, header: Sequence[str] = 
 def redact_url_credentials(text: str) -> str:
     """``text`` with the user:password of every URL in it replaced by ``****``."""
     return re.sub(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@", r"\1****@", text)
-
-
-def write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it: a failure never
-    leaves half a file. The file gets the permissions ``open()`` would give it (umask)."""
-    import tempfile
-
-    target = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None

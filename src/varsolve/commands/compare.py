@@ -41,6 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..atomic_write import write_text_atomically
     from ..compare import run_compare
     from ..reporter import TerminalReporter
 
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         reporter.tasks_done()
     text = report.render(args.format)
     if args.output:
-        _write_atomically(args.output, text)
+        write_text_atomically(args.output, text)
     else:
         sys.stdout.write(text)
     if args.format == "csv" and not quiet:
@@ -76,25 +77,3 @@ def run(args: argparse.Namespace) -> int:
             if not quiet:
                 print(f"wrote {path}", file=sys.stderr)
     return 1 if report.failed else 0
-
-
-def _write_atomically(path: str, text: str) -> None:
-    """All or nothing: a failed write never leaves half a report behind."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from ..errors import InputError
-
-    target = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", where=path) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror}", where=path) from None

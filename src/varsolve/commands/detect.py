@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..atomic_write import write_text_atomically
     from ..providers.static_file import dump_static, dump_static_json
 
     detections = [_cpu(args.cpuinfo), _nvidia(args.nvidia_from)]
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = HEADER + dump_static(supported, created_by="varsolve detect")
     if args.output:
-        _write_atomically(Path(args.output), text)
+        write_text_atomically(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return 0
@@ -110,25 +109,3 @@ def _nvidia(recorded: str | None) -> Detection | None:
         raise InputError(f"not an nvidia-smi or NVML answer: {exc}", where=recorded) from None
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write next to the target and rename, so a failure never leaves half a file."""
-    from ..errors import InputError
-
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; write like open() would
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

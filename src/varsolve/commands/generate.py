@@ -172,6 +172,7 @@ def plan(family: str, function: Family, knob_args: list[str], seeds: list[int]) 
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..atomic_write import write_texts_atomically
     from ..compare.tasks import scenario_from_text
     from ..errors import InputError, VarsolveError
 
@@ -205,16 +206,9 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create directory: {exc.strerror}", where=str(out)) from None
-    for filename, text in texts:
-        path = out / filename
-        tmp = out / f".{filename}.tmp"
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise InputError(f"cannot write: {exc.strerror}", where=str(path)) from None
-        print(path)
+    write_texts_atomically({out / filename: text for filename, text in texts})
+    for filename, _ in texts:
+        print(out / filename)
     if not getattr(args, "quiet", False):
         print(f"wrote {len(texts)} scenario{'s' if len(texts) != 1 else ''} to {out}", file=sys.stderr)
     return 0

@@ -73,9 +73,10 @@ def lock(
 
     The packages come from ``sources`` when given, else from ``index_url`` or ``find_links``.
     """
+    from ..atomic_write import write_texts_atomically
     from ..pipeline import build_problem
     from ..sources import open_repository
-    from .tomlio import dumps, write_atomically
+    from .tomlio import dumps
     from .writer import lock_files, resolve_targets
 
     check_output_name(output)
@@ -107,7 +108,7 @@ def lock(
         documents = lock_files(results, problem.repository, output, source, strategy)
     finally:
         _close(repository)
-    write_atomically({path: dumps(doc) for path, doc in documents.items()})
+    write_texts_atomically({path: dumps(doc) for path, doc in documents.items()})
     return sorted(documents)
 
 

@@ -8,8 +8,6 @@ key order with sorted contents.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -34,27 +32,3 @@ def loads_file(path: Path) -> dict[str, Any]:
         return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
-
-
-def write_atomically(files: dict[Path, str]) -> None:
-    """Write every file or none: all go to temporary siblings first, then are renamed."""
-    staged: list[tuple[Path, str]] = []
-    try:
-        for path, text in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
-            staged.append((path, tmp))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
-    except OSError as exc:
-        for _, tmp in staged:
-            Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror}", where=str(exc.filename or "")) from None
-    for path, tmp in staged:
-        os.replace(tmp, path)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
