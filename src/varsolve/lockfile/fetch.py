@@ -8,9 +8,13 @@ import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from ..errors import InputError, SourceError
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -23,8 +27,9 @@ class LockedFile:
     where: str  # e.g. "pylock.toml: packages[3].wheels[0]"
 
 
-def fetch(file: LockedFile, lock_dir: Path, staging: Path, client=None) -> Path:
-    """Copy or download ``file`` into ``staging`` and verify it; returns the staged path."""
+def fetch(file: LockedFile, lock_dir: Path, staging: Path, client: httpx.Client | None = None) -> Path:
+    """Copy or download ``file`` into ``staging`` and verify it; returns the staged path
+    (``client`` is required for http(s) URLs)."""
     dest = staging / file.filename
     if file.path is not None:
         source = Path(file.path)
@@ -35,7 +40,9 @@ def fetch(file: LockedFile, lock_dir: Path, staging: Path, client=None) -> Path:
         if parsed.scheme == "file":
             _copy(Path(unquote(parsed.path)), dest, file)
         elif parsed.scheme in ("http", "https"):
-            _download(file, dest, client)
+            if client is None:
+                raise TypeError(f"fetch needs an HTTP client for {file.url}")
+            _download(file, file.url, dest, client)
         else:
             raise InputError(f"unsupported URL scheme {parsed.scheme!r} in {file.url}", where=file.where)
     else:
@@ -51,13 +58,13 @@ def _copy(source: Path, dest: Path, file: LockedFile) -> None:
         raise SourceError(f"{file.where}: cannot read {source}: {exc.strerror}") from None
 
 
-def _download(file: LockedFile, dest: Path, client) -> None:
+def _download(file: LockedFile, url: str, dest: Path, client: httpx.Client) -> None:
     import httpx
 
     try:
-        with client.stream("GET", file.url) as response:
+        with client.stream("GET", url) as response:
             if response.status_code != 200:
-                raise SourceError(f"{file.where}: GET {file.url}: HTTP {response.status_code}")
+                raise SourceError(f"{file.where}: GET {url}: HTTP {response.status_code}")
             with dest.open("wb") as fh:
                 for chunk in response.iter_bytes():
                     fh.write(chunk)
@@ -65,7 +72,7 @@ def _download(file: LockedFile, dest: Path, client) -> None:
                     if file.size is not None and fh.tell() > file.size:
                         break
     except httpx.HTTPError as exc:
-        raise SourceError(f"{file.where}: GET {file.url}: {exc}") from None
+        raise SourceError(f"{file.where}: GET {url}: {exc}") from None
 
 
 def verify(path: Path, file: LockedFile) -> None:

@@ -24,9 +24,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.markers import Marker
+from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 
 from ..errors import InputError, VarsolveError
@@ -38,6 +39,9 @@ from ..variants.properties import PropertyMap, VariantFeature, properties_of
 from .document import LockDocument, wheel_file_name
 from .fetch import LockedFile, fetch
 from .interpreter import Interpreter
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("varsolve")
 
@@ -134,7 +138,7 @@ def _select_wheel(
     doc: LockDocument,
     i: int,
     raw: dict[str, Any],
-    rank: dict,
+    rank: dict[Tag, int],
     machine: Target,
     locked: Any,
     where: str,
@@ -178,7 +182,9 @@ def _select_wheel(
             raise InputError(f"{key}: no listed wheel of {name} fits this machine ({reasons})", where=where)
         raise InputError(f"{key}: no listed wheel of {name} matches this interpreter's tags", where=where)
     group = groups[label]
-    wf, j = min(group, key=lambda item: (min(rank[t] for t in item[0].tags if t in rank), -(item[0].build[0] if item[0].build else 0), j))
+    wf, j = min(
+        group, key=lambda item: (min(rank[t] for t in item[0].tags if t in rank), -(item[0].build[0] if item[0].build else 0), j)
+    )
     w = raw["wheels"][j]
     file = LockedFile(
         filename=wheel_file_name(w) or "",
@@ -226,7 +232,7 @@ def _check_unified(doc: LockDocument, selected: list[Selected], where: str) -> N
 # -- fetch, verify, install --------------------------------------------------------------------
 
 
-def install(doc: LockDocument, interp: Interpreter, the_plan: Plan, client=None) -> list[str]:
+def install(doc: LockDocument, interp: Interpreter, the_plan: Plan, client: httpx.Client | None = None) -> list[str]:
     """Fetch and verify everything, then install; returns one line per change."""
     staging = Path(tempfile.mkdtemp(prefix="varsolve-install-"))
     try:
@@ -246,7 +252,7 @@ def install(doc: LockDocument, interp: Interpreter, the_plan: Plan, client=None)
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def stage_only(doc: LockDocument, the_plan: Plan, client=None) -> None:
+def stage_only(doc: LockDocument, the_plan: Plan, client: httpx.Client | None = None) -> None:
     """Fetch and verify everything (``--dry-run``), then throw it away."""
     staging = Path(tempfile.mkdtemp(prefix="varsolve-install-"))
     try:
@@ -255,7 +261,7 @@ def stage_only(doc: LockDocument, the_plan: Plan, client=None) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _stage(doc: LockDocument, the_plan: Plan, staging: Path, client) -> list[Path]:
+def _stage(doc: LockDocument, the_plan: Plan, staging: Path, client: httpx.Client | None) -> list[Path]:
     own_client = None
     if client is None and any(s.file.path is None and (s.file.url or "").startswith("http") for s in the_plan.selected):
         import httpx
@@ -289,7 +295,8 @@ def _check_wheel(path: Path, s: Selected, doc: LockDocument) -> None:
             metadata = source.read_dist_info("METADATA")
             variant_json = source.read_dist_info("variant.json") if "variant.json" in source.dist_info_filenames else None
     except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
-        raise InputError(f"{s.file.filename}: not a valid wheel: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", where=where) from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{s.file.filename}: not a valid wheel: {reason}", where=where) from None
     fields = dict(
         line.split(": ", 1) for line in metadata.split("\n\n", 1)[0].splitlines() if ": " in line
     )
@@ -309,8 +316,8 @@ def _check_wheel(path: Path, s: Selected, doc: LockDocument) -> None:
 
 def _actions(the_plan: Plan, interp: Interpreter) -> dict[str, str]:
     """"new", "keep" or the dist-info path of the installed distribution to replace."""
-    installed = {canonicalize_name(n): info for n, info in interp.installed.items()}
-    out = {}
+    installed: dict[str, dict[str, str]] = {canonicalize_name(n): info for n, info in interp.installed.items()}
+    out: dict[str, str] = {}
     for s in the_plan.selected:
         info = installed.get(s.name)
         if info is None:

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 from ..errors import InputError, SourceError, VarsolveError
 from ..problem import Problem, ResolverOptions
@@ -96,11 +97,13 @@ def resolve_targets(
     strategy: str,
 ) -> list[TargetResult]:
     from ..pipeline import solve
+    from ..strategies import get_strategy
 
     results = []
     for lt in targets:
         problem = Problem(repository, lt.target, tuple(requirements), options)
-        resolution = solve(problem, strategy)
+        # ``strategy`` comes from the command line or a lock file: get_strategy checks the name.
+        resolution = solve(problem, get_strategy(strategy))
         if not resolution.satisfiable:
             explanation = resolution.explanation.text if resolution.explanation is not None else ""
             raise Unsatisfiable(f"no solution for target {lt.name!r}:\n{explanation}".rstrip())
@@ -198,9 +201,7 @@ def build_document(
     return data
 
 
-def _lock_version():
-    from packaging.version import Version
-
+def _lock_version() -> Version:
     return Version("1.0")
 
 
@@ -289,7 +290,7 @@ def _fallback(result: TargetResult, release: Release, extras: set[str]) -> DistF
     candidates = [
         (min(rank[t] for t in f.wheel.tags if t in rank), f.filename, f)
         for f in release.files
-        if f.is_wheel and f.label is None and any(t in rank for t in f.wheel.tags)
+        if f.wheel is not None and f.label is None and any(t in rank for t in f.wheel.tags)
     ]
     if not candidates:
         return None
