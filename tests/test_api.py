@@ -172,3 +172,29 @@ def test_bad_json_is_a_clear_error() -> None:
     data["violations"][0]["kind"] = "nonsense"
     with pytest.raises(ValueError, match="unknown violation kind 'nonsense'"):
         Resolution.from_dict(data)
+
+
+def test_exit_codes_follow_the_verifier() -> None:
+    from varsolve.cli import EXIT_INCONSISTENT, EXIT_NO_SOLUTION, EXIT_OK, exit_code
+    from varsolve.resolution import Violation
+
+    ok = Resolution("x", satisfiable=True)
+    assert exit_code(ok) == EXIT_OK
+    assert exit_code(ok.with_violations([Violation("unify", "unify f :: g: no common value")])) == EXIT_INCONSISTENT
+    # A resolution the verifier rejects is a failed check, whatever else it has.
+    broken = ok.with_violations([Violation("unify", "u"), Violation("requirement", "the root requires a but ...")])
+    assert exit_code(broken) == EXIT_NO_SOLUTION
+    assert exit_code(Resolution("x", satisfiable=False)) == EXIT_NO_SOLUTION
+
+
+def test_lock_reports_each_targets_resolution(tmp_path: Path) -> None:
+    from varsolve.index.builder import build_index
+
+    scenario = ROOT / "scenarios" / "variants" / "blas-unify.toml"
+    build_index(scenario, tmp_path / "index")
+    sources = varsolve.SourceSettings(find_links=[tmp_path / "index" / "files"], no_cache=True)
+    quo = varsolve.lock(scenario=scenario, sources=sources, strategy="pep825", output=tmp_path / "pylock.toml")
+    assert quo.paths == (tmp_path / "pylock.toml",) and quo.paths[0].is_file()
+    assert set(quo.resolutions) == {"default"} and not quo.consistent
+    complete = varsolve.lock(scenario=scenario, sources=sources, strategy="sat", output=tmp_path / "pylock.sat.toml")
+    assert complete.consistent and complete.resolutions["default"].violations == ()

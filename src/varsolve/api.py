@@ -19,7 +19,9 @@ from .resolution import Resolution
 from .target import ProviderPolicy, Target
 
 if TYPE_CHECKING:
+    from .lockfile.api import LockResult
     from .scenario_check import CheckResult
+    from .sources import SourceSettings
     from .strategies import Strategy, StrategyName
 
 __all__ = ["build_problem", "check", "install", "lock", "resolve", "solve"]
@@ -68,16 +70,18 @@ def lock(
     unify: Sequence[str] | None = None,
     enable: Sequence[str] | None = None,
     adjust: Callable[[Problem], Problem] | None = None,
-) -> list[Path]:
+    sources: SourceSettings | None = None,
+) -> LockResult:
     """Resolve for every target and write ``pylock.toml`` (PEP 751 with PEP 825's
-    ``[packages.variants-json]``) or one lock per target; returns the paths written. Nothing is
-    written unless every target resolves (docs/lock.md)."""
+    ``[packages.variants-json]``) or one lock per target; returns the paths written and each
+    target's verified resolution. Nothing is written unless every target resolves
+    (docs/lock.md)."""
     from .lockfile.api import lock as write_lock
 
     return write_lock(
         requirements, scenario=scenario, index_url=index_url, find_links=find_links,
         target_files=target_files, python=python, variants_file=variants_file, unify=unify,
-        enable=enable, strategy=strategy, output=Path(output), adjust=adjust,
+        enable=enable, strategy=strategy, output=Path(output), adjust=adjust, sources=sources,
     )
 
 

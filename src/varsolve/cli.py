@@ -152,10 +152,10 @@ def _command_module(name: str) -> ModuleType:
 
 
 def exit_code(resolution: Resolution) -> int:
-    """0, or :data:`EXIT_NO_SOLUTION` without a resolution, or :data:`EXIT_INCONSISTENT` when
-    the verifier found a unified feature taking two values."""
-    if not resolution.satisfiable:
-        return EXIT_NO_SOLUTION
+    """0; :data:`EXIT_NO_SOLUTION` without a resolution or when the verifier rejects it;
+    :data:`EXIT_INCONSISTENT` when its only fault is a unified feature taking two values."""
+    if not resolution.satisfiable or not resolution.valid:
+        return EXIT_NO_SOLUTION  # no solution, or one the verifier rejects: a failed check
     return EXIT_OK if resolution.consistent else EXIT_INCONSISTENT
 
 

@@ -9,7 +9,6 @@ install`` refuses such a lock).
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -49,45 +48,19 @@ def run(args: argparse.Namespace) -> int:
     requirements = list(args.requirements) + list(inputs.requirements)
     # Several targets share one repository: constraints with markers need a single target.
     single = not args.target
-    with _InconsistencyListener() as inconsistent:
-        written = lock(
-            requirements or None,
-            scenario=args.scenario,
-            sources=source_settings_from_args(args),
-            target_files=args.target,
-            python=args.python,
-            variants_file=args.variants,
-            unify=args.unify or None,
-            enable=args.enable or None,
-            strategy=args.strategy,
-            output=Path(args.output),
-            adjust=lambda problem: apply_requirement_options(apply_policy_arguments(problem, args), inputs, single_target=single),
-        )
-    for path in written:
+    written = lock(
+        requirements or None,
+        scenario=args.scenario,
+        sources=source_settings_from_args(args),
+        target_files=args.target,
+        python=args.python,
+        variants_file=args.variants,
+        unify=args.unify or None,
+        enable=args.enable or None,
+        strategy=args.strategy,
+        output=Path(args.output),
+        adjust=lambda problem: apply_requirement_options(apply_policy_arguments(problem, args), inputs, single_target=single),
+    )
+    for path in written.paths:
         print(f"wrote {path}")
-    return EXIT_INCONSISTENT if inconsistent.violations else EXIT_OK
-
-
-class _InconsistencyListener(logging.Handler):
-    """Collects the lock writer's warnings about unified features taking two values (it writes
-    the lock anyway and warns once per violation), whether or not ``-q`` hides them."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.violations: list[str] = []
-        self._logger = logging.getLogger("varsolve")
-        self._level = self._logger.level
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if isinstance(record.msg, str) and record.msg.endswith("does not unify)"):
-            self.violations.append(record.getMessage())
-
-    def __enter__(self) -> _InconsistencyListener:
-        if not self._logger.isEnabledFor(logging.WARNING):
-            self._logger.setLevel(logging.WARNING)
-        self._logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._logger.removeHandler(self)
-        self._logger.setLevel(self._level)
+    return EXIT_OK if written.consistent else EXIT_INCONSISTENT

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +11,7 @@ from ..errors import InputError
 from ..problem import Problem
 from ..providers import freeze_detection
 from ..repository import Repository
+from ..resolution import Resolution
 from .targets import LockTarget, check_unique_names, load_target_file, validate_target_name
 from .writer import LockSource
 
@@ -68,8 +69,9 @@ def lock(
     output: Path = Path("pylock.toml"),
     adjust: Callable[[Problem], Problem] | None = None,
     sources: SourceSettings | None = None,
-) -> list[Path]:
-    """Resolve for every target and write the lock file(s); returns the paths written.
+) -> LockResult:
+    """Resolve for every target and write the lock file(s); returns the paths written and each
+    target's resolution.
 
     The packages come from ``sources`` when given, else from ``index_url`` or ``find_links``.
     """
@@ -109,7 +111,21 @@ def lock(
     finally:
         _close(repository)
     write_texts_atomically({path: dumps(doc) for path, doc in documents.items()})
-    return sorted(documents)
+    return LockResult(tuple(sorted(documents)), {r.lock_target.name: r.resolution for r in results})
+
+
+@dataclass(frozen=True)
+class LockResult:
+    """What :func:`lock` wrote, and the verified resolution of each target it wrote it from."""
+
+    paths: tuple[Path, ...]
+    resolutions: Mapping[str, Resolution]
+
+    @property
+    def consistent(self) -> bool:
+        """No target's resolution has a unified feature taking two values (only the status quo
+        writes such a lock, with a warning; ``varsolve install`` refuses it)."""
+        return all(r.consistent for r in self.resolutions.values())
 
 
 # -- lock --check ------------------------------------------------------------------------------
