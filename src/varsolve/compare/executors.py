@@ -7,12 +7,19 @@ task finished first.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from multiprocessing.context import BaseContext
+from typing import TypedDict
 from urllib.parse import urlparse
 
 from ..errors import InputError, SourceError
 from .tasks import Row, Task, run_task
 
 OnDone = Callable[[Row], None]
+
+
+class _PoolOptions(TypedDict, total=False):
+    max_tasks_per_child: int
+    mp_context: BaseContext
 
 
 def parse_executor(spec: str) -> tuple[str, str | None]:
@@ -43,7 +50,7 @@ def run_local(tasks: Sequence[Task], jobs: int, on_done: OnDone) -> list[Row]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    kwargs: dict = {}
+    kwargs: _PoolOptions = {}
     if fresh_process:
         # A process's peak RSS only says something about one task if it ran nothing else.
         kwargs = {"max_tasks_per_child": 1, "mp_context": multiprocessing.get_context("forkserver")}
@@ -81,15 +88,15 @@ def run_dask(tasks: Sequence[Task], address: str, on_done: OnDone) -> list[Row]:
         ) from None
     _probe(address)
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout="10s", set_as_default=False)  # type: ignore[no-untyped-call]  # distributed: untyped
     except (OSError, TimeoutError) as exc:
         raise SourceError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     results: dict[int, Row] = {}
     try:
         # pure=False: two identical tasks are two measurements, not one cached result.
         futures = client.map(run_task, list(tasks), pure=False)
-        by_key = {f.key: t for f, t in zip(futures, tasks)}
-        for future in as_completed(futures, loop=client.loop):
+        by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
+        for future in as_completed(futures, loop=client.loop):  # type: ignore[no-untyped-call]  # distributed: untyped
             task = by_key[future.key]
             try:
                 row = future.result()
@@ -98,7 +105,7 @@ def run_dask(tasks: Sequence[Task], address: str, on_done: OnDone) -> list[Row]:
             results[task.index] = row
             on_done(row)
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]  # distributed: untyped
     return [results[t.index] for t in tasks]
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from ..errors import InputError
 from .tasks import Row
@@ -70,7 +70,8 @@ def _varies(rows: Sequence[Row], key: str) -> bool:
     return bool(values) and max(values) > 0 and (max(values) - min(values)) / max(values) >= 0.3
 
 
-Sweep = tuple  # (rows, size key, axis label) or (rows, size key, axis label, group(row) -> key)
+# (rows, size key, axis label) or (rows, size key, axis label, group(row) -> key)
+Sweep: TypeAlias = tuple[Sequence[Row], str, str] | tuple[Sequence[Row], str, str, Callable[[Row], Hashable]]
 
 
 def sweep_figure(sweeps: Sequence[Sweep]) -> Any:
@@ -90,7 +91,7 @@ def sweep_figure(sweeps: Sequence[Sweep]) -> Any:
     counted: set[int] = set()
     for column, sweep in enumerate(sweeps):
         rows, key, label = sweep[0], sweep[1], sweep[2]
-        group = sweep[3] if len(sweep) > 3 else (lambda row, key=key: row.size.get(key))
+        group = sweep[3] if len(sweep) > 3 else _size_of(key)
         for r in rows:
             if r.status == "timeout" and id(r) not in counted:
                 counted.add(id(r))
@@ -98,14 +99,14 @@ def sweep_figure(sweeps: Sequence[Sweep]) -> Any:
         measured = [r for r in rows if r.status in ("ok", "timeout") and key in r.size]
         for index, strategy in enumerate(_strategies(rows)):
             colour = f"C{index}"
-            groups: dict[Any, list[Row]] = {}
+            groups: dict[Hashable, list[Row]] = {}
             for r in measured:
                 if r.strategy == strategy:
                     groups.setdefault(group(r), []).append(r)
             for line, (metric, ylabel) in enumerate((("seconds", "solve time (s)"), ("peak_kib", "peak memory (KiB)"))):
                 points = []
                 for members in groups.values():
-                    values = [_measure(r, metric) for r in members if _measure(r, metric) is not None]
+                    values = [v for v in (_measure(r, metric) for r in members) if v is not None]
                     if values:
                         x = statistics.median(float(r.size[key]) for r in members)
                         points.append((x, statistics.median(values)))
@@ -139,10 +140,16 @@ def sweep_figure(sweeps: Sequence[Sweep]) -> Any:
     return fig
 
 
+def _size_of(key: str) -> Callable[[Row], Hashable]:
+    """Group rows by their size value ``key`` (a sweep without its own grouping)."""
+    return lambda row: row.size.get(key)
+
+
 def _measure(row: Row, metric: str) -> float | None:
     if metric == "seconds" and row.status == "timeout":
         return row.timeout
-    return getattr(row, metric)
+    value: float | None = getattr(row, metric)  # "seconds" or "peak_kib"
+    return value
 
 
 def _binned_medians(points: list[tuple[float, float]], gap: float = 0.08) -> list[tuple[float, float]]:
@@ -183,7 +190,7 @@ def outcomes_figure(rows: Sequence[Row]) -> Any:
     for name, colour in OUTCOMES:
         widths = [counts[s][name] for s in strategies]
         ax.barh(strategies, widths, left=left, color=colour, label=name)
-        left = [a + b for a, b in zip(left, widths)]
+        left = [a + b for a, b in zip(left, widths, strict=True)]
     ax.invert_yaxis()
     ax.set_xlabel("runs")
     fig.legend(fontsize=7, ncols=len(OUTCOMES), loc="outside lower center")

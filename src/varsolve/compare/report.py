@@ -7,11 +7,54 @@ import io
 import json
 import statistics
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from .tasks import COUNTERS, Row
 
 FORMATS = ("table", "json", "csv")
+
+
+class StrategySummary(TypedDict):
+    strategy: str
+    complete: bool
+    runs: int
+    satisfiable: int
+    unsatisfiable: int
+    inconsistent: int
+    invalid: int
+    expected_pass: int
+    expected_fail: int
+    timeouts: int
+    errors: int
+    skipped: int
+    worse_objective_than_best_complete: int
+    seconds_total: float
+    seconds_median: float | None
+    seconds_max: float | None
+    peak_kib_max: int | None
+
+
+class StatusQuoSummary(TypedDict):
+    """An incomplete strategy against the complete ones, on the pairs they all ran."""
+
+    strategy: str
+    compared: int
+    inconsistent: int
+    fails_where_complete_succeeds: int
+
+
+class Disagreement(TypedDict):
+    path: str
+    target: str
+
+
+class Summary(TypedDict):
+    tasks: int
+    scenarios: int
+    per_strategy: list[StrategySummary]
+    status_quo: list[StatusQuoSummary]
+    # Complete strategies answering "satisfiable?" differently: one of them has a bug.
+    complete_strategies_disagree: list[Disagreement]
 
 
 @dataclass
@@ -22,7 +65,7 @@ class Report:
     executor: str = "local"
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         return summarize(self.rows, self.strategies)
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -47,7 +90,7 @@ class Report:
 
 
 # -- summary ----------------------------------------------------------------------------------
-def summarize(rows: list[Row], strategies: list[str]) -> dict[str, Any]:
+def summarize(rows: list[Row], strategies: list[str]) -> Summary:
     groups: dict[tuple[str, str], dict[str, Row]] = {}
     for row in rows:
         groups.setdefault((row.path, row.target), {})[row.strategy] = row
@@ -56,7 +99,7 @@ def summarize(rows: list[Row], strategies: list[str]) -> dict[str, Any]:
         objectives = [r.objective for r in by_strategy.values() if r.complete and _solved(r) and r.objective is not None]
         best[key] = min(objectives) if objectives else None
 
-    per_strategy = []
+    per_strategy: list[StrategySummary] = []
     for name in strategies:
         mine = [r for r in rows if r.strategy == name]
         if not mine:
@@ -64,12 +107,7 @@ def summarize(rows: list[Row], strategies: list[str]) -> dict[str, Any]:
         seconds = [r.seconds for r in mine if r.seconds is not None]
         peaks = [r.peak_kib for r in mine if r.peak_kib is not None]
         worse = sum(
-            1
-            for key, by_strategy in groups.items()
-            if name in by_strategy
-            and best[key] is not None
-            and by_strategy[name].objective is not None
-            and by_strategy[name].objective > best[key]
+            1 for key, by_strategy in groups.items() if name in by_strategy and _worse(by_strategy[name].objective, best[key])
         )
         per_strategy.append(
             {
@@ -93,18 +131,18 @@ def summarize(rows: list[Row], strategies: list[str]) -> dict[str, Any]:
             }
         )
 
-    status_quo = []
+    status_quo: list[StatusQuoSummary] = []
     for name in strategies:
         compared = inconsistent = fails = 0
         for by_strategy in groups.values():
-            row = by_strategy.get(name)
+            own = by_strategy.get(name)
             complete = [r for r in by_strategy.values() if r.complete and r.status != "skip"]
-            if row is None or row.complete or row.status == "skip" or not complete:
+            if own is None or own.complete or own.status == "skip" or not complete:
                 continue
             compared += 1
-            if row.satisfiable is True and row.consistent is False:
+            if own.satisfiable is True and own.consistent is False:
                 inconsistent += 1
-            if row.status == "ok" and row.satisfiable is False and any(_solved(r) for r in complete):
+            if own.status == "ok" and own.satisfiable is False and any(_solved(r) for r in complete):
                 fails += 1
         if compared:
             status_quo.append(
@@ -116,7 +154,7 @@ def summarize(rows: list[Row], strategies: list[str]) -> dict[str, Any]:
                 }
             )
 
-    disagreements = []
+    disagreements: list[Disagreement] = []
     for (path, target), by_strategy in groups.items():
         answers = {r.satisfiable for r in by_strategy.values() if r.complete and r.status == "ok"}
         if len(answers) > 1:
@@ -126,9 +164,12 @@ def summarize(rows: list[Row], strategies: list[str]) -> dict[str, Any]:
         "scenarios": len({r.path for r in rows}),
         "per_strategy": per_strategy,
         "status_quo": status_quo,
-        # Complete strategies answering "satisfiable?" differently: one of them has a bug.
         "complete_strategies_disagree": disagreements,
     }
+
+
+def _worse(objective: list[int] | None, best: list[int] | None) -> bool:
+    return objective is not None and best is not None and objective > best
 
 
 def _solved(row: Row) -> bool:
@@ -171,7 +212,7 @@ def render_table(rows: list[Row]) -> str:
     return _align(lines)
 
 
-def render_summary(summary: dict[str, Any]) -> str:
+def render_summary(summary: Summary) -> str:
     out = [f"summary: {summary['tasks']} runs over {summary['scenarios']} scenarios", ""]
     header = ["strategy", "complete", "runs", "sat", "unsat", "inconsistent", "invalid",
               "expected ok", "expected FAIL", "timeouts", "errors", "skipped", "worse objective", "total s", "median s",
@@ -185,16 +226,19 @@ def render_summary(summary: dict[str, Any]) -> str:
             _num(s["seconds_total"]), _num(s["seconds_median"]), _num(s["peak_kib_max"]),
         ])
     out.append(_align(lines).rstrip("\n"))
-    for s in summary["status_quo"]:
-        n = s["compared"]
+    for q in summary["status_quo"]:
+        n = q["compared"]
         out.append("")
         out.append(
-            f"{s['strategy']} (status quo) against the complete strategies, {n} scenario/target pairs:"
+            f"{q['strategy']} (status quo) against the complete strategies, {n} scenario/target pairs:"
         )
-        out.append(f"  inconsistent environment (a unified feature takes two values): {s['inconsistent']} of {n} ({_pct(s['inconsistent'], n)})")
         out.append(
-            f"  no solution where a complete strategy finds one: {s['fails_where_complete_succeeds']} of {n} "
-            f"({_pct(s['fails_where_complete_succeeds'], n)})"
+            f"  inconsistent environment (a unified feature takes two values): {q['inconsistent']} of {n} "
+            f"({_pct(q['inconsistent'], n)})"
+        )
+        out.append(
+            f"  no solution where a complete strategy finds one: {q['fails_where_complete_succeeds']} of {n} "
+            f"({_pct(q['fails_where_complete_succeeds'], n)})"
         )
     for d in summary["complete_strategies_disagree"]:
         out.append(f"complete strategies disagree on satisfiability: {d['path']}" + (f" [{d['target']}]" if d["target"] else ""))
@@ -207,7 +251,7 @@ def _pct(part: int, whole: int) -> str:
 
 def _align(lines: list[list[str]]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines) + "\n"
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines) + "\n"
 
 
 CSV_COLUMNS = [
