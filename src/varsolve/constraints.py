@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .errors import InputError
+from .repository import RepositoryBase
 
 if TYPE_CHECKING:
     from .problem import Problem
@@ -66,7 +66,7 @@ def parse_constraints(
     return out
 
 
-class ConstrainedRepository:
+class ConstrainedRepository(RepositoryBase):
     """``inner`` without the releases that ``constraints`` exclude; the rest is delegated."""
 
     def __init__(self, inner: Repository, constraints: Mapping[NormalizedName, SpecifierSet]) -> None:
@@ -86,39 +86,23 @@ class ConstrainedRepository:
     def variant_metadata(self, release: Release) -> VariantMetadata | None:
         return self.inner.variant_metadata(release)
 
-    # The lifecycle of the repository protocol, delegated (an older repository may lack parts).
+    # The lifecycle of the repository protocol, delegated (__enter__/__exit__ from the base).
 
     def names(self) -> Sequence[NormalizedName] | None:
-        names = getattr(self.inner, "names", None)
-        return names() if names is not None else None
+        return self.inner.names()
 
     def hint_target(self, target: Target) -> None:
-        hint = getattr(self.inner, "hint_target", None)
-        if hint is not None:
-            hint(target)
+        self.inner.hint_target(target)
 
     def prefetch(self, names: Iterable[str]) -> None:
-        prefetch = getattr(self.inner, "prefetch", None)
-        if prefetch is not None:
-            prefetch(names)
+        self.inner.prefetch(names)
 
     def close(self) -> None:
-        close = getattr(self.inner, "close", None)
-        if close is not None:
-            close()
+        self.inner.close()
 
     @property
     def counters(self) -> Mapping[str, int]:
-        counters: Mapping[str, int] = getattr(self.inner, "counters", {})
-        return counters
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+        return self.inner.counters
 
     def __getattr__(self, name: str) -> Any:  # anything else a source offers
         if name == "inner":  # not set yet (copy, pickle): no recursion

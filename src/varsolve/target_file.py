@@ -29,6 +29,7 @@ from typing import Any
 
 from .errors import InputError
 from .target import SupportedMap, Target
+from .textfile import read_text_file
 
 TARGET_KEYS = ("name", "python", "platform", "enable")
 STATIC_KEYS = ("provider", "metadata")  # the static provider file layout
@@ -63,12 +64,7 @@ class TargetFile:
 def read_target_file(path: str | Path) -> tuple[TargetFile, str]:
     """The parsed file and its text (``compare`` tasks carry the text: remote workers need no files)."""
     where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read target file: {exc.strerror}", where=where) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", where=where) from None
+    text = read_text_file(path, "target file")
     return parse_target_text(text, where), text
 
 

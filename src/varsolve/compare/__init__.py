@@ -41,6 +41,7 @@ def run_compare(
     from ..sources.scenario import iter_scenario_files
     from ..strategies import available, get_strategy
     from ..target_file import read_target_file
+    from ..textfile import read_text_file
     from .executors import parse_executor, run_dask, run_local
     from .tasks import scenario_from_text
 
@@ -62,12 +63,7 @@ def run_compare(
         raise InputError(f"no scenario files (*.toml) under {', '.join(map(str, paths))}")
     scenarios = []
     for file in files:
-        try:
-            text = Path(file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read scenario: {exc.strerror}", where=file) from None
-        except UnicodeDecodeError:
-            raise InputError("not UTF-8 text", where=file) from None
+        text = read_text_file(file, "scenario")
         scenarios.append((file, text, scenario_from_text(text, file).name))
     loaded_targets = [read_target_file(t) for t in targets]
     target_slots: list[tuple[str | None, str | None, str]] = (

@@ -26,14 +26,11 @@ from ..variants.properties import FEATURE_RE, NAMESPACE_RE, VALUE_RE
 
 
 def load_static_file(path: str | Path) -> SupportedMap:
+    from ..textfile import read_text_file
+
     path = Path(path)
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read variants file: {exc.strerror}", where=where) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc}", where=where) from None
+    text = read_text_file(path, "variants file")
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)

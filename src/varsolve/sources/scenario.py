@@ -89,14 +89,9 @@ def load_scenario(path: str | Path, strict: bool | None = None) -> Scenario:
     packages, as input errors. Off by default because packse's scenarios use missing packages
     to mean "unsatisfiable" (and pip installs cycles).
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read scenario: {exc.strerror}", where=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
-    return load_scenario_text(text, path, strict)
+    from ..textfile import read_text_file
+
+    return load_scenario_text(read_text_file(path, "scenario"), Path(path), strict)
 
 
 def load_scenario_text(text: str, path: str | Path, strict: bool | None = None) -> Scenario:
@@ -272,7 +267,10 @@ class ScenarioLoader(TomlFields):
         if self.boolean(info.get("sdist", True), f"{key}.sdist"):
             files.append(DistFile(f"{escaped_name(name)}-{version}.tar.gz", None, yanked=yanked))
         if self.boolean(info.get("wheel", True), f"{key}.wheel"):
-            files += [DistFile(wheel_filename(name, version, t), parse_wheel(wheel_filename(name, version, t)), yanked=yanked) for t in tags]
+            files += [
+                DistFile(wheel_filename(name, version, t), parse_wheel(wheel_filename(name, version, t)), yanked=yanked)
+                for t in tags
+            ]
         variant_md = self.variants(info, key)
         if variant_md is not None:
             for label in variant_md.variants:
@@ -329,7 +327,9 @@ class ScenarioLoader(TomlFields):
             info = self.table(info, where, {"requires", "plugin-api", "static-properties"})
             if ("requires" in info) == ("static-properties" in info):
                 raise self.err(where, "needs exactly one of requires and static-properties")
-            requires = tuple(self.requirement(r, f"{where}.requires") for r in self.strings(info.get("requires", []), f"{where}.requires"))
+            requires = tuple(
+                self.requirement(r, f"{where}.requires") for r in self.strings(info.get("requires", []), f"{where}.requires")
+            )
             plugin_api = info.get("plugin-api")
             if plugin_api is not None and (not isinstance(plugin_api, str) or not requires):
                 raise self.err(f"{where}.plugin-api", "must be a string, next to requires")

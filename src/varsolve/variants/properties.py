@@ -69,18 +69,12 @@ class VariantProperty:
                 f"invalid variant property {text!r} (expected 'namespace :: feature :: value')"
             )
         ns, feature, value = parts
-        prop = cls(
-            _check("namespace", ns, NAMESPACE_RE, text),
-            _check("feature", feature, FEATURE_RE, text),
-            _check("value", value, VALUE_RE, text),
-        )
-        if ns == ABI_DEPENDENCY:
-            check_abi_value(feature, value, text)
-        return prop
+        return cls.make(ns, feature, value, quoted=text)
 
     @classmethod
-    def make(cls, namespace: str, feature: str, value: str) -> VariantProperty:
-        whole = f"{namespace} :: {feature} :: {value}"
+    def make(cls, namespace: str, feature: str, value: str, *, quoted: str | None = None) -> VariantProperty:
+        """The property of these parts, checked; errors quote ``quoted`` (the text as given)."""
+        whole = quoted if quoted is not None else f"{namespace} :: {feature} :: {value}"
         prop = cls(
             _check("namespace", namespace, NAMESPACE_RE, whole),
             _check("feature", feature, FEATURE_RE, whole),
