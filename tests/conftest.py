@@ -13,10 +13,33 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# -- hypothesis profiles ---------------------------------------------------------------------------
+#
+# ``ci`` (the default): every property test runs the budget it names with ``examples(n)`` (plain
+# ``@given`` tests: 100), from a fixed seed (derandomize), so that CI is reproducible and a
+# failure comes back on a rerun. ``dev``: the same budgets, random seeds and the example database.
+# ``deep``: twenty times the budgets, random seeds: ``pytest --hypothesis-profile deep``.
+# Hypothesis' pytest plugin loads ``--hypothesis-profile`` after this file and before the test
+# modules are imported, so ``examples()`` sees the chosen profile.
+_SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile(
+    "ci", max_examples=100, derandomize=True, deadline=None, print_blob=True, suppress_health_check=_SUPPRESS
+)
+settings.register_profile("dev", max_examples=100, deadline=None, suppress_health_check=_SUPPRESS)
+settings.register_profile("deep", max_examples=2000, deadline=None, suppress_health_check=_SUPPRESS)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def examples(ci: int) -> int:
+    """A property test's ``max_examples``: ``ci`` under ``ci`` and ``dev``, scaled with the loaded
+    profile's ``max_examples`` otherwise (20 times under ``deep``)."""
+    return max(1, ci * settings.default.max_examples // 100)
 
 
 def varsolve_command() -> list[str]:

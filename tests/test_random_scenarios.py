@@ -9,15 +9,18 @@ strategies must find one exactly when it does.
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, Phase, example, given, note, settings
 
+from conftest import examples
 from random_scenarios import load, scenario_data, search_all, to_toml
 from varsolve.api import solve
 from varsolve.strategies import COMPLETE, available
 
 STRATEGIES = available()
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def check(data) -> None:
@@ -79,8 +82,45 @@ def best_file_label(problem, name, version):
     return None
 
 
+# Regressions and the cases the properties are about, run first on every profile.
+ABI_DEPENDENCY_WALK = {  # found by this test: the verifier did not walk into p1 (tests/test_verifier.py)
+    "name": "random",
+    "root": {"requires": ["p0"]},
+    "packages": {
+        "p0": {"versions": {"1.0.0": {"wheel": False, "sdist": False, "variants": {"l0": ["abi_dependency :: p1 :: 1"]}}}},
+        "p1": {"versions": {"1.0.0": {"requires": ["p2>=2"]}}},
+        "p2": {"versions": {"1.0.0": {}, "2.0.0": {}}},
+    },
+}
+MIXED_BLAS = {  # the status quo takes p0's first-choice mkl, p1 only has openblas: inconsistent
+    "name": "random",
+    "root": {"requires": ["p0", "p1"]},
+    "environment": {"variants": {"blas :: lib": ["mkl", "openblas"]}},
+    "resolver_options": {"unify": ["blas :: lib"]},
+    "packages": {
+        "p0": {
+            "versions": {"1.0.0": {"wheel": False, "variants": {"l0": ["blas :: lib :: mkl"], "l1": ["blas :: lib :: openblas"]}}}
+        },
+        "p1": {"versions": {"1.0.0": {"wheel": False, "sdist": False, "variants": {"l1": ["blas :: lib :: openblas"]}}}},
+    },
+}
+NO_COMMON_VALUE = {  # no value of the unified feature fits both: unsatisfiable, with an explanation
+    "name": "random",
+    "root": {"requires": ["p0", "p1"]},
+    "environment": {"variants": {"blas :: lib": ["mkl", "openblas"]}},
+    "resolver_options": {"unify": ["blas :: lib"]},
+    "packages": {
+        "p0": {"versions": {"1.0.0": {"wheel": False, "sdist": False, "variants": {"l0": ["blas :: lib :: mkl"]}}}},
+        "p1": {"versions": {"1.0.0": {"wheel": False, "sdist": False, "variants": {"l1": ["blas :: lib :: openblas"]}}}},
+    },
+}
+
+
 @SETTINGS
 @given(scenario_data())
+@example(ABI_DEPENDENCY_WALK)
+@example(MIXED_BLAS)
+@example(NO_COMMON_VALUE)
 def test_random_scenarios(data):
     check(data)
 
@@ -97,7 +137,8 @@ def test_generator_round_trips_through_the_loader():
             for info in pkg["versions"].values()
         )
         and "unify" in d.get("resolver_options", {}),
-        settings=settings(max_examples=2000, database=None),
+        # the first match is enough: shrinking it (the default) took minutes and proves nothing more
+        settings=settings(max_examples=2000, database=None, phases=[Phase.generate]),
     )
     scenario = load(example)
     assert scenario.problem.options.unify

@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from varsolve.variants.metadata import SCHEMA_825, VariantMetadata
 from varsolve.variants.ordering import order_labels
 
@@ -93,7 +94,7 @@ def variantlib_order(metadata: VariantMetadata, supported) -> list[str]:
     return [v.label for v in result]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ordering_problems())
 def test_order_labels_equals_variantlib(problem):
     metadata, supported = problem
