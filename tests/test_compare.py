@@ -18,6 +18,7 @@ import pytest
 
 from varsolve.cli import main
 from varsolve.compare import run_compare
+from varsolve.reporter import Reporter
 from varsolve.compare.report import CSV_COLUMNS, summarize
 from varsolve.compare.tasks import Row
 from varsolve.strategies import available
@@ -290,7 +291,7 @@ def test_rows_are_in_task_order_whatever_finishes_first(tmp_path: Path) -> None:
     write(directory, "b-small.toml", PLAIN)
     write(directory, "c-small.toml", MIXED_BLAS)
     finished: list[tuple[str, str]] = []
-    parallel = run_compare([directory], STRATEGIES, jobs=2, on_done=lambda r: finished.append((r.scenario, r.strategy)))
+    parallel = run_compare([directory], STRATEGIES, jobs=2, reporter=_Recorder(finished))
     serial = run_compare([directory], STRATEGIES, jobs=1)
     order = [(r.scenario, r.strategy) for r in parallel.rows]
     assert order == [(r.scenario, r.strategy) for r in serial.rows]
@@ -473,3 +474,12 @@ def test_universal_scenarios_are_skipped_not_failed(tmp_path: Path) -> None:
     assert report.summary["status_quo"][0]["compared"] == 1
 
 
+class _Recorder(Reporter):
+    """Records what ``run_compare`` reports as done: ("scenario", "strategy") pairs."""
+
+    def __init__(self, finished: list[tuple[str, str]]) -> None:
+        self.finished = finished
+
+    def task_done(self, label: str) -> None:
+        scenario, strategy = label.rsplit(" [", 1)
+        self.finished.append((scenario, strategy.rstrip("]")))

@@ -19,6 +19,7 @@ distributed = pytest.importorskip(
 
 from varsolve.cli import main  # noqa: E402
 from varsolve.compare import run_compare  # noqa: E402
+from varsolve.reporter import Reporter  # noqa: E402
 from varsolve.compare.tasks import Row  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,11 +66,18 @@ def study(tmp_path: Path) -> Path:
 
 
 def test_dask_results_equal_local_results(scheduler: str, study: Path) -> None:
-    seen: list[str] = []
-    on_dask = run_compare([study], STRATEGIES, executor=scheduler, on_done=lambda r: seen.append(r.scenario))
+    class Seen(Reporter):
+        def __init__(self) -> None:
+            self.labels: list[str] = []
+
+        def task_done(self, label: str) -> None:
+            self.labels.append(label)
+
+    seen = Seen()
+    on_dask = run_compare([study], STRATEGIES, executor=scheduler, reporter=seen)
     local = run_compare([study], STRATEGIES, jobs=2)
     assert on_dask.executor == "dask" and local.executor == "local"
-    assert len(on_dask.rows) == len(local.rows) == 16 and len(seen) == 16
+    assert len(on_dask.rows) == len(local.rows) == 16 and len(seen.labels) == 16
     assert all(r.status == "ok" for r in on_dask.rows)
     assert all(r.peak_kib is not None and r.seconds is not None for r in on_dask.rows)
     assert without_measurements(on_dask.to_json_dict()) == without_measurements(local.to_json_dict())

@@ -52,15 +52,10 @@ def run(args: argparse.Namespace) -> int:
         from ..compare.plots import require_matplotlib
 
         require_matplotlib()  # say so before the sweep, not after it
-    reporter = TerminalReporter.for_stderr(quiet)
-    try:
-        report = run_compare(
-            args.paths, args.strategy or None, args.target, jobs=args.jobs, executor=args.executor,
-            memory=args.memory, timeout=args.timeout, on_start=reporter.tasks_started,
-            on_done=lambda row: reporter.task_done(f"{row.scenario} [{row.strategy}]"),
-        )
-    finally:
-        reporter.tasks_done()
+    report = run_compare(
+        args.paths, args.strategy or None, args.target, jobs=args.jobs, executor=args.executor,
+        memory=args.memory, timeout=args.timeout, reporter=TerminalReporter.for_stderr(quiet),
+    )
     text = report.render(args.format)
     if args.output:
         write_text_atomically(args.output, text)

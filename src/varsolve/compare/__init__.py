@@ -14,9 +14,10 @@ given (directories sorted), then targets, then strategies.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from ..reporter import Reporter
 from .report import FORMATS, Report
 from .tasks import MEMORY_MODES, Row, Task, report_name
 
@@ -32,11 +33,11 @@ def run_compare(
     executor: str = "local",
     memory: str = "tracemalloc",
     timeout: float | None = None,
-    on_start: Callable[[int], None] | None = None,
-    on_done: Callable[[Row], None] | None = None,
+    reporter: Reporter | None = None,
 ) -> Report:
-    """Run the sweep; ``on_start(number of tasks)`` once inputs are valid, ``on_done(row)``
-    as each task finishes (in completion order; the report's rows are in task order)."""
+    """Run the sweep. ``reporter`` hears ``tasks_started(number of tasks)`` once the inputs are
+    valid, ``task_done("scenario [strategy]")`` as each task finishes (in completion order; the
+    report's rows are in task order) and ``tasks_done()`` at the end, finished or interrupted."""
     from ..errors import InputError
     from ..sources.scenario import iter_scenario_files
     from ..strategies import available, get_strategy
@@ -81,11 +82,14 @@ def run_compare(
                         scenario_name=scenario_name, target_name=target_name,
                     )
                 )
-    if on_start is not None:
-        on_start(len(tasks))
-    callback = on_done or (lambda row: None)
-    if kind == "dask":
-        rows = run_dask(tasks, address or "", callback)
-    else:
-        rows = run_local(tasks, jobs, callback)
+    events = reporter or Reporter()
+
+    def done(row: Row) -> None:
+        events.task_done(f"{row.scenario} [{row.strategy}]")
+
+    events.tasks_started(len(tasks))
+    try:
+        rows = run_dask(tasks, address or "", done) if kind == "dask" else run_local(tasks, jobs, done)
+    finally:
+        events.tasks_done()
     return Report(rows, names, [report_name(spec) for spec, _ in loaded_targets], executor=kind)
