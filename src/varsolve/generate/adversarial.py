@@ -65,11 +65,11 @@ def generate(*, seed: int = 0, variables: int = 40, ratio: float = 4.26, mode: s
     if mode == "variants":
         data["environment"] = {"variants": {f"sat :: {v}": ["t", "f"] for v in var}}
         data["resolver_options"] = {"unify": [f"sat :: {v}" for v in var]}
-        for name, clause in zip(clause_names, clauses):
+        for name, clause in zip(clause_names, clauses, strict=True):
             builds = {f"l{k}": [f"sat :: {var[v]} :: {'t' if positive else 'f'}"] for k, (v, positive) in enumerate(clause)}
             packages[name] = {"versions": {"1.0.0": {"wheel": False, "sdist": False, "variants": builds}}}
     else:
-        for name, clause in zip(clause_names, clauses):
+        for name, clause in zip(clause_names, clauses, strict=True):
             releases = {
                 f"{k + 1}.0.0": {"sdist": False, "requires": [f"{var[v]}=={'2.0.0' if positive else '1.0.0'}"]}
                 for k, (v, positive) in enumerate(clause)

@@ -51,7 +51,8 @@ def generate(
     """
     _check_count("leaves", leaves, 1)
     _check_count("versions", versions, 1)
-    for knob, value in (("root_share", root_share), ("blas_share", blas_share), ("cuda_share", cuda_share), ("upper_bounds", upper_bounds)):
+    shares = (("root_share", root_share), ("blas_share", blas_share), ("cuda_share", cuda_share), ("upper_bounds", upper_bounds))
+    for knob, value in shares:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
             raise InputError(f"{knob}: must be a number from 0 to 1, got {value!r}", where="ecosystem")
     if not isinstance(density, (int, float)) or isinstance(density, bool) or density < 0:
@@ -60,7 +61,9 @@ def generate(
         if not isinstance(value, bool):
             raise InputError(f"{knob}: must be true or false, got {value!r}", where="ecosystem")
     roots = max(1, round(leaves * root_share))
-    return _Ecosystem(random.Random(seed), seed, leaves, versions, roots, blas_share, cuda_share, density, upper_bounds, gpu, unify).toml()
+    return _Ecosystem(
+        random.Random(seed), seed, leaves, versions, roots, blas_share, cuda_share, density, upper_bounds, gpu, unify
+    ).toml()
 
 
 def _check_count(knob: str, value: object, minimum: int) -> None:
@@ -136,7 +139,7 @@ class _Ecosystem:
 
     def _hubs(self) -> None:
         mkl_marker = f"'{BLAS} :: mkl' in variant_properties"
-        for i, version in enumerate(["2025.0.0", "2025.1.0"]):
+        for version in ["2025.0.0", "2025.1.0"]:
             self._release("mkl-runtime", version, [], None)
         for version in ("12.6.3", "12.8.1"):
             self._release("nvidia-cuda-runtime", version, [], None)

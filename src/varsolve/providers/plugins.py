@@ -105,7 +105,9 @@ def warn_skipped(spec: PluginSpec, missing: list[str], detectable: bool = False)
 
 
 # -- running -----------------------------------------------------------------------------------
-_RESULTS: dict[tuple, Features] = {}
+# (find-links, index URL, extra index URLs) of a ProviderPolicy
+_Sources = tuple[tuple[str, ...], str | None, tuple[str, ...]]
+_RESULTS: dict[tuple[PluginSpec, _Sources], Features] = {}
 
 
 def supported_from_plugin(spec: PluginSpec, policy: ProviderPolicy) -> Features:
@@ -124,7 +126,7 @@ def clear_caches() -> None:
     _WARNED.clear()
 
 
-def _sources(policy: ProviderPolicy) -> tuple:
+def _sources(policy: ProviderPolicy) -> _Sources:
     links = tuple(_absolute(link) for link in policy.find_links)
     return (links, policy.index_url, policy.extra_index_urls)
 
@@ -171,18 +173,20 @@ def plugin_environment(spec: PluginSpec, policy: ProviderPolicy) -> Path:
     return _venv_python(venv)
 
 
-def _installer() -> tuple[str, str | None]:
+def _installer() -> str | None:
+    """The uv executable to install plugins with, or ``None`` for pip."""
     choice = os.environ.get("VARSOLVE_PLUGIN_INSTALLER", "")
     uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
     if choice == "pip" or (choice != "uv" and uv is None):
-        return "pip", None
+        return None
     if uv is None:
         raise ProviderError("VARSOLVE_PLUGIN_INSTALLER=uv, but uv is not on PATH")
-    return "uv", uv
+    return uv
 
 
 def _install(venv: Path, spec: PluginSpec, policy: ProviderPolicy) -> None:
-    kind, uv = _installer()
+    uv = _installer()
+    kind = "pip" if uv is None else "uv"
     python = _venv_python(venv)
     source_args: list[str] = ["--only-binary", ":all:"]
     for link in policy.find_links:
@@ -193,7 +197,7 @@ def _install(venv: Path, spec: PluginSpec, policy: ProviderPolicy) -> None:
         source_args.append("--no-index")
     for url in policy.extra_index_urls:
         source_args += ["--extra-index-url", url]
-    if kind == "uv":
+    if uv is not None:
         steps = [
             [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
             [uv, "pip", "install", "--quiet", "--python", str(python), *source_args, *spec.requirements],
@@ -282,7 +286,7 @@ def run_plugin(python: Path, spec: PluginSpec, timeout: float) -> Features:
     return validate_configs(spec, data.get("configs") if isinstance(data, dict) else None)
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen[str]) -> None:
     try:
         if sys.platform != "win32":
             os.killpg(proc.pid, signal.SIGKILL)  # the plugin's own children too

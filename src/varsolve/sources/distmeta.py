@@ -102,7 +102,9 @@ def sdist_pkg_info(data: bytes, filename: str, where: str) -> bytes:
         too_old = True
     if too_old or dynamic & _STATIC_FIELDS:
         why = f"Metadata-Version {version}" if too_old else f"Dynamic: {', '.join(sorted(dynamic & _STATIC_FIELDS))}"
-        raise SourceError(f"{where}: the dependencies of this sdist are only known after building it ({why}); varsolve does not build sdists")
+        raise SourceError(
+            f"{where}: the dependencies of this sdist are only known after building it ({why}); varsolve does not build sdists"
+        )
     return raw
 
 

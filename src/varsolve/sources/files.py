@@ -117,7 +117,9 @@ def verify_hashes(hashes: dict[str, str], data: bytes, url: str) -> None:
         if algo in hashes:
             got = hashlib.new(algo, data).hexdigest()
             if got != hashes[algo]:
-                raise SourceError(f"{url}: {algo} mismatch (the index says {hashes[algo][:16]}..., the download has {got[:16]}...)")
+                raise SourceError(
+                    f"{url}: {algo} mismatch (the index says {hashes[algo][:16]}..., the download has {got[:16]}...)"
+                )
             return
 
 
