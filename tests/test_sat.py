@@ -461,3 +461,15 @@ def test_same_input_same_output() -> None:
     for run in runs:
         run["stats"] = {k: v for k, v in run["stats"].items() if not k.endswith("seconds")}
     assert runs[0] == runs[1]
+
+
+def test_backtrack_decides_packages_with_fewest_candidates_first(tmp_path: Path) -> None:
+    """PubGrub's heuristic in the preference: on this generated instance, deciding packages by
+    name alone takes 1,597 rounds and 735 backtracks; fewest candidates first takes about 130."""
+    from varsolve.generate.layered import generate
+
+    path = tmp_path / "layered.toml"
+    path.write_text(generate(seed=1), encoding="utf-8")
+    resolution = solve(build_problem(scenario=path), "backtrack")
+    assert resolution.satisfiable and resolution.violations == ()
+    assert resolution.stats["rounds"] < 300 and resolution.stats["backtracks"] < 20, resolution.stats

@@ -13,6 +13,7 @@ Both are greedy: the first solution found in preference order is returned.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from ..variants.properties import VariantFeature
 from .graph import walk
 
 MAX_ROUNDS = 200_000  # pip's limit
+FEWEST_CANDIDATES_CAP = 64
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,11 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         candidates: Mapping[Key, Iterator[Cand]],
         information: Mapping[Key, Iterator[Info]],
         backtrack_causes: Sequence[Info],
-    ) -> tuple[bool, bool, bool, bool, str]:
+    ) -> tuple[bool, bool, bool, bool, int, str]:
+        """Decide first what leaves least choice: unified features, pinned packages, packages
+        in the last conflict, the root's requirements, then the package with the fewest
+        candidates left (PubGrub's heuristic: a package with few versions is decided, or found
+        impossible, quickly), then by name for determinism."""
         infos = list(information[identifier])
         pinned = any(
             isinstance(i.requirement, ExactRequirement)
@@ -121,7 +127,10 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         is_root = any(i.parent is None for i in infos)
         in_conflict = any(self.identify(c.requirement) == identifier for c in backtrack_causes)
         is_unify = isinstance(identifier, UnifyKey)
-        return (not is_unify, not pinned, not in_conflict, not is_root, _sort_text(identifier))
+        # Counted up to a cap: the order among packages with many candidates matters little,
+        # and counting every release of a large project at every round would be quadratic.
+        left = sum(1 for _ in itertools.islice(candidates[identifier], FEWEST_CANDIDATES_CAP))
+        return (not is_unify, not pinned, not in_conflict, not is_root, left, _sort_text(identifier))
 
     def find_matches(
         self,
