@@ -86,6 +86,9 @@ class ConstrainedRepository(RepositoryBase):
     def variant_metadata(self, release: Release) -> VariantMetadata | None:
         return self.inner.variant_metadata(release)
 
+    def metadata_is_cheap(self, release: Release, file: DistFile) -> bool:
+        return self.inner.metadata_is_cheap(release, file)
+
     # The lifecycle of the repository protocol, delegated (__enter__/__exit__ from the base).
 
     def names(self) -> Sequence[NormalizedName] | None:

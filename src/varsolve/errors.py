@@ -43,3 +43,19 @@ class InconsistentVariantMetadata(InvalidVariantMetadata):
 
 class SourceError(VarsolveError):
     """A package source (index, folder, HTTP) failed in a way the user has to fix."""
+
+
+class BuildError(SourceError):
+    """An sdist whose metadata could not be had: its build failed or timed out, it is not a
+    valid sdist, or it would need a build and builds are off.
+
+    ``filename`` is the sdist's, ``reason`` one line saying why; the message is
+    ``sdist FILENAME failed to build: REASON``. The strategies reject that candidate with this
+    reason (the explanation shows it) instead of ending the run.
+    """
+
+    def __init__(self, filename: str, reason: str, *, url: str | None = None) -> None:
+        self.filename = filename
+        self.reason = " ".join(reason.split()) or "unknown reason"  # always one line
+        self.url = url
+        super().__init__(f"sdist {filename} failed to build: {self.reason}")

@@ -77,13 +77,28 @@ class Repository(Protocol):
         """All releases of ``name`` (any order); ``[]`` when the source has no such project."""
 
     def metadata(self, release: Release, file: DistFile) -> CoreMetadata:
-        """Core metadata of one file (wheels of one release may disagree, pip#13608)."""
+        """Core metadata of one file (wheels of one release may disagree, pip#13608).
+
+        For an sdist whose metadata is dynamic this builds it (PEP 517) when the source's
+        settings allow builds, and raises :class:`~varsolve.errors.BuildError` when it cannot.
+        """
 
     def variant_metadata(self, release: Release) -> VariantMetadata | None:
         """Combined variant metadata of the release, ``None`` when it has no variant wheels.
 
         Raises :class:`~varsolve.errors.InvalidVariantMetadata` when it is invalid or
         inconsistent; callers then treat the release's variant wheels as unusable.
+        """
+
+    def metadata_is_cheap(self, release: Release, file: DistFile) -> bool:
+        """Whether :meth:`metadata` of ``file`` needs no build: True for wheels, sdists with
+        static PKG-INFO, metadata built before (cached) and scenario data; False for an sdist
+        whose metadata may only be known by running its build backend (or that has not been
+        read yet and would have to be downloaded whole to find out).
+
+        A strategy may then treat such a candidate as a relaxation and ask :meth:`metadata`
+        only when the search needs it; :meth:`metadata` raises
+        :class:`~varsolve.errors.BuildError` when the build fails (reject that candidate).
         """
 
     def names(self) -> Sequence[NormalizedName] | None:
@@ -113,6 +128,9 @@ class RepositoryBase:
     """The lifecycle of :class:`Repository` with nothing to do: no names, hints ignored,
     nothing to close, no counters. Subclasses write the data methods and override what they
     need."""
+
+    def metadata_is_cheap(self, release: Release, file: DistFile) -> bool:
+        return True
 
     def names(self) -> Sequence[NormalizedName] | None:
         return None
