@@ -20,7 +20,11 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
-def test_notebook_runs(name: str) -> None:
+def test_notebook_runs(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The kernel inherits this environment: the notebooks' quick parameters (fewer seeds and
+    # sweep points, the same cells and plots), and their temporary files under tmp_path.
+    monkeypatch.setenv("VARSOLVE_NOTEBOOK_QUICK", "1")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     client = nbclient.NotebookClient(
         notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
