@@ -12,14 +12,14 @@ import argparse
 import inspect
 import itertools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 Family = Callable[..., str]
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "generate",
         help="write generated scenario families (layered, adversarial, ecosystem) for studies",
@@ -46,12 +46,17 @@ def _allow_knobs_after_options(parser: argparse.ArgumentParser) -> None:
     class _Intermixed(base):  # type: ignore[misc, valid-type]
         _inside = False
 
-        def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        def parse_known_args(
+            self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+        ) -> tuple[argparse.Namespace, list[str]]:
+            result: tuple[argparse.Namespace, list[str]]
             if self._inside:  # parse_known_intermixed_args calls back into this method
-                return super().parse_known_args(args, namespace)
+                result = super().parse_known_args(args, namespace)
+                return result
             self._inside = True
             try:
-                return self.parse_known_intermixed_args(args, namespace)
+                result = self.parse_known_intermixed_args(args, namespace)
+                return result
             finally:
                 self._inside = False
 
@@ -64,7 +69,7 @@ def families() -> dict[str, Family]:
 
     found: dict[str, Any] = {}
     try:
-        from ..generate import FAMILIES  # type: ignore[attr-defined]
+        from ..generate import FAMILIES
     except ImportError:
         FAMILIES = {}
     found.update(FAMILIES)
@@ -165,7 +170,7 @@ def plan(family: str, function: Family, knob_args: list[str], seeds: list[int]) 
     out = []
     for values in itertools.product(*(swept[n] for n in names)):
         for seed in seeds:
-            kwargs = dict(zip(names, values))
+            kwargs = dict(zip(names, values, strict=True))
             stem = "-".join([family, *(f"{n.replace('_', '')}{_format(v)}" for n, v in kwargs.items()), f"seed{seed}"])
             out.append((f"{stem}.toml", {**kwargs, "seed": seed}))
     return out

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("index", help="build and serve real package indexes from scenarios")
     sub = p.add_subparsers(dest="index_command", metavar="SUBCOMMAND", parser_class=type(p))
     p.set_defaults(handler=_usage(p))
@@ -31,7 +32,7 @@ def add_parser(subparsers) -> None:
     s.set_defaults(handler=cmd_serve)
 
 
-def _usage(parser: argparse.ArgumentParser):
+def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         parser.print_help(sys.stderr)
         return 2
@@ -55,7 +56,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ..index.server import IndexServer, parse_fault
 
     faults = [parse_fault(spec) for spec in args.fault]
-    server = IndexServer(args.directory, host=args.host, port=args.port, faults=faults, html_only=args.html_only, verbose=args.verbose)
+    server = IndexServer(
+        args.directory, host=args.host, port=args.port, faults=faults, html_only=args.html_only, verbose=args.verbose
+    )
     print(f"varsolve: serving {args.directory} at {server.url}simple/ (Ctrl-C stops)", file=sys.stderr, flush=True)
     try:
         server.serve_forever()

@@ -10,7 +10,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p = subparsers.add_parser("install", help="install a pylock.toml, selecting variant wheels (PEP 825)")
     p.add_argument("lock", metavar="PYLOCK", help="the lock file")
     p.add_argument("--python", metavar="PATH", help="interpreter whose environment to install into (default: the active venv)")
-    p.add_argument("--variants", metavar="FILE", help="what this machine supports: a static provider file or a --target file of varsolve lock")
+    p.add_argument(
+        "--variants", metavar="FILE",
+        help="what this machine supports: a static provider file or a --target file of varsolve lock",
+    )
     p.add_argument("--dry-run", action="store_true", help="select and verify, but install nothing")
     from .options import add_provider_arguments
 
