@@ -115,7 +115,16 @@ class Dependency:
         )
 
     def contains(self, version: Version) -> bool:
-        return any(spec.contains(version, prereleases=True) for spec in self.specifiers)
+        # Memoised: a search asks the same (requirement, version) question again and again
+        # (resolvelib re-checks every pin each round), and SpecifierSet.contains is not cheap.
+        known = self._contains.get(version)
+        if known is None:
+            known = self._contains[version] = any(spec.contains(version, prereleases=True) for spec in self.specifiers)
+        return known
+
+    @cached_property
+    def _contains(self) -> dict[Version, bool]:
+        return {}
 
     def __str__(self) -> str:
         return self.text or self.name
