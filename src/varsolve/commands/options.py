@@ -138,6 +138,18 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     g.add_argument(
+        "--refresh", action="store_true",
+        help="revalidate every cached page and metadata with the index (files whose hash the index gives are kept)",
+    )
+    g.add_argument(
+        "--refresh-package", action="append", default=[], metavar="PKG",
+        help="revalidate the cached pages and metadata of PKG only (repeatable)",
+    )
+    g.add_argument(
+        "--offline", action="store_true",
+        help="no network access: use only the cache, stale or not; what it lacks is an error",
+    )
+    g.add_argument(
         "--timeout", type=float, default=defaults.timeout, metavar="SECONDS", help=f"per request (default: {defaults.timeout:g})"
     )
     g.add_argument(
@@ -169,6 +181,9 @@ def source_settings_from_args(args: argparse.Namespace, *, environment: bool = T
         find_links=tuple(_as_list(getattr(args, "find_links", None))),
         cache_dir=getattr(args, "cache_dir", None),
         no_cache=bool(getattr(args, "no_cache", False)),
+        refresh=bool(getattr(args, "refresh", False)),
+        refresh_packages=frozenset(_as_list(getattr(args, "refresh_package", None))),
+        offline=bool(getattr(args, "offline", False)),
         timeout=getattr(args, "timeout", defaults.timeout),
         retries=max(0, getattr(args, "retries", defaults.retries)),
         reporter=TerminalReporter.for_stderr(quiet=bool(getattr(args, "quiet", False))),

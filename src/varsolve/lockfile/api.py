@@ -169,6 +169,11 @@ def check_lock(
         recorded = tool.get("source", {})
         folder = recorded.get("find-links")
         settings = source_settings(recorded.get("index-url"), doc.directory / folder if folder is not None else None, settings)
+    # A check asks the index what it serves now: every cached page is revalidated (a 304 keeps
+    # it cheap), so an index rebuilt a minute ago is not reported "up to date" from the cache.
+    # --offline checks against the cache as it is.
+    if not settings.offline:
+        settings = replace(settings, refresh=True)
     repository = open_repository(settings)
     if repository is None:
         raise InputError("tool.varsolve.source: no source recorded; give --index-url or --find-links", where=where)

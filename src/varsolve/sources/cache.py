@@ -3,16 +3,24 @@
 
 Two kinds of entries:
 
-* ``http/``: responses with their validators (``ETag``, ``Last-Modified``) and
-  ``Cache-Control``, for mutable things (project pages, ``*-variants.json``). A fresh entry is
-  used without a request; a stale one is revalidated (304 keeps the body).
-* ``derived/``: bytes derived from an immutable file: its core metadata or ``variant.json``,
-  keyed by the file's sha256 when the index announced one (content addressed, so shared by
-  every index that serves the same file), else by its URL. Core metadata is also kept parsed
-  (:meth:`DiskCache.load_core_metadata`), so that a warm run needs no email parser.
+* ``http/``: responses (200, and 404/410 for "no such project") of mutable resources
+  (project pages, ``*-variants.json``) with their validators (``ETag``, ``Last-Modified``) and
+  freshness (``Cache-Control``, ``Expires``, ``Age``), keyed by URL and ``Accept``. A fresh
+  entry is used without a request; a stale one is revalidated (304 keeps the body). See
+  :meth:`CachedResponse.freshness_lifetime` for the rules and :data:`DEFAULT_MAX_AGE`.
+* ``derived/``: bytes derived from a distribution: its core metadata or ``variant.json``,
+  keyed by the file's URL *and* the hashes the index announced for it and for its
+  ``.metadata`` file (:func:`artefact_key`). An index never reads what another index served
+  (a tampered ``METADATA`` on one index cannot leak into another's resolution through a
+  shared cache), and a file whose hash changes gets a new entry. Entries of files with an
+  announced hash are immutable; the others age like a page without caching headers. Core
+  metadata is also kept parsed (:meth:`DiskCache.load_core_metadata`), so that a warm run
+  needs no email parser.
 
-Writes go to a temporary file and are renamed into place, so concurrent runs never see half an
-entry; a damaged entry is treated as missing.
+Every entry is one file that names its own key and carries the sha256 of its content; it is
+written to a private temporary name and renamed into place, so concurrent runs sharing a cache
+directory never see half an entry, and a damaged, truncated or foreign entry (or one of an older
+format) is a miss.
 """
 
 from __future__ import annotations
@@ -22,14 +30,23 @@ import json
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..repository import CoreMetadata
 
 CACHE_DIR_VARIABLE = "VARSOLVE_CACHE_DIR"
+# Freshness of a page whose response says nothing about it (no Cache-Control max-age, no
+# Expires): what PyPI announces on its pages, and what uv assumes for a response that has only
+# a Last-Modified. A 404 without caching headers is stored but never fresh (it is only used
+# offline): a project published a minute ago must not look missing for ten minutes.
+DEFAULT_MAX_AGE = 600
+HTTP_DIR = "http"
+DERIVED_DIR = "derived"
+_MAGIC = b"varsolve-cache 2\n"
 
 
 def default_cache_dir() -> Path:
@@ -43,31 +60,65 @@ def default_cache_dir() -> Path:
     return Path(base) / "varsolve"
 
 
+def artefact_key(kind: str, url: str, hashes: Mapping[str, str], metadata_hashes: Mapping[str, str] | None = None) -> str:
+    """The cache key of what is derived from the file at ``url`` (``kind``: ``core-metadata``,
+    ``variant-json``): its URL and every hash the index announced for it and its ``.metadata``."""
+    parts = [kind, url]
+    parts += [f"{algo}={value}" for algo, value in sorted(hashes.items())]
+    parts += [f"metadata-{algo}={value}" for algo, value in sorted((metadata_hashes or {}).items())]
+    return " ".join(parts)
+
+
 @dataclass
 class CachedResponse:
-    url: str
-    headers: dict[str, str]  # lower-case names: etag, last-modified, cache-control, content-type
+    url: str  # after redirects
+    headers: dict[str, str]  # lower-case names: etag, last-modified, cache-control, expires, age, date, content-type
     content: bytes
     stored_at: float
+    status: int = 200
 
-    def max_age(self) -> int | None:
-        directives = parse_cache_control(self.headers.get("cache-control", ""))
+    @property
+    def cache_control(self) -> dict[str, str | None]:
+        return parse_cache_control(self.headers.get("cache-control", ""))
+
+    @property
+    def immutable(self) -> bool:
+        """``Cache-Control: immutable`` (RFC 8246): never revalidated while fresh, not even by
+        ``--refresh`` (as uv does)."""
+        directives = self.cache_control
+        return "immutable" in directives and "no-cache" not in directives
+
+    def freshness_lifetime(self) -> float:
+        """Seconds the response may be used without asking the server (RFC 9111 §4.2.1, as a
+        private cache): ``no-cache``/``no-store`` 0; else ``max-age``; else ``Expires`` minus
+        ``Date``; else, for a 200, :data:`DEFAULT_MAX_AGE`; else 0."""
+        directives = self.cache_control
         if "no-cache" in directives or "no-store" in directives:
-            return 0
-        value = directives.get("max-age")
-        try:
-            return int(value) if value is not None else None
-        except ValueError:
-            return 0
+            return 0.0
+        if "max-age" in directives:
+            return float(_seconds(directives["max-age"]))
+        if "expires" in self.headers:
+            expires = _http_date(self.headers["expires"])
+            if expires is None:
+                return 0.0  # an invalid Expires means "already expired" (RFC 9111 §5.3)
+            date = _http_date(self.headers.get("date", ""))
+            return max(0.0, expires - (date if date is not None else self.stored_at))
+        return float(DEFAULT_MAX_AGE) if self.status in (200, 203) else 0.0
+
+    def age(self, now: float | None = None) -> float:
+        """The ``Age`` the response arrived with (time it spent in the index's CDN) plus the
+        time since it was stored. ``Date`` is not used: a skewed clock would make every entry
+        stale (or fresh forever)."""
+        now = time.time() if now is None else now
+        return _seconds(self.headers.get("age")) + max(0.0, now - self.stored_at)
 
     def is_fresh(self, now: float | None = None) -> bool:
-        max_age = self.max_age()
-        if not max_age:
-            return False
-        return (now if now is not None else time.time()) - self.stored_at < max_age
+        return self.age(now) < self.freshness_lifetime()
 
     def validators(self) -> dict[str, str]:
-        out = {}
+        out: dict[str, str] = {}
+        if self.status != 200:
+            return out
         if "etag" in self.headers:
             out["If-None-Match"] = self.headers["etag"]
         if "last-modified" in self.headers:
@@ -84,8 +135,29 @@ def parse_cache_control(value: str) -> dict[str, str | None]:
     return out
 
 
+def _seconds(value: str | None) -> int:
+    """A delta-seconds value (``max-age``, ``Age``); 0 when missing or malformed."""
+    try:
+        return max(0, int(value)) if value is not None else 0
+    except ValueError:
+        return 0
+
+
+def _http_date(value: str) -> float | None:
+    if not value:
+        return None
+    import email.utils
+
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
 class DiskCache:
-    KEPT_HEADERS = ("etag", "last-modified", "cache-control", "content-type", "date")
+    KEPT_HEADERS = ("etag", "last-modified", "cache-control", "expires", "age", "date", "content-type")
+    # A 304 says nothing about these unless it sends them again.
+    _PER_RESPONSE = ("age", "date")
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -100,53 +172,60 @@ class DiskCache:
 
     # -- HTTP responses ---------------------------------------------------------------------
     def load_response(self, key: str) -> CachedResponse | None:
-        path = self._path("http", key)
+        """The response stored under ``key``; ``None`` when missing, damaged or not its own."""
+        found = self._read(self._path(HTTP_DIR, key), key)
+        if found is None:
+            return None
+        head, content = found
         try:
-            head = json.loads(path.with_suffix(".json").read_text("utf-8"))
-            content = path.with_suffix(".body").read_bytes()
-            if hashlib.sha256(content).hexdigest() != head["sha256"]:
-                return None
-            return CachedResponse(head["url"], dict(head["headers"]), content, float(head["stored_at"]))
-        except (OSError, ValueError, KeyError, TypeError):
+            headers = {str(k): str(v) for k, v in dict(head["headers"]).items()}
+            return CachedResponse(str(head["url"]), headers, content, float(head["stored_at"]), int(head["status"]))
+        except (ValueError, KeyError, TypeError):
             return None
 
-    def store_response(self, key: str, url: str, headers: dict[str, str], content: bytes) -> None:
+    def store_response(self, key: str, url: str, headers: Mapping[str, str], content: bytes, status: int = 200) -> None:
         if "no-store" in parse_cache_control(headers.get("cache-control", "")):
             return
-        path = self._path("http", key)
         kept = {k: v for k, v in headers.items() if k in self.KEPT_HEADERS}
-        head = {"url": url, "headers": kept, "stored_at": time.time(), "sha256": hashlib.sha256(content).hexdigest()}
-        # Body first: a head pointing at a missing or older body fails its hash check.
-        self._write(path.with_suffix(".body"), content)
-        self._write(path.with_suffix(".json"), json.dumps(head).encode("utf-8"))
+        self._store(self._path(HTTP_DIR, key), key, {"url": url, "status": status, "headers": kept}, content)
 
-    def touch_response(self, key: str, cached: CachedResponse, headers: dict[str, str]) -> None:
+    def touch_response(self, key: str, cached: CachedResponse, headers: Mapping[str, str]) -> None:
         """A 304: keep the body, refresh the time and whatever validators came with it."""
-        merged = dict(cached.headers)
+        merged = {k: v for k, v in cached.headers.items() if k not in self._PER_RESPONSE}
         merged.update({k: v for k, v in headers.items() if k in self.KEPT_HEADERS})
-        self.store_response(key, cached.url, merged, cached.content)
+        self.store_response(key, cached.url, merged, cached.content, cached.status)
 
-    # -- derived, immutable -----------------------------------------------------------------
-    def load_derived(self, key: str) -> bytes | None:
-        try:
-            data = self._path("derived", key).read_bytes()
-        except OSError:
+    # -- derived ----------------------------------------------------------------------------
+    def load_derived(self, key: str, *, refresh_before: float | None = None) -> bytes | None:
+        """Bytes stored under ``key`` (see :func:`artefact_key`); ``None`` when missing, damaged,
+        or (for an entry with a lifetime) expired or stored before ``refresh_before``."""
+        found = self._read(self._path(DERIVED_DIR, key), key)
+        if found is None:
             return None
-        digest, _, content = data.partition(b"\n")
-        if hashlib.sha256(content).hexdigest().encode() != digest:
-            return None
+        head, content = found
+        max_age = head.get("max_age")
+        if max_age is not None:  # None: immutable (the key names the file's hash)
+            try:
+                stored_at = float(head["stored_at"])
+                if time.time() - stored_at >= float(max_age):
+                    return None
+            except (ValueError, KeyError, TypeError):
+                return None
+            if refresh_before is not None and stored_at < refresh_before:
+                return None
         return content
 
-    def store_derived(self, key: str, content: bytes) -> None:
-        self._write(self._path("derived", key), hashlib.sha256(content).hexdigest().encode() + b"\n" + content)
+    def store_derived(self, key: str, content: bytes, *, max_age: float | None = None) -> None:
+        """Store ``content`` under ``key``, for ``max_age`` seconds (``None``: for good)."""
+        self._store(self._path(DERIVED_DIR, key), key, {"max_age": max_age}, content)
 
-    def load_core_metadata(self, key: str) -> CoreMetadata | None:
+    def load_core_metadata(self, key: str, *, refresh_before: float | None = None) -> CoreMetadata | None:
         """What :meth:`store_core_metadata` stored under ``key``; ``None`` when missing or damaged."""
         from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
         from ..repository import CoreMetadata
 
-        data = self.load_derived("parsed " + key)
+        data = self.load_derived("parsed " + key, refresh_before=refresh_before)
         if data is None:
             return None
         try:
@@ -158,13 +237,40 @@ class DiskCache:
         except (ValueError, KeyError, TypeError, InvalidSpecifier):
             return None
 
-    def store_core_metadata(self, key: str, meta: CoreMetadata) -> None:
+    def store_core_metadata(self, key: str, meta: CoreMetadata, *, max_age: float | None = None) -> None:
         doc = {
             "requires_dist": list(meta.requires_dist),
             "requires_python": str(meta.requires_python) if meta.requires_python is not None else None,
             "provides_extra": sorted(meta.provides_extra),
         }
-        self.store_derived("parsed " + key, json.dumps(doc).encode())
+        self.store_derived("parsed " + key, json.dumps(doc).encode(), max_age=max_age)
+
+    # -- entries ----------------------------------------------------------------------------
+    # One file each: a magic line, a JSON head line (its key, the content's sha256, the time it
+    # was stored and the caller's fields), then the content.
+    def _read(self, path: Path, key: str) -> tuple[dict[str, Any], bytes] | None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if not data.startswith(_MAGIC):
+            return None
+        head_line, newline, content = data[len(_MAGIC) :].partition(b"\n")
+        if not newline:
+            return None
+        try:
+            head = json.loads(head_line)
+        except ValueError:
+            return None
+        if not isinstance(head, dict) or head.get("key") != key:
+            return None
+        if head.get("sha256") != hashlib.sha256(content).hexdigest() or "stored_at" not in head:
+            return None
+        return head, content
+
+    def _store(self, path: Path, key: str, fields: dict[str, object], content: bytes) -> None:
+        head = {"key": key, "sha256": hashlib.sha256(content).hexdigest(), "stored_at": time.time(), **fields}
+        self._write(path, _MAGIC + json.dumps(head, separators=(",", ":")).encode("utf-8") + b"\n" + content)
 
     def _write(self, path: Path, data: bytes) -> None:
         # A name no other process or thread uses (not tempfile: importing it costs more than

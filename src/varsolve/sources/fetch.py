@@ -27,10 +27,9 @@ from ..repository import CoreMetadata, DistFile, Release
 from ..variants.filenames import escaped_name, parse_wheel
 from ..variants.metadata import VariantMetadata, load_metadata_bytes, merge
 from . import distmeta
-from .cache import DiskCache
+from .cache import DEFAULT_MAX_AGE, DiskCache, artefact_key
 from .files import (
     VARIANTS_SUFFIX,
-    content_key,
     dist_file,
     dist_version,
     hashes_match,
@@ -106,19 +105,33 @@ class Fetcher:
         return Project(releases, links_by_url, variants_links)
 
     # -- core metadata -------------------------------------------------------------------------
+    def _artefact(self, kind: str, link: Link, release: Release) -> tuple[str, float | None, float | None]:
+        """The cache key of what is derived from ``link``'s file (its URL and announced hashes:
+        never another index's), its lifetime (``None``: immutable, the key names the content)
+        and the time before which a cached copy is not trusted (``--refresh``)."""
+        metadata_hashes = link.core_metadata if kind == "core-metadata" else None
+        key = artefact_key(kind, link.url, link.hashes, metadata_hashes)
+        max_age = None if link.hashes or metadata_hashes else float(DEFAULT_MAX_AGE)
+        refresh_before = self.client.refresh_before(release.name) if self.client is not None else None
+        return key, max_age, refresh_before
+
     def core_metadata(self, release: Release, link: Link) -> CoreMetadata:
-        key = f"core-metadata {content_key(link)}"
-        meta = self.cache.load_core_metadata(key) if self.cache else None
+        key, max_age, refresh_before = self._artefact("core-metadata", link, release)
+        meta = self.cache.load_core_metadata(key, refresh_before=refresh_before) if self.cache else None
         if meta is None:
-            raw = self.cache.load_derived(key) if self.cache else None
+            raw = self.cache.load_derived(key, refresh_before=refresh_before) if self.cache else None
             if raw is None:
                 raw = self._fetch_metadata(release, link)
                 self.count(metadata_fetched=1)
                 if self.cache:
-                    self.cache.store_derived(key, raw)
+                    self.cache.store_derived(key, raw, max_age=max_age)
+            else:
+                self.count(cache_hits=1)
             meta = distmeta.parse_core_metadata(raw, link.url)
             if self.cache:
-                self.cache.store_core_metadata(key, meta)
+                self.cache.store_core_metadata(key, meta, max_age=max_age)
+        else:
+            self.count(cache_hits=1)
         self.count(metadata=1)
         return meta
 
@@ -159,8 +172,8 @@ class Fetcher:
         if self.cache:
             for name, data in found.items():
                 if data is not None:
-                    kind = "core-metadata" if name == "METADATA" else "variant-json"
-                    self.cache.store_derived(f"{kind} {content_key(link)}", data)
+                    key, max_age, _ = self._artefact("core-metadata" if name == "METADATA" else "variant-json", link, release)
+                    self.cache.store_derived(key, data, max_age=max_age)
         data = found.get(member)
         if data is None:
             raise SourceError(f"{link.url}: not a valid variant wheel (no *.dist-info/{member})")
@@ -177,7 +190,7 @@ class Fetcher:
     def variant_metadata(self, release: Release, project: Project) -> VariantMetadata:
         docs: list[VariantMetadata] = []
         for link in project.variants_links.get(release.version, []):
-            docs.append(self._variants_json(link))
+            docs.append(self._variants_json(link, release.name))
         known = {label for doc in docs for label in doc.variants}
         by_label: dict[str, DistFile] = {}
         for f in sorted(release.files, key=lambda f: f.filename):
@@ -195,13 +208,13 @@ class Fetcher:
             raise InvalidVariantMetadata("no variant metadata found", where=where)
         return merge(docs, where)
 
-    def _variants_json(self, link: Link) -> VariantMetadata:
+    def _variants_json(self, link: Link, package: NormalizedName) -> VariantMetadata:
         if is_local(link.url):
             data = read_local(local_path(link.url), link.url)
         else:
             # Mutable (PEP 825): cached with revalidation, never trusted as immutable.
             client = self._http()
-            r = client.get_cached(link.url, what="variants.json")
+            r = client.get_cached(link.url, what="variants.json", package=package)
             if r.status in (404, 410):
                 raise SourceError(f"{link.url}: HTTP {r.status} (the index lists this file)")
             data = r.content
@@ -212,8 +225,8 @@ class Fetcher:
         return load_metadata_bytes(data, link.url)
 
     def _wheel_variant_json(self, release: Release, link: Link) -> VariantMetadata:
-        key = f"variant-json {content_key(link)}"
-        data = self.cache.load_derived(key) if self.cache else None
+        key, _, refresh_before = self._artefact("variant-json", link, release)
+        data = self.cache.load_derived(key, refresh_before=refresh_before) if self.cache else None
         if data is None:
             if is_local(link.url):
                 archive = open_local_zip(local_path(link.url), link.url)

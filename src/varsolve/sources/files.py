@@ -98,13 +98,6 @@ def variants_json_version(filename: str, escaped: str) -> Version | None:
         return None
 
 
-def content_key(link: Link) -> str:
-    """A cache key for what is derived from the file: by content when the index gave a sha256,
-    so that every index serving the same file shares it."""
-    digest = link.hashes.get("sha256")
-    return f"sha256:{digest}" if digest else f"url:{link.url}"
-
-
 def hashes_match(hashes: dict[str, str], data: bytes) -> bool:
     for algo in HASH_PREFERENCE:
         if algo in hashes:

@@ -79,8 +79,17 @@ class HttpClient:
         backoff: float = 0.25,
         max_connections: int = 16,
         reporter: Reporter | None = None,
+        refresh: bool = False,
+        refresh_packages: frozenset[str] = frozenset(),
+        offline: bool = False,
     ) -> None:
         self.cache = cache
+        self.refresh = refresh
+        self.refresh_packages = refresh_packages  # normalized names
+        self.offline = offline
+        # --refresh: what was stored before this moment is revalidated; what this run stored
+        # itself (another thread, another target of the same lock) is not asked for again.
+        self.started = time.time()
         self.retries = retries
         self.backoff = backoff
         self.counters = Counters()
@@ -138,6 +147,8 @@ class HttpClient:
         return self._request("HEAD", url, headers, what)
 
     def _request(self, method: str, url: str, headers: dict[str, str] | None, what: str) -> Response:
+        if self.offline:
+            raise SourceError(f"{url}: not in the cache, and --offline allows no network access" + (f" ({what})" if what else ""))
         httpx = import_httpx()
 
         attempts = self.retries + 1
@@ -171,26 +182,41 @@ class HttpClient:
         tries = f"after {attempts} attempts" if attempts > 1 else "no retries"
         raise SourceError(f"{url}: {last_problem} ({tries})")
 
-    def get_cached(self, url: str, *, accept: str | None = None, what: str = "") -> Response:
+    def refresh_before(self, package: str | None = None) -> float | None:
+        """The time before which cached entries of ``package`` must be revalidated (``--refresh``,
+        ``--refresh-package``); ``None`` when the usual freshness rules apply."""
+        if self.refresh or (package is not None and package in self.refresh_packages):
+            return self.started
+        return None
+
+    def get_cached(self, url: str, *, accept: str | None = None, what: str = "", package: str | None = None) -> Response:
         """GET a mutable resource through the cache: fresh entries need no request, stale ones
-        are revalidated with their ``ETag`` / ``Last-Modified``."""
+        are revalidated with their ``ETag`` / ``Last-Modified`` (a 304 counts as a cache hit).
+        ``package`` (a normalized name) is whose resource it is, for ``--refresh-package``.
+        Offline, any cached entry is used, and a missing one is an error naming ``url``."""
         key = f"{accept or ''} {url}"
         cached = self.cache.load_response(key) if self.cache else None
-        if cached is not None and cached.is_fresh():
-            self.counters.add(cache_hits=1)
-            return Response(cached.url, 200, cached.headers, cached.content, from_cache=True)
+        if cached is not None:
+            refresh_before = self.refresh_before(package)
+            revalidate = refresh_before is not None and cached.stored_at < refresh_before and not cached.immutable
+            if self.offline or (not revalidate and cached.is_fresh()):
+                self.count(cache_hits=1)
+                return Response(cached.url, cached.status, cached.headers, cached.content, from_cache=True)
+        elif self.offline:
+            raise SourceError(f"{url}: not in the cache, and --offline allows no network access" + (f" ({what})" if what else ""))
         headers = {"Accept": accept} if accept else {}
         if cached is not None:
             headers.update(cached.validators())
         r = self.get(url, headers=headers, what=what)
-        if r.status == 304 and cached is not None:
+        if r.status == 304 and cached is not None and cached.status == 200:
             if self.cache:
                 self.cache.touch_response(key, cached, r.headers)
+            self.count(cache_hits=1)
             return Response(cached.url, 200, {**cached.headers, **r.headers}, cached.content, from_cache=True)
         if r.status == 304:
             raise SourceError(f"{url}: HTTP 304 for a request without validators")
-        if r.status == 200 and self.cache:
-            self.cache.store_response(key, r.url, r.headers, r.content)
+        if r.status in (200, 203, 404, 410) and self.cache:
+            self.cache.store_response(key, r.url, r.headers, r.content if r.status in (200, 203) else b"", r.status)
         return r
 
     def get_range(self, url: str, range_header: str, what: str = "") -> Response:

@@ -56,7 +56,7 @@ class IndexSource:
             links = file_index_links(page)
         else:
             assert self.client is not None
-            r = self.client.get_cached(page, accept=ACCEPT, what="project page")
+            r = self.client.get_cached(page, accept=ACCEPT, what="project page", package=name)
             links = None if r.status in (404, 410) else parse_page(r.content, r.headers.get("content-type", "text/html"), r.url)
         if links is None:
             self._check_root()
@@ -77,6 +77,8 @@ class IndexSource:
         if is_local(self.url):
             return None if local_path(self.url).is_dir() else "no such directory"
         assert self.client is not None
+        if self.client.offline:  # the cached 404 is all there is to go on
+            return None
         # HEAD: PyPI's root page lists every project (tens of MB); only its status matters.
         r = self.client.head(self.url, headers={"Accept": ACCEPT}, what="index page")
         if r.status in (404, 410):

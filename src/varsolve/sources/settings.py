@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.utils import canonicalize_name
+
 if TYPE_CHECKING:
     from ..reporter import Reporter
 
@@ -36,6 +38,9 @@ class SourceSettings:
     find_links: tuple[str | Path, ...] = ()
     cache_dir: str | Path | None = None  # None: default_cache_dir()
     no_cache: bool = False  # neither read nor write the cache
+    refresh: bool = False  # revalidate every cached page and metadata (immutable files excepted)
+    refresh_packages: frozenset[str] = frozenset()  # the same for these projects only
+    offline: bool = False  # no network: only the cache; what it lacks is an error
     timeout: float = 30.0  # seconds per request
     retries: int = 3  # on connection errors, timeouts, 429 and 5xx
     backoff: float = 0.25  # seconds before the first retry, doubled for each further one
@@ -53,6 +58,7 @@ class SourceSettings:
         # Lists are welcome as input; stored as tuples so that settings stay hashable.
         object.__setattr__(self, "index_urls", tuple(self.index_urls))
         object.__setattr__(self, "find_links", tuple(self.find_links))
+        object.__setattr__(self, "refresh_packages", frozenset(canonicalize_name(n) for n in self.refresh_packages))
 
     @property
     def names_a_source(self) -> bool:
