@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
@@ -34,12 +35,26 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=100, deadline=None, suppress_health_check=_SUPPRESS)
 settings.register_profile("deep", max_examples=2000, deadline=None, suppress_health_check=_SUPPRESS)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# Hypothesis' own files (the dev profile's example database, its constants cache) go to the test
+# cache outside the repository, next to the packse sdist (tests/packse_data.py), not ./.hypothesis.
+if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+    set_hypothesis_home_dir(Path(os.environ.get("VARSOLVE_TEST_CACHE", Path.home() / ".cache" / "varsolve-tests")) / "hypothesis")
 
 
 def examples(ci: int) -> int:
     """A property test's ``max_examples``: ``ci`` under ``ci`` and ``dev``, scaled with the loaded
     profile's ``max_examples`` otherwise (20 times under ``deep``)."""
     return max(1, ci * settings.default.max_examples // 100)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_varsolve_cache(tmp_path_factory: pytest.TempPathFactory):
+    """varsolve's HTTP cache for this test run, not the user's ~/.cache/varsolve: the tests'
+    servers listen on ephemeral ports, and a page cached from an earlier run on the same port
+    must not answer for today's index. Subprocesses inherit it; tests that set their own win."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VARSOLVE_CACHE_DIR", str(tmp_path_factory.mktemp("varsolve-cache")))
+        yield
 
 
 def varsolve_command() -> list[str]:

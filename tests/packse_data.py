@@ -7,6 +7,7 @@ benchmarks/packse_suite.py.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -14,6 +15,7 @@ import shutil
 import tarfile
 import tempfile
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 PACKSE_VERSION = "0.3.59"
@@ -29,14 +31,37 @@ class PackseUnavailable(Exception):
 
 
 def packse_scenarios_dir(timeout: float = 30.0) -> Path:
-    """The extracted ``scenarios`` folder, downloading the sdist first if it is not cached."""
+    """The extracted ``scenarios`` folder, downloading the sdist first if it is not cached.
+
+    Concurrent callers (pytest-xdist workers collecting at the same time) take turns on a lock
+    file in the cache: one downloads, the others find the folder there."""
     if SCENARIOS.is_dir():
         return SCENARIOS
-    archive = CACHE / SDIST
-    if not (archive.is_file() and _sha256(archive) == SDIST_SHA256):
-        _download(archive, timeout)
-    _extract(archive)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with _lock(CACHE / f"packse-{PACKSE_VERSION}.lock"):
+        if SCENARIOS.is_dir():
+            return SCENARIOS
+        archive = CACHE / SDIST
+        if not (archive.is_file() and _sha256(archive) == SDIST_SHA256):
+            _download(archive, timeout)
+        _extract(archive)
     return SCENARIOS
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (released when the process dies); none on Windows."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: the writes below are atomic anyway
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def non_universal_scenarios(root: Path) -> list[Path]:
