@@ -23,7 +23,7 @@ from ..sources.settings import INDEX_URL_VARIABLES, SourceSettings, index_url_fr
 from ..target import ProviderPolicy
 
 if TYPE_CHECKING:
-    from ..problem import Problem
+    from ..problem import Problem, ResolverOptions
     from ..requirements_file import RequirementsFile
 
 
@@ -59,6 +59,65 @@ def add_problem_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prerelease-policy", choices=["packse", "pip"], help="when pre-releases may be used")
     p.add_argument("--yanked-policy", choices=["packse", "pip", "never"], help="when yanked releases may be used")
     p.add_argument("--requires-python-policy", choices=["packse", "pip"], help="packse: check only lower bounds")
+    add_format_arguments(p)
+
+
+class _FormatControl(argparse.Action):
+    """``--no-build``, ``--only-binary``, ``--no-binary`` in the order given (pip's rules: a later
+    one wins, ``:all:`` and ``:none:`` reset), kept as ``(option, value)`` in ``format_control``."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None
+    ) -> None:
+        entries = list(getattr(namespace, "format_control", None) or [])
+        if self.dest == "no_build":
+            entries.append(("only_binary", ":all:"))
+            namespace.no_build = True
+        else:
+            entries += [(self.dest, value.strip()) for value in str(values).split(",") if value.strip()]
+        namespace.format_control = entries
+
+
+def add_format_arguments(p: argparse.ArgumentParser) -> None:
+    """Which distributions may be used: ``--no-build``, ``--only-binary``, ``--no-binary`` (as pip's)."""
+    g = p.add_argument_group("wheels and sdists (as pip's options)")
+    g.add_argument(
+        "--no-build", nargs=0, action=_FormatControl, default=False,
+        help="never use sdists, hence never build one (= --only-binary :all:)",
+    )
+    g.add_argument(
+        "--only-binary", action=_FormatControl, metavar="PKG|:all:|:none:",
+        help="use only wheels of these packages (comma-separated, repeatable); sdists of the others are "
+        "built when their metadata is dynamic",
+    )
+    g.add_argument(
+        "--no-binary", action=_FormatControl, metavar="PKG|:all:|:none:",
+        help="use no wheels of these packages (comma-separated, repeatable): only their sdists",
+    )
+
+
+def apply_format_arguments(options: ResolverOptions, args: argparse.Namespace) -> ResolverOptions:
+    """``options`` with the ``--no-build`` / ``--only-binary`` / ``--no-binary`` given, applied in
+    order on top of its ``no_build`` and ``no_binary`` (pip's ``FormatControl`` rules)."""
+    from packaging.utils import canonicalize_name
+
+    entries = getattr(args, "format_control", None) or []
+    if not entries:
+        return options
+    no_build, no_binary = set(options.no_build), set(options.no_binary)
+    for option, value in entries:
+        target, other = (no_build, no_binary) if option == "only_binary" else (no_binary, no_build)
+        if value == ":all:":
+            target.clear()
+            other.clear()
+            target.add(":all:")
+        elif value == ":none:":
+            target.clear()
+        else:
+            name = canonicalize_name(value)
+            other.discard(name)
+            target.add(name)
+    return replace(options, no_build=frozenset(no_build), no_binary=frozenset(no_binary))
 
 
 def apply_policy_arguments(problem: Problem, args: argparse.Namespace) -> Problem:
@@ -74,7 +133,8 @@ def apply_policy_arguments(problem: Problem, args: argparse.Namespace) -> Proble
         )
         if value is not None
     }
-    return replace(problem, options=replace(problem.options, **given)) if given else problem
+    options = apply_format_arguments(replace(problem.options, **given), args)
+    return problem if options == problem.options else replace(problem, options=options)
 
 
 def read_requirement_arguments(args: argparse.Namespace) -> RequirementsFile:
@@ -156,6 +216,11 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
         "--retries", type=int, default=defaults.retries, metavar="N",
         help=f"retries on connection errors and 5xx (default: {defaults.retries})",
     )
+    g.add_argument(
+        "--build-timeout", type=float, default=defaults.build_timeout, metavar="SECONDS",
+        help="time an sdist's build backend may take to give its metadata; the sdist is rejected after "
+        f"(default: {defaults.build_timeout:g})",
+    )
 
 
 def source_settings_from_args(args: argparse.Namespace, *, environment: bool = True) -> SourceSettings:
@@ -186,8 +251,19 @@ def source_settings_from_args(args: argparse.Namespace, *, environment: bool = T
         offline=bool(getattr(args, "offline", False)),
         timeout=getattr(args, "timeout", defaults.timeout),
         retries=max(0, getattr(args, "retries", defaults.retries)),
+        builds=not getattr(args, "no_build", False),
+        build_timeout=_build_timeout(args, defaults.build_timeout),
         reporter=TerminalReporter.for_stderr(quiet=bool(getattr(args, "quiet", False))),
     )
+
+
+def _build_timeout(args: argparse.Namespace, default: float) -> float:
+    from ..errors import InputError
+
+    value = getattr(args, "build_timeout", default)
+    if not value > 0:
+        raise InputError("--build-timeout: must be a positive number of seconds")
+    return float(value)
 
 
 # -- variant providers --------------------------------------------------------------------------

@@ -72,7 +72,9 @@ def _why_release_unusable(finder: CandidateFinder, release: Release, dep: Depend
     py = target.python
     if release.files and all(not opts.allows_python(f.requires_python, py) for f in release.files):
         return f"requires Python {release.files[0].requires_python} (target: {py})"
-    meta = finder.repo.metadata(release, release.files[0]) if release.files else None
+    # The metadata of a file that needs no build (an sdist is never built just to explain).
+    readable = [f for f in release.files if finder.repo.metadata_is_cheap(release, f)]
+    meta = finder.repo.metadata(release, readable[0]) if readable else None
     if meta and not opts.allows_python(meta.requires_python, py):
         return f"requires Python {meta.requires_python} (target: {py})"
     wheels = [f for f in release.files if f.is_wheel]

@@ -1,4 +1,5 @@
-"""Core metadata and ``variant.json`` out of distributions (wheel zips, sdist tarballs).
+"""Core metadata and ``variant.json`` out of distributions (wheel zips, sdist tarballs); whether
+an sdist's PKG-INFO is final (PEP 643) or only a build can tell (:class:`DynamicMetadata`).
 
 Shared by the HTTP index client and the ``--find-links`` folder source.
 """
@@ -13,7 +14,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..errors import InputError, SourceError
+from ..errors import BuildError, InputError, SourceError
 from ..repository import CoreMetadata
 from ..variants.markers import parse_requirement
 
@@ -87,28 +88,63 @@ def wheel_metadata(archive: zipfile.ZipFile, project: str, where: str) -> bytes:
     return raw
 
 
-def sdist_pkg_info(data: bytes, filename: str, where: str) -> bytes:
-    """The PKG-INFO of an sdist, when it is the final metadata (Metadata-Version >= 2.2 and
-    nothing the resolver needs is Dynamic); varsolve never builds sdists to find out."""
+class DynamicMetadata(Exception):
+    """The sdist's metadata is only known after building it (PEP 643 says so, or its PKG-INFO
+    is older than 2.2). Internal to the sources: the repository answers it by building the sdist
+    (:mod:`.build`) or with a :class:`~varsolve.errors.BuildError` when builds are off.
+
+    ``data``: the sdist's bytes when they were downloaded to find this out (so that the build
+    need not download them again).
+    """
+
+    def __init__(self, why: str, data: bytes | None = None) -> None:
+        super().__init__(why)
+        self.why = why
+        self.data = data
+
+
+def dynamic_fields(raw: bytes, where: str) -> str | None:
+    """Why the PKG-INFO ``raw`` is not an sdist's final metadata (PEP 643), ``None`` when it is:
+    Metadata-Version 2.2 or later and none of Requires-Dist, Requires-Python, Provides-Extra
+    Dynamic."""
     from packaging.metadata import parse_email
 
-    raw = _sdist_member(data, filename, where)
-    fields, _ = parse_email(raw)
+    try:
+        fields, _ = parse_email(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{where}: malformed core metadata ({exc})") from None
     version = fields.get("metadata_version", "1.0")
     dynamic = {d.lower() for d in fields.get("dynamic", [])}
     try:
         too_old = Version(version) < Version("2.2")
     except InvalidVersion:
         too_old = True
-    if too_old or dynamic & _STATIC_FIELDS:
-        why = f"Metadata-Version {version}" if too_old else f"Dynamic: {', '.join(sorted(dynamic & _STATIC_FIELDS))}"
-        raise SourceError(
-            f"{where}: the dependencies of this sdist are only known after building it ({why}); varsolve does not build sdists"
-        )
+    if too_old:
+        return f"Metadata-Version {version}"
+    if dynamic & _STATIC_FIELDS:
+        return f"Dynamic: {', '.join(sorted(dynamic & _STATIC_FIELDS))}"
+    return None
+
+
+def sdist_pkg_info(data: bytes, filename: str, where: str) -> bytes:
+    """The PKG-INFO of an sdist when it is the final metadata (:func:`dynamic_fields`).
+
+    Raises :class:`DynamicMetadata` (carrying ``data``) when only a build can tell, and
+    :class:`~varsolve.errors.BuildError` when ``data`` is not an sdist at all.
+    """
+    raw = _sdist_member(data, filename, where)
+    if raw is None:  # an old sdist (before PEP 643 and 625) may still build, as pip finds
+        raise DynamicMetadata("no PKG-INFO", data)
+    try:
+        why = dynamic_fields(raw, where)
+    except SourceError as exc:
+        raise BuildError(filename, f"its PKG-INFO is malformed ({exc})", url=where) from None
+    if why is not None:
+        raise DynamicMetadata(why, data)
     return raw
 
 
-def _sdist_member(data: bytes, filename: str, where: str) -> bytes:
+def _sdist_member(data: bytes, filename: str, where: str) -> bytes | None:
     import tarfile
     import zipfile
 
@@ -125,6 +161,6 @@ def _sdist_member(data: bytes, filename: str, where: str) -> bytes:
                         f = tar.extractfile(info)
                         if f is not None:
                             return f.read()
-    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise SourceError(f"{where}: not a valid sdist ({exc})") from None
-    raise SourceError(f"{where}: not a valid sdist (no PKG-INFO)")
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise BuildError(filename, f"not a valid sdist ({exc})", url=where) from None
+    return None

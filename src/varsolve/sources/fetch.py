@@ -5,7 +5,9 @@ once each (memoising and threads are :mod:`.simple`'s business):
   that lists a filename wins;
 * core metadata of one file: the PEP 658/714 ``.metadata`` file when the index has one, else
   ``METADATA`` read from the wheel with Range requests on its central directory
-  (:mod:`.lazyzip`), else (sdists) ``PKG-INFO`` of the downloaded sdist when it is static;
+  (:mod:`.lazyzip`), else (sdists) ``PKG-INFO`` of the downloaded sdist when it is static
+  (PEP 643); an sdist whose metadata is dynamic raises :class:`~.distmeta.DynamicMetadata`,
+  and the repository passes a ``built`` callable (:mod:`.build`) that gives its metadata;
 * variant metadata of a release: ``{name}-{version}-variants.json`` of every source listing
   it, plus ``variant.json`` from one wheel of each label those files lack (PEP 825 PR #5100),
   merged with PEP 825's consistency rules (:func:`~varsolve.variants.metadata.merge`).
@@ -16,7 +18,7 @@ Immutable results go through the on-disk cache (:mod:`.cache`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from packaging.utils import NormalizedName
@@ -115,13 +117,16 @@ class Fetcher:
         refresh_before = self.client.refresh_before(release.name) if self.client is not None else None
         return key, max_age, refresh_before
 
-    def core_metadata(self, release: Release, link: Link) -> CoreMetadata:
+    def core_metadata(self, release: Release, link: Link, built: Callable[[], bytes] | None = None) -> CoreMetadata:
+        """The file's core metadata, from the cache or else fetched; ``built`` instead of
+        fetching: the metadata of a dynamic sdist, built (and checked) by the caller, which
+        is then cached like any other."""
         key, max_age, refresh_before = self._artefact("core-metadata", link, release)
         meta = self.cache.load_core_metadata(key, refresh_before=refresh_before) if self.cache else None
         if meta is None:
             raw = self.cache.load_derived(key, refresh_before=refresh_before) if self.cache else None
             if raw is None:
-                raw = self._fetch_metadata(release, link)
+                raw = built() if built is not None else self._fetch_metadata(release, link)
                 self.count(metadata_fetched=1)
                 if self.cache:
                     self.cache.store_derived(key, raw, max_age=max_age)
@@ -142,6 +147,10 @@ class Fetcher:
             r = self._http().get(link.metadata_url, what="core metadata")
             if r.status == 200:
                 verify_hashes(link.core_metadata, r.content, link.metadata_url)
+                if not link.filename.endswith(".whl"):  # an sdist's PKG-INFO: final only if PEP 643 says so
+                    why = distmeta.dynamic_fields(r.content, link.metadata_url)
+                    if why is not None:
+                        raise distmeta.DynamicMetadata(why)
                 return r.content
             log.info("%s: HTTP %s, reading the metadata from the file instead", link.metadata_url, r.status)
         if link.filename.endswith(".whl"):
@@ -178,6 +187,14 @@ class Fetcher:
         if data is None:
             raise SourceError(f"{link.url}: not a valid variant wheel (no *.dist-info/{member})")
         return data
+
+    def distribution(self, link: Link) -> bytes:
+        """The whole file, hash-checked: read (``file://``) or downloaded."""
+        if is_local(link.url):
+            data = read_local(local_path(link.url), link.url)
+            verify_hashes(link.hashes, data, link.url)
+            return data
+        return self._download(link)
 
     def _download(self, link: Link) -> bytes:
         r = self._http().get(link.url, what="distribution")

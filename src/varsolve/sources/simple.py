@@ -4,23 +4,26 @@ The parts, each in its own module: link sources say where a project's files are
 (:mod:`.linksources`, :mod:`.findlinks`); :mod:`.fetch` reads pages and metadata through one
 HTTP client (:mod:`.http`, one connection pool) and the on-disk cache (:mod:`.cache`);
 :mod:`.prefetch` decides what to read before the resolver asks; :mod:`.workers` runs every
-fetch once, in the background or in the thread that waits for it. This module ties them to
-the :class:`~varsolve.repository.Repository` protocol. Open one with
-:func:`varsolve.sources.open_repository`.
+fetch once, in the background or in the thread that waits for it; :mod:`.build` builds
+the metadata of sdists that need it, only in the thread of a caller that asked for it (never
+in a prefetch). This module ties them to the :class:`~varsolve.repository.Repository`
+protocol. Open one with :func:`varsolve.sources.open_repository`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from ..errors import SourceError
+from ..errors import BuildError, SourceError, VarsolveError
 from ..repository import CoreMetadata, DistFile, Release, RepositoryBase
 from ..variants.metadata import VariantMetadata
+from .distmeta import DynamicMetadata
 from .fetch import Fetcher, Project
+from .files import is_local
 from .http import HttpClient
 from .linksources import LinkSource
 from .prefetch import Prefetcher
@@ -29,6 +32,15 @@ from .workers import TaskTable
 
 if TYPE_CHECKING:
     from ..target import Target
+    from .build import SdistBuilder
+
+
+class _NotCached(Exception):
+    """metadata_is_cheap asked the cache only, and it had nothing."""
+
+
+def _cache_only() -> bytes:
+    raise _NotCached
 
 
 class SimpleRepository(RepositoryBase):
@@ -46,6 +58,8 @@ class SimpleRepository(RepositoryBase):
         self._tasks = TaskTable(self.settings.workers)
         self._prefetcher = Prefetcher(self.settings.prefetch)
         self._closed = False
+        self._builder: SdistBuilder | None = None
+        self._cheap: dict[str, bool] = {}  # sdist URL -> metadata known without a build
 
     # -- lifecycle -----------------------------------------------------------------------------
     def hint_target(self, target: Target) -> None:
@@ -62,6 +76,8 @@ class SimpleRepository(RepositoryBase):
             return
         self._closed = True
         self._tasks.close()
+        if self._builder is not None:
+            self._builder.close()
         if self.client is not None:
             self.client.close()
         if self.reporter is not None:
@@ -93,7 +109,10 @@ class SimpleRepository(RepositoryBase):
 
     # -- core metadata -------------------------------------------------------------------------
     def metadata(self, release: Release, file: DistFile) -> CoreMetadata:
-        meta: CoreMetadata = self._tasks.result(("metadata", file.url), lambda: self._load_metadata(release, file))
+        try:
+            meta: CoreMetadata = self._tasks.result(("metadata", file.url), lambda: self._load_metadata(release, file))
+        except DynamicMetadata as dynamic:  # only a build can tell: here, in the caller's thread
+            meta = self._tasks.result(("build", file.url), partial(self._build_metadata, release, file, dynamic))
         if self._tasks.prefetching:
             for older, older_file in self._prefetcher.older(self._project(release.name), release):
                 self._prefetch_metadata(older, older_file)
@@ -102,15 +121,68 @@ class SimpleRepository(RepositoryBase):
     def _prefetch_metadata(self, release: Release, file: DistFile) -> None:
         self._tasks.prefetch(("metadata", file.url), partial(self._load_metadata, release, file))
 
-    def _load_metadata(self, release: Release, file: DistFile) -> CoreMetadata:
+    def _load_metadata(self, release: Release, file: DistFile, built: Callable[[], bytes] | None = None) -> CoreMetadata:
         link = self._project(release.name).links.get(file.url or "")
         if link is None:
             raise SourceError(f"{file.url or file.filename}: not a file of {release.name} on any source")
-        meta = self._fetcher.core_metadata(release, link)
+        meta = self._fetcher.core_metadata(release, link, built)
         if self._tasks.prefetching:
             for name in self._prefetcher.dependencies(meta):
                 self._prefetch_project(name)
         return meta
+
+    def metadata_is_cheap(self, release: Release, file: DistFile) -> bool:
+        """False for an sdist whose metadata needs a build, or would have to be downloaded whole
+        to find out (an index without PEP 658 files for sdists); the cache, a PEP 658 file and a
+        local sdist are asked (no build, no large download)."""
+        if file.is_wheel:
+            return True
+        url = file.url or ""
+        if url not in self._cheap:
+            link = self._project(release.name).links.get(url)
+            try:
+                if link is not None and link.core_metadata is None and not is_local(link.url):
+                    self._fetcher.core_metadata(release, link, _cache_only)
+                else:
+                    self._tasks.result(("metadata", url), lambda: self._load_metadata(release, file))
+                cheap = True
+            except (_NotCached, DynamicMetadata):
+                cheap = False
+            except VarsolveError:
+                cheap = True  # metadata() raises the same error, without building anything
+            self._cheap.setdefault(url, cheap)
+        return self._cheap[url]
+
+    def download(self, release: Release, file: DistFile) -> bytes:
+        """The whole file, hash-checked (build requirements' wheels, sdists to build)."""
+        link = self._project(release.name).links.get(file.url or "")
+        if link is None:
+            raise SourceError(f"{file.url or file.filename}: not a file of {release.name} on any source")
+        return self._fetcher.distribution(link)
+
+    def _build_metadata(self, release: Release, file: DistFile, dynamic: DynamicMetadata) -> CoreMetadata:
+        if not self.settings.builds:
+            raise BuildError(
+                file.filename, f"its dependencies are only known by building it ({dynamic.why}), and builds are off", url=file.url
+            )
+        data, dynamic.data = dynamic.data, None  # the memoised exception need not keep the sdist
+        builder = self._sdist_builder()
+
+        def built() -> bytes:
+            sdist = data if data is not None else self.download(release, file)
+            return builder.metadata(release, file.filename, sdist)
+
+        try:
+            return self._load_metadata(release, file, built)
+        finally:
+            self._cheap[file.url or ""] = True  # built or failed: asking again builds nothing
+
+    def _sdist_builder(self) -> SdistBuilder:
+        if self._builder is None:
+            from .build import SdistBuilder  # only when an sdist is built
+
+            self._builder = SdistBuilder(self, self.settings)
+        return self._builder
 
     # -- variant metadata ----------------------------------------------------------------------
     def variant_metadata(self, release: Release) -> VariantMetadata | None:
