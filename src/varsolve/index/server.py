@@ -7,7 +7,10 @@ What it does that a plain static server does not:
 * ``Range`` requests: one range gives 206, several give ``multipart/byteranges``, more than
   :data:`MAX_RANGES` or a bad header are ignored (200), unsatisfiable ones give 416;
 * ``ETag`` / ``If-None-Match`` and ``Last-Modified`` / ``If-Modified-Since`` (304),
-  ``Cache-Control`` (pages: ``max-age`` of ``page_max_age``; distributions: immutable);
+  ``Cache-Control`` (pages: ``max-age`` of ``page_max_age``; distributions: immutable); for
+  the cache tests, ``page_max_age=None`` sends no ``Cache-Control`` on pages and
+  ``validators=False`` neither ``ETag`` nor ``Last-Modified`` (an index like the public
+  mirror this machine reaches);
 * faults for tests, each limited to the first N matching requests and to a path glob
   (:class:`Fault`, :func:`parse_fault`): ``drop`` (close without answering), ``http500``,
   ``truncate`` (announce the full length, send half), ``malformed`` (broken JSON/HTML pages),
@@ -113,7 +116,8 @@ class IndexServer:
         port: int = 0,
         faults: list[Fault] | None = None,
         html_only: bool = False,
-        page_max_age: int = 600,
+        page_max_age: int | None = 600,
+        validators: bool = True,
         verbose: bool = False,
     ) -> None:
         self.root = Path(root).resolve()
@@ -121,7 +125,8 @@ class IndexServer:
             raise InputError("not an index directory (no simple/ inside)", where=str(root))
         self.faults = list(faults or [])
         self.html_only = html_only
-        self.page_max_age = page_max_age
+        self.page_max_age = page_max_age  # None: pages carry no Cache-Control
+        self.validators = validators  # False: no ETag, no Last-Modified, never 304
         self.verbose = verbose
         self.stats = ServerStats()
         self.closing = threading.Event()
@@ -241,16 +246,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._mangle(path, body, content_type)
         stat = file.stat()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        headers = {
-            "Content-Type": content_type,
-            "ETag": etag,
-            "Last-Modified": email.utils.formatdate(stat.st_mtime, usegmt=True),
-            "Accept-Ranges": "bytes",
-            "Cache-Control": self._cache_control(path),
-        }
+        headers = {"Content-Type": content_type}
+        if self.index.validators:
+            headers["ETag"] = etag
+            headers["Last-Modified"] = email.utils.formatdate(stat.st_mtime, usegmt=True)
+        headers["Accept-Ranges"] = "bytes"
+        cache_control = self._cache_control(path)
+        if cache_control is not None:
+            headers["Cache-Control"] = cache_control
         if vary:
             headers["Vary"] = "Accept"
-        if self._not_modified(etag, stat.st_mtime):
+        if self.index.validators and self._not_modified(etag, stat.st_mtime):
             self.index.stats.not_modified += 1
             return self._send(HTTPStatus.NOT_MODIFIED, headers, b"", head)
         ranges = None if self.index.fault("no-range", path) else self._ranges(len(body), etag)
@@ -319,8 +325,10 @@ class _Handler(BaseHTTPRequestHandler):
                 chosen = (file, content_type)
         return chosen
 
-    def _cache_control(self, path: str) -> str:
+    def _cache_control(self, path: str) -> str | None:
         if path.startswith("/simple") or path.endswith("-variants.json"):
+            if self.index.page_max_age is None:
+                return None
             return f"max-age={self.index.page_max_age}, public"
         return "max-age=31536000, immutable, public"
 
