@@ -483,3 +483,45 @@ def test_setuptools_sdist_builds_with_setuptools_from_the_same_sources(serve, se
     # Without setuptools in the sources its build requirement cannot be installed.
     proc = run("resolve", "legacy-app", "--index-url", url, "--no-cache", "--python", "3.12")
     assert_one_clean_error(proc, "legacy_app-2.0.tar.gz", "its build requirements (setuptools>=68) cannot be installed")
+
+
+# -- the real public index (opt in: -m live) ---------------------------------------------------
+
+LIVE_INDEX = os.environ.get("VARSOLVE_LIVE_INDEX_URL", "https://pypi.org/simple/")
+
+
+def _live(*requirements: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    args = ("resolve", *requirements, "--python", "3.11", "--index-url", LIVE_INDEX, "--cache-dir", str(cache))
+    return run(*args, "--format", "json", "--timeout", "60")
+
+
+@pytest.mark.live
+def test_live_numpy_and_pandas_need_no_build(tmp_path: Path) -> None:
+    """numpy 1.26.4 has wheels for 3.11: no sdist is read, nothing is built."""
+    import json
+
+    proc = _live("numpy==1.26.4", "pandas>=2.2", cache=tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "building" not in proc.stderr
+    packages = json.loads(proc.stdout)["packages"]
+    assert packages["numpy"]["version"] == "1.26.4"
+    assert all(pin["filename"].endswith(".whl") for pin in packages.values())
+
+
+@pytest.mark.live
+def test_live_an_sdist_only_package_with_dynamic_dependencies_is_built_once(tmp_path: Path) -> None:
+    """jsonpath-rw has only sdists (Metadata-Version 1.x, a setup.py with install_requires): its
+    dependencies are known after building its metadata with setuptools, which varsolve resolves
+    from the same index; the second run builds nothing."""
+    import json
+
+    cache = tmp_path / "cache"
+    proc = _live("jsonpath-rw==1.4.0", cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert "varsolve: warning: building metadata of jsonpath-rw-1.4.0.tar.gz (runs its build backend)" in proc.stderr
+    packages = json.loads(proc.stdout)["packages"]
+    assert {"jsonpath-rw", "ply", "decorator", "six"} <= set(packages)
+    assert packages["jsonpath-rw"]["filename"] == "jsonpath-rw-1.4.0.tar.gz"
+    again = _live("jsonpath-rw==1.4.0", cache=cache)
+    assert again.returncode == 0 and "building" not in again.stderr
+    assert json.loads(again.stdout)["packages"] == packages

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -114,10 +115,16 @@ class SdistBuilder:
         log.warning("building metadata of %s (runs its build backend)", filename)
         with self._lock, tempfile.TemporaryDirectory(prefix="varsolve-build-") as tmp:
             started = time.monotonic()
-            try:
-                raw = self._build(release, filename, data, Path(tmp))
-            except _Failed as exc:
-                raise BuildError(filename, exc.reason) from None
+            # The backend's warnings (pyproject_hooks re-raises them here) go to -v, not stderr.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    raw = self._build(release, filename, data, Path(tmp))
+                except _Failed as exc:
+                    raise BuildError(filename, exc.reason) from None
+                finally:
+                    for warning in caught:
+                        log.info("%s: %s: %s", filename, warning.category.__name__, _one_line(str(warning.message)))
             log.info("built the metadata of %s in %.1f s", filename, time.monotonic() - started)
             return raw
 
