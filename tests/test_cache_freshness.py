@@ -215,6 +215,18 @@ def test_offline_on_a_cold_cache_names_what_is_missing(index: Path, tmp_path: Pa
     assert "Traceback" not in proc.stderr
 
 
+def test_offline_knows_a_missing_project_from_its_cached_404(index: Path, tmp_path: Path) -> None:
+    with IndexServer(index) as server:
+        settings = SourceSettings(index_urls=(server.index_url,), cache_dir=tmp_path, workers=0)
+        for offline in (False, True):
+            with open_repository(replace(settings, offline=offline)) as repo:
+                resolution = solve(build_problem(["app", "nosuch"], repository=repo, target=TARGET))
+                assert not resolution.satisfiable and "no package named nosuch" in str(resolution.explanation)
+                requests = repo.counters["requests"]
+            assert requests == (0 if offline else 2)  # online: app's page and nosuch's 404
+        assert server.stats.by_path["/simple/nosuch/"] == 1
+
+
 def test_offline_needs_the_metadata_too(index: Path, tmp_path: Path) -> None:
     """Pages cached but one file's metadata not: the error names that file's URL."""
     with IndexServer(index) as server:
