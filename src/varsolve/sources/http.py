@@ -48,8 +48,8 @@ class Counters:
     requests: int = 0
     in_flight: int = 0
     bytes: int = 0
-    cache_hits: int = 0
-    not_modified: int = 0
+    cache_hits: int = 0  # pages and metadata answered by the cache (fresh, offline, or revalidated by a 304)
+    not_modified: int = 0  # 304 answers (each also a cache hit)
     retries: int = 0
     pages: int = 0  # project pages read
     metadata: int = 0  # core metadata files parsed (from the network or the cache)
