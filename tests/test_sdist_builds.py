@@ -59,6 +59,25 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     raise RuntimeError("only metadata in these tests")
 '''
 
+# Dynamic metadata, and a real wheel (for varsolve install of a locked sdist).
+WHEEL_BACKEND = DYNAMIC_BACKEND.replace(
+    '''def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    raise RuntimeError("only metadata in these tests")''',
+    '''def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    import base64, hashlib, zipfile
+    dist_info = "{module}-{version}.dist-info"
+    files = {{"{module}.py": b"BUILT = True\\n", dist_info + "/METADATA": _metadata().encode(),
+             dist_info + "/WHEEL": b"Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}}
+    digest = lambda d: base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode()
+    record = "".join("%s,sha256=%s,%d\\n" % (n, digest(d), len(d)) for n, d in files.items()) + dist_info + "/RECORD,,\\n"
+    name = "{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as z:
+        for n, d in files.items():
+            z.writestr(n, d)
+        z.writestr(dist_info + "/RECORD", record)
+    return name''',
+)
+
 FAILING_BACKEND = '''
 import sys
 
@@ -525,3 +544,51 @@ def test_live_an_sdist_only_package_with_dynamic_dependencies_is_built_once(tmp_
     again = _live("jsonpath-rw==1.4.0", cache=cache)
     assert again.returncode == 0 and "building" not in again.stderr
     assert json.loads(again.stdout)["packages"] == packages
+
+
+# -- lock and install -------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the lock's target describes a Linux host")
+def test_a_lock_lists_the_sdist_and_install_builds_a_wheel_from_it(serve, tmp_path: Path) -> None:
+    import platform
+    import tomllib
+
+    from lock_helpers import installed, make_venv
+
+    url = serve([in_tree("dyn", "1.0", WHEEL_BACKEND)])
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    target = tmp_path / "host.toml"
+    target.write_text(f'python = "{python}"\nplatform = "{platform.machine()}-manylinux_2_17"\n')
+    lock = tmp_path / "pylock.toml"
+    proc = run("lock", "app", "--index-url", url, "--no-cache", "--target", str(target), "-o", str(lock))
+    assert proc.returncode == 0, proc.stderr
+    assert "building metadata of dyn-1.0.tar.gz" in proc.stderr
+    packages = {p["name"]: p for p in tomllib.loads(lock.read_text())["packages"]}
+    assert set(packages) == {"app", "dyn", "dep"}
+    assert packages["dyn"]["sdist"]["name"] == "dyn-1.0.tar.gz" and "wheels" not in packages["dyn"]
+    assert len(packages["dyn"]["sdist"]["hashes"]["sha256"]) == 64
+
+    venv = make_venv(tmp_path / "venv")
+    dry = run("install", str(lock), "--python", str(venv), "--dry-run")
+    assert dry.returncode == 0 and "building" not in dry.stderr and "would install dyn 1.0" in dry.stdout
+    proc = run("install", str(lock), "--python", str(venv))
+    assert proc.returncode == 0, proc.stderr
+    assert "varsolve: warning: building a wheel of dyn-1.0.tar.gz (runs its build backend)" in proc.stderr
+    assert "installed dyn 1.0 (built from its sdist)" in proc.stdout
+    assert {n: d["version"] for n, d in installed(venv).items()} == {"app": "1.0.0", "dyn": "1.0", "dep": "1.0.0"}
+    check = subprocess.run([str(venv), "-c", "import dyn; print(dyn.BUILT)"], capture_output=True, text=True, timeout=60)
+    assert check.stdout.strip() == "True", check.stderr
+
+    # A locked sdist whose build fails: one line, nothing installed.
+    failing = tmp_path / "failing"
+    url = serve([in_tree("dyn", "1.0", DYNAMIC_BACKEND)])  # prepares metadata, cannot build a wheel
+    lock2 = tmp_path / "pylock.failing.toml"
+    assert run("lock", "app", "--index-url", url, "--no-cache", "--target", str(target), "-o", str(lock2)).returncode == 0
+    fresh = make_venv(failing)
+    proc = run("install", str(lock2), "--python", str(fresh))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("varsolve: error:")]
+    assert errors == ["varsolve: error: sdist dyn-1.0.tar.gz failed to build: build_wheel exited with 1: "
+                      "RuntimeError: only metadata in these tests"], proc.stderr
+    assert installed(fresh) == {}

@@ -10,6 +10,9 @@
    not support is refused (never silently swapped for a fallback with other dependencies), and
    every feature the lock unified must still have one common value.
 4. Fetch every file, verify size and hashes, check each wheel's RECORD and ``variant.json``.
+   A package the lock lists with an sdist only is built into a wheel for the target interpreter
+   (PEP 517, :mod:`varsolve.sources.build`: build requirements resolved from the source the
+   lock records, ``[tool.varsolve.source]``); ``--dry-run`` fetches it but builds nothing.
 5. Only then write: uninstall replaced distributions, install with the ``installer`` library.
 
 What the machine supports: ``--variants FILE`` when given, else the properties recorded for the
@@ -54,6 +57,7 @@ class Selected:
     file: LockedFile
     properties: PropertyMap = field(default_factory=dict)  # declared by the label
     supported: PropertyMap = field(default_factory=dict)  # of those, what the machine supports
+    sdist: bool = False  # ``file`` is the locked sdist: a wheel is built from it
 
     def describe(self) -> str:
         return f"{self.name} {self.version}" + (f" [{self.label}]" if self.label else "")
@@ -126,7 +130,8 @@ def plan(
         raw = doc.data["packages"][i]
         key = f"packages[{i}]"
         if not raw.get("wheels"):
-            raise InputError(f"{key}: {package.name} has no wheels; building sdists is not supported", where=where)
+            selected.append(_select_sdist(key, raw, where))
+            continue
         selected.append(
             _select_wheel(doc, i, raw, rank, machine, locked.get(package.name), where)
         )
@@ -198,6 +203,22 @@ def _select_wheel(
     return Selected(name, version, label, file, props, supported_subset(props, supported) if label else {})
 
 
+def _select_sdist(key: str, raw: dict[str, Any], where: str) -> Selected:
+    """A package whose lock entry has no wheels: its sdist, built into a wheel when installed."""
+    sdist = raw.get("sdist")
+    if not isinstance(sdist, dict):
+        raise InputError(f"{key}: {raw.get('name')} has neither wheels nor an sdist", where=where)
+    file = LockedFile(
+        filename=wheel_file_name(sdist) or "",
+        url=sdist.get("url"),
+        path=sdist.get("path"),
+        size=sdist.get("size"),
+        hashes={k.lower(): str(v) for k, v in sdist.get("hashes", {}).items()},
+        where=f"{where}: {key}.sdist",
+    )
+    return Selected(canonicalize_name(raw["name"]), str(raw.get("version", "")), None, file, sdist=True)
+
+
 def _unsupported(props: PropertyMap, supported: SupportedMap) -> str:
     missing = []
     for ns, feats in sorted(props.items()):
@@ -236,7 +257,7 @@ def install(doc: LockDocument, interp: Interpreter, the_plan: Plan, client: http
     """Fetch and verify everything, then install; returns one line per change."""
     staging = Path(tempfile.mkdtemp(prefix="varsolve-install-"))
     try:
-        staged = _stage(doc, the_plan, staging, client)
+        staged = _stage(doc, the_plan, staging, client, interp)
         actions = _actions(the_plan, interp)
         lines = []
         for s, path in zip(the_plan.selected, staged, strict=True):
@@ -246,7 +267,7 @@ def install(doc: LockDocument, interp: Interpreter, the_plan: Plan, client: http
             if action != "new":
                 _uninstall(Path(action), interp)
             _install_wheel(path, interp)
-            lines.append(f"installed {s.describe()}")
+            lines.append(f"installed {s.describe()}" + (" (built from its sdist)" if s.sdist else ""))
         return lines
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -261,7 +282,11 @@ def stage_only(doc: LockDocument, the_plan: Plan, client: httpx.Client | None = 
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _stage(doc: LockDocument, the_plan: Plan, staging: Path, client: httpx.Client | None) -> list[Path]:
+def _stage(
+    doc: LockDocument, the_plan: Plan, staging: Path, client: httpx.Client | None, interp: Interpreter | None = None
+) -> list[Path]:
+    """Every selected file, fetched and verified (``interp``: the sdists are built into wheels
+    for it; without it, as for ``--dry-run``, they are only fetched)."""
     own_client = None
     if client is None and any(s.file.path is None and (s.file.url or "").startswith("http") for s in the_plan.selected):
         import httpx
@@ -271,12 +296,51 @@ def _stage(doc: LockDocument, the_plan: Plan, staging: Path, client: httpx.Clien
         paths = []
         for s in the_plan.selected:
             path = fetch(s.file, doc.directory, staging, client)
+            if s.sdist:
+                if interp is None:
+                    paths.append(path)
+                    continue
+                path = _build_wheel(path, s, doc, interp, staging / "built")
             _check_wheel(path, s, doc)
             paths.append(path)
         return paths
     finally:
         if own_client is not None:
             own_client.close()
+
+
+def _build_wheel(sdist: Path, s: Selected, doc: LockDocument, interp: Interpreter, out_dir: Path) -> Path:
+    """A wheel of the locked sdist for ``interp``, its build requirements resolved from the
+    source the lock records."""
+    from packaging.version import InvalidVersion, Version
+
+    from ..repository import Release
+    from ..sources import SourceSettings, open_repository
+    from ..sources.build import SdistBuilder, interpreter_target
+    from ..sources.simple import SimpleRepository
+
+    recorded = doc.tool.get("source", {})
+    recorded = recorded if isinstance(recorded, dict) else {}
+    index, folder = recorded.get("index-url"), recorded.get("find-links")
+    settings = SourceSettings(
+        index_urls=(index,) if isinstance(index, str) else (),
+        find_links=(doc.directory / folder,) if isinstance(folder, str) else (),
+    )
+    repository = open_repository(settings)
+    if not isinstance(repository, SimpleRepository):
+        raise InputError(
+            f"building {s.file.filename} needs its build requirements, and the lock records no source "
+            "([tool.varsolve.source])", where=s.file.where,
+        )
+    try:
+        version = Version(s.version)
+    except InvalidVersion:
+        raise InputError(f"invalid version {s.version!r}", where=s.file.where) from None
+    with repository:
+        builder = SdistBuilder(
+            repository, settings, python=interp.executable, target=interpreter_target(interp.environment, interp.tags)
+        )
+        return builder.wheel(Release(canonicalize_name(s.name), version, ()), s.file.filename, sdist.read_bytes(), out_dir)
 
 
 def _check_wheel(path: Path, s: Selected, doc: LockDocument) -> None:

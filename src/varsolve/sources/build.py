@@ -28,6 +28,7 @@ import io
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,9 +36,9 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -47,7 +48,12 @@ from ..repository import DistFile, Release, Repository
 from .settings import SourceSettings
 
 if TYPE_CHECKING:
+    import build
+    from packaging.tags import Tag
+
     from ..target import Target
+
+T = TypeVar("T")
 
 log = logging.getLogger("varsolve")
 
@@ -97,14 +103,41 @@ def host_target() -> Target:
     return Target(python=parse_python(".".join(map(str, sys.version_info[:3]))), platform=host)
 
 
-class SdistBuilder:
-    """Builds sdists' metadata for one repository, one sdist at a time."""
+def interpreter_target(environment: Mapping[str, str], tags: Sequence[Tag]) -> Target:
+    """Another interpreter as a target (``varsolve install --python``): its marker environment
+    and its tags' platforms, most specific first."""
+    from ..target import Platform, Target, parse_python
 
-    def __init__(self, source: BuildSource, settings: SourceSettings) -> None:
+    platforms = tuple(dict.fromkeys(tag.platform for tag in tags if tag.platform != "any"))
+    version = environment.get("python_full_version", "")
+    try:
+        python = parse_python(version)
+    except VarsolveError:  # a local build ("3.12.1+"): its X.Y is what tags and markers use
+        python = parse_python(environment.get("python_version", "3.12"))
+    platform = Platform(
+        name=platforms[0] if platforms else "any",
+        tag_platforms=platforms,
+        sys_platform=environment.get("sys_platform", ""),
+        platform_system=environment.get("platform_system", ""),
+        platform_machine=environment.get("platform_machine", ""),
+        os_name=environment.get("os_name", ""),
+    )
+    return Target(python=python, platform=platform)
+
+
+class SdistBuilder:
+    """Builds sdists for one repository, one at a time: their metadata (the running interpreter
+    runs the backend) or a wheel (``python``: the interpreter the wheel is for, whose
+    ``target`` the build requirements are resolved for)."""
+
+    def __init__(
+        self, source: BuildSource, settings: SourceSettings, *, python: str | None = None, target: Target | None = None
+    ) -> None:
         self.source = source
         self.timeout = settings.build_timeout
+        self.python = python
         self._lock = threading.RLock()
-        self._target: Target | None = None
+        self._target = target
 
     def close(self) -> None:
         return None
@@ -113,27 +146,62 @@ class SdistBuilder:
         """The ``METADATA`` that building ``data`` (the sdist ``filename`` of ``release``) gives;
         :class:`~varsolve.errors.BuildError` when it cannot be had."""
         log.warning("building metadata of %s (runs its build backend)", filename)
+
+        def action(builder: build.ProjectBuilder, tmp: Path) -> bytes:
+            metadata_dir = Path(builder.metadata_path(tmp / "metadata"))
+            try:
+                raw = (metadata_dir / "METADATA").read_bytes()
+            except OSError as exc:
+                raise _Failed(f"the backend gave no METADATA ({exc.strerror})") from None
+            check_metadata(raw, release)
+            return raw
+
+        return self._run(release, filename, data, action)
+
+    def wheel(self, release: Release, filename: str, data: bytes, out_dir: Path) -> Path:
+        """A wheel built from ``data`` (``build_wheel``) into ``out_dir``, whose ``METADATA``
+        names ``release``."""
+        log.warning("building a wheel of %s (runs its build backend)", filename)
+
+        def action(builder: build.ProjectBuilder, tmp: Path) -> Path:
+            import zipfile
+
+            from .distmeta import wheel_metadata
+
+            path = Path(builder.build("wheel", tmp / "wheel"))
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    raw = wheel_metadata(archive, release.name, path.name)
+            except (zipfile.BadZipFile, OSError, SourceError) as exc:
+                raise _Failed(f"the backend gave an invalid wheel {path.name} ({_one_line(str(exc))})") from None
+            check_metadata(raw, release)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            return Path(shutil.move(str(path), str(out_dir / path.name)))
+
+        return self._run(release, filename, data, action)
+
+    # -- the steps --------------------------------------------------------------------------------
+    def _run(self, release: Release, filename: str, data: bytes, action: Callable[[build.ProjectBuilder, Path], T]) -> T:
         with self._lock, tempfile.TemporaryDirectory(prefix="varsolve-build-") as tmp:
             started = time.monotonic()
             # The backend's warnings (pyproject_hooks re-raises them here) go to -v, not stderr.
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 try:
-                    raw = self._build(release, filename, data, Path(tmp))
+                    result = self._build(filename, data, Path(tmp), action)
                 except _Failed as exc:
                     raise BuildError(filename, exc.reason) from None
                 finally:
                     for warning in caught:
                         log.info("%s: %s: %s", filename, warning.category.__name__, _one_line(str(warning.message)))
-            log.info("built the metadata of %s in %.1f s", filename, time.monotonic() - started)
-            return raw
+            log.info("built %s in %.1f s", filename, time.monotonic() - started)
+            return result
 
-    # -- the steps --------------------------------------------------------------------------------
-    def _build(self, release: Release, filename: str, data: bytes, tmp: Path) -> bytes:
+    def _build(self, filename: str, data: bytes, tmp: Path, action: Callable[[build.ProjectBuilder, Path], T]) -> T:
         import build
 
         source_dir = unpack(data, filename, tmp / "src")
-        env = _Environment(tmp / "env")
+        env = _Environment(tmp / "env", self.python)
         runner = _Runner(self.timeout, tmp / "backend.log")
         try:
             builder = build.ProjectBuilder.from_isolated_env(env, source_dir, runner=runner)
@@ -145,19 +213,13 @@ class SdistBuilder:
             extra = sorted(builder.get_requires_for_build("wheel") - set(requires))
             if extra:
                 self._install(env, requires + extra)
-            metadata_dir = Path(builder.metadata_path(tmp / "metadata"))
+            return action(builder, tmp)
         except build.BuildBackendException as exc:
             raise _Failed(runner.explain(exc)) from None
         except build.BuildException as exc:
             raise _Failed(f"{runner.hook}: {_one_line(str(exc))}") from None
         finally:
             log.info("%s: the build backend said:\n%s", filename, runner.output())
-        try:
-            raw = (metadata_dir / "METADATA").read_bytes()
-        except OSError as exc:
-            raise _Failed(f"the backend gave no METADATA ({exc.strerror})") from None
-        check_metadata(raw, release)
-        return raw
 
     def _install(self, env: _Environment, requirements: Sequence[str]) -> None:
         """Resolve ``requirements`` and install them into ``env`` (a fresh one when an installed
@@ -262,22 +324,44 @@ def check_metadata(raw: bytes, release: Release) -> None:
 
 
 class _Environment:
-    """A virtual environment without pip (:class:`build.env.IsolatedEnv`), filled with
-    ``installer``."""
+    """A virtual environment without pip (:class:`build.env.IsolatedEnv`) of the running
+    interpreter or of ``base_python``, filled with ``installer``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, base_python: str | None = None) -> None:
         self.path = path
+        self.base_python = base_python
         self.installed: dict[str, Version] = {}
+        self._paths: dict[str, str] | None = None
         self.recreate()
 
     def recreate(self) -> None:
         import venv
 
         try:
-            venv.EnvBuilder(clear=True, with_pip=False, symlinks=os.name != "nt").create(self.path)
-        except (OSError, subprocess.CalledProcessError) as exc:
+            if self.base_python is None:
+                venv.EnvBuilder(clear=True, with_pip=False, symlinks=os.name != "nt").create(self.path)
+            else:
+                command = [self.base_python, "-I", "-m", "venv", "--clear", "--without-pip", str(self.path)]
+                subprocess.run(command, check=True, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError) as exc:
             raise _Failed(f"cannot create a build environment ({_one_line(str(exc))})") from None
         self.installed = {}
+
+    def paths(self) -> dict[str, str]:
+        """The environment's install scheme, as its own Python says."""
+        if self._paths is None:
+            import json
+
+            probe = "import json, sysconfig; print(json.dumps(sysconfig.get_paths()))"
+            try:
+                proc = subprocess.run(
+                    [self.python_executable, "-I", "-c", probe], check=True, capture_output=True, timeout=60,
+                    stdin=subprocess.DEVNULL,
+                )
+                self._paths = dict(json.loads(proc.stdout))
+            except (OSError, subprocess.SubprocessError, ValueError) as exc:
+                raise _Failed(f"cannot read the build environment's paths ({_one_line(str(exc))})") from None
+        return self._paths
 
     @property
     def bin(self) -> Path:
@@ -291,16 +375,11 @@ class _Environment:
         return {"PATH": os.pathsep.join([str(self.bin), os.environ.get("PATH", "")]), "VIRTUAL_ENV": str(self.path)}
 
     def install(self, wheel: Path, release: Release) -> None:
-        import sysconfig
-
         from installer import install
         from installer.destinations import SchemeDictionaryDestination
         from installer.sources import WheelFile
 
-        base = str(self.path)
-        paths = sysconfig.get_paths(
-            scheme="venv", vars={"base": base, "platbase": base, "installed_base": base, "installed_platbase": base}
-        )
+        paths = self.paths()
         scheme = {key: paths[key] for key in ("purelib", "platlib", "scripts", "data")}
         scheme["headers"] = os.path.join(paths["include"], release.name)
         destination = SchemeDictionaryDestination(
