@@ -162,6 +162,7 @@ class SimpleRepository(RepositoryBase):
 
     def _build_metadata(self, release: Release, file: DistFile, dynamic: DynamicMetadata) -> CoreMetadata:
         if not self.settings.builds:
+            self._cheap[file.url or ""] = True  # the answer is this error, no build
             raise BuildError(
                 file.filename, f"its dependencies are only known by building it ({dynamic.why}), and builds are off", url=file.url
             )
