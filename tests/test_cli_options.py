@@ -229,6 +229,8 @@ def test_options_in_a_file_act_like_the_command_line(
         "resolve",
         "-r",
         str(tmp_path / "only-source.txt"),
+        "--python",
+        "3.12",
         "--format",
         "json",
         "--variants",

@@ -282,7 +282,7 @@ def test_cli_takes_the_index_url_from_the_environment(indexes) -> None:
     with IndexServer(index) as server:
         for variable in ("PIP_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX"):
             r = subprocess.run(
-                [*varsolve_command(), "resolve", "mkl-runtime", "--no-cache"], capture_output=True, text=True,
+                [*varsolve_command(), "resolve", "mkl-runtime", "--python", "3.12", "--no-cache"], capture_output=True, text=True,
                 cwd=REPO, env=clean_env(**{variable: server.index_url}), timeout=60,
             )
             assert r.returncode == 0 and r.stdout.split() == ["mkl-runtime", "2025.2.0"], (variable, r.stderr)

@@ -208,7 +208,12 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     finally:
         if repository is not None:
             repository.close()
-    out = resolution.to_json() if args.format == "json" else resolution.to_text()
+    if args.format == "json":  # the resolution's JSON, and the target it was resolved for
+        import json
+
+        out = json.dumps({**resolution.to_dict(), "target": problem.target.describe()}, indent=2) + "\n"
+    else:
+        out = resolution.to_text()
     sys.stdout.write(out)
     return exit_code(resolution)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .problem import Problem, ResolverOptions
 from .repository import Repository
 from .resolution import Resolution
-from .target import ProviderPolicy, Target, parse_python
+from .target import ProviderPolicy, Target
 from .variants.properties import VariantFeature
 
 if TYPE_CHECKING:
@@ -42,7 +42,9 @@ def build_problem(
     """Assemble a problem from a scenario and/or explicit parts; explicit parts win.
 
     ``scenario`` gives the root requirements, the target, the options and (unless
-    ``repository`` is given) the packages. ``python`` replaces only the target's Python,
+    ``repository`` is given) the packages. Without a scenario or a ``target`` the target is the
+    running interpreter (:meth:`Target.of_running_interpreter`: its version and platform, no
+    variant properties). ``python`` replaces only the target's Python,
     ``variants_file`` only what it supports (a static provider file), ``enable`` adds optional
     providers; ``provider_policy`` switches on host detection and allowed plugins
     (docs/providers.md).
@@ -54,7 +56,9 @@ def build_problem(
 
         problem = load_scenario(scenario, strict=strict).problem
     elif repository is not None:
-        problem = Problem(repository, target or Target(), tuple(requirements or ()), options or ResolverOptions())
+        problem = Problem(
+            repository, target or Target.of_running_interpreter(), tuple(requirements or ()), options or ResolverOptions()
+        )
     else:
         raise InputError("nothing to resolve from: give a scenario or a repository")
     if repository is not None:
@@ -64,7 +68,7 @@ def build_problem(
     if target is not None:
         problem = replace(problem, target=target)
     if python is not None:
-        problem = replace(problem, target=replace(problem.target, python=parse_python(python)))
+        problem = replace(problem, target=problem.target.with_python(python))
     if variants_file is not None:
         from .providers.static_file import load_static_file
 

@@ -50,7 +50,16 @@ def add_problem_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", metavar="FILE", help="a scenario file (packages, target, options)")
     p.add_argument("--strict", action="store_true", default=None,
                    help="a scenario's missing packages and dependency cycles are input errors")
-    p.add_argument("--python", metavar="X.Y", help="target Python version")
+    p.add_argument(
+        "--python", metavar="X.Y[.Z]", type=_python_version,
+        help="target Python version (X.Y means X.Y.0; default: the scenario's, else this interpreter's)",
+    )
+    p.add_argument(
+        "--python-platform", metavar="NAME", type=_platform_name,
+        help="target platform, by uv's names: linux, macos, windows, x86_64-manylinux_2_28, "
+        "aarch64-unknown-linux-gnu, x86_64-unknown-linux-musl, aarch64-apple-darwin, x86_64-pc-windows-msvc, ... "
+        "(default: the scenario's, else this machine's; docs/index.md)",
+    )
     p.add_argument("--variants", metavar="FILE", help="static provider file: what the target supports")
     p.add_argument("--unify", action="append", default=[], metavar="FEATURE", help="a feature that must take one value")
     p.add_argument("--enable", action="append", default=[], metavar="NAMESPACE", help="switch on an optional provider")
@@ -120,9 +129,60 @@ def apply_format_arguments(options: ResolverOptions, args: argparse.Namespace) -
     return replace(options, no_build=frozenset(no_build), no_binary=frozenset(no_binary))
 
 
+def _python_version(text: str) -> str:
+    """``--python``: X.Y or X.Y.Z, checked while parsing (an error is one line naming the option)."""
+    from ..errors import InputError
+    from ..target import parse_python
+
+    try:
+        parse_python(text, where="")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _platform_name(text: str) -> str:
+    """``--python-platform``: a name :func:`varsolve.target.platform_named` knows."""
+    from ..errors import InputError
+    from ..target import platform_named
+
+    try:
+        platform_named(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def apply_target_arguments(problem: Problem, args: argparse.Namespace) -> Problem:
+    """``problem`` on the ``--python-platform`` given (``--python`` is applied while the
+    problem is built); then, unless ``-q``, the target on stderr when no scenario or target file
+    chose it: ``varsolve: resolving for CPython 3.11.7 on x86_64-manylinux_2_36 (this
+    interpreter)``."""
+    import sys
+
+    from ..errors import InputError
+
+    platform = getattr(args, "python_platform", None)
+    target_files = getattr(args, "target", None)
+    if platform is not None:
+        if target_files:
+            raise InputError("--target files describe each target; --python-platform applies only without --target")
+        problem = replace(problem, target=problem.target.with_platform(platform, where="--python-platform"))
+    if getattr(args, "scenario", None) is None and not target_files and not getattr(args, "quiet", False):
+        python = getattr(args, "python", None)
+        parts = (("this interpreter's Python", python), ("this machine's platform", platform))
+        host = [part for part, given in parts if given is None]
+        origin = " (this interpreter)" if len(host) == 2 else "".join(f" ({part})" for part in host)
+        verb = "locking" if getattr(args, "command", None) == "lock" else "resolving"
+        target = problem.target
+        print(f"varsolve: {verb} for CPython {target.python} on {target.platform.name}{origin}", file=sys.stderr)
+    return problem
+
+
 def apply_policy_arguments(problem: Problem, args: argparse.Namespace) -> Problem:
-    """``problem`` with the provider policy and the policy flags of
-    :func:`add_problem_arguments` that were given."""
+    """``problem`` with the target options (:func:`apply_target_arguments`), the provider
+    policy and the policy flags of :func:`add_problem_arguments` that were given."""
+    problem = apply_target_arguments(problem, args)
     problem = replace(problem, target=replace(problem.target, provider_policy=provider_policy_from_args(args)))
     given = {
         field: value

@@ -149,13 +149,9 @@ class ScenarioLoader(TomlFields):
         requires = [self.requirement(r, "root.requires") for r in self.strings(root.get("requires", []), "root.requires")]
         env = self.table(data.get("environment", {}), "environment", _ENVIRONMENT)
         opts = self.table(data.get("resolver_options", {}), "resolver_options", _OPTIONS)
-        python = opts.get("python") or env.get("python") or "3.12"
         variants = self.supported(env.get("variants", {}))
         enabled = self.strings(opts.get("enable", []), "resolver_options.enable")
-        try:
-            target = Target.make(python, opts.get("python_platform"), variants, enabled, where="resolver_options")
-        except InputError as exc:
-            raise self.err("resolver_options", str(exc)) from None
+        target = self.target(opts, env, variants, enabled)
         options = self.options(opts)
         repo = ScenarioRepository()
         packages = self.table(data.get("packages", {}), "packages")
@@ -172,6 +168,26 @@ class ScenarioLoader(TomlFields):
             self.path, str(name), str(data.get("description", "")).strip(), problem, expected,
             universal=bool(opts.get("universal", False)),
         )
+
+    def target(
+        self, opts: dict[str, Any], env: dict[str, Any], variants: dict[str, dict[str, list[str]]], enabled: list[str]
+    ) -> Target:
+        """The scenario's own target: ``resolver_options.python`` (else ``environment.python``,
+        else 3.12) and ``resolver_options.python_platform``; errors name the key."""
+        key = "resolver_options.python" if "python" in opts else "environment.python"
+        python = opts.get("python", env.get("python", "3.12"))
+        if not isinstance(python, str):
+            raise self.err(key, f"must be a string such as \"3.12\" (got {python!r})")
+        platform = opts.get("python_platform")
+        if platform is not None and not isinstance(platform, str):
+            raise self.err("resolver_options.python_platform", f"must be a platform name such as \"linux\" (got {platform!r})")
+        try:
+            target = Target.make(python, None, variants, enabled, where=key)
+            if platform is not None:
+                target = target.with_platform(platform, where="resolver_options.python_platform")
+        except InputError as exc:
+            raise InputError(str(exc), where=str(self.path)) from None
+        return target
 
     def check_closed_and_acyclic(self, defined: set[str]) -> None:
         for _, name, key in self.edges:
