@@ -64,8 +64,9 @@ class Platform:
 # is riscv64-unknown-linux), ARCH-manylinux2014 is manylinux_2_17, ARCH-unknown-linux-musl is
 # musllinux_1_2, ARCH-apple-darwin is macOS 13.0 (uv reads MACOSX_DEPLOYMENT_TARGET; varsolve
 # reads nothing from the host for a named platform: ARCH-macosx_X_Y names another version).
-# The marker values are those a real interpreter reports: on Windows platform_machine is AMD64,
-# x86 or ARM64 (uv says x86_64 for x86_64-pc-windows-msvc).
+# The marker values are those a real interpreter reports (and uv 0.13 assumes): platform_machine
+# is AMD64, x86 or ARM64 on Windows, arm64 or x86_64 on macOS, the architecture on Linux;
+# platform_release and platform_version are empty.
 
 ALIASES = {"linux": "x86_64-unknown-linux-gnu", "macos": "aarch64-apple-darwin", "windows": "x86_64-pc-windows-msvc"}
 LINUX_ARCHS = ("x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64", "loongarch64")
