@@ -473,3 +473,32 @@ def test_backtrack_decides_packages_with_fewest_candidates_first(tmp_path: Path)
     resolution = solve(build_problem(scenario=path), "backtrack")
     assert resolution.satisfiable and resolution.violations == ()
     assert resolution.stats["rounds"] < 300 and resolution.stats["backtracks"] < 20, resolution.stats
+
+
+def test_time_budget_returns_a_valid_resolution_marked_not_optimal(tmp_path: Path) -> None:
+    """Anytime mode: proving the optimum of this dense instance takes minutes; with a budget the
+    strategy stops optimising and returns a resolution the verifier accepts, not optimal."""
+    from varsolve.generate.layered import generate
+    from varsolve.strategies.sat import SatStrategy
+
+    path = tmp_path / "dense.toml"
+    path.write_text(generate(seed=1, density=4.0), encoding="utf-8")
+    problem = build_problem(scenario=path)
+    resolution = solve(problem, SatStrategy(time_budget=0.2))
+    assert resolution.satisfiable and resolution.violations == ()
+    assert resolution.stats["optimal"] is False and resolution.stats["time_budget_spent_in_round"] >= 1
+    # A budget that suffices changes nothing, and unsatisfiability stays exact.
+    small = build_problem(scenario=VARIANTS / "blas-unify.toml")
+    assert solve(small, SatStrategy(time_budget=60)).packages == solve(small, "sat").packages
+    unsat = solve(build_problem(scenario=VARIANTS / "blas-unify-unsatisfiable.toml"), SatStrategy(time_budget=60))
+    assert not unsat.satisfiable and "must take one value" in unsat.explanation
+
+
+def test_time_budget_on_the_command_line(capsys) -> None:
+    from varsolve.cli import main
+
+    assert main(["resolve", "--scenario", str(VARIANTS / "blas-unify.toml"), "--strategy", "backtrack", "--time-budget", "1"]) == 2
+    assert "only --strategy sat" in capsys.readouterr().err
+    assert main(["resolve", "--scenario", str(VARIANTS / "blas-unify.toml"), "--strategy", "sat", "--time-budget", "0"]) == 2
+    code = main(["resolve", "--scenario", str(VARIANTS / "blas-unify.toml"), "--strategy", "sat", "--time-budget", "30", "--format", "json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["stats"]["optimal"] is True

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 from . import __version__
 
 if TYPE_CHECKING:
+    from .strategies import Strategy
     from types import ModuleType
 
     from .problem import Problem
@@ -66,6 +67,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_problem_arguments(p)
     add_source_arguments(p)  # --index-url, --extra-index-url, --find-links, cache, timeouts
     p.add_argument("--strategy", default="backtrack", help="pep825, backtrack or sat (default: backtrack)")
+    p.add_argument(
+        "--time-budget", type=float, metavar="SECONDS",
+        help="sat only: stop optimising after SECONDS and return a valid resolution, marked not optimal",
+    )
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument(
         "-o", "--output", metavar="FILE",
@@ -159,6 +164,21 @@ def exit_code(resolution: Resolution) -> int:
     return EXIT_OK if resolution.consistent else EXIT_INCONSISTENT
 
 
+def _strategy(args: argparse.Namespace) -> str | Strategy:
+    """The strategy the flags ask for: a name, or a configured strategy object."""
+    from .errors import InputError
+
+    if args.time_budget is None:
+        return str(args.strategy)
+    if args.strategy != "sat":
+        raise InputError("--time-budget: only --strategy sat optimises (the others return their first resolution)")
+    if not 0 < args.time_budget < float("inf"):
+        raise InputError(f"--time-budget: must be a positive number of seconds, not {args.time_budget:g}")
+    from .strategies.sat import SatStrategy
+
+    return SatStrategy(time_budget=args.time_budget)
+
+
 def cmd_resolve(args: argparse.Namespace) -> int:
     from .api import build_problem, solve
     from .commands.options import apply_requirement_options, read_requirement_arguments
@@ -200,7 +220,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         if repository is not None:
             repository.hint_target(problem.target)
             repository.prefetch(problem.root_names())
-        resolution = solve(problem, args.strategy)
+        resolution = solve(problem, _strategy(args))
         if repository is not None:
             resolution = resolution.with_stats(http=dict(repository.counters))
         if args.output and resolution.satisfiable:  # while the source is open: it knows the hashes

@@ -18,6 +18,7 @@ versions of the other packages (each a version index, 0 = newest release on the 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -47,10 +48,24 @@ class SatStrategy:
     name = "sat"
     complete = True
 
-    def __init__(self, lazy: bool = True, solver: str = SOLVER, eager_after_seconds: float = EAGER_AFTER_SECONDS) -> None:
+    def __init__(
+        self,
+        lazy: bool = True,
+        solver: str = SOLVER,
+        eager_after_seconds: float = EAGER_AFTER_SECONDS,
+        time_budget: float | None = None,
+    ) -> None:
+        """``time_budget`` (seconds): the anytime mode. Proving the optimum can take long on
+        dense instances while finding some resolution takes milliseconds; with a budget, an
+        optimisation still running when it is spent is stopped, and a valid resolution found by
+        one plain SAT call (every release read, the objective's literals as preferred phases) is
+        returned with ``stats["optimal"] = False``. Unsatisfiability is still proved exactly."""
+        if time_budget is not None and not time_budget > 0:
+            raise ValueError("time_budget must be a positive number of seconds")
         self.lazy = lazy
         self.solver = solver
         self.eager_after_seconds = eager_after_seconds
+        self.time_budget = time_budget
 
     def solve(self, problem: Problem) -> Resolution:
         start = time.perf_counter()
@@ -62,12 +77,22 @@ class SatStrategy:
         stats: dict[str, Any] = {"sat_calls": 0, "rounds": 0, "encode_seconds": 0.0, "solve_seconds": 0.0}
         resolution = Resolution(self.name, satisfiable=False)
         pieces: dict[PieceKey, Formula] = {}  # encoded pieces, reused by later rounds where nothing they read changed
+        deadline = None if self.time_budget is None else start + self.time_budget
+        optimal = True
         while True:
             stats["rounds"] += 1
             t0 = time.perf_counter()
             formula = Encoder(universe, pool, problem.options.unify, roots, pieces).encode()
             t1 = time.perf_counter()
-            model = self._optimise(formula, stats)
+            try:
+                model = self._optimise(formula, stats, deadline) if optimal else self._feasible(formula, stats)
+            except _OutOfTime:
+                # Settle for any resolution: read what is left (no stand-ins for unread
+                # releases), then one plain SAT call in the next round.
+                optimal = False
+                stats["time_budget_spent_in_round"] = stats["rounds"]
+                universe.read_everything()
+                continue
             t2 = time.perf_counter()
             stats["encode_seconds"] += t1 - t0
             stats["solve_seconds"] += t2 - t1
@@ -86,7 +111,7 @@ class SatStrategy:
             if not hidden:
                 resolution = _resolution(self.name, problem, finder, formula, model)
                 stats["objective"] = list(objective_vector(problem, resolution, finder) or ())
-                stats["optimal"] = True
+                stats["optimal"] = optimal
                 break
             if t2 - t1 > self.eager_after_seconds:
                 stats["read_everything_after_round"] = stats["rounds"]
@@ -108,8 +133,21 @@ class SatStrategy:
         stats["seconds"] = round(time.perf_counter() - start, 6)
         return resolution.with_stats(**stats)
 
-    def _optimise(self, formula: Formula, stats: dict[str, Any]) -> set[int] | None:
-        """The lexicographic optimum as the set of true literals, or None if unsatisfiable."""
+    def _feasible(self, formula: Formula, stats: dict[str, Any]) -> set[int] | None:
+        """Some model of the hard clauses (the objective's literals preferred as phases, which
+        leans towards newer versions and better variants), or None if unsatisfiable."""
+        from pysat.solvers import Solver
+
+        with Solver(name=self.solver, bootstrap_with=[clause for _, clause in formula.hard]) as oracle:
+            oracle.set_phases([lit for lit, _ in formula.soft])
+            stats["sat_calls"] += 1
+            if not oracle.solve():
+                return None
+            return {lit for lit in oracle.get_model() or () if lit > 0}
+
+    def _optimise(self, formula: Formula, stats: dict[str, Any], deadline: float | None = None) -> set[int] | None:
+        """The lexicographic optimum as the set of true literals, or None if unsatisfiable;
+        raises :class:`_OutOfTime` when ``deadline`` (a ``perf_counter`` time) passes first."""
         if any(not clause for _, clause in formula.hard):
             return None  # a requirement nothing can satisfy (RC2 would drop the empty clause)
         # Filled directly: WCNF.append costs more than the rest of the round on large formulas.
@@ -120,9 +158,27 @@ class SatStrategy:
         wcnf.topw = sum(wcnf.wght) + 1
         wcnf.nv = max((abs(lit) for clause in wcnf.hard for lit in clause), default=0)
         with _CountingRC2(wcnf, solver=self.solver, **RC2_OPTIONS) as rc2:
-            model = rc2.compute()
+            timer = None
+            if deadline is not None:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    raise _OutOfTime
+                timer = threading.Timer(remaining, rc2.interrupt)
+                timer.daemon = True
+                timer.start()
+            try:
+                model = rc2.compute(expect_interrupt=deadline is not None)
+            finally:
+                if timer is not None:
+                    timer.cancel()
             stats["sat_calls"] += rc2.calls
+            if model is None and rc2.interrupted:
+                raise _OutOfTime
         return None if model is None else {lit for lit in model if lit > 0}
+
+
+class _OutOfTime(Exception):
+    """The time budget ran out during an optimisation."""
 
 
 class _CountingRC2(RC2Stratified):  # type: ignore[misc]  # pysat has no type information
