@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SCENARIOS, run_varsolve
 
+from conftest import SCENARIOS, run_varsolve
 from varsolve.api import build_problem, solve
-from varsolve.scenario_check import run_checks
 from varsolve.objective import objective_vector
+from varsolve.scenario_check import run_checks
 from varsolve.sources.scenario import load_scenario
 from varsolve.strategies.sat import SatStrategy
 
@@ -330,7 +330,6 @@ def test_lazy_over_http_reads_few_metadata_files(tmp_path: Path, write_scenario)
     """Against the project's own index server: the lazy strategy fetches the metadata (the
     dependencies) of the releases it reads, the newest ones; the eager one of every release."""
     from index_helpers import repository
-
     from varsolve.index.builder import build_index
     from varsolve.index.server import IndexServer
 
@@ -497,8 +496,9 @@ def test_time_budget_returns_a_valid_resolution_marked_not_optimal(tmp_path: Pat
 def test_time_budget_on_the_command_line(capsys) -> None:
     from varsolve.cli import main
 
-    assert main(["resolve", "--scenario", str(VARIANTS / "blas-unify.toml"), "--strategy", "backtrack", "--time-budget", "1"]) == 2
+    blas = ["resolve", "--scenario", str(VARIANTS / "blas-unify.toml")]
+    assert main([*blas, "--strategy", "backtrack", "--time-budget", "1"]) == 2
     assert "only --strategy sat" in capsys.readouterr().err
-    assert main(["resolve", "--scenario", str(VARIANTS / "blas-unify.toml"), "--strategy", "sat", "--time-budget", "0"]) == 2
-    code = main(["resolve", "--scenario", str(VARIANTS / "blas-unify.toml"), "--strategy", "sat", "--time-budget", "30", "--format", "json"])
+    assert main([*blas, "--strategy", "sat", "--time-budget", "0"]) == 2
+    code = main([*blas, "--strategy", "sat", "--time-budget", "30", "--format", "json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["stats"]["optimal"] is True

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, NoReturn
 from . import __version__
 
 if TYPE_CHECKING:
-    from .strategies import Strategy
     from types import ModuleType
 
     from .problem import Problem
     from .resolution import Resolution
+    from .strategies import Strategy
 
 EXIT_OK = 0
 EXIT_NO_SOLUTION = 1  # also: a failed scenario check, a crashed compare run, a drifted lock
@@ -164,12 +164,13 @@ def exit_code(resolution: Resolution) -> int:
     return EXIT_OK if resolution.consistent else EXIT_INCONSISTENT
 
 
-def _strategy(args: argparse.Namespace) -> str | Strategy:
-    """The strategy the flags ask for: a name, or a configured strategy object."""
+def _strategy(args: argparse.Namespace) -> Strategy:
+    """The strategy the flags ask for, configured."""
     from .errors import InputError
+    from .strategies import get_strategy
 
     if args.time_budget is None:
-        return str(args.strategy)
+        return get_strategy(args.strategy)
     if args.strategy != "sat":
         raise InputError("--time-budget: only --strategy sat optimises (the others return their first resolution)")
     if not 0 < args.time_budget < float("inf"):
