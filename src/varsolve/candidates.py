@@ -16,7 +16,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from .errors import InvalidVariantMetadata
+from .errors import InvalidDistribution, InvalidVariantMetadata
 from .problem import Problem
 from .providers import supported_for_release
 from .repository import DistFile, Release
@@ -150,6 +150,16 @@ def _parses(text: str) -> bool:
         return False
 
 
+class UnusableCandidate(Exception):
+    """A candidate whose dependencies cannot be read (:meth:`CandidateFinder.dependencies`):
+    the search rejects it, and explanations quote ``reason``."""
+
+    def __init__(self, candidate: Candidate, reason: str) -> None:
+        super().__init__(reason)
+        self.candidate = candidate
+        self.reason = reason
+
+
 @dataclass
 class _VersionEntry:
     release: Release
@@ -170,6 +180,7 @@ class CandidateFinder:
         self._releases: dict[NormalizedName, list[Release]] = {}
         self._by_release: dict[tuple[NormalizedName, Version], list[Candidate]] = {}
         self._deps: dict[tuple[int, frozenset[str]], list[Dependency]] = {}
+        self._rejected: dict[int, str] = {}  # id(candidate) -> why its metadata is unusable
         self._supported: dict[tuple[NormalizedName, Version], SupportedMap] = {}
         self._final_exists: dict[tuple[Dependency, ...], bool] = {}
         self._prereleases_by_name: dict[NormalizedName, bool] = {}
@@ -271,8 +282,14 @@ class CandidateFinder:
             # an empty specifier when there is none), and it was checked above. Only sources
             # that announce nothing (scenarios, local folders) make us read the metadata here:
             # from an index that would cost requests for every file of every release.
-            if file.requires_python is None:
-                meta = self.repo.metadata(release, file)
+            # An sdist whose metadata needs a build is checked when the search reads its
+            # dependencies (:meth:`dependencies`), never just for being listed.
+            if file.requires_python is None and self.repo.metadata_is_cheap(release, file):
+                try:
+                    meta = self.repo.metadata(release, file)
+                except InvalidDistribution as exc:
+                    log.warning("ignoring %s: %s", file.filename, exc.reason)
+                    continue
                 if not self.options.allows_python(meta.requires_python, python):
                     continue
             out.append(
@@ -304,12 +321,37 @@ class CandidateFinder:
         return min(files, key=key)
 
     # -- dependencies -----------------------------------------------------------------------
+    def needs_build(self, candidate: Candidate) -> bool:
+        """Reading ``candidate``'s dependencies would build it (an sdist with dynamic metadata):
+        a search reads them only when it is about to choose it."""
+        return not self.repo.metadata_is_cheap(candidate.release, candidate.file)
+
+    def rejection(self, candidate: Candidate) -> str | None:
+        """Why ``candidate`` turned out unusable when its metadata was read, or None."""
+        return self._rejected.get(id(candidate))
+
     def dependencies(self, candidate: Candidate, extras: frozenset[str] = frozenset()) -> list[Dependency]:
         """Dependencies of ``candidate`` with ``extras``, markers evaluated for the target and
-        the candidate's own variant; ``abi_dependency`` properties become dependencies too."""
+        the candidate's own variant; ``abi_dependency`` properties become dependencies too.
+
+        Raises :class:`UnusableCandidate` when its metadata cannot be had (malformed, a failed
+        build) or, read only now (a built sdist), excludes the target's Python.
+        """
+        reason = self._rejected.get(id(candidate))
+        if reason is not None:
+            raise UnusableCandidate(candidate, reason)
         key = (id(candidate), extras)
         if key not in self._deps:
-            meta = self.repo.metadata(candidate.release, candidate.file)
+            try:
+                meta = self.repo.metadata(candidate.release, candidate.file)
+            except InvalidDistribution as exc:
+                raise self._reject(candidate, str(exc)) from None
+            if candidate.file.requires_python is None and not self.options.allows_python(
+                meta.requires_python, self.target.python
+            ):
+                raise self._reject(
+                    candidate, f"{candidate.describe()} requires Python {meta.requires_python} (target: {self.target.python})"
+                )
             deps: list[Dependency] = []
             seen: set[str] = set()
             for text in meta.requires_dist:
@@ -325,6 +367,11 @@ class CandidateFinder:
                 deps.append(Dependency(dist, specs, frozenset(), text))
             self._deps[key] = deps
         return self._deps[key]
+
+    def _reject(self, candidate: Candidate, reason: str) -> UnusableCandidate:
+        self._rejected[id(candidate)] = reason
+        log.info("rejecting %s: %s", candidate.describe(), reason)
+        return UnusableCandidate(candidate, reason)
 
     def provides_extra(self, candidate: Candidate, extra: str) -> bool:
         meta = self.repo.metadata(candidate.release, candidate.file)

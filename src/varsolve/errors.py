@@ -45,7 +45,18 @@ class SourceError(VarsolveError):
     """A package source (index, folder, HTTP) failed in a way the user has to fix."""
 
 
-class BuildError(SourceError):
+class InvalidDistribution(SourceError):
+    """A distribution file whose metadata cannot be used: malformed core metadata, not a valid
+    wheel or sdist, or a failed build. It makes that one file unusable, not the run: the
+    strategies reject the candidate with ``reason`` (the explanation shows it)."""
+
+    def __init__(self, filename: str, reason: str) -> None:
+        self.filename = filename
+        self.reason = " ".join(reason.split()) or "unknown reason"  # always one line
+        super().__init__(f"{filename}: {self.reason}")
+
+
+class BuildError(InvalidDistribution):
     """An sdist whose metadata could not be had: its build failed or timed out, it is not a
     valid sdist, or it would need a build and builds are off.
 
@@ -55,7 +66,6 @@ class BuildError(SourceError):
     """
 
     def __init__(self, filename: str, reason: str, *, url: str | None = None) -> None:
-        self.filename = filename
-        self.reason = " ".join(reason.split()) or "unknown reason"  # always one line
+        super().__init__(filename, reason)
         self.url = url
-        super().__init__(f"sdist {filename} failed to build: {self.reason}")
+        self.args = (f"sdist {filename} failed to build: {self.reason}",)

@@ -47,7 +47,15 @@ class UnifyCause:
     source: Candidate
 
 
-Cause = RequirementCause | ExactCause | UnifyCause
+@dataclass(frozen=True)
+class RejectedCause:
+    """``candidate`` cannot be used: ``reason`` (its metadata is malformed or its build failed)."""
+
+    candidate: Candidate
+    reason: str
+
+
+Cause = RequirementCause | ExactCause | UnifyCause | RejectedCause
 
 
 def explain_conflict(finder: CandidateFinder, causes: Iterable[Cause], one_per_version: bool = False) -> Explanation:
@@ -58,6 +66,7 @@ def explain_conflict(finder: CandidateFinder, causes: Iterable[Cause], one_per_v
     merged: dict[tuple[str, str, str], list[Candidate]] = {}  # (target, parent name, text) -> parents
     other: dict[str, list[Step]] = {}  # target -> sentences about extras wrappers and exact pins
     deps: dict[str, list[Dependency]] = {}
+    rejected: dict[str, list[Step]] = {}  # package -> why candidates of it could not be used
     for cause in causes:
         if isinstance(cause, UnifyCause):
             key = str(cause.feature)
@@ -67,6 +76,9 @@ def explain_conflict(finder: CandidateFinder, causes: Iterable[Cause], one_per_v
                 offering.append(cause.source)
             if cause.source.name in root_text and root_text[cause.source.name] not in roots:
                 roots.append(root_text[cause.source.name])
+            continue
+        if isinstance(cause, RejectedCause):
+            rejected.setdefault(cause.candidate.name, []).append(Step("no-candidate", cause.reason, (cause.candidate.name,)))
             continue
         if isinstance(cause, ExactCause):
             target = cause.candidate.name
@@ -93,8 +105,8 @@ def explain_conflict(finder: CandidateFinder, causes: Iterable[Cause], one_per_v
         Step("root", f"the root requires {text}", (_name_of(text, root_text),))
         for text in sorted(roots, key=lambda t: order.get(t, len(order)))
     ]
-    for name in sorted(set(deps) | set(other)):
-        items = list(other.get(name, []))
+    for name in sorted(set(deps) | set(other) | set(rejected)):
+        items = list(other.get(name, [])) + rejected.get(name, [])
         for (child, parent_name, text), parents in sorted(merged.items()):
             if child == name:
                 sentence = f"{parents_phrase(finder, parents)} {requires_verb(parents)} {text}"
@@ -121,7 +133,7 @@ def explain_conflict(finder: CandidateFinder, causes: Iterable[Cause], one_per_v
 
 
 def _has_candidates(finder: CandidateFinder, dep: Dependency) -> bool:
-    return any(finder.matches(dep, c) for c in finder.candidates(dep.name))
+    return any(finder.matches(dep, c) and finder.rejection(c) is None for c in finder.candidates(dep.name))
 
 
 def _with_extras(parent: Candidate, extras: frozenset[str]) -> str:

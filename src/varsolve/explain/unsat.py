@@ -57,9 +57,10 @@ R_co = TypeVar("R_co", bound=CoreRequirement, covariant=True)
 
 
 class CoreGroup(Protocol[R_co]):
-    """A constraint group: ``kind`` is ``root``, ``dep``, ``one``, ``unify``, ``yanked`` or
-    ``prerelease``; ``key`` orders groups deterministically (for ``prerelease`` its fourth item
-    is the final release that satisfies every requirement)."""
+    """A constraint group: ``kind`` is ``root``, ``dep``, ``one``, ``unify``, ``yanked``,
+    ``prerelease`` or ``rejected``; ``key`` orders groups deterministically (for ``prerelease``
+    its fourth item is the final release that satisfies every requirement, for ``rejected`` its
+    fifth the reason the candidate cannot be used)."""
 
     @property
     def kind(self) -> str: ...
@@ -112,6 +113,8 @@ def explain_core(finder: CandidateFinder, formula: CoreFormula[R], groups: Seque
             cand = group.candidates[0]
             text = f"{cand.name} {cand.version} is yanked and no requirement that applies pins it with =="
             steps.append(Step("policy", text, (cand.name,)))
+        elif group.kind == "rejected":
+            steps.append(Step("no-candidate", str(group.key[4]), (group.candidates[0].name,)))
         elif group.kind == "prerelease":
             cand = group.candidates[0]
             final = group.key[3]

@@ -47,8 +47,12 @@ def _unusable(finder: CandidateFinder, releases: Sequence[Release], deps: Sequen
     by_reason: dict[str, list[str]] = {}
     for release in sorted(releases, key=lambda r: r.version, reverse=True)[:6]:
         cands = [c for c in finder.candidates(name) if c.version == release.version]
-        if any(finder.admissible(c, deps) for c in cands):
+        usable = [c for c in cands if finder.rejection(c) is None]
+        rejections = [r for c in cands if (r := finder.rejection(c)) is not None]
+        if any(finder.admissible(c, deps) for c in usable):
             reason = "conflicts with the rest of the resolution"
+        elif rejections and not usable:
+            reason = f"cannot be used ({'; '.join(dict.fromkeys(rejections))})"
         else:
             reason = _why_release_unusable(finder, release, deps[0])
         by_reason.setdefault(reason, []).append(str(release.version))

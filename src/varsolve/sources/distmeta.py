@@ -14,7 +14,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..errors import BuildError, InputError, SourceError
+from ..errors import BuildError, InputError, InvalidDistribution, SourceError
 from ..repository import CoreMetadata
 from ..variants.markers import parse_requirement
 
@@ -32,15 +32,20 @@ def parse_core_metadata(raw: bytes, where: str) -> CoreMetadata:
     from packaging.metadata import parse_email  # 15 ms of imports: only when parsing
 
     try:
-        fields, _unparsed = parse_email(raw)
+        fields, unparsed = parse_email(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{where}: malformed core metadata ({exc})") from None
+        raise InvalidDistribution(where, f"malformed core metadata ({exc})") from None
+    # A field packaging could not read (not UTF-8, a second Requires-Python) would otherwise
+    # vanish, and a dependency with it: the file is unusable instead.
+    broken = sorted(set(unparsed) & {"requires-dist", "requires-python", "provides-extra"})
+    if broken:
+        raise InvalidDistribution(where, f"malformed core metadata (unreadable {', '.join(broken)})")
     requires = tuple(fields.get("requires_dist", []))
     for text in requires:
         try:
             parse_requirement(text)
         except InputError as exc:
-            raise SourceError(f"{where}: invalid Requires-Dist {text!r} ({exc})") from None
+            raise InvalidDistribution(where, f"invalid Requires-Dist {text!r} ({exc})") from None
     requires_python = None
     rp_text = fields.get("requires_python")
     if rp_text and rp_text.strip():
@@ -78,13 +83,13 @@ def read_wheel_member(archive: zipfile.ZipFile, project: str, member: str, where
     except SourceError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
-        raise SourceError(f"{where}: cannot read {member} from the wheel ({exc})") from None
+        raise InvalidDistribution(where, f"cannot read {member} from the wheel ({exc})") from None
 
 
 def wheel_metadata(archive: zipfile.ZipFile, project: str, where: str) -> bytes:
     raw = read_wheel_member(archive, project, "METADATA", where)
     if raw is None:
-        raise SourceError(f"{where}: not a valid wheel (no {project}-*.dist-info/METADATA)")
+        raise InvalidDistribution(where, f"not a valid wheel (no {project}-*.dist-info/METADATA)")
     return raw
 
 
@@ -112,7 +117,7 @@ def dynamic_fields(raw: bytes, where: str) -> str | None:
     try:
         fields, _ = parse_email(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{where}: malformed core metadata ({exc})") from None
+        raise InvalidDistribution(where, f"malformed core metadata ({exc})") from None
     version = fields.get("metadata_version", "1.0")
     dynamic = {d.lower() for d in fields.get("dynamic", [])}
     try:

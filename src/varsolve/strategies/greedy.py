@@ -23,8 +23,8 @@ from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Res
 from resolvelib.resolvers import Criterion
 from resolvelib.structs import RequirementInformation
 
-from ..candidates import Candidate, CandidateFinder, Dependency
-from ..explain.conflict import Cause, ExactCause, RequirementCause, UnifyCause, explain_conflict
+from ..candidates import Candidate, CandidateFinder, Dependency, UnusableCandidate
+from ..explain.conflict import Cause, ExactCause, RejectedCause, RequirementCause, UnifyCause, explain_conflict
 from ..problem import Problem
 from ..resolution import Explanation, Pin, Resolution, Step
 from ..variants.properties import VariantFeature
@@ -59,13 +59,23 @@ class ExactRequirement:
 
 
 @dataclass(frozen=True)
+class RejectedRequirement:
+    """What a candidate whose dependencies cannot be read (a failed build, malformed metadata)
+    requires: anything of its package but itself. Pinning it thus conflicts at once and the
+    search moves on to the next candidate, as it does for any conflict."""
+
+    candidate: Candidate
+    reason: str
+
+
+@dataclass(frozen=True)
 class UnifyRequirement:
     feature: VariantFeature
     values: frozenset[str]
     source: Candidate
 
 
-Req = PackageRequirement | ExactRequirement | UnifyRequirement
+Req = PackageRequirement | ExactRequirement | UnifyRequirement | RejectedRequirement
 Cand = Candidate | ExtrasCandidate | UnifyValue
 
 
@@ -100,7 +110,7 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
             return PackageKey(x.dep.name, x.dep.extras)
         if isinstance(x, (UnifyRequirement, UnifyValue)):
             return UnifyKey(x.feature)
-        if isinstance(x, ExactRequirement):
+        if isinstance(x, (ExactRequirement, RejectedRequirement)):
             return PackageKey(x.candidate.name)
         if isinstance(x, ExtrasCandidate):
             return PackageKey(x.base.name, x.extras)
@@ -171,17 +181,25 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
             return False
         if isinstance(requirement, ExactRequirement):
             return base is requirement.candidate
+        if isinstance(requirement, RejectedRequirement):
+            return base is not requirement.candidate
         # The policies were applied by find_matches, which sees every requirement on the package.
         return self.finder.satisfies(requirement.dep, base)
 
     def get_dependencies(self, candidate: Cand) -> Iterable[Req]:
         if isinstance(candidate, UnifyValue):
             return []
+        base = candidate.base if isinstance(candidate, ExtrasCandidate) else candidate
+        extras = candidate.extras if isinstance(candidate, ExtrasCandidate) else frozenset()
+        try:
+            found = self.finder.dependencies(base, extras)
+        except UnusableCandidate as exc:
+            return [RejectedRequirement(base, exc.reason)]
         if isinstance(candidate, ExtrasCandidate):
             deps: list[Req] = [ExactRequirement(candidate.base)]
-            deps += [PackageRequirement(d) for d in self.finder.dependencies(candidate.base, candidate.extras)]
+            deps += [PackageRequirement(d) for d in found]
             return deps
-        out: list[Req] = [PackageRequirement(d) for d in self.finder.dependencies(candidate)]
+        out: list[Req] = [PackageRequirement(d) for d in found]
         for dep in list(out):
             if isinstance(dep, PackageRequirement) and dep.dep.extras:
                 # name[extra] pins the same candidate as the plain name.
@@ -294,6 +312,8 @@ def _cause(info: Info) -> Cause:
     req, parent = info.requirement, info.parent
     if isinstance(req, UnifyRequirement):
         return UnifyCause(req.feature, req.source)
+    if isinstance(req, RejectedRequirement):
+        return RejectedCause(req.candidate, req.reason)
     parent_extras: frozenset[str] = frozenset()
     if isinstance(parent, ExtrasCandidate):
         parent_extras = parent.extras

@@ -108,6 +108,13 @@ class SatStrategy:
                 stats["explain_seconds"] = time.perf_counter() - t2
                 break
             hidden = [gap for lit, gap in sorted(formula.boundary.items()) if lit in model]
+            unread = [c for c in formula.chosen(model) if c in universe.unread]
+            if not hidden and unread:
+                # The optimum leans on candidates whose dependencies are unknown (sdists to
+                # build): read them (build them, or reject them) and optimise again.
+                stats["candidates_built"] = stats.get("candidates_built", 0) + len(unread)
+                universe.read_candidates(unread)
+                continue
             if not hidden:
                 resolution = _resolution(self.name, problem, finder, formula, model)
                 stats["objective"] = list(objective_vector(problem, resolution, finder) or ())

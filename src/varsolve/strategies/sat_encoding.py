@@ -47,7 +47,7 @@ class VariablePool(Protocol):
 class Group:
     """A constraint group an explanation may name."""
 
-    kind: str  # "root" | "dep" | "one" | "unify" | "yanked" | "prerelease"
+    kind: str  # "root" | "dep" | "one" | "unify" | "yanked" | "prerelease" | "rejected"
     key: GroupKey
     requirements: list[Requirement] = field(default_factory=list)
     package: NormalizedName | None = None
@@ -174,7 +174,9 @@ class Encoder:
         whole = Formula()
         read = 0
         for name in sorted(u.packages):
-            state = (name, len(u.packages[name].materialised), len(u.by_target.get(name, [])))
+            state = (
+                name, len(u.packages[name].materialised), len(u.by_target.get(name, [])), u.rejected_count.get(name, 0)
+            )
             read += state[1]
             whole.merge(self._piece(("package", *state), partial(self._package, name)))
             whole.merge(self._piece(("admissible", *state), partial(self._admissible, name)))
@@ -276,6 +278,13 @@ class Encoder:
         reqs = self.universe.by_target.get(name, [])
         for cand in self.universe.candidates(name):
             x = self.x(cand)
+            reason = self.universe.rejected.get(cand)
+            if reason is not None:
+                rejected: GroupKey = ("rejected", name, str(cand.version), cand.label or "", reason)
+                self.group(rejected, "rejected", package=name, candidates=[cand])
+                self.formula.add(rejected, [-x])
+                self.formula.excluded.add(cand)
+                continue
             if cand.yanked and not finder.yanked_usable(cand, pinned=False):
                 if not finder.yanked_usable(cand, pinned=True):
                     self.formula.add(None, [-x])

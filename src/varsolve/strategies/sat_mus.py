@@ -16,7 +16,7 @@ from .sat_encoding import Formula, Group, VariablePool
 
 # Groups tried for removal first end up in the explanation least often: dependencies are
 # dropped before the policies, the root's requirements and the rules that tie packages together.
-REMOVAL_ORDER = {"dep": 0, "prerelease": 1, "yanked": 2, "one": 3, "root": 4, "unify": 5}
+REMOVAL_ORDER = {"dep": 0, "prerelease": 1, "yanked": 2, "rejected": 3, "one": 4, "root": 5, "unify": 6}
 
 
 def minimal_unsatisfiable_groups(formula: Formula, pool: VariablePool, stats: dict[str, Any], solver: str) -> list[Group]:

@@ -16,7 +16,7 @@ from packaging.ranges import VersionRange
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from ..candidates import Candidate, CandidateFinder, Dependency
+from ..candidates import Candidate, CandidateFinder, Dependency, UnusableCandidate
 from ..repository import Release
 
 # (name, text or specifiers, extras): what a Dependency's equality means, cheaply hashed.
@@ -130,6 +130,13 @@ class Universe:
         self._hidden: dict[tuple[DependencyKey, int], list[Gap]] = {}
         self._read: dict[tuple[NormalizedName, int], list[Release]] = {}
         self._queue: deque[Requirement] = deque()
+        # Candidates whose dependencies are not read yet because that builds an sdist: encoded
+        # without them (a relaxation, like an unread release), read once an optimum chooses one.
+        self.unread: set[Candidate] = set()
+        # Candidates whose dependencies turned out unreadable (a failed build, malformed
+        # metadata), with the reason; the encoding forbids them.
+        self.rejected: dict[Candidate, str] = {}
+        self.rejected_count: dict[NormalizedName, int] = {}
 
     # -- growing ----------------------------------------------------------------------------
     def add_roots(self, deps: Iterable[Dependency]) -> None:
@@ -202,12 +209,32 @@ class Universe:
             return
         state.materialised.add(release.version)
         for cand in self.finder.release_candidates(release):
+            if self.finder.needs_build(cand):
+                self.unread.add(cand)
+            else:
+                self._read_candidate(cand)
+
+    def read_candidates(self, cands: Iterable[Candidate]) -> None:
+        """Read the dependencies of ``cands`` (unread ones an optimum chose: builds happen here)."""
+        for cand in cands:
+            if cand in self.unread:
+                self.unread.discard(cand)
+                self._read_candidate(cand)
+        self._drain()
+
+    def _read_candidate(self, cand: Candidate) -> None:
+        try:
             for dep in self.finder.dependencies(cand):
                 self._require(Requirement(dep, cand))
-            for extra in self.extras.get(state.name, []):
+            for extra in self.extras.get(cand.name, []):
                 self._add_extra_requirements(cand, extra)
+        except UnusableCandidate as exc:
+            self.rejected[cand] = exc.reason
+            self.rejected_count[cand.name] = self.rejected_count.get(cand.name, 0) + 1
 
     def _add_extra_requirements(self, cand: Candidate, extra: str) -> None:
+        if cand in self.unread or cand in self.rejected:
+            return  # read with the rest of its dependencies, if ever
         base = {d.text for d in self.finder.dependencies(cand)}
         for dep in self.finder.dependencies(cand, frozenset([extra])):
             if dep.text not in base:
