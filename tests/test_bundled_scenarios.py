@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from conftest import SCENARIOS
-from varsolve.scenario_check import check_scenario, compare
 from varsolve.errors import InputError
 from varsolve.expectations import Outcome
 from varsolve.resolution import Explanation, Pin, Resolution, Step, Violation
+from varsolve.scenario_check import check_scenario, compare
 from varsolve.sources.scenario import iter_scenario_files, load_scenario
 from varsolve.strategies import COMPLETE, available
 

@@ -18,9 +18,9 @@ import pytest
 
 from varsolve.cli import main
 from varsolve.compare import run_compare
-from varsolve.reporter import Reporter
 from varsolve.compare.report import CSV_COLUMNS, summarize
 from varsolve.compare.tasks import Row
+from varsolve.reporter import Reporter
 from varsolve.strategies import available
 
 REPO = Path(__file__).resolve().parent.parent

@@ -19,8 +19,8 @@ distributed = pytest.importorskip(
 
 from varsolve.cli import main  # noqa: E402
 from varsolve.compare import run_compare  # noqa: E402
-from varsolve.reporter import Reporter  # noqa: E402
 from varsolve.compare.tasks import Row  # noqa: E402
+from varsolve.reporter import Reporter  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 STRATEGIES = ["pep825", "backtrack"]

@@ -8,8 +8,8 @@ import platform
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, run_varsolve
 
+from conftest import FIXTURES, run_varsolve
 from varsolve.api import build_problem, solve
 from varsolve.providers.detect import aarch64, nvidia, x86_64
 from varsolve.providers.static_file import load_static_file

@@ -15,11 +15,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import SCENARIOS, run_varsolve
 from packaging.metadata import parse_email
 from packaging.requirements import Requirement
 from packaging.tags import parse_tag
 
+from conftest import SCENARIOS, run_varsolve
 from varsolve.index import wheels
 from varsolve.index.builder import build_index
 from varsolve.variants.filenames import parse_wheel

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO, SCENARIOS, varsolve_command
 from index_helpers import clean_env, repository
-
 from varsolve.api import build_problem, solve
 from varsolve.errors import SourceError
 from varsolve.index.builder import build_index

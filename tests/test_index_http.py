@@ -10,14 +10,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from conftest import SCENARIOS, run_varsolve
 from index_helpers import clean_env, repository
-
 from varsolve.api import build_problem, solve
-from varsolve.scenario_check import compare
 from varsolve.errors import InconsistentVariantMetadata
 from varsolve.index.builder import build_index
 from varsolve.index.server import IndexServer
+from varsolve.scenario_check import compare
 from varsolve.sources.findlinks import FindLinksRepository
 from varsolve.sources.scenario import load_scenario
 from varsolve.strategies import COMPLETE, available
@@ -170,11 +170,11 @@ def test_json_and_html_pages_give_the_same_links(indexes) -> None:
         for page in sorted((dirs["full"] / "simple").glob("*/index.json")):
             url = f"http://example.test/simple/{page.parent.name}/"
             assert parse_json_page(page.read_bytes(), url) and [
-                (l.filename, l.url, l.hashes, l.requires_python, l.yanked, l.core_metadata)
-                for l in parse_json_page(page.read_bytes(), url)
+                (link.filename, link.url, link.hashes, link.requires_python, link.yanked, link.core_metadata)
+                for link in parse_json_page(page.read_bytes(), url)
             ] == [
-                (l.filename, l.url, l.hashes, l.requires_python, l.yanked, l.core_metadata)
-                for l in parse_html_page(page.with_name("index.html").read_bytes(), url)
+                (link.filename, link.url, link.hashes, link.requires_python, link.yanked, link.core_metadata)
+                for link in parse_html_page(page.with_name("index.html").read_bytes(), url)
             ], stem
 
 

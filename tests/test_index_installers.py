@@ -15,9 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from conftest import SCENARIOS
 from index_helpers import clean_env, python312, uv
-
 from varsolve.api import solve
 from varsolve.index.builder import build_index
 from varsolve.index.server import IndexServer

@@ -15,8 +15,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from index_helpers import clean_env, python312, repository
 
+from index_helpers import clean_env, python312, repository
 from varsolve.api import build_problem, solve
 from varsolve.target import Target
 

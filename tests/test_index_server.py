@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SCENARIOS, varsolve_command
 
+from conftest import SCENARIOS, varsolve_command
 from varsolve.errors import InputError
 from varsolve.index.builder import build_index
 from varsolve.index.server import Fault, IndexServer, parse_fault

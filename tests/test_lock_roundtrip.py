@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import platform
-import shutil
 import subprocess
 import sys
 import tomllib

@@ -5,6 +5,7 @@ Integration (real wheels, an index over HTTP, venvs, uv) is in test_lock_roundtr
 from __future__ import annotations
 
 import copy
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -252,7 +253,7 @@ def test_pep751_steps_come_from_packaging_select() -> None:
 
 
 def test_wheel_entries_carry_upload_time_in_utc_and_only_guaranteed_hashes(tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from varsolve.lockfile.writer import _file_fields
     from varsolve.repository import DistFile
@@ -264,7 +265,7 @@ def test_wheel_entries_carry_upload_time_in_utc_and_only_guaranteed_hashes(tmp_p
         hashes={"SHA256": "AB" * 32, "blake2x": "00"}, size=7, upload_time="2025-01-02T03:04:05.123456Z",
     )
     fields = _file_fields(file, tmp_path)
-    assert fields["upload_time"] == datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
+    assert fields["upload_time"] == datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
     assert fields["url"].startswith("https://") and fields["path"] is None
     assert fields["hashes"] == {"sha256": "ab" * 32} and fields["size"] == 7
     assert "upload-time = 2025-01-02 03:04:05.123456+00:00" in dumps({"w": [{"upload-time": fields["upload_time"]}]})

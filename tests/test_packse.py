@@ -14,8 +14,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from packse_data import PackseUnavailable, non_universal_scenarios, packse_scenarios_dir
 
+from packse_data import PackseUnavailable, non_universal_scenarios, packse_scenarios_dir
 from varsolve.scenario_check import check_scenario
 from varsolve.sources.scenario import load_scenario
 from varsolve.strategies import available

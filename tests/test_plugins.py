@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_varsolve, varsolve_command
 
+from conftest import run_varsolve, varsolve_command
 from varsolve.api import build_problem, solve
 from varsolve.errors import VarsolveError
 from varsolve.providers import plugins, supported_for_release

@@ -13,9 +13,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+
 from conftest import varsolve_command
 from index_helpers import clean_env
-
 from varsolve.errors import SourceError
 from varsolve.index.builder import build_index
 from varsolve.index.server import IndexServer
