@@ -28,9 +28,6 @@ from .variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature
 
 log = logging.getLogger("varsolve")
 
-SDIST = None  # label of a source distribution candidate
-NON_VARIANT_LABEL = ""  # label of a non-variant wheel candidate
-
 
 @dataclass(frozen=True, eq=False)
 class Candidate:
@@ -160,12 +157,6 @@ class UnusableCandidate(Exception):
         self.reason = reason
 
 
-@dataclass
-class _VersionEntry:
-    release: Release
-    candidates: list[Candidate] = field(default_factory=list)
-
-
 class CandidateFinder:
     """Expands a problem's repository into candidates, lazily and with caching."""
 
@@ -219,9 +210,6 @@ class CandidateFinder:
             self.stats["releases"] += 1
             self.stats["candidates"] += len(self._by_release[key])
         return self._by_release[key]
-
-    def known_versions(self, name: str) -> list[Version]:
-        return sorted({r.version for r in self.repo.releases(canonicalize_name(name))}, reverse=True)
 
     def supported_for(self, release: Release, metadata: VariantMetadata) -> SupportedMap:
         key = (release.name, release.version)

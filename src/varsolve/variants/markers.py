@@ -23,7 +23,6 @@ from packaging.utils import NormalizedName, canonicalize_name
 from ..errors import InputError
 from .properties import PropertyMap, canonical
 
-SET_MARKERS = ("variant_properties", "variant_features", "variant_namespaces")
 LABEL_MARKER = "variant_label"
 
 # String literals are masked as ``__litN__`` before clauses are matched, so that text inside a
