@@ -13,7 +13,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from .toml_fields import TomlFields
+from .toml_fields import TomlFields, key_part
 
 STRATEGY_NAMES = ("pep825", "backtrack", "sat")
 OUTCOME_KEYS = {"satisfiable", "consistent", "packages", "variants", "explanation_contains"}
@@ -54,8 +54,8 @@ def read_expected(fields: TomlFields, data: Any) -> Expected:
         for s in STRATEGY_NAMES
         if s in exp
     }
-    explanation = exp.get("explanation")
-    return Expected(complete, per_strategy, explanation if isinstance(explanation, str) else None)
+    explanation = fields.string(exp["explanation"], "expected.explanation") if "explanation" in exp else None
+    return Expected(complete, per_strategy, explanation)
 
 
 def _outcome(fields: TomlFields, data: dict[str, Any], key: str) -> Outcome:
@@ -66,10 +66,17 @@ def _outcome(fields: TomlFields, data: dict[str, Any], key: str) -> Outcome:
         if k not in data:
             return None
         table = fields.table(data[k], f"{key}.{k}")
+        out: dict[str, str] = {}
+        first: dict[str, str] = {}
         for n, v in table.items():
+            where = f"{key}.{k}.{key_part(n)}"
             if not isinstance(v, str):
-                raise fields.err(f"{key}.{k}.{n}", "must be a string")
-        return {canonicalize_name(n): v for n, v in table.items()}
+                raise fields.err(where, "must be a string")
+            name = canonicalize_name(n)
+            if name in out:
+                raise fields.err(where, f"the same package as {key}.{k}.{key_part(first[name])} ({name}): write it once")
+            out[name], first[name] = v, n
+        return out
 
     return Outcome(
         satisfiable=opt_bool("satisfiable"),

@@ -308,11 +308,11 @@ def validate_configs(spec: PluginSpec, configs: object) -> Features:
     for i, item in enumerate(configs):
         name = item.get("name") if isinstance(item, dict) else None
         values = item.get("values") if isinstance(item, dict) else None
-        if not isinstance(name, str) or not FEATURE_RE.match(name):
+        if not isinstance(name, str) or not FEATURE_RE.fullmatch(name):
             raise bad(f"an invalid feature name at [{i}]: {name!r}")
         if name in out:
             raise bad(f"feature {name!r} twice")
-        if not isinstance(values, list) or not all(isinstance(v, str) and VALUE_RE.match(v) for v in values):
+        if not isinstance(values, list) or not all(isinstance(v, str) and VALUE_RE.fullmatch(v) for v in values):
             raise bad(f"invalid values for feature {name!r}: {values!r}"[:200])
         out[name] = tuple(dict.fromkeys(values))
     return out

@@ -60,7 +60,7 @@ def parse_static(data: Mapping[str, object], where: str) -> SupportedMap:
         if not isinstance(provider, dict):
             raise InputError(f"{key}: must be a table", where=where)
         ns = provider.get("namespace")
-        if not isinstance(ns, str) or not NAMESPACE_RE.match(ns):
+        if not isinstance(ns, str) or not NAMESPACE_RE.fullmatch(ns):
             raise InputError(f"{key}.namespace: invalid namespace {ns!r}", where=where)
         if ns in out:
             raise InputError(f"{key}.namespace: {ns!r} listed twice", where=where)
@@ -70,9 +70,9 @@ def parse_static(data: Mapping[str, object], where: str) -> SupportedMap:
         out[ns] = {}
         for feature, values in props.items():
             fkey = f"{key}.properties.{feature}"
-            if not FEATURE_RE.match(feature):
+            if not FEATURE_RE.fullmatch(feature):
                 raise InputError(f"{fkey}: invalid feature name", where=where)
-            if not isinstance(values, list) or not all(isinstance(v, str) and VALUE_RE.match(v) for v in values):
+            if not isinstance(values, list) or not all(isinstance(v, str) and VALUE_RE.fullmatch(v) for v in values):
                 raise InputError(f"{fkey}: must be a list of values matching {VALUE_RE.pattern}", where=where)
             out[ns][feature] = tuple(values)
     return out

@@ -7,7 +7,8 @@ module loads, and the expectations a strategy's resolution is checked against, w
 
 from __future__ import annotations
 
-import tomllib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from ..expectations import Expected, read_expected
 from ..problem import POLICY_VALUES, Problem, ResolverOptions
 from ..repository import CoreMetadata, DistFile, Release, RepositoryBase
 from ..target import Target
-from ..toml_fields import TomlFields
+from ..toml_fields import TomlFields, key_part
 from ..variants.filenames import escaped_name, parse_wheel, wheel_filename
 from ..variants.labels import NULL_LABEL, validate_label
 from ..variants.markers import parse_requirement
@@ -42,6 +43,11 @@ _VERSION = {
     "requires", "extras", "requires_python", "sdist", "wheel", "yanked", "wheel_tags", "description",
     "namespaces", "optional", "variants", "providers",
 }
+# PEP 508 distribution names; extras are names too (PEP 685).
+_NAME_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+# The longest file name file systems take (NAME_MAX, 255 bytes): every file of a release must
+# fit, with the ".metadata" that varsolve index build adds to its core metadata file.
+_MAX_FILENAME_BYTES = 255 - len(".metadata")
 
 
 @dataclass(frozen=True)
@@ -96,11 +102,10 @@ def load_scenario(path: str | Path, strict: bool | None = None) -> Scenario:
 
 def load_scenario_text(text: str, path: str | Path, strict: bool | None = None) -> Scenario:
     """Load a scenario from its text; ``path`` names it (in errors and ``Scenario.path``)."""
+    from ..structured import load_toml
+
     path = Path(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
+    data = load_toml(text, str(path))
     try:
         return ScenarioLoader(path, strict).scenario(data)
     except VarsolveError as exc:
@@ -144,17 +149,27 @@ class ScenarioLoader(TomlFields):
 
     def scenario(self, data: dict[str, Any]) -> Scenario:
         self.table(data, "", _TOP)
-        name = data.get("name", self.path.stem)
+        name = self.string(data.get("name", self.path.stem), "name")
+        description = self.string(data.get("description", ""), "description")
+        self.string(data.get("template", ""), "template")
         root = self.table(data.get("root", {}), "root", _ROOT)
         requires = [self.requirement(r, "root.requires") for r in self.strings(root.get("requires", []), "root.requires")]
+        if "requires_python" in root:
+            self.specifier(root["requires_python"], "root.requires_python")
         env = self.table(data.get("environment", {}), "environment", _ENVIRONMENT)
+        for i, extra_python in enumerate(self.strings(env.get("additional_python", []), "environment.additional_python")):
+            self.python_version(extra_python, f"environment.additional_python[{i}]")
         opts = self.table(data.get("resolver_options", {}), "resolver_options", _OPTIONS)
+        universal = self.boolean(opts.get("universal", False), "resolver_options.universal")
+        for i, marker in enumerate(self.strings(opts.get("required_environments", []), "resolver_options.required_environments")):
+            self.marker(marker, f"resolver_options.required_environments[{i}]")
         variants = self.supported(env.get("variants", {}))
         enabled = self.strings(opts.get("enable", []), "resolver_options.enable")
         target = self.target(opts, env, variants, enabled)
         options = self.options(opts)
         repo = ScenarioRepository()
         packages = self.table(data.get("packages", {}), "packages")
+        self.distinct(packages, "packages", self.package_name, "package")
         for raw_name, pkg in packages.items():
             self._current = canonicalize_name(raw_name)
             self.package(repo, raw_name, pkg)
@@ -164,10 +179,67 @@ class ScenarioLoader(TomlFields):
             self.check_closed_and_acyclic(set(repo.names()))
         expected = read_expected(self, data.get("expected", {"satisfiable": True}))
         problem = Problem(repo, target, tuple(requires), options)
-        return Scenario(
-            self.path, str(name), str(data.get("description", "")).strip(), problem, expected,
-            universal=bool(opts.get("universal", False)),
-        )
+        return Scenario(self.path, name, description.strip(), problem, expected, universal=universal)
+
+    def distinct(
+        self, table: dict[str, Any], key: str, normalize: Callable[[str, str], object], what: str, quote: bool = False
+    ) -> None:
+        """Two keys of ``table`` that normalise to one (``Foo_Bar`` and ``foo-bar``, ``1.0``
+        and ``1.0.0``) are an error naming both."""
+        seen: dict[object, str] = {}
+        for raw in table:
+            normal = normalize(raw, f"{key}.{key_part(raw, quote=quote)}")
+            if normal in seen:
+                first = seen[normal]
+                raise self.err(
+                    f"{key}.{key_part(raw, quote=quote)}",
+                    f"the same {what} as {key}.{key_part(first, quote=quote)} ({normal}): write it once",
+                )
+            seen[normal] = raw
+
+    def package_name(self, raw: str, key: str) -> NormalizedName:
+        if not _NAME_RE.fullmatch(raw):
+            raise self.err(key, f"invalid package name {raw!r}")
+        return canonicalize_name(raw)
+
+    def extra_name(self, raw: str, key: str) -> NormalizedName:
+        if not _NAME_RE.fullmatch(raw):
+            raise self.err(key, f"invalid extra name {raw!r}")
+        return canonicalize_name(raw)
+
+    def version(self, raw: str, key: str) -> Version:
+        try:
+            if raw != raw.strip():
+                raise InvalidVersion(raw)
+            return Version(raw)
+        except InvalidVersion:
+            raise self.err(key, "invalid version") from None
+
+    def specifier(self, data: Any, key: str) -> SpecifierSet | None:
+        """A specifier string (``""``: none)."""
+        text = self.string(data, key)
+        try:
+            return SpecifierSet(text) if text.strip() else None
+        except InvalidSpecifier:
+            raise self.err(key, f"invalid specifier {text!r}") from None
+
+    def python_version(self, data: Any, key: str) -> None:
+        from ..target import parse_python
+
+        if not isinstance(data, str):
+            raise self.err(key, f"must be a string such as \"3.12\" (got {data!r})")
+        try:
+            parse_python(data, where=key)
+        except InputError as exc:
+            raise InputError(str(exc), where=str(self.path)) from None
+
+    def marker(self, data: str, key: str) -> None:
+        from packaging.markers import InvalidMarker, Marker
+
+        try:
+            Marker(data)
+        except InvalidMarker as exc:
+            raise self.err(key, f"invalid marker {data!r}: {' '.join(str(exc).split())}") from None
 
     def target(
         self, opts: dict[str, Any], env: dict[str, Any], variants: dict[str, dict[str, list[str]]], enabled: list[str]
@@ -248,14 +320,13 @@ class ScenarioLoader(TomlFields):
 
     def package(self, repo: ScenarioRepository, raw_name: str, pkg: Any) -> None:
         name = canonicalize_name(raw_name)
-        pkg = self.table(pkg, f"packages.{raw_name}", {"versions"})
-        versions = self.table(pkg.get("versions", {}), f"packages.{raw_name}.versions")
+        pkg_key = f"packages.{key_part(raw_name)}"
+        pkg = self.table(pkg, pkg_key, {"versions"})
+        versions = self.table(pkg.get("versions", {}), f"{pkg_key}.versions")
+        self.distinct(versions, f"{pkg_key}.versions", self.version, "version", quote=True)
         for raw_version, info in versions.items():
-            key = f'packages.{raw_name}.versions."{raw_version}"'
-            try:
-                version = Version(raw_version)
-            except InvalidVersion:
-                raise self.err(key, "invalid version") from None
+            key = f"{pkg_key}.versions.{key_part(raw_version, quote=True)}"
+            version = self.version(raw_version, key)
             self.release(repo, name, version, self.table(info, key, _VERSION), key)
 
     def release(
@@ -263,15 +334,14 @@ class ScenarioLoader(TomlFields):
     ) -> None:
         requires = [self.requirement(r, f"{key}.requires") for r in self.strings(info.get("requires", []), f"{key}.requires")]
         extras = self.table(info.get("extras", {}), f"{key}.extras")
+        self.distinct(extras, f"{key}.extras", self.extra_name, "extra")
         for extra, reqs in extras.items():
-            for text in self.strings(reqs, f"{key}.extras.{extra}"):
-                self.requirement(text, f"{key}.extras.{extra}")
+            extra_key = f"{key}.extras.{key_part(extra)}"
+            for text in self.strings(reqs, extra_key):
+                self.requirement(text, extra_key)
                 requires.append(_with_extra(text, canonicalize_name(extra)))
-        rp = info.get("requires_python", ">=3.12")
-        try:
-            requires_python = SpecifierSet(rp) if rp else None
-        except (InvalidSpecifier, TypeError):
-            raise self.err(f"{key}.requires_python", f"invalid specifier {rp!r}") from None
+        requires_python = self.specifier(info.get("requires_python", ">=3.12"), f"{key}.requires_python")
+        self.string(info.get("description", ""), f"{key}.description")
         yanked = self.boolean(info.get("yanked", False), f"{key}.yanked")
         tags = self.strings(info.get("wheel_tags", []), f"{key}.wheel_tags") or ["py3-none-any"]
         for tag in tags:
@@ -293,6 +363,12 @@ class ScenarioLoader(TomlFields):
                 for t in tags:
                     filename = wheel_filename(name, version, t, label)
                     files.append(DistFile(filename, parse_wheel(filename), yanked=yanked))
+        for file in files:
+            if len(file.filename.encode()) > _MAX_FILENAME_BYTES:
+                where = key if file.label is None else f"{key}.variants.{key_part(file.label)}"
+                raise self.err(
+                    where, f"its file name would be {len(file.filename.encode())} bytes long (at most {_MAX_FILENAME_BYTES})"
+                )
         extras_set = frozenset(canonicalize_name(e) for e in extras)
         repo.add(
             Release(name, version, tuple(files)),
@@ -309,7 +385,7 @@ class ScenarioLoader(TomlFields):
         labels = self.table(info["variants"], f"{key}.variants")
         variants: dict[str, PropertyMap] = {}
         for label, props in labels.items():
-            where = f"{key}.variants.{label}"
+            where = f"{key}.variants.{key_part(label)}"
             try:
                 validate_label(label)
                 parsed = [VariantProperty.parse(p) for p in self.strings(props, where)]

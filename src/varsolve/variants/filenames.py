@@ -44,7 +44,7 @@ def parse_wheel(filename: str) -> WheelFilename:
     label: str | None = None
     if len(parts) == 7 or (len(parts) == 6 and not parts[2][:1].isdigit()):
         label = parts.pop()
-        if not LABEL_RE.match(label):
+        if not LABEL_RE.fullmatch(label):
             raise InvalidWheelFilename(f"invalid variant label {label!r} in wheel filename {filename!r}")
     elif len(parts) not in (5, 6):
         raise InvalidWheelFilename(f"invalid wheel filename {filename!r}: wrong number of parts")

@@ -15,6 +15,6 @@ NULL_LABEL = "null"
 
 
 def validate_label(label: str) -> str:
-    if not isinstance(label, str) or not LABEL_RE.match(label):
+    if not isinstance(label, str) or not LABEL_RE.fullmatch(label):
         raise InvalidLabel(f"invalid variant label {label!r} (must match {LABEL_RE.pattern})")
     return label

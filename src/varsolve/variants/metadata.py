@@ -178,7 +178,7 @@ def _str_list(value: Any, where: str, key: str, pattern: re.Pattern[str] | None 
         raise _fail(where, f"{key} must be a list of strings")
     if pattern is not None:
         for v in value:
-            if not pattern.match(v):
+            if not pattern.fullmatch(v):
                 raise _fail(where, f"{key}: {v!r} does not match {pattern.pattern}")
     if len(set(value)) != len(value):
         raise _fail(where, f"{key} has duplicate entries")
@@ -194,11 +194,11 @@ def _dict(value: Any, where: str, key: str) -> dict[str, Any]:
 def _property_map(value: Any, where: str, key: str) -> PropertyMap:
     out: PropertyMap = {}
     for ns, feats in _dict(value, where, key).items():
-        if not NAMESPACE_RE.match(ns):
+        if not NAMESPACE_RE.fullmatch(ns):
             raise _fail(where, f"{key}: invalid namespace {ns!r}")
         out[ns] = {}
         for feature, values in _dict(feats, where, f"{key}.{ns}").items():
-            if not FEATURE_RE.match(feature):
+            if not FEATURE_RE.fullmatch(feature):
                 raise _fail(where, f"{key}.{ns}: invalid feature {feature!r}")
             vals = _str_list(values, where, f"{key}.{ns}.{feature}", VALUE_RE)
             if not vals:
@@ -257,7 +257,7 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
 
     variants: dict[str, PropertyMap] = {}
     for label, props in _dict(top.get("variants"), where, "variants").items():
-        if not LABEL_RE.match(label):
+        if not LABEL_RE.fullmatch(label):
             raise _fail(where, f"invalid variant label {label!r}")
         variants[label] = _property_map(props, where, f"variants.{label}")
         if label == "null" and variants[label]:
@@ -266,7 +266,7 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
     providers: dict[str, Provider] = {}
     legacy_static = _dict(top.get("static-properties", {}), where, "static-properties")
     for ns, info in _dict(top.get("providers", {}), where, "providers").items():
-        if not NAMESPACE_RE.match(ns):
+        if not NAMESPACE_RE.fullmatch(ns):
             raise _fail(where, f"providers: invalid namespace {ns!r}")
         info = _dict(info, where, f"providers.{ns}")
         if (major, minor) == (0, 2) and set(info) - _PROVIDER_KEYS_850:

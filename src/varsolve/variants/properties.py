@@ -15,6 +15,8 @@ NAMESPACE_RE = re.compile(r"^[a-z0-9_]+$")
 FEATURE_RE = re.compile(r"^[a-z0-9_]+$")
 VALUE_RE = re.compile(r"^[a-z0-9_.]+$")
 _SEPARATOR = re.compile(r"\s*::\s*")
+# What parse() strips: spaces and tabs, not a newline (a value "mkl\n" is no value "mkl").
+_BLANK = " \t"
 
 ABI_DEPENDENCY = "abi_dependency"
 # PEP 850: an abi_dependency value is a release segment of at most three numbers, matched as
@@ -23,7 +25,7 @@ ABI_VALUE_RE = re.compile(r"^[0-9]+(\.[0-9]+){0,2}$")
 
 
 def check_abi_value(feature: str, value: str, whole: str) -> None:
-    if not ABI_VALUE_RE.match(value):
+    if not ABI_VALUE_RE.fullmatch(value):
         raise InvalidProperty(
             f"invalid abi_dependency value {value!r} in {whole!r} (must be a release segment"
             f" X, X.Y or X.Y.Z, matched as {feature}=={value}.*)"
@@ -31,7 +33,7 @@ def check_abi_value(feature: str, value: str, whole: str) -> None:
 
 
 def _check(kind: str, text: str, pattern: re.Pattern[str], whole: str) -> str:
-    if not pattern.match(text):
+    if not pattern.fullmatch(text):
         raise InvalidProperty(
             f"invalid {kind} {text!r} in {whole!r} (must match {pattern.pattern})"
         )
@@ -45,7 +47,7 @@ class VariantFeature:
 
     @classmethod
     def parse(cls, text: str) -> VariantFeature:
-        parts = _SEPARATOR.split(text.strip())
+        parts = _SEPARATOR.split(text.strip(_BLANK))
         if len(parts) != 2:
             raise InvalidProperty(f"invalid variant feature {text!r} (expected 'namespace :: feature')")
         ns, feature = parts
@@ -63,7 +65,7 @@ class VariantProperty:
 
     @classmethod
     def parse(cls, text: str) -> VariantProperty:
-        parts = _SEPARATOR.split(text.strip())
+        parts = _SEPARATOR.split(text.strip(_BLANK))
         if len(parts) != 3:
             raise InvalidProperty(
                 f"invalid variant property {text!r} (expected 'namespace :: feature :: value')"
