@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import tarfile
     import zipfile
 
-KiB, MiB = 1 << 10, 1 << 20
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
 # A user's text file: a scenario, a requirements file, a provider or target file, a lock, a
 # pyproject.toml, a recorded NVIDIA answer (the largest real ones are a few MB).
@@ -29,6 +29,9 @@ MAX_VARIANT_JSON = 16 * MiB
 # Members an sdist's tarball may have before its PKG-INFO is found (a tar of millions of empty
 # members is a memory bomb of its own: tarfile keeps every header it has read).
 MAX_SDIST_MEMBERS = 200_000
+# Decompressed bytes of an sdist's tarball read to find its PKG-INFO (a gzip bomb costs CPU time
+# even when nothing is kept: about a second per GiB).
+MAX_SDIST_SCAN = 4 * GiB
 
 _CHUNK = 1 * MiB
 
@@ -57,7 +60,7 @@ def read_zip_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
     ``limit``, and when its data turn out larger than declared."""
     info = archive.getinfo(name)
     if info.file_size > limit:
-        raise TooLarge(f"{name} is larger than {_size(limit)} decompressed ({_size(info.file_size)})")
+        raise TooLarge(f"{name} is larger than {_size(limit)} ({_size(info.file_size)} decompressed)")
     with archive.open(info) as stream:
         return read_capped(stream, limit, f"{name} (decompressed)")
 

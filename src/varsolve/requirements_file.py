@@ -39,7 +39,6 @@ import re
 import shlex
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
@@ -213,6 +212,8 @@ class _Reader:
             if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value):
                 raise InputError(f"{value}: only local files can be included")
             nested = value if os.path.isabs(value) else os.path.join(os.path.dirname(path), value)
+            if "\0" in nested:
+                raise InputError(f"{value!r}: not a valid path")
             if os.path.realpath(nested) in stack:
                 raise InputError(f"{value}: includes itself")
             try:
@@ -237,8 +238,19 @@ class _Reader:
 
 
 def _load(path: str) -> str:
-    """The text of ``path`` (a UTF-8 BOM dropped); an undecodable file is an OSError too."""
-    raw = Path(path).read_bytes()
+    """The text of ``path`` (a UTF-8 BOM dropped); an undecodable file, one holding NUL bytes
+    (binary), one past :data:`~varsolve.limits.MAX_TEXT_FILE` and a path with a NUL byte are
+    OSErrors too."""
+    from .limits import TooLarge, read_text_capped
+
+    try:
+        raw = read_text_capped(path)
+    except TooLarge as exc:
+        raise OSError(0, str(exc)) from None
+    except ValueError:  # a NUL byte in the path
+        raise OSError(0, "not a valid path") from None
+    if b"\0" in raw:
+        raise OSError(0, "a binary file, not text (it holds NUL bytes)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -351,19 +363,13 @@ def read_pyproject(
 ) -> RequirementsFile:
     """``[project].dependencies`` (when there is a ``[project]`` table), the requested extras
     and the requested PEP 735 dependency groups that this file defines."""
-    import tomllib
-
     from packaging.utils import canonicalize_name
 
+    from .structured import load_toml
+    from .textfile import read_text_file
+
     where = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read requirements: {exc.strerror}", where=where) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"malformed TOML: {exc}", where=where) from None
+    data = load_toml(read_text_file(os.fspath(path), "requirements"), where)
     project = data.get("project")
     table_groups = data.get("dependency-groups")
     if project is None and table_groups is None:

@@ -22,7 +22,6 @@ error is one line naming the file and the key.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -70,11 +69,9 @@ def read_target_file(path: str | Path) -> tuple[TargetFile, str]:
 
 def parse_target_text(text: str, path: str, default_name: str | None = None) -> TargetFile:
     """Parse a target file's text; ``default_name`` (default: the stem of ``path``) when it has no name."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", where=path) from None
-    return parse_target_data(data, path, default_name)
+    from .structured import load_toml
+
+    return parse_target_data(load_toml(text, path), path, default_name)
 
 
 def parse_target_data(data: dict[str, Any], path: str, default_name: str | None = None) -> TargetFile:

@@ -82,10 +82,14 @@ def _cpu(cpuinfo: str | None) -> Detection | None:
 
         log.warning("no CPU detector for this machine (%s)", platform.machine() or "unknown")
         return None
+    from ..limits import TooLarge, read_text_capped
+
     try:
-        text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
+        text = read_text_capped(cpuinfo).decode("utf-8", errors="replace")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", where=cpuinfo) from None
+    except TooLarge as exc:
+        raise InputError(f"cannot read: {exc}", where=cpuinfo) from None
     if x86_64.parse_cpuinfo_flags(text) is not None:
         return x86_64.detect_from_cpuinfo(text, cpuinfo)
     if aarch64.parse_cpuinfo_features(text) is not None:

@@ -8,7 +8,6 @@ key order with sorted contents.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,7 @@ def dumps(data: dict[str, Any]) -> str:
 
 
 def loads_file(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read lock file: {exc.strerror}", where=str(path)) from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
+    from ..structured import load_toml
+    from ..textfile import read_text_file
+
+    return load_toml(read_text_file(path, "lock file"), str(path))

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,17 +27,13 @@ def normalize_names(names: Iterable[str], where: str) -> frozenset[str]:
 
 
 def allow_list_from_pyproject(path: str | Path = "pyproject.toml") -> frozenset[str]:
+    from ..structured import load_toml
+    from ..textfile import read_text_file
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         return frozenset()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from None
-    try:
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
+    data = load_toml(read_text_file(path, "pyproject.toml"), str(path))
     table = data.get("tool", {}).get("varsolve", {}) if isinstance(data.get("tool"), dict) else {}
     if not isinstance(table, dict):
         raise InputError("tool.varsolve: must be a table", where=str(path))

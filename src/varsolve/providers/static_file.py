@@ -16,33 +16,28 @@ structure in JSON (``{"provider": [{"namespace": ..., "properties": {...}}]}``, 
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import InputError
 from ..target import SupportedMap
+from ..toml_fields import key_part
 from ..variants.properties import FEATURE_RE, NAMESPACE_RE, VALUE_RE
 
 
 def load_static_file(path: str | Path) -> SupportedMap:
+    from ..structured import load_json, load_toml
     from ..textfile import read_text_file
 
     path = Path(path)
     where = str(path)
     text = read_text_file(path, "variants file")
     if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON: {exc}", where=where) from None
+        data = load_json(text, where)
         if not isinstance(data, dict):
             raise InputError("must be a JSON object", where=where)
     else:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"malformed TOML: {exc}", where=where) from None
+        data = load_toml(text, where)
     return parse_static(data, where)
 
 
@@ -69,7 +64,7 @@ def parse_static(data: Mapping[str, object], where: str) -> SupportedMap:
             raise InputError(f"{key}.properties: must be a table", where=where)
         out[ns] = {}
         for feature, values in props.items():
-            fkey = f"{key}.properties.{feature}"
+            fkey = f"{key}.properties.{key_part(feature)}"
             if not FEATURE_RE.fullmatch(feature):
                 raise InputError(f"{fkey}: invalid feature name", where=where)
             if not isinstance(values, list) or not all(isinstance(v, str) and VALUE_RE.fullmatch(v) for v in values):

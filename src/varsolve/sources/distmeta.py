@@ -72,14 +72,17 @@ def dist_info_member(names: list[str], project: str, member: str) -> str | None:
 
 
 def read_wheel_member(archive: zipfile.ZipFile, project: str, member: str, where: str) -> bytes | None:
-    """A ``*.dist-info/<member>`` file of a wheel, ``None`` when the wheel has none."""
+    """A ``*.dist-info/<member>`` file of a wheel, ``None`` when the wheel has none; one that
+    decompresses past its limit (:mod:`varsolve.limits`: a zip bomb) makes the wheel unusable."""
     import zipfile
+
+    from ..limits import MAX_METADATA, MAX_VARIANT_JSON, read_zip_member
 
     try:
         name = dist_info_member(archive.namelist(), project, member)
         if name is None:
             return None
-        return archive.read(name)
+        return read_zip_member(archive, name, MAX_VARIANT_JSON if member == "variant.json" else MAX_METADATA)
     except SourceError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
@@ -150,22 +153,27 @@ def sdist_pkg_info(data: bytes, filename: str, where: str) -> bytes:
 
 
 def _sdist_member(data: bytes, filename: str, where: str) -> bytes | None:
+    """The sdist's PKG-INFO; past the limits of :mod:`varsolve.limits` (a PKG-INFO that
+    decompresses to gigabytes, a tar of millions of members) it is no valid sdist."""
     import tarfile
     import zipfile
+
+    from ..limits import MAX_METADATA, MAX_SDIST_MEMBERS, MAX_SDIST_SCAN, TooLarge, read_tar_member, read_zip_member
 
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
                 if names:
-                    return z.read(names[0])
+                    return read_zip_member(z, names[0], MAX_METADATA)
         else:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-                for info in tar:
+                for count, info in enumerate(tar, 1):
                     if info.isfile() and info.name.count("/") == 1 and info.name.endswith("/PKG-INFO"):
-                        f = tar.extractfile(info)
-                        if f is not None:
-                            return f.read()
+                        return read_tar_member(tar, info, MAX_METADATA)
+                    if count >= MAX_SDIST_MEMBERS or info.offset_data > MAX_SDIST_SCAN:
+                        raise TooLarge(f"no PKG-INFO among its first {count} members (limits: {MAX_SDIST_MEMBERS} members, "
+                                       f"{MAX_SDIST_SCAN >> 30} GiB decompressed)")
     except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise BuildError(filename, f"not a valid sdist ({exc})", url=where) from None
     return None

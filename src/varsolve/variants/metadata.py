@@ -277,6 +277,8 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
             static_map = {}
             feature_order = info.get("feature-order")
             items = _dict(static, where, f"providers.{ns}.static-properties")
+            if feature_order is not None:
+                _str_list(feature_order, where, f"providers.{ns}.feature-order")
             order = list(feature_order) if isinstance(feature_order, list) else list(items)
             order += [f for f in items if f not in order]
             for feature in order:
@@ -291,14 +293,19 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
         optional = info.get("optional", False)
         if not isinstance(optional, bool):
             raise _fail(where, f"providers.{ns}.optional must be a boolean")
+        enable_if = info.get("enable-if")
+        if enable_if is not None and not isinstance(enable_if, str):
+            raise _fail(where, f"providers.{ns}.enable-if must be a string (a marker)")
         install_time = info.get("install-time", info.get("plugin-use", "all") != "none")
+        if not isinstance(install_time, bool):
+            raise _fail(where, f"providers.{ns}.install-time must be a boolean")
         providers[ns] = Provider(
             requires=requires,
             plugin_api=plugin_api,
             optional=optional,
             static_properties=static_map,
-            enable_if=info.get("enable-if"),
-            install_time=bool(install_time),
+            enable_if=enable_if,
+            install_time=install_time,
         )
     for ns, static in legacy_static.items():
         if ns not in providers:
@@ -317,11 +324,9 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
 
 
 def load_metadata_bytes(raw: bytes, where: str) -> VariantMetadata:
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidVariantMetadata(f"malformed JSON: {exc}", where=where) from None
-    return parse_metadata(data, where)
+    from ..structured import load_json
+
+    return parse_metadata(load_json(raw, where, error=InvalidVariantMetadata), where)
 
 
 def merge(items: list[VariantMetadata], where: str) -> VariantMetadata:

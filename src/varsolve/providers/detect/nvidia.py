@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import ctypes
 import io
-import json
 import shutil
 import subprocess
 import sys
@@ -154,13 +153,18 @@ def cuda_for_driver(driver: str) -> tuple[int, int] | None:
 
 
 def read_recorded(path: str | Path) -> NvidiaAnswer:
-    """A recorded NVML (JSON) or nvidia-smi (CSV text) answer. Raises OSError, RecordError."""
-    text = Path(path).read_text(encoding="utf-8")
+    """A recorded NVML (JSON) or nvidia-smi (CSV text) answer. Raises RecordError, and
+    InputError for a file that cannot be read or is no JSON (naming it)."""
+    from ...errors import InputError
+    from ...structured import load_json
+    from ...textfile import read_text_file
+
+    text = read_text_file(path, "recorded NVIDIA answer")
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RecordError(f"malformed JSON: {exc}") from None
+            data = load_json(text, "")  # malformed, nested too deeply
+        except InputError as exc:
+            raise RecordError(str(exc)) from None
         return parse_nvml_answer(data, str(path))
     return parse_nvidia_smi_output(text, str(path))
 
