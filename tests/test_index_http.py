@@ -14,7 +14,6 @@ import pytest
 from conftest import SCENARIOS, run_varsolve
 from index_helpers import clean_env, repository
 from varsolve.api import build_problem, solve
-from varsolve.errors import InconsistentVariantMetadata
 from varsolve.index.builder import build_index
 from varsolve.index.server import IndexServer
 from varsolve.scenario_check import compare
@@ -142,7 +141,11 @@ def test_labels_missing_from_variants_json_are_read_from_the_wheels(tmp_path: Pa
         _check_same(scenario, "backtrack", repo, tmp_path)
 
 
-def test_inconsistent_variant_metadata_across_sources(tmp_path: Path) -> None:
+@pytest.mark.parametrize("strategy", ["first-index", "unsafe-best-match"])
+def test_another_source_cannot_change_a_release_variant_metadata(tmp_path: Path, strategy: str) -> None:
+    """PEP 825: each source's variant metadata stands alone. A folder's numpy-2.3.0-variants.json
+    that maps the index's label "mkl" to other properties is not merged into the index's
+    release (with either strategy: the index lists 2.3.0 first)."""
     scenario = SCENARIOS / "variants" / "blas-unify.toml"
     build_index(scenario, tmp_path / "index")
     other = tmp_path / "other"
@@ -153,14 +156,14 @@ def test_inconsistent_variant_metadata_across_sources(tmp_path: Path) -> None:
     with IndexServer(tmp_path / "index") as server:
         from varsolve.sources import SourceSettings, open_repository
 
-        settings = SourceSettings(index_urls=(server.index_url,), find_links=(other,), no_cache=True)
+        settings = SourceSettings(index_urls=(server.index_url,), find_links=(other,), no_cache=True, index_strategy=strategy)
         with open_repository(settings) as repo:
             release = repo.releases("numpy")[0]
-            with pytest.raises(InconsistentVariantMetadata, match="mkl"):
-                repo.variant_metadata(release)
-            # The resolver degrades gracefully: numpy's variant wheels are unusable, so nothing fits.
+            metadata = repo.variant_metadata(release)
+            assert metadata is not None and "accelerate" not in json.dumps(metadata.to_json_dict())
             resolution = solve(build_problem(scenario=scenario, repository=repo), "backtrack")
-            assert not resolution.satisfiable and resolution.violations == ()
+            assert resolution.satisfiable
+            assert resolution.to_dict()["packages"] == solve(build_problem(scenario=scenario), "backtrack").to_dict()["packages"]
 
 
 def test_json_and_html_pages_give_the_same_links(indexes) -> None:

@@ -25,7 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     s.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     s.add_argument(
         "--fault", action="append", default=[], metavar="SPEC",
-        help="inject a fault, KIND[:TIMES][@PATH-GLOB] (see docs/index.md); repeatable",
+        help="inject a fault, KIND[=VALUE][:TIMES][@PATH-GLOB] (see docs/index.md); repeatable",
     )
     s.add_argument("--html-only", action="store_true", help="never answer with JSON (like a plain static server)")
     s.add_argument("-v", "--verbose", action="store_true", help="log every request on stderr")

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..sources.settings import INDEX_URL_VARIABLES, SourceSettings, index_url_from_environment
+from ..sources.settings import INDEX_STRATEGIES, INDEX_URL_VARIABLES, SourceSettings, index_url_from_environment
 from ..target import ProviderPolicy
 
 if TYPE_CHECKING:
@@ -247,10 +247,13 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
         "--index-url", metavar="URL",
         help=f"a simple index (PEP 503/691), e.g. https://pypi.org/simple/; default: ${' / $'.join(INDEX_URL_VARIABLES)}",
     )
-    g.add_argument("--extra-index-url", action="append", default=[], metavar="URL", help="a further index (repeatable)")
+    g.add_argument(
+        "--extra-index-url", action="append", default=[], metavar="URL",
+        help="a further index, asked after --index-url (repeatable; see --index-strategy)",
+    )
     g.add_argument(
         "--find-links", action="append", default=[], metavar="DIR",
-        help="a folder of wheels, sdists and *-variants.json (repeatable)",
+        help="a folder of wheels, sdists and *-variants.json, asked after the indexes (repeatable)",
     )
     g.add_argument(
         "--cache-dir", metavar="DIR",
@@ -269,12 +272,23 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
         "--offline", action="store_true",
         help="no network access: use only the cache, stale or not; what it lacks is an error",
     )
+    worst = (defaults.retries + 1) * defaults.timeout + sum(defaults.backoff * 2**i for i in range(defaults.retries))
     g.add_argument(
-        "--timeout", type=float, default=defaults.timeout, metavar="SECONDS", help=f"per request (default: {defaults.timeout:g})"
+        "--timeout", type=float, default=defaults.timeout, metavar="SECONDS",
+        help=f"the time one request may take, from its start to its last byte (default: {defaults.timeout:g}); every "
+        f"byte received adds time, so a large file arriving at {defaults.limits.min_rate // 1024} KiB/s or faster is "
+        "never cut off",
     )
     g.add_argument(
         "--retries", type=int, default=defaults.retries, metavar="N",
-        help=f"retries on connection errors and 5xx (default: {defaults.retries})",
+        help=f"retries on connection errors, timeouts, 429 and 5xx (default: {defaults.retries}; with the defaults a "
+        f"server that never answers is given up after about {worst:.0f} s)",
+    )
+    g.add_argument(
+        "--index-strategy", choices=INDEX_STRATEGIES, default=defaults.index_strategy,
+        help="first-index (default, as uv): a package comes only from the first source that lists it, so another "
+        "index cannot slip in a higher version; unsafe-best-match: every version of every source counts (pip's "
+        "behaviour), a version that several list comes from the first of them",
     )
     g.add_argument(
         "--build-timeout", type=float, default=defaults.build_timeout, metavar="SECONDS",
@@ -309,12 +323,22 @@ def source_settings_from_args(args: argparse.Namespace, *, environment: bool = T
         refresh=bool(getattr(args, "refresh", False)),
         refresh_packages=frozenset(_as_list(getattr(args, "refresh_package", None))),
         offline=bool(getattr(args, "offline", False)),
-        timeout=getattr(args, "timeout", defaults.timeout),
+        timeout=_network_timeout(args, defaults.timeout),
         retries=max(0, getattr(args, "retries", defaults.retries)),
+        index_strategy=getattr(args, "index_strategy", defaults.index_strategy),
         builds=not getattr(args, "no_build", False),
         build_timeout=_build_timeout(args, defaults.build_timeout),
         reporter=TerminalReporter.for_stderr(quiet=bool(getattr(args, "quiet", False))),
     )
+
+
+def _network_timeout(args: argparse.Namespace, default: float) -> float:
+    from ..errors import InputError
+
+    value = getattr(args, "timeout", default)
+    if not value > 0 or value == float("inf"):
+        raise InputError("--timeout: must be a positive number of seconds")
+    return float(value)
 
 
 def _build_timeout(args: argparse.Namespace, default: float) -> float:

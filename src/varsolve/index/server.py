@@ -15,7 +15,12 @@ What it does that a plain static server does not:
   (:class:`Fault`, :func:`parse_fault`): ``drop`` (close without answering), ``http500``,
   ``truncate`` (announce the full length, send half), ``malformed`` (broken JSON/HTML pages),
   ``wrong-hash`` (pages announce wrong sha256s), ``not-zip`` (wheels are not zips),
-  ``stall`` (never answer), ``no-range`` (ignore Range), ``delay=MS`` (answer late).
+  ``stall`` (never answer), ``no-range`` (ignore Range), ``delay=MS`` (answer late); and for
+  the hostile corpus (tests/hostile): ``drip=MS`` (the whole response one byte at a time),
+  ``redirect=URL`` and ``redirect-loop``, ``gzip-garbage`` (``Content-Encoding: gzip`` on a
+  body that is not gzip), ``content-type=TYPE``, ``huge=BYTES`` (a body of that size, generated
+  while it is sent, without ``Content-Length``), ``nest=DEPTH`` (JSON nested that deep),
+  ``file-links`` and ``base-file`` (pages that link the files as ``file://`` URLs).
 
 Hand-written on stdlib ``http.server`` because no small library does negotiation, ranges and
 fault injection together, and the tests need all three on a loopback port.
@@ -42,7 +47,12 @@ from ..errors import InputError
 MAX_RANGES = 16
 JSON_TYPES = ("application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json")
 HTML_TYPES = ("application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.latest+html", "text/html")
-FAULT_KINDS = ("drop", "http500", "truncate", "malformed", "wrong-hash", "not-zip", "stall", "no-range", "delay")
+FAULT_KINDS = (
+    "drop", "http500", "truncate", "malformed", "wrong-hash", "not-zip", "stall", "no-range", "delay",
+    "drip", "redirect", "redirect-loop", "gzip-garbage", "content-type", "huge", "nest", "file-links", "base-file",
+)
+# Kinds whose VALUE is text (a URL, a media type), not a number.
+_TEXT_VALUES = ("redirect", "content-type")
 _BOUNDARY = "varsolve-byteranges"
 _HEX64 = re.compile(rb"[0-9a-f]{64}")
 
@@ -50,12 +60,15 @@ _HEX64 = re.compile(rb"[0-9a-f]{64}")
 @dataclass
 class Fault:
     """Misbehave on requests whose path matches ``path`` (a glob), the first ``times`` of them
-    (``None``: always). ``value`` is the parameter of ``delay`` (milliseconds)."""
+    (``None``: always). ``value`` is the number of ``delay`` and ``drip`` (milliseconds),
+    ``huge`` (bytes) and ``nest`` (depth); ``text`` the URL of ``redirect`` and the media type
+    of ``content-type``."""
 
     kind: str
     times: int | None = None
     path: str = "*"
     value: float = 0.0
+    text: str = ""
     hits: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -74,11 +87,21 @@ class Fault:
 
 
 def parse_fault(spec: str) -> Fault:
-    """``KIND[=VALUE][:TIMES][@PATH-GLOB]``, e.g. ``http500:2@/simple/*`` or ``delay=20``."""
+    """``KIND[=VALUE][:TIMES][@PATH-GLOB]``, e.g. ``http500:2@/simple/*``, ``delay=20`` or
+    ``redirect=file:///etc/passwd@/simple/*`` (``:TIMES`` is the digits after the last colon,
+    so a URL that ends in ``:PORT`` needs a trailing ``/``)."""
     text, _, path = spec.partition("@")
-    text, _, times = text.partition(":")
+    head, colon, times = text.rpartition(":")
+    if colon and times.isdigit():
+        text = head
+    else:
+        times = ""
     kind, _, value = text.partition("=")
     try:
+        if kind in _TEXT_VALUES:
+            if not value:
+                raise ValueError(f"{kind} needs a value")
+            return Fault(kind, int(times) if times else None, path or "*", text=value)
         return Fault(kind, int(times) if times else None, path or "*", float(value) if value else 0.0)
     except ValueError:
         raise InputError(f"invalid fault {spec!r} (expected KIND[=VALUE][:TIMES][@PATH-GLOB])") from None
@@ -237,6 +260,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.index.fault("http500", path):
             return self._plain(HTTPStatus.INTERNAL_SERVER_ERROR, "injected fault", head)
+        redirect = self.index.fault("redirect", path)
+        if redirect is not None:
+            return self._plain(HTTPStatus.FOUND, "injected redirect", head, location=redirect.text)
+        if self.index.fault("redirect-loop", path):
+            return self._plain(HTTPStatus.FOUND, "injected redirect loop", head, location=self.path)
+        huge = self.index.fault("huge", path)
+        if huge is not None:
+            return self._huge(int(huge.value), head)
         resolved = self._resolve(path, urllib.parse.parse_qs(url.query))
         if isinstance(resolved, _Status):
             status = HTTPStatus(resolved.code)
@@ -256,6 +287,12 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Cache-Control"] = cache_control
         if vary:
             headers["Vary"] = "Accept"
+        content_type_fault = self.index.fault("content-type", path)
+        if content_type_fault is not None:
+            headers["Content-Type"] = content_type_fault.text
+        if self.index.fault("gzip-garbage", path):
+            headers["Content-Encoding"] = "gzip"
+            body = (b"this is not gzip " * (len(body) // 17 + 1))[: max(len(body), 64)]
         if self.index.validators and self._not_modified(etag, stat.st_mtime):
             self.index.stats.not_modified += 1
             return self._send(HTTPStatus.NOT_MODIFIED, headers, b"", head)
@@ -389,6 +426,14 @@ class _Handler(BaseHTTPRequestHandler):
                 body = b"<html><body>\xff\xfe<a href=\"../../files/x.whl#sha256=not-a-hash\">broken"
         if path.endswith(".whl") and self.index.fault("not-zip", path):
             body = (b"this is not a zip file\n" * (len(body) // 23 + 1))[: len(body)]
+        files = b"file://" + urllib.parse.quote(str(self.index.root / "files")).encode() + b"/"
+        if is_page and self.index.fault("file-links", path):
+            body = body.replace(b"../../files/", files)
+        if is_page and "html" in content_type and self.index.fault("base-file", path):
+            body = body.replace(b"../../files/", b"").replace(b"<head>", b'<head>\n    <base href="' + files + b'">', 1)
+        nest = self.index.fault("nest", path) if "json" in content_type else None
+        if nest is not None:
+            body = b"[" * int(nest.value) + b"]" * int(nest.value)
         return body
 
     # -- responses ----------------------------------------------------------------------------
@@ -398,7 +443,41 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Location"] = location
         self._send(status, headers, (text + "\n").encode(), head)
 
+    def _huge(self, size: int, head: bool) -> None:
+        """``size`` bytes, made while they are sent (never held in memory), delimited by closing
+        the connection (no ``Content-Length``), until the client hangs up."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if head:
+            return
+        chunk = b"x" * 65536
+        sent = 0
+        while sent < size and not self.index.closing.is_set():
+            part = chunk[: min(len(chunk), size - sent)]
+            self.wfile.write(part)
+            sent += len(part)
+
+    def _drip(self, status: HTTPStatus, headers: dict[str, str], body: bytes, interval: float) -> None:
+        """The whole response, status line and headers included, one byte every ``interval``
+        seconds (until the client hangs up or the server stops)."""
+        lines = [f"{self.protocol_version} {status.value} {status.phrase}", *(f"{k}: {v}" for k, v in headers.items())]
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        self.close_connection = True
+        for i in range(len(data)):
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            if self.index.closing.wait(interval):
+                return
+
     def _send(self, status: HTTPStatus, headers: dict[str, str], body: bytes, head: bool, path: str = "") -> None:
+        drip = self.index.fault("drip", path) if path else None
+        if drip is not None:
+            self.log_request(status.value)
+            headers = {**headers, "Content-Length": str(len(body))}
+            return self._drip(status, headers, b"" if head else body, (drip.value or 1000) / 1000)
         truncate = bool(path) and status in (HTTPStatus.OK, HTTPStatus.PARTIAL_CONTENT) and self.index.fault("truncate", path)
         self.send_response(status)
         for key, value in headers.items():

@@ -20,7 +20,9 @@ Two kinds of entries:
 Every entry is one file that names its own key and carries the sha256 of its content; it is
 written to a private temporary name and renamed into place, so concurrent runs sharing a cache
 directory never see half an entry, and a damaged, truncated or foreign entry (or one of an older
-format) is a miss.
+format) is a miss. So is anything that is not a regular file of at most :data:`MAX_ENTRY_BYTES`:
+a symlink (never followed, wherever it points), a FIFO, a device, a directory. Entries are never
+written through a symlinked folder below the cache root.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import threading
 import time
 from collections.abc import Mapping
@@ -47,6 +50,11 @@ DEFAULT_MAX_AGE = 600
 HTTP_DIR = "http"
 DERIVED_DIR = "derived"
 _MAGIC = b"varsolve-cache 2\n"
+# Larger than any entry varsolve writes (a page is at most NetworkLimits.page, 64 MiB): a bigger
+# file is not one of ours and is not read.
+MAX_ENTRY_BYTES = 128 << 20
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 def default_cache_dir() -> Path:
@@ -234,7 +242,7 @@ class DiskCache:
             return CoreMetadata(
                 tuple(doc["requires_dist"]), SpecifierSet(rp) if rp is not None else None, frozenset(doc["provides_extra"])
             )
-        except (ValueError, KeyError, TypeError, InvalidSpecifier):
+        except (ValueError, KeyError, TypeError, InvalidSpecifier, RecursionError):
             return None
 
     def store_core_metadata(self, key: str, meta: CoreMetadata, *, max_age: float | None = None) -> None:
@@ -249,18 +257,15 @@ class DiskCache:
     # One file each: a magic line, a JSON head line (its key, the content's sha256, the time it
     # was stored and the caller's fields), then the content.
     def _read(self, path: Path, key: str) -> tuple[dict[str, Any], bytes] | None:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        if not data.startswith(_MAGIC):
+        data = _read_entry(path)
+        if data is None or not data.startswith(_MAGIC):
             return None
         head_line, newline, content = data[len(_MAGIC) :].partition(b"\n")
         if not newline:
             return None
         try:
             head = json.loads(head_line)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if not isinstance(head, dict) or head.get("key") != key:
             return None
@@ -278,7 +283,11 @@ class DiskCache:
         tmp = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as f:
+            if not _real_folders(path.parent):
+                return
+            # O_NOFOLLOW: a symlink planted at the temporary name is not written through.
+            fd = os.open(tmp, _WRITE_FLAGS, 0o644)
+            with os.fdopen(fd, "wb") as f:
                 f.write(data)
             os.replace(tmp, path)
         except OSError:
@@ -287,3 +296,38 @@ class DiskCache:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _real_folders(folder: Path) -> bool:
+    """``folder`` (``root/kind/xx``) and its parent below the root are real folders, not
+    symlinks that would take an entry outside the cache."""
+    for level in (folder, folder.parent):
+        try:
+            if not stat.S_ISDIR(os.lstat(level).st_mode):
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _read_entry(path: Path) -> bytes | None:
+    """The bytes of the entry at ``path``: a regular file of at most :data:`MAX_ENTRY_BYTES`,
+    not reached through a symlink (neither the entry nor its folders below the root); ``None``
+    for anything else, or when it cannot be read. Never blocks on a FIFO or a device."""
+    if not _real_folders(path.parent):
+        return None
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_ENTRY_BYTES + 1)
+        return data if len(data) <= MAX_ENTRY_BYTES else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)

@@ -1,8 +1,9 @@
 """Reading what the :class:`~varsolve.repository.Repository` questions need from link sources,
 once each (memoising and threads are :mod:`.simple`'s business):
 
-* a project: the project page of every source, files grouped by version; the first source
-  that lists a filename wins;
+* a project: the project page of the first source that lists it (``first-index``), or of every
+  source with each version from the first that lists it (``unsafe-best-match``), files grouped
+  by version;
 * core metadata of one file: the PEP 658/714 ``.metadata`` file when the index has one, else
   ``METADATA`` read from the wheel with Range requests on its central directory
   (:mod:`.lazyzip`), else (sdists) ``PKG-INFO`` of the downloaded sdist when it is static
@@ -61,9 +62,10 @@ class Project:
 class Fetcher:
     """Fetches and parses; counts what it read on the client's counters."""
 
-    def __init__(self, sources: Sequence[LinkSource], client: HttpClient | None) -> None:
+    def __init__(self, sources: Sequence[LinkSource], client: HttpClient | None, index_strategy: str = "first-index") -> None:
         self.sources = list(sources)
         self.client = client
+        self.index_strategy = index_strategy  # SourceSettings.index_strategy
         self.cache: DiskCache | None = client.cache if client is not None else None
 
     def count(self, **deltas: int) -> None:
@@ -77,30 +79,44 @@ class Fetcher:
 
     # -- project pages -------------------------------------------------------------------------
     def project(self, name: NormalizedName) -> Project:
-        by_filename: dict[str, tuple[Link, bool]] = {}
+        """The project as the sources list it. ``first-index``: the first source that lists the
+        project is its only source (no other index can add a version: dependency confusion).
+        ``unsafe-best-match``: every source adds its versions; a version that several list comes
+        whole from the first of them: its files and its ``*-variants.json`` (PEP 825: each
+        source's variant metadata stands alone, another index cannot add a variant to it)."""
+        by_filename: dict[str, tuple[Link, DistFile]] = {}
         variants_links: dict[Version, list[Link]] = {}
         links_by_url: dict[str, Link] = {}
+        owner: dict[Version, int] = {}  # the source each version comes from
         escaped = escaped_name(name)
-        for source in self.sources:
+        for position, source in enumerate(self.sources):
             links = source.project_links(name)
             if links is None:
                 continue
+            found: list[tuple[Version, Link, DistFile | None]] = []
             for link in links:
                 if link.filename.endswith(VARIANTS_SUFFIX):
-                    # One per source: each source's file describes the wheels it serves, and
-                    # their combination must pass PEP 825's consistency rules.
                     version = variants_json_version(link.filename, escaped)
-                    if version is not None and link.url not in links_by_url:
+                    if version is not None:
+                        found.append((version, link, None))
+                else:
+                    dist = dist_file(link, name, source.announces_requires_python)
+                    if dist is not None:
+                        found.append((dist_version(dist), link, dist))
+            for version, link, dist in found:
+                if owner.setdefault(version, position) != position:
+                    continue  # an earlier source lists this version
+                if dist is None:
+                    if link.url not in links_by_url:
                         variants_links.setdefault(version, []).append(link)
                         links_by_url[link.url] = link
                 else:
-                    by_filename.setdefault(link.filename, (link, source.announces_requires_python))
+                    by_filename.setdefault(link.filename, (link, dist))
+            if self.index_strategy == "first-index":
+                break
         self.count(pages=1)
         files: dict[Version, list[DistFile]] = {}
-        for _, (link, announced) in sorted(by_filename.items()):
-            dist = dist_file(link, name, announced)
-            if dist is None:
-                continue
+        for _, (link, dist) in sorted(by_filename.items()):
             files.setdefault(dist_version(dist), []).append(dist)
             links_by_url[link.url] = link
         releases = [Release(name, version, tuple(fs)) for version, fs in sorted(files.items(), reverse=True)]
@@ -197,7 +213,7 @@ class Fetcher:
         return self._download(link)
 
     def _download(self, link: Link) -> bytes:
-        r = self._http().get(link.url, what="distribution")
+        r = self._http().get(link.url, what="distribution", limit=link.size)
         if r.status != 200:
             raise SourceError(f"{link.url}: HTTP {r.status} (the index lists this file)")
         verify_hashes(link.hashes, r.content, link.url)

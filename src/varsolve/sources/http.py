@@ -4,6 +4,21 @@ counters a :class:`~varsolve.reporter.Reporter` is told about.
 
 Every failure a user can see is a :class:`~varsolve.errors.SourceError` of one line that names
 the URL. A 404 is not an error here: callers decide what it means ("no such package").
+
+What a hostile or broken server cannot do (docs/index.md, "Limits"):
+
+* hold a request longer than its deadline: ``timeout`` seconds from the start of the request
+  to its last byte, plus one second for every ``NetworkLimits.min_rate`` bytes received (a
+  large file that keeps arriving is not cut off; a server that drips is). The deadline bounds
+  every read and write on the socket (:class:`_DeadlineBackend`), headers included, not only
+  the time between two reads;
+* make varsolve hold more than a limit in memory: every body is read as a stream and refused
+  once it passes the limit of what it is (:class:`~.settings.NetworkLimits`), or the size the
+  index announced for it;
+* redirect anywhere but to http(s) (never ``file://``, never from https to plain http), or
+  more than :data:`MAX_REDIRECTS` times;
+* send a body that does not decode as its ``Content-Encoding`` says, or a URL that is not one,
+  without a one-line error.
 """
 
 from __future__ import annotations
@@ -14,13 +29,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import SourceError
 from .cache import DiskCache
+from .settings import NetworkLimits
 
 if TYPE_CHECKING:
+    import ssl
+    from collections.abc import Iterable
+
+    import httpcore
     import httpx
 
     from ..reporter import Reporter
@@ -29,6 +49,8 @@ log = logging.getLogger("varsolve")
 
 USER_AGENT = f"varsolve/{__version__}"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 10  # as uv; pip (requests) allows 30
 
 
 @dataclass
@@ -82,8 +104,10 @@ class HttpClient:
         refresh: bool = False,
         refresh_packages: frozenset[str] = frozenset(),
         offline: bool = False,
+        limits: NetworkLimits | None = None,
     ) -> None:
         self.cache = cache
+        self.limits = limits or NetworkLimits()
         self.refresh = refresh
         self.refresh_packages = refresh_packages  # normalized names
         self.offline = offline
@@ -117,9 +141,9 @@ class HttpClient:
             timeout=lib.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
             # Loading the CA bundle costs ~60 ms: only pay it when an https URL shows up. The
             # default transport serves plain http (no TLS, so nothing to verify).
-            transport=lib.HTTPTransport(limits=limits, verify=False),
-            mounts={"https://": _LazyTransport(lambda: lib.HTTPTransport(limits=limits))},
-            follow_redirects=True,
+            transport=_bounded(lib.HTTPTransport(limits=limits, verify=False)),
+            mounts={"https://": _LazyTransport(lambda: _bounded(lib.HTTPTransport(limits=limits)))},
+            follow_redirects=False,  # followed by _send, which checks where they go
             headers={"User-Agent": USER_AGENT},
         )
         return client
@@ -135,9 +159,11 @@ class HttpClient:
             self.reporter.fetch_progress(self.counters.snapshot())
 
     # -- requests ---------------------------------------------------------------------------
-    def get(self, url: str, *, headers: dict[str, str] | None = None, what: str = "") -> Response:
-        """GET with retries; returns 2xx, 304, 404 and 410 responses, raises on anything else."""
-        r = self._request("GET", url, headers, what)
+    def get(self, url: str, *, headers: dict[str, str] | None = None, what: str = "", limit: int | None = None) -> Response:
+        """GET with retries; returns 2xx, 304, 404 and 410 responses, raises on anything else.
+        ``limit``: the most bytes the body may have (the size the index announced for a file);
+        else the limit of ``what`` (:meth:`limit_for`)."""
+        r = self._request("GET", url, headers, what, limit)
         if r.status in (200, 203, 206, 304, 404, 410):
             return r
         raise SourceError(f"{url}: HTTP {r.status} {r.reason}".rstrip() + (f" ({what})" if what else ""))
@@ -146,9 +172,26 @@ class HttpClient:
         """HEAD with retries; returns whatever status the server ends with (no body)."""
         return self._request("HEAD", url, headers, what)
 
-    def _request(self, method: str, url: str, headers: dict[str, str] | None, what: str) -> Response:
+    def limit_for(self, what: str) -> tuple[int, str]:
+        """The most bytes a body of ``what`` may have, and what to call it in an error."""
+        limits = self.limits
+        known = {
+            "project page": (limits.page, "a project page"),
+            "index page": (limits.page, "a project page"),
+            "core metadata": (limits.metadata, "core metadata"),
+            "variants.json": (limits.variants_json, "a *-variants.json file"),
+            "wheel": (limits.download, "a distribution"),
+            "distribution": (limits.download, "a distribution"),
+        }
+        return known.get(what, (limits.page, "a response"))
+
+    def _request(
+        self, method: str, url: str, headers: dict[str, str] | None, what: str, limit: int | None = None,
+        partial_limit: int | None = None,
+    ) -> Response:
         if self.offline:
             raise SourceError(f"{url}: not in the cache, and --offline allows no network access" + (f" ({what})" if what else ""))
+        check_url(url)
         httpx = import_httpx()
 
         attempts = self.retries + 1
@@ -159,28 +202,84 @@ class HttpClient:
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
             self.count(requests=1, in_flight=1)
             try:
-                r = self._client.request(method, url, headers=headers)
-            except httpx.TimeoutException:
+                r = self._send(method, url, headers, what, limit, partial_limit)
+            except (httpx.TimeoutException, _Expired):
                 last_problem = "timed out"
                 continue
             except httpx.TransportError as exc:
                 last_problem = _describe_transport_error(exc)
                 continue
+            except httpx.DecodingError as exc:
+                encoding = _first_line(exc) or "undecodable body"
+                raise SourceError(f"{url}: the body does not decode as its Content-Encoding says ({encoding})") from None
             except httpx.InvalidURL as exc:
                 raise SourceError(f"{url}: invalid URL ({exc})") from None
             finally:
                 self.count(in_flight=-1)
             self.counters.add(bytes=len(r.content))
-            if r.status_code in RETRY_STATUSES:
-                last_problem = f"HTTP {r.status_code} {r.reason_phrase}".rstrip()
+            if r.status in RETRY_STATUSES:
+                last_problem = f"HTTP {r.status} {r.reason}".rstrip()
                 continue
-            if r.status_code == 304:
+            if r.status == 304:
                 self.counters.add(not_modified=1)
-            return Response(
-                str(r.url), r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content, reason=r.reason_phrase
-            )
+            return r
         tries = f"after {attempts} attempts" if attempts > 1 else "no retries"
         raise SourceError(f"{url}: {last_problem} ({tries})")
+
+    def _send(
+        self, method: str, url: str, headers: dict[str, str] | None, what: str, limit: int | None, partial_limit: int | None
+    ) -> Response:
+        """One attempt: the request and the redirects it meets, within one deadline."""
+        deadline = _Deadline(self._timeout, self.limits.min_rate)
+        previous = getattr(_ACTIVE, "deadline", None)
+        _ACTIVE.deadline = deadline
+        try:
+            current = url
+            for hops in range(MAX_REDIRECTS + 1):
+                request = self._client.build_request(method, current, headers=headers)
+                response = self._client.send(request, stream=True)
+                try:
+                    location = response.headers.get("location")
+                    if response.status_code in REDIRECT_STATUSES and location:
+                        if hops == MAX_REDIRECTS:
+                            raise SourceError(f"{url}: more than {MAX_REDIRECTS} redirects (a redirect loop?)")
+                        current = _redirect_target(url, current, location)
+                        continue
+                    content = b"" if method == "HEAD" else self._read_body(response, url, what, limit, partial_limit, deadline)
+                finally:
+                    response.close()
+                return Response(
+                    str(response.url), response.status_code, {k.lower(): v for k, v in response.headers.items()}, content,
+                    reason=response.reason_phrase,
+                )
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            _ACTIVE.deadline = previous
+
+    def _read_body(
+        self, response: httpx.Response, url: str, what: str, limit: int | None, partial_limit: int | None, deadline: _Deadline
+    ) -> bytes:
+        """The body, read as a stream and refused once it passes its limit."""
+        if response.status_code == 206 and partial_limit is not None:
+            cap, why = partial_limit, f"the {partial_limit:,} bytes asked for"
+        elif limit is not None:
+            cap, why = limit, f"the {limit:,} bytes the index announced"
+        else:
+            cap, kind = self.limit_for(what)
+            why = f"{_size(cap)}, varsolve's limit for {kind}"
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > cap and not response.headers.get("content-encoding"):
+            raise SourceError(f"{url}: the server announces {int(length):,} bytes, more than {why}")
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > cap:
+                raise SourceError(f"{url}: larger than {why}")
+            chunks.append(chunk)
+            if deadline.remaining() <= 0:
+                raise _Expired
+        return b"".join(chunks)
 
     def refresh_before(self, package: str | None = None) -> float | None:
         """The time before which cached entries of ``package`` must be revalidated (``--refresh``,
@@ -189,7 +288,9 @@ class HttpClient:
             return self.started
         return None
 
-    def get_cached(self, url: str, *, accept: str | None = None, what: str = "", package: str | None = None) -> Response:
+    def get_cached(
+        self, url: str, *, accept: str | None = None, what: str = "", package: str | None = None, limit: int | None = None
+    ) -> Response:
         """GET a mutable resource through the cache: fresh entries need no request, stale ones
         are revalidated with their ``ETag`` / ``Last-Modified`` (a 304 counts as a cache hit).
         ``package`` (a normalized name) is whose resource it is, for ``--refresh-package``.
@@ -207,7 +308,7 @@ class HttpClient:
         headers = {"Accept": accept} if accept else {}
         if cached is not None:
             headers.update(cached.validators())
-        r = self.get(url, headers=headers, what=what)
+        r = self.get(url, headers=headers, what=what, limit=limit)
         if r.status == 304 and cached is not None and cached.status == 200:
             if self.cache:
                 self.cache.touch_response(key, cached, r.headers)
@@ -219,12 +320,176 @@ class HttpClient:
             self.cache.store_response(key, r.url, r.headers, r.content if r.status in (200, 203) else b"", r.status)
         return r
 
-    def get_range(self, url: str, range_header: str, what: str = "") -> Response:
-        """A Range request; the server may answer 206 or 200 (whole file), both are returned."""
-        r = self.get(url, headers={"Range": range_header, "Accept-Encoding": "identity"}, what=what)
+    def get_range(self, url: str, range_header: str, what: str = "", limit: int | None = None) -> Response:
+        """A Range request; the server may answer 206 or 200 (whole file), both are returned.
+        A 206 may have no more bytes than asked for (and no more than
+        ``NetworkLimits.wheel_range``); a 200 is limited as ``limit`` or ``what`` says."""
+        partial = min(_range_length(range_header) or self.limits.wheel_range, self.limits.wheel_range)
+        r = self._request("GET", url, {"Range": range_header, "Accept-Encoding": "identity"}, what, limit, partial)
         if r.status in (404, 410):
             raise SourceError(f"{url}: HTTP {r.status} (the index lists this file)")
+        if r.status not in (200, 203, 206):
+            raise SourceError(f"{url}: HTTP {r.status} {r.reason}".rstrip() + (f" ({what})" if what else ""))
         return r
+
+
+def check_url(url: str) -> None:
+    """Only http(s) URLs with a host go over the network; anything else is a one-line error."""
+    import urllib.parse
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not a number or out of range)
+    except ValueError as exc:
+        raise SourceError(f"{url}: not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise SourceError(f"{url}: not an http(s) URL")
+    if not parts.hostname or any(c.isspace() for c in url):
+        raise SourceError(f"{url}: not a valid URL (no host, or a space in it)")
+
+
+def _redirect_target(url: str, current: str, location: str) -> str:
+    """Where a redirect from ``current`` to ``location`` goes, when varsolve may follow it:
+    http(s) only, and never from https down to plain http."""
+    import urllib.parse
+
+    try:
+        target = urllib.parse.urljoin(current, location.strip())
+        scheme = urllib.parse.urlsplit(target).scheme.lower()
+    except ValueError:
+        raise SourceError(f"{url}: redirected to an invalid URL {location[:200]!r}") from None
+    if scheme not in ("http", "https"):
+        raise SourceError(f"{url}: redirected to {target[:200]}: only redirects to http(s) URLs are followed")
+    if scheme == "http" and urllib.parse.urlsplit(current).scheme.lower() == "https":
+        raise SourceError(f"{url}: redirected from https to plain http ({target[:200]}): refused")
+    check_url(target)
+    return target
+
+
+def _range_length(header: str) -> int | None:
+    """How many bytes ``bytes=A-B`` or ``bytes=-N`` asks for; ``None`` for anything else."""
+    spec = header.partition("=")[2].strip()
+    first, dash, last = spec.partition("-")
+    if not dash or not last.isdigit() or (first and not first.isdigit()):
+        return None
+    return int(last) if not first else max(0, int(last) - int(first) + 1)
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= factor and n % factor == 0:
+            return f"{n // factor} {unit}"
+    return f"{n:,} bytes"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+# -- the deadline of a request ------------------------------------------------------------------
+
+
+class _Expired(Exception):
+    """A request passed its deadline between two reads of its body."""
+
+
+class _Deadline:
+    """The time one request may still take: ``timeout`` seconds from its start, plus one second
+    for every ``min_rate`` bytes received."""
+
+    __slots__ = ("min_rate", "received", "start", "timeout")
+
+    def __init__(self, timeout: float, min_rate: int) -> None:
+        self.start = time.monotonic()
+        self.timeout = timeout
+        self.min_rate = max(1, min_rate)
+        self.received = 0
+
+    def remaining(self) -> float:
+        return self.start + self.timeout + self.received / self.min_rate - time.monotonic()
+
+
+# The deadline of the request this thread is making (httpx's sync client does all of a
+# request's I/O in the calling thread).
+_ACTIVE = threading.local()
+
+
+def _time_left(timeout: float | None, kind: str) -> float | None:
+    """``timeout`` (httpx's, for one socket operation) cut to what the thread's request has
+    left; a timeout exception of ``kind`` when nothing is left."""
+    deadline: _Deadline | None = getattr(_ACTIVE, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline.remaining()
+    if left <= 0:
+        import httpcore
+
+        error = {"connect": httpcore.ConnectTimeout, "write": httpcore.WriteTimeout}.get(kind, httpcore.ReadTimeout)
+        raise error("the request took longer than its timeout")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream:
+    """An httpcore network stream whose every operation ends by the request's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data = self._inner.read(max_bytes, _time_left(timeout, "read"))
+        deadline: _Deadline | None = getattr(_ACTIVE, "deadline", None)
+        if deadline is not None:
+            deadline.received += len(data)
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout, "write"))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> _DeadlineStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _time_left(timeout, "connect")))
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """httpcore's network backend, with :class:`_DeadlineStream` streams."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> _DeadlineStream:
+        stream = self._inner.connect_tcp(host, port, _time_left(timeout, "connect"), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> _DeadlineStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _time_left(timeout, "connect"), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _bounded(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
+    """``transport`` with the request deadline on its sockets. httpx does not let a network
+    backend be passed in, so it is set on the connection pool httpx made (httpcore's public
+    ``network_backend``, stored as ``_network_backend``); should that change, the deadline is
+    still checked between the reads of a body."""
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if pool is not None and backend is not None and not isinstance(backend, _DeadlineBackend):
+        pool._network_backend = _DeadlineBackend(backend)  # noqa: SLF001
+    return transport
 
 
 _HTTPX: ModuleType | None = None

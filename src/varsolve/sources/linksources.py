@@ -12,7 +12,7 @@ from packaging.utils import NormalizedName
 
 from ..errors import SourceError
 from .files import is_local, local_path
-from .http import HttpClient
+from .http import HttpClient, check_url
 from .pages import ACCEPT, Link, parse_page
 
 
@@ -38,8 +38,14 @@ class IndexSource:
     announces_requires_python = True
 
     def __init__(self, url: str, client: HttpClient | None) -> None:
-        if urllib.parse.urlsplit(url).scheme not in ("http", "https", "file"):
+        try:
+            scheme = urllib.parse.urlsplit(url).scheme
+        except ValueError as exc:
+            raise SourceError(f"{url}: not a valid index URL ({exc})") from None
+        if scheme not in ("http", "https", "file"):
             raise SourceError(f"{url}: an index URL must start with http://, https:// or file://")
+        if scheme != "file":
+            check_url(url)
         if client is None and not is_local(url):
             raise SourceError(f"{url}: an HTTP index needs an HTTP client")
         self.url = url.rstrip("/") + "/"

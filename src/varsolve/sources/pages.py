@@ -54,11 +54,24 @@ class Link:
         return self.url + ".metadata"
 
 
+_HTML_TYPES = (
+    "text/html", "application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.latest+html", "application/xhtml+xml"
+)
+_JSON_START = re.compile(rb"\s*[{\[]")
+_READ_SUFFIXES = (".whl", ".tar.gz", ".zip", ".json")  # the links varsolve may read
+
+
 def parse_page(content: bytes, content_type: str, url: str) -> list[Link]:
-    """Parse a project page by its content type (JSON when it says so, else HTML)."""
+    """Parse a project page by its content type: JSON when it says so, HTML when it says so;
+    any other type, or a JSON body served as HTML, is an error naming ``url`` (not a page
+    without files, which would read as "no such package")."""
     media = content_type.split(";")[0].strip().lower()
-    if media.endswith("+json") or media == "application/json":
+    if media.endswith(("+json", "/json")):
         return parse_json_page(content, url)
+    if media not in _HTML_TYPES:
+        raise _fail(url, f"a project page served as {media or 'nothing'!r}, neither HTML nor JSON (PEP 503/691 types)")
+    if _JSON_START.match(content):
+        raise _fail(url, f"a JSON project page served as {media!r} (PEP 691 wants {JSON_TYPE})")
     charset = "utf-8"
     match = re.search(r"charset=([\w.-]+)", content_type, re.I)
     if match:
@@ -68,6 +81,30 @@ def parse_page(content: bytes, content_type: str, url: str) -> list[Link]:
 
 def _fail(url: str, message: str) -> SourceError:
     return SourceError(f"{url}: {message}")
+
+
+def _check_link(page: str, link: str, filename: str) -> None:
+    """A page served over http(s) may only link http(s) URLs to the files varsolve reads (never
+    ``file://``: a remote page must not make varsolve read local files)."""
+    if not filename.endswith(_READ_SUFFIXES):
+        return
+    page_scheme = urllib.parse.urlsplit(page).scheme.lower()
+    if page_scheme in ("http", "https") and urllib.parse.urlsplit(link).scheme.lower() not in ("http", "https"):
+        raise _fail(page, f"links {link[:200]}: a page served over {page_scheme} may only link http(s) URLs")
+
+
+def _plain_url(link: str) -> bool:
+    """An absolute http(s) URL without fragment that urljoin returns unchanged and that
+    :func:`_check_link` accepts: what an index's pages hold for nearly every file, decided
+    without parsing (tens of thousands of links on a large project's page)."""
+    return (
+        link.startswith(("https://", "http://"))
+        and link.isascii()
+        and "#" not in link
+        and "[" not in link
+        and "/." not in link
+        and link.find("/", 8) > 0
+    )
 
 
 def _check_version(version: object, url: str) -> None:
@@ -104,6 +141,8 @@ def parse_json_page(content: bytes, url: str) -> list[Link]:
         doc = json.loads(content)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail(url, f"malformed JSON project page ({exc})") from None
+    except RecursionError:
+        raise _fail(url, "malformed JSON project page (nested too deeply)") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise _fail(url, "malformed JSON project page: no 'files' list")
     meta = doc.get("meta")
@@ -121,12 +160,21 @@ def parse_json_page(content: bytes, url: str) -> list[Link]:
         elif isinstance(core, dict):
             core_metadata = _hashes(core, url, filename + ".metadata")
         yanked = item.get("yanked", False)
+        if not isinstance(yanked, (bool, str)):
+            raise _fail(url, f"malformed JSON project page: yanked of {filename} must be true, false or a reason (a string)")
         requires_python = item.get("requires-python")
         size = item.get("size")
+        absolute = item["url"]
+        if not _plain_url(absolute):  # relative, or anything urljoin or the link check must see
+            try:
+                absolute = urllib.parse.urljoin(url, absolute).split("#", 1)[0]
+            except ValueError:
+                raise _fail(url, f"malformed JSON project page: the url of {filename} is not a URL") from None
+            _check_link(url, absolute, filename)
         links.append(
             Link(
                 filename=filename,
-                url=urllib.parse.urljoin(url, item["url"]).split("#", 1)[0],
+                url=absolute,
                 hashes=hashes,
                 requires_python=requires_python if isinstance(requires_python, str) and requires_python.strip() else None,
                 yanked=bool(yanked),
@@ -171,17 +219,30 @@ def parse_html_page(content: bytes, url: str, charset: str = "utf-8") -> list[Li
     parser.feed(text)
     parser.close()
     _check_version(parser.api_version, url)
-    base = urllib.parse.urljoin(url, parser.base) if parser.base else url
+    try:
+        base = urllib.parse.urljoin(url, parser.base) if parser.base else url
+    except ValueError:
+        raise _fail(url, "malformed HTML project page: <base href> is not a URL") from None
     links = []
     for attrs in parser.anchors:
         href = attrs.get("href")
         if not href:
             continue
-        absolute = urllib.parse.urljoin(base, href)
-        target, _, fragment = absolute.partition("#")
-        filename = urllib.parse.unquote(urllib.parse.urlsplit(target).path.rsplit("/", 1)[-1])
-        if not filename:
-            continue
+        target, _, fragment = href.partition("#")
+        if _plain_url(target) and "?" not in target:  # absolute: urljoin would return it as it is
+            filename = urllib.parse.unquote(target.rsplit("/", 1)[-1])
+            if not filename:
+                continue
+        else:
+            try:
+                absolute = urllib.parse.urljoin(base, href)
+            except ValueError:
+                raise _fail(url, f"malformed HTML project page: a link that is not a URL ({href[:100]!r})") from None
+            target, _, fragment = absolute.partition("#")
+            filename = urllib.parse.unquote(urllib.parse.urlsplit(target).path.rsplit("/", 1)[-1])
+            if not filename:
+                continue
+            _check_link(url, target, filename)
         hashes = {}
         if fragment:
             algo, _, digest = fragment.partition("=")

@@ -23,6 +23,27 @@ if TYPE_CHECKING:
     from ..reporter import Reporter
 
 INDEX_URL_VARIABLES = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL")
+# uv's names and meanings (uv's third, unsafe-first-match, is not offered).
+INDEX_STRATEGIES = ("first-index", "unsafe-best-match")
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+
+
+@dataclass(frozen=True)
+class NetworkLimits:
+    """The most varsolve reads over the network for one response, by what it is: far above any
+    real file, so that only a broken or hostile server meets them (docs/index.md, "Limits").
+    A body past its limit is refused with a one-line error naming the URL; bodies are read as
+    streams, so a refused one never sits in memory whole. A file whose size the index announces
+    may not be larger than that."""
+
+    page: int = 64 * MiB  # a project page (pypi.org's largest are a few MB)
+    metadata: int = 16 * MiB  # a .metadata file (PEP 658)
+    variants_json: int = 16 * MiB  # a *-variants.json file (PEP 825)
+    wheel_range: int = 64 * MiB  # one Range answer from a wheel (its central directory, a member)
+    download: int = 2 * GiB  # a whole distribution (an sdist to read or build, a wheel sent whole)
+    # A request has --timeout seconds, plus one second for every min_rate bytes it received:
+    # a large file that keeps arriving is not cut off, a server dripping bytes is.
+    min_rate: int = 64 * KiB
 
 
 @dataclass(frozen=True)
@@ -30,8 +51,8 @@ class SourceSettings:
     """Package sources and how to reach them.
 
     ``index_urls`` are simple indexes (PEP 503/691) in order of preference, ``find_links``
-    folders of wheels, sdists and ``*-variants.json``; the first source that lists a filename
-    wins.
+    folders of wheels, sdists and ``*-variants.json``, asked after the indexes; how several
+    sources combine is ``index_strategy``'s business.
     """
 
     index_urls: tuple[str, ...] = ()
@@ -41,8 +62,10 @@ class SourceSettings:
     refresh: bool = False  # revalidate every cached page and metadata (immutable files excepted)
     refresh_packages: frozenset[str] = frozenset()  # the same for these projects only
     offline: bool = False  # no network: only the cache; what it lacks is an error
-    timeout: float = 30.0  # seconds per request
-    retries: int = 3  # on connection errors, timeouts, 429 and 5xx
+    # Seconds one request may take, start to last byte (more for a large file that keeps
+    # arriving: NetworkLimits.min_rate); a server that never answers costs (retries + 1) x timeout.
+    timeout: float = 10.0
+    retries: int = 2  # on connection errors, timeouts, 429 and 5xx
     backoff: float = 0.25  # seconds before the first retry, doubled for each further one
     workers: int = 8  # prefetch threads; 0: fetch only what the resolver asks for, when it asks
     prefetch: int = 2  # newest versions whose metadata is fetched as soon as a page arrives
@@ -51,6 +74,11 @@ class SourceSettings:
     # (BuildError) rather than built. build_timeout bounds the backend's hooks, in seconds.
     builds: bool = True
     build_timeout: float = 120.0
+    # Several sources: "first-index" (the default, as uv's) takes a project from the first
+    # source that lists it, and only from that one; "unsafe-best-match" takes every version
+    # from every source, a version listed by several from the first of them (as uv's).
+    index_strategy: str = "first-index"
+    limits: NetworkLimits = field(default_factory=NetworkLimits)
     # Progress; None: none shown. Not part of equality: it says who watches, not what is read.
     reporter: Reporter | None = field(default=None, compare=False)
 
@@ -59,6 +87,10 @@ class SourceSettings:
         object.__setattr__(self, "index_urls", tuple(self.index_urls))
         object.__setattr__(self, "find_links", tuple(self.find_links))
         object.__setattr__(self, "refresh_packages", frozenset(canonicalize_name(n) for n in self.refresh_packages))
+        if self.index_strategy not in INDEX_STRATEGIES:
+            from ..errors import InputError
+
+            raise InputError(f"unknown index strategy {self.index_strategy!r} (choose from {', '.join(INDEX_STRATEGIES)})")
 
     @property
     def names_a_source(self) -> bool:

@@ -54,7 +54,7 @@ class SimpleRepository(RepositoryBase):
         self.client = client
         self.sources = list(sources)
         self.reporter = self.settings.reporter
-        self._fetcher = Fetcher(self.sources, client)
+        self._fetcher = Fetcher(self.sources, client, self.settings.index_strategy)
         self._tasks = TaskTable(self.settings.workers)
         self._prefetcher = Prefetcher(self.settings.prefetch)
         self._closed = False
