@@ -87,7 +87,8 @@ def test_x86_64_detector_reports_other_machines() -> None:
         ("aarch64-8a-cortex-a72.txt", ("8a",)),
         ("aarch64-8.2a-neoverse-n1.txt", ("8.2a", "8.1a", "8a")),
         ("aarch64-8.4a-neoverse-v1.txt", ("8.4a", "8.3a", "8.2a", "8.1a", "8a")),
-        ("aarch64-9.0a-neoverse-v2.txt", ("9.0a", "8.5a", "8.4a", "8.3a", "8.2a", "8.1a", "8a")),
+        # uv's vendored provider knows 8a to 8.4a: a 9.0a CPU is reported as 8.4a.
+        ("aarch64-9.0a-neoverse-v2.txt", ("8.4a", "8.3a", "8.2a", "8.1a", "8a")),
     ],
 )
 def test_aarch64_version_from_recorded_cpuinfo(fixture: str, versions: tuple[str, ...]) -> None:
@@ -369,3 +370,142 @@ def test_static_file_beats_detection(write_scenario, tmp_path: Path) -> None:
     resolution = solve(build_problem(scenario=scenario, variants_file=target, provider_policy=policy), "backtrack")
     assert _labels(resolution)["numpy"] == "x86_64_v2"
     assert resolution.violations == ()
+
+
+# -- uv's vendored providers: fallbacks, override variables, tpu ---------------------------------
+def test_x86_64_unreadable_cpu_is_v2_as_in_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(x86_64, "is_host", lambda: True)
+    detection = x86_64.detect_host(tmp_path / "missing")
+    assert detection.features == {"level": ("v2", "v1")}
+    assert "assuming x86-64-v2, as uv does" in (detection.note or "")
+    (tmp_path / "empty").write_text("processor: 0\n")
+    assert x86_64.detect_host(tmp_path / "empty").features == {"level": ("v2", "v1")}
+
+
+def test_x86_64_sse3_from_ssse3_as_archspec_does() -> None:
+    v1, v2, _, _ = x86_64.LEVEL_FLAGS
+    features = x86_64.supported_features(v1 | v2 - {"pni"} | {"pni"})
+    assert features["sse3"] == ("on",)
+    assert x86_64.supported_features(v1 | {"ssse3"})["sse3"] == ("on",)
+    assert "sse3" not in x86_64.supported_features(v1)
+
+
+def test_x86_64_flag_names_are_the_plugins() -> None:
+    """The registry plugin's 0.0.1.post2 list, in its order (provider_variant_x86_64/plugin.py)."""
+    assert x86_64.FLAG_FEATURES[:9] == (
+        "avx_vnni", "cppc", "ibrs_enhanced", "tsc_adjust", "flush_l1d", "movdir64b", "movdiri", "avx512_bf16",
+        "avx512_bitalg",
+    )
+    assert x86_64.FLAG_FEATURES[-3:] == ("sse2", "sse", "mmx") and len(x86_64.FLAG_FEATURES) == 56
+    text = (CPUINFO / "x86-64-v4-skylake-sp.txt").read_text()
+    features = x86_64.detect_from_cpuinfo(text, "skylake-sp").features
+    assert all(values == ("on",) for name, values in features.items() if name != "level")
+
+
+def test_aarch64_unreadable_cpu_is_8a_as_in_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aarch64, "is_host", lambda: True)
+    monkeypatch.setattr(aarch64, "_auxv_hwcaps", lambda: None)
+    detection = aarch64.detect_host(tmp_path / "missing")
+    assert detection.features == {"version": ("8a",)}
+    assert "assuming 8a" in (detection.note or "")
+
+
+def test_aarch64_capped_at_8_4a() -> None:
+    everything = frozenset().union(*(f for _, f in aarch64.VERSION_FEATURES))
+    assert aarch64.versions(everything) == ("8.4a", "8.3a", "8.2a", "8.1a", "8a")
+
+
+def test_nvidia_values_match_the_plugin_for_12_7() -> None:
+    """The plugin's own example (driver 12.7) and value counts."""
+    lower = nvidia.cuda_lower_bounds(12, 7)
+    assert lower[:9] == ("12.7", "12.6", "12.5", "12.4", "12.3", "12.2", "12.1", "12.0", "12")
+    assert lower[9:] == (*[f"11.{n}" for n in range(20, -1, -1)], "11")
+    upper = nvidia.cuda_upper_bounds(12, 7)
+    assert upper[:2] == ("15.20", "15.19") and upper[20:22] == ("15.0", "15") and upper[-2:] == ("12.9", "12.8")
+    assert len(upper) == 3 * 22 + 13
+    assert "13" in upper and "12" not in upper
+    assert nvidia.sm_arch_values(8, 9) == tuple(f"8{n}_real" for n in range(9, -1, -1)) + ("80_virtual",)
+
+
+def _overrides(**env: str) -> dict[str, str]:
+    return {f"NV_VARIANT_PROVIDER_FORCE_{k.upper()}": v for k, v in env.items()}
+
+
+def test_nvidia_force_variables_apply_without_a_driver() -> None:
+    """NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION / _SM_ARCH, as pytorch's CI sets them."""
+    no_driver = nvidia.NvidiaAnswer("this machine", problem="no NVIDIA driver found")
+    detection = nvidia.detect_from_answer(no_driver, _overrides(cuda_driver_version="12.8", sm_arch="9.0"))
+    assert detection.features["cuda_version_lower_bound"][0] == "12.8"
+    assert detection.features["cuda_version_upper_bound"][-1] == "12.9"
+    assert detection.features["sm_arch"] == ("90_real", "90_virtual")
+    assert "forced by NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION=12.8" in (detection.note or "")
+    # Without the SM override and without a GPU: CUDA values, no sm_arch.
+    detection = nvidia.detect_from_answer(no_driver, _overrides(cuda_driver_version="13"))
+    assert detection.features["cuda_version_lower_bound"][:2] == ("13.0", "13")
+    assert "sm_arch" not in detection.features
+    # Nothing forced: nothing.
+    assert nvidia.detect_from_answer(no_driver, {}).features == {}
+
+
+def test_nvidia_force_variables_beat_the_driver() -> None:
+    answer = nvidia.read_recorded(NVIDIA / "nvml-rtx5090-driver-570.json")
+    detection = nvidia.detect_from_answer(answer, _overrides(cuda_driver_version="12.6", sm_arch="8.6"))
+    assert detection.features["cuda_version_lower_bound"][0] == "12.6"
+    assert detection.features["sm_arch"] == ("86_real", "85_real", "84_real", "83_real", "82_real", "81_real", "80_real", "80_virtual")
+    # A forced version is not range-checked (the plugin takes it as it is) ...
+    assert nvidia.detect_from_answer(answer, _overrides(cuda_driver_version="16.1")).features["cuda_version_lower_bound"][:3] == (
+        "16.1", "16.0", "16",
+    )
+    # ... and uv keeps at most 1024 values of a feature.
+    huge = nvidia.detect_from_answer(answer, _overrides(cuda_driver_version="999.0"))
+    assert len(huge.features["cuda_version_lower_bound"]) == nvidia.MAX_VALUES
+    assert "keeping the first 1024" in (huge.note or "")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "twelve"}, "is not a version; ignored"),
+        ({"NV_VARIANT_PROVIDER_FORCE_SM_ARCH": "12"}, "is not MAJOR.MINOR"),
+    ],
+)
+def test_nvidia_bad_force_variables_are_ignored_with_a_note(env: dict[str, str], message: str) -> None:
+    answer = nvidia.read_recorded(NVIDIA / "nvml-rtx5090-driver-570.json")
+    detection = nvidia.detect_from_answer(answer, env)
+    assert detection.features == nvidia.detect_from_answer(answer, {}).features
+    assert message in (detection.note or "")
+
+
+def _sysfs(root: Path, devices: dict[str, tuple[str, str]]) -> Path:
+    for slot, (vendor, device) in devices.items():
+        (root / slot).mkdir(parents=True)
+        (root / slot / "vendor").write_text(vendor + "\n")
+        (root / slot / "device").write_text(device + "\n")
+    return root
+
+
+def test_tpu_present_from_pci_devices(tmp_path: Path) -> None:
+    from varsolve.providers.detect import tpu
+
+    gce_vm = _sysfs(tmp_path / "vm", {"0000:00:04.0": ("0x1ae0", "0x0042"), "0000:00:05.0": ("0x1af4", "0x1004")})
+    assert tpu.detect(gce_vm, {}).features == {"present": ("false",)}  # gVNIC is no TPU
+    tpu_vm = _sysfs(tmp_path / "tpu", {"0000:00:04.0": ("0x1ae0", "0x0042"), "0000:00:05.0": ("0x1ae0", "0x0063")})
+    assert tpu.detect(tpu_vm, {}).features == {"present": ("true",)}
+    assert tpu.detect(tmp_path / "no-sysfs", {}).features == {"present": ("false",)}
+
+
+def test_tpu_force_present(tmp_path: Path) -> None:
+    from varsolve.providers.detect import tpu
+
+    forced = tpu.detect(tmp_path, {"TPU_VARIANT_PROVIDER_FORCE_PRESENT": "1"})
+    assert forced.features == {"present": ("true",)} and "forced by" in (forced.note or "")
+    assert tpu.detect(tmp_path, {"TPU_VARIANT_PROVIDER_FORCE_PRESENT": "False"}).features == {"present": ("false",)}
+    odd = tpu.detect(tmp_path, {"TPU_VARIANT_PROVIDER_FORCE_PRESENT": "maybe"})
+    assert odd.features == {"present": ("false",)} and "neither true nor false" in (odd.note or "")
+
+
+def test_tpu_is_a_builtin_provider() -> None:
+    from varsolve.providers.detect import BUILTIN
+
+    assert BUILTIN["tpu"].stands_in_for(("tpu-variant-provider>=0.1",), None)
+    assert BUILTIN["tpu"].detect().features["present"] in (("true",), ("false",))

@@ -1,5 +1,6 @@
 """varsolve's own detectors for the namespaces whose published plugins it reimplements
-(PEP 850 step 4, digest 3.1): ``x86_64``, ``aarch64`` and ``nvidia``.
+(PEP 850 step 4, digest 3.1): ``x86_64``, ``aarch64``, ``nvidia`` and ``tpu``, with the value
+lists, order and override variables of the providers uv vendors.
 
 Each detector reads the machine varsolve runs on, and only when the user asked for it
 (``varsolve detect``, ``varsolve resolve --detect``). Each returns ``feature -> values``, values
@@ -65,6 +66,12 @@ def _nvidia() -> Detection:
     return detect_host()
 
 
+def _tpu() -> Detection:
+    from .tpu import detect_host
+
+    return detect_host()
+
+
 BUILTIN: dict[str, BuiltinProvider] = {
     "x86_64": BuiltinProvider(
         "x86_64", "provider-variant-x86-64", "provider_variant_x86_64.plugin:X8664Plugin", _x86_64
@@ -75,6 +82,9 @@ BUILTIN: dict[str, BuiltinProvider] = {
     "nvidia": BuiltinProvider(
         "nvidia", "nvidia-variant-provider", "nvidia_variant_provider.plugin:NvidiaVariantPlugin", _nvidia
     ),
+    # uv vendors tpu-variant-provider 0.1.0; the registry has no such package, and its plugin API
+    # is not published (the requirement's name decides, see stands_in_for).
+    "tpu": BuiltinProvider("tpu", "tpu-variant-provider", "tpu_variant_provider.plugin:TPUVariantPlugin", _tpu),
 }
 
 

@@ -1,8 +1,10 @@
 """Arm architecture versions (namespace ``aarch64``) from the CPU's hardware capabilities.
 
-Behaves like the published ``provider-variant-aarch64`` plugin: feature ``version`` lists the
-versions the CPU implements, newest first (``["8.2a", "8.1a", "8a"]``, capped at ``9.0a``), then
-one feature per known capability the CPU has, each with the single value ``on``.
+Feature ``version`` is what uv's vendored ``aarch64-variant-provider`` reports: the versions the
+CPU implements, newest first (``["8.2a", "8.1a", "8a"]``), capped at ``8.4a`` (the newest it
+knows; the registry's ``provider-variant-aarch64`` goes on to ``9.0a``), ``["8a"]`` when the CPU
+cannot be read. Then, as the registry plugin names them, one feature per known capability the CPU
+has, each with the single value ``on``.
 
 The plugin asks archspec, which names the CPU model and takes its generic ancestor. Here the
 version is read from the capabilities Linux reports (the ``Features`` line of /proc/cpuinfo, or
@@ -23,6 +25,8 @@ NAMESPACE = "aarch64"
 
 # Per version: capabilities (Linux hwcap names) the Arm ARM makes mandatory from that version on.
 # "8a" is the baseline every AArch64 Linux system has.
+# "8a" is the baseline every AArch64 Linux system has. Versions after MAX_VERSION are recognised
+# but not reported: uv's vendored aarch64-variant-provider knows 8a to 8.4a.
 VERSION_FEATURES: tuple[tuple[str, frozenset[str]], ...] = (
     ("8a", frozenset({"fp", "asimd"})),
     ("8.1a", frozenset({"atomics", "asimdrdm", "crc32"})),  # LSE, RDM, CRC32
@@ -32,6 +36,9 @@ VERSION_FEATURES: tuple[tuple[str, frozenset[str]], ...] = (
     ("8.5a", frozenset({"sb", "frint", "flagm2", "dcpodp", "bti"})),  # SB, FRINTTS, FlagM2, DPB2, BTI
     ("9.0a", frozenset({"sve2"})),  # Armv9.0 = Armv8.5 + SVE2
 )
+MAX_VERSION = "8.4a"
+# What uv's vendored provider reports when it cannot detect the CPU.
+FALLBACK_VERSION = "8a"
 
 # Single-capability features the published plugin reports (value "on"), in its preference
 # order: grouped by the first core generation that had them, newest first.
@@ -77,12 +84,15 @@ def decode_hwcaps(hwcap: int, hwcap2: int) -> frozenset[str]:
 
 
 def versions(features: frozenset[str]) -> tuple[str, ...]:
-    """Versions reached, newest first: each needs its own features and all earlier ones'."""
+    """Versions reached, newest first, from MAX_VERSION down: each needs its own features and
+    all earlier ones'."""
     reached: list[str] = []
     for version, required in VERSION_FEATURES:
         if not required <= features:
             break
         reached.append(version)
+        if version == MAX_VERSION:
+            break
     return tuple(reversed(reached))
 
 
@@ -138,5 +148,8 @@ def detect_host(cpuinfo: str | Path = "/proc/cpuinfo") -> Detection:
         # Containers and some kernels hide /proc/cpuinfo; the auxiliary vector is always there.
         features, where = _auxv_hwcaps(), "AT_HWCAP"
     if features is None:
-        return Detection(NAMESPACE, {}, "cannot read the CPU's features (/proc/cpuinfo, AT_HWCAP)")
+        return Detection(
+            NAMESPACE, {"version": (FALLBACK_VERSION,)},
+            f"cannot read the CPU's features (/proc/cpuinfo, AT_HWCAP); assuming {FALLBACK_VERSION}, as uv does",
+        )
     return detect_from_features(features, where)

@@ -21,9 +21,11 @@ from __future__ import annotations
 import csv
 import ctypes
 import io
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,55 +172,134 @@ def read_recorded(path: str | Path) -> NvidiaAnswer:
 
 
 # -- what the plugin reports --------------------------------------------------------------------
-def supported_features(answer: NvidiaAnswer) -> tuple[Features, str | None]:
-    """``(features, note)``: the plugin's answer for this driver and these GPUs."""
-    if answer.cuda_driver_version is None:
-        return {}, answer.problem or "no CUDA driver version"
-    major, minor = answer.cuda_driver_version
-    lowest, highest = (CUDA_MAJORS[0], CUDA_MINORS[0]), (CUDA_MAJORS[-1], CUDA_MINORS[-1])
-    if not lowest <= (major, minor) <= highest:
-        return {}, (
-            f"CUDA driver version {major}.{minor} is outside {lowest[0]}.{lowest[1]}"
-            f"–{highest[0]}.{highest[1]}; detection is off, as in nvidia-variant-provider"
-        )
+# The plugin's override variables (nvidia-variant-provider, as uv vendors it): a forced CUDA
+# driver version is taken as it is (no range check, no driver needed); a forced SM architecture
+# ("9.0") replaces the GPUs' compute capabilities.
+FORCE_CUDA = "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION"
+FORCE_SM = "NV_VARIANT_PROVIDER_FORCE_SM_ARCH"
+# uv reads at most this many values per feature from a provider.
+MAX_VALUES = 1024
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The override variables as read: the forced values and what could not be read."""
+
+    cuda: tuple[int, int] | None = None
+    sm: tuple[int, int] | None = None
+    problems: tuple[str, ...] = ()
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Overrides:
+        cuda = sm = None
+        problems: list[str] = []
+        if text := environ.get(FORCE_CUDA, "").strip():
+            try:
+                version = Version(text)
+                cuda = (version.major, version.minor)
+            except InvalidVersion:
+                problems.append(f"{FORCE_CUDA}={text!r} is not a version; ignored")
+        if text := environ.get(FORCE_SM, "").strip():
+            major, dot, minor = text.partition(".")
+            if dot and major.isdigit() and minor.isdigit():
+                sm = (int(major), int(minor))
+            else:
+                problems.append(f"{FORCE_SM}={text!r} is not MAJOR.MINOR (such as 9.0); ignored")
+        return cls(cuda, sm, tuple(problems))
+
+    def describe(self) -> str:
+        forced = []
+        if self.cuda is not None:
+            forced.append(f"{FORCE_CUDA}={self.cuda[0]}.{self.cuda[1]}")
+        if self.sm is not None:
+            forced.append(f"{FORCE_SM}={self.sm[0]}.{self.sm[1]}")
+        return ", ".join(forced)
+
+
+def cuda_lower_bounds(major: int, minor: int) -> tuple[str, ...]:
+    """``X.Y`` and ``X`` at or below the driver's CUDA version, newest first (the plugin's
+    ``cuda_version_lower_bound``): 12.7 gives ``12.7 ... 12.0, 12, 11.20 ... 11.0, 11``."""
     top_minor = CUDA_MINORS[-1]
-    lower: list[str] = []
+    values: list[str] = []
     for m in range(major, CUDA_MAJORS[0] - 1, -1):
         start = minor if m == major else top_minor
-        lower += [f"{m}.{n}" for n in range(start, -1, -1)] + [str(m)]
-    upper: list[str] = []
+        values += [f"{m}.{n}" for n in range(start, -1, -1)] + [str(m)]
+    return tuple(values)
+
+
+def cuda_upper_bounds(major: int, minor: int) -> tuple[str, ...]:
+    """Every value above the driver's CUDA version up to 15.20, newest first (the plugin's
+    ``cuda_version_upper_bound``, an exclusive bound): 12.7 gives ``15.20 ... 15, ... 13, 12.20
+    ... 12.8``."""
+    top_minor = CUDA_MINORS[-1]
+    values: list[str] = []
     for m in range(CUDA_MAJORS[-1], major - 1, -1):
         if m > major:
-            upper += [f"{m}.{n}" for n in range(top_minor, -1, -1)] + [str(m)]
+            values += [f"{m}.{n}" for n in range(top_minor, -1, -1)] + [str(m)]
         else:
-            upper += [f"{m}.{n}" for n in range(top_minor, minor, -1)]
-    features: Features = {"cuda_version_lower_bound": tuple(lower)}
-    if upper:
-        features["cuda_version_upper_bound"] = tuple(upper)
-    note = None
-    if not answer.compute_capabilities:
-        note = "no GPU reports a compute capability: sm_arch lists nothing"
+            values += [f"{m}.{n}" for n in range(top_minor, minor, -1)]
+    return tuple(values)
+
+
+def sm_arch_values(major: int, minor: int) -> tuple[str, ...]:
+    """``{major}{minor}_real`` down to minor 0, then ``{major}0_virtual``."""
+    return tuple(f"{major}{n}_real" for n in range(minor, -1, -1)) + (f"{major}0_virtual",)
+
+
+def supported_features(answer: NvidiaAnswer, overrides: Overrides | None = None) -> tuple[Features, str | None]:
+    """``(features, note)``: the plugin's answer for this driver and these GPUs, with the
+    override variables applied as the plugin applies them."""
+    overrides = overrides or Overrides()
+    notes = list(overrides.problems)
+    if overrides.cuda is not None:
+        major, minor = overrides.cuda  # forced: used as it is, as in the plugin
+    elif answer.cuda_driver_version is None:
+        return {}, "; ".join([*notes, answer.problem or "no CUDA driver version"])
     else:
-        # Only the newest GPU counts, as in the plugin.
-        sm_major, sm_minor = max(answer.compute_capabilities)
-        if (sm_major, sm_minor) < MIN_COMPUTE_CAPABILITY:
-            note = f"compute capability {sm_major}.{sm_minor} is older than 5.0: sm_arch lists nothing"
-        else:
-            features["sm_arch"] = tuple(f"{sm_major}{n}_real" for n in range(sm_minor, -1, -1)) + (
-                f"{sm_major}0_virtual",
-            )
-    return features, note
+        major, minor = answer.cuda_driver_version
+        lowest, highest = (CUDA_MAJORS[0], CUDA_MINORS[0]), (CUDA_MAJORS[-1], CUDA_MINORS[-1])
+        if not lowest <= (major, minor) <= highest:
+            return {}, "; ".join([
+                *notes,
+                f"CUDA driver version {major}.{minor} is outside {lowest[0]}.{lowest[1]}"
+                f"–{highest[0]}.{highest[1]}; detection is off, as in nvidia-variant-provider",
+            ])
+    features: Features = {}
+    for name, values in (
+        ("cuda_version_lower_bound", cuda_lower_bounds(major, minor)),
+        ("cuda_version_upper_bound", cuda_upper_bounds(major, minor)),
+    ):
+        if len(values) > MAX_VALUES:
+            notes.append(f"{name} has {len(values)} values; keeping the first {MAX_VALUES}, as uv does")
+            values = values[:MAX_VALUES]
+        if values:
+            features[name] = values
+    sm = overrides.sm
+    if sm is None and answer.compute_capabilities:
+        sm = max(answer.compute_capabilities)  # only the newest GPU counts, as in the plugin
+    if sm is None:
+        notes.append("no GPU reports a compute capability: sm_arch lists nothing")
+    elif sm < MIN_COMPUTE_CAPABILITY:
+        notes.append(f"compute capability {sm[0]}.{sm[1]} is older than 5.0: sm_arch lists nothing")
+    else:
+        features["sm_arch"] = sm_arch_values(*sm)
+    if overrides.cuda is not None or overrides.sm is not None:
+        notes.append(f"forced by {overrides.describe()}")
+    return features, "; ".join(notes) or None
 
 
-def detect_from_answer(answer: NvidiaAnswer) -> Detection:
-    features, note = supported_features(answer)
+def detect_from_answer(answer: NvidiaAnswer, environ: Mapping[str, str] | None = None) -> Detection:
+    """The plugin's answer for a recorded or live driver answer; ``environ`` (default: this
+    process's environment) supplies the override variables."""
+    overrides = Overrides.from_environ(os.environ if environ is None else environ)
+    features, note = supported_features(answer, overrides)
     if note and not features:
         note = f"{note}; listing nothing for nvidia"
     return Detection(NAMESPACE, features, f"{answer.source}: {note}" if note else None)
 
 
-def detect_from_file(path: str | Path) -> Detection:
-    return detect_from_answer(read_recorded(path))
+def detect_from_file(path: str | Path, environ: Mapping[str, str] | None = None) -> Detection:
+    return detect_from_answer(read_recorded(path), environ)
 
 
 # -- asking this machine ------------------------------------------------------------------------
@@ -300,17 +381,18 @@ def run_nvidia_smi(timeout: float = 30.0) -> str | None:
     return proc.stdout if proc.returncode == 0 else (proc.stdout + proc.stderr).strip() or f"exit code {proc.returncode}"
 
 
-def detect_host() -> Detection:
+def detect_host(environ: Mapping[str, str] | None = None) -> Detection:
+    """This machine's answer (NVML, else nvidia-smi); the override variables apply even without
+    a driver, as in the plugin."""
     try:
-        return detect_from_answer(parse_nvml_answer(query_nvml(), "NVML"))
+        return detect_from_answer(parse_nvml_answer(query_nvml(), "NVML"), environ)
     except _NvmlUnavailable as exc:
         nvml_reason = str(exc)
     output = run_nvidia_smi()
     if output is None:
-        return Detection(
-            NAMESPACE, {}, f"no NVIDIA driver found ({nvml_reason}, nvidia-smi is not on PATH); listing nothing for nvidia"
-        )
+        problem = f"no NVIDIA driver found ({nvml_reason}, nvidia-smi is not on PATH)"
+        return detect_from_answer(NvidiaAnswer("this machine", problem=problem), environ)
     try:
-        return detect_from_answer(parse_nvidia_smi_output(output, "nvidia-smi"))
+        return detect_from_answer(parse_nvidia_smi_output(output, "nvidia-smi"), environ)
     except RecordError as exc:
-        return Detection(NAMESPACE, {}, f"nvidia-smi: unexpected output ({exc}); listing nothing for nvidia")
+        return detect_from_answer(NvidiaAnswer("nvidia-smi", problem=f"unexpected output ({exc})"), environ)

@@ -1,10 +1,13 @@
 """x86-64 micro-architecture levels (namespace ``x86_64``) from the CPU's flags.
 
-Behaves like the published ``provider-variant-x86-64`` plugin: feature ``level`` lists the
-levels the CPU runs, best first (``["v3", "v2", "v1"]``), then one feature per known CPU flag the
-CPU has, each with the single value ``on``. The plugin asks archspec; the level definitions are
-the x86-64 psABI's four fixed flag lists, small enough to keep here instead of adding a
-dependency and its database.
+Feature ``level`` is what uv's vendored ``x86-64-variant-provider`` reports: the levels the CPU
+runs, best first (``["v3", "v2", "v1"]``), and ``["v2", "v1"]`` when the CPU cannot be read.
+Then, as the registry's ``provider-variant-x86-64`` plugin names them, one feature per known CPU
+flag the CPU has, each with the single value ``on`` (``avx512_bf16 = ["on"]``); unlike the
+plugin, which reports the flags of the micro-architecture archspec names for the CPU, the flags
+here are the CPU's own (``/proc/cpuinfo``), so a CPU archspec cannot name still gets its flags.
+The level definitions are the x86-64 psABI's four fixed flag lists, small enough to keep here
+instead of adding archspec and its database.
 """
 
 from __future__ import annotations
@@ -60,8 +63,11 @@ FLAG_FEATURES: tuple[str, ...] = (
     # x86-64-v1
     "sse2", "sse", "mmx",
 )
-# Feature names that Linux spells differently in /proc/cpuinfo.
-_LINUX_NAMES = {"sse3": "pni"}
+# Feature names that Linux spells differently in /proc/cpuinfo, and (as archspec, which the
+# plugin asks, does) flags that imply them: SSSE3 is a superset of SSE3.
+_LINUX_NAMES: dict[str, tuple[str, ...]] = {"sse3": ("pni", "ssse3")}
+# What uv's vendored x86-64 provider reports when it cannot detect the CPU.
+FALLBACK_LEVEL = 2
 
 
 def parse_cpuinfo_flags(text: str) -> frozenset[str] | None:
@@ -88,9 +94,15 @@ def supported_features(flags: frozenset[str]) -> Features:
         return {}
     out: Features = {"level": tuple(f"v{n}" for n in range(top, 0, -1))}
     for feature in FLAG_FEATURES:
-        if _LINUX_NAMES.get(feature, feature) in flags:
+        if any(name in flags for name in _LINUX_NAMES.get(feature, (feature,))):
             out[feature] = ("on",)
     return out
+
+
+def fallback(reason: str) -> Detection:
+    """uv's answer when detection fails: ``v2`` and below, and no per-flag feature."""
+    levels = tuple(f"v{n}" for n in range(FALLBACK_LEVEL, 0, -1))
+    return Detection(NAMESPACE, {"level": levels}, f"{reason}; assuming x86-64-v{FALLBACK_LEVEL}, as uv does")
 
 
 def detect_from_cpuinfo(text: str, where: str) -> Detection:
@@ -114,5 +126,7 @@ def detect_host(cpuinfo: str | Path = "/proc/cpuinfo") -> Detection:
     try:
         text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        return Detection(NAMESPACE, {}, f"cannot read {cpuinfo}: {exc.strerror}")
+        return fallback(f"cannot read {cpuinfo}: {exc.strerror}")
+    if parse_cpuinfo_flags(text) is None:
+        return fallback(f"{cpuinfo} lists no x86 CPU flags")
     return detect_from_cpuinfo(text, str(cpuinfo))
