@@ -46,9 +46,10 @@ def test_reads_pep817_schema_0_0_3():
     md = fixture("pep817-0.0.3-foo-1.2.3-variants.json")
     assert md.schema_version == (0, 0, 3)
     assert md.namespaces == ("x86_64", "aarch64", "blas_lapack")
+    # blas_lapack :: provider (0.0.3-era) is read as blas_lapack :: library (PEP 825)
     assert md.variants == {
-        "x8664v3_openblas": {"blas_lapack": {"provider": ("openblas",)}, "x86_64": {"level": ("v3",)}},
-        "x8664v4_mkl": {"blas_lapack": {"provider": ("mkl",)}, "x86_64": {"level": ("v4",)}},
+        "x8664v3_openblas": {"blas_lapack": {"library": ("openblas",)}, "x86_64": {"level": ("v3",)}},
+        "x8664v4_mkl": {"blas_lapack": {"library": ("mkl",)}, "x86_64": {"level": ("v4",)}},
     }
     assert md.feature_priorities == {"aarch64": ("version",), "x86_64": ("level",)}
     assert md.property_priorities == {"x86_64": {"level": ("v3", "v2", "v1")}}
@@ -59,7 +60,8 @@ def test_reads_pep817_schema_0_0_3():
     # top-level static-properties of PEP 817 belong to the (ahead-of-time) provider
     blas = md.providers["blas_lapack"]
     assert not blas.install_time
-    assert blas.static_properties == {"provider": ("accelerate", "openblas", "mkl")}
+    assert blas.static_properties == {"library": ("accelerate", "openblas", "mkl")}
+    assert md.notes == ()  # 0.0.3 is read as it is: nothing to say
 
 
 def test_reads_pep825_schema_0_1_1_index_file_and_wheel_file():
@@ -153,8 +155,6 @@ def _bad(mutate) -> dict:
 @pytest.mark.parametrize(
     "mutate, fragment",
     [
-        (lambda d: d.update(extra=1), "unknown key 'extra'"),
-        (lambda d: d.update(providers={}), "unknown key 'providers'"),
         (lambda d: d["default-priorities"].update(namespace=[]), "must not be empty"),
         (lambda d: d["default-priorities"].update(namespace=["a", "a"]), "duplicate"),
         (lambda d: d["default-priorities"].update(namespace=["A"]), "does not match"),
@@ -170,7 +170,6 @@ def _bad(mutate) -> dict:
         (lambda d: d["variants"]["mkl"]["a"].update(f=["v", "v"]), "duplicate"),
         (lambda d: d["variants"]["mkl"]["a"].update(f="v"), "must be a list of strings"),
         (lambda d: d["variants"]["mkl"].update(b={"f": ["v"]}), "namespace 'b' is used but not in default-priorities.namespace"),
-        (lambda d: d["default-priorities"].update(feature={"a": ["f"]}, extra=1), "unknown key default-priorities.extra"),
     ],
 )
 def test_invalid_pep825_documents(mutate, fragment):
@@ -183,8 +182,8 @@ def test_invalid_pep825_documents(mutate, fragment):
 def test_invalid_pep850_documents():
     base = fixture_json("variantlib-0.2.2-torch-2.9.0-variants.json")
     for mutate, fragment in [
-        (lambda d: d.update(**{"static-properties": {}}), "unknown key 'static-properties'"),
-        (lambda d: d["providers"]["nvidia"].update(**{"enable-if": "True"}), "unknown key providers.nvidia.enable-if"),
+        (lambda d: d.update(**{"static-properties": []}), "static-properties must be a table"),
+        (lambda d: d["providers"]["nvidia"].update(**{"enable-if": 1}), "enable-if must be a string"),
         (lambda d: d["providers"]["nvidia"].update(optional="yes"), "optional must be a boolean"),
         (lambda d: d["providers"]["nvidia"].update(**{"plugin-api": 3}), "plugin-api must be a string"),
         (lambda d: d["providers"].update(Bad={}), "invalid namespace 'Bad'"),
@@ -329,7 +328,7 @@ def test_variantlib_0_2_0_round_trip_and_variantlib_accepts_it():
 def test_pep817_ahead_of_time_provider_becomes_a_static_pep850_provider():
     md = fixture("pep817-0.0.3-foo-1.2.3-variants.json")
     out = md.to_json_dict(SCHEMA_VARIANTLIB_022)
-    assert out["providers"]["blas_lapack"] == {"static-properties": {"provider": ["accelerate", "openblas", "mkl"]}}
+    assert out["providers"]["blas_lapack"] == {"static-properties": {"library": ["accelerate", "openblas", "mkl"]}}
     assert "enable-if" not in out["providers"]["x86_64"]
     _variantlib_accepts(json.loads(json.dumps(out)))
     again = parse_metadata(out, "rt")
@@ -411,3 +410,63 @@ def test_abi_dependency_values_must_be_release_segments():
     data = doc825({"t": {"abi_dependency": {"torch": ["2.9", "2.x"]}}})
     with pytest.raises(InvalidVariantMetadata, match="variants.t.abi_dependency.torch: invalid abi_dependency value '2.x'"):
         parse_metadata(data, "flashkit-1.0-variants.json")
+
+
+# -- messy published data: read what can be read, say what was not -------------------------------
+def test_keys_of_other_generations_are_read_and_noted():
+    """A 0.2 document with 0.0.3-era keys (uv 0.13.9 rejects the whole release for them)."""
+    data = fixture_json("variantlib-0.2.2-torch-2.9.0-variants.json")
+    data["providers"]["x86_64"]["enable-if"] = "platform_machine == 'x86_64'"
+    data["providers"]["x86_64"]["install-time"] = True
+    data["providers"]["nvidia"]["colour"] = "green"
+    data["static-properties"] = {"x86_64": {"level": ["v3", "v2"]}}
+    data["default-priorities"]["tie-break"] = "label"
+    data["generator"] = "someone's script"
+    md = parse_metadata(data, "torch-2.9.0-variants.json")
+    assert md.providers["x86_64"].enable_if == "platform_machine == 'x86_64'"
+    assert md.providers["x86_64"].static_properties == {"level": ("v3", "v2")}
+    assert md.notes == (
+        "torch-2.9.0-variants.json: unknown key 'generator' ignored",
+        "torch-2.9.0-variants.json: 'static-properties' is not in schema 0.2; read as schema 0.0.3 defines it",
+        "torch-2.9.0-variants.json: unknown key default-priorities.tie-break ignored",
+        "torch-2.9.0-variants.json: unknown key providers.nvidia.colour ignored",
+        "torch-2.9.0-variants.json: providers.x86_64.enable-if is not in schema 0.2; read as schema 0.0.3 defines it",
+        "torch-2.9.0-variants.json: providers.x86_64.install-time is not in schema 0.2; read as schema 0.0.3 defines it",
+    )
+    # notes are no part of the metadata's identity
+    assert md == parse_metadata(data, "elsewhere") and md.variants == fixture("variantlib-0.2.2-torch-2.9.0-variants.json").variants
+
+
+def test_pep825_document_with_providers_is_read_and_noted():
+    data = doc825({"mkl": {"a": {"f": ["v"]}}})
+    data["providers"] = {"a": {"requires": ["a-provider"]}}
+    data["default-priorities"]["extra"] = 1
+    md = parse_metadata(data, "x.json")
+    assert md.providers["a"].requires == ("a-provider",)
+    assert any("'providers' is not in schema 0.1" in n for n in md.notes)
+    assert any("default-priorities.extra ignored" in n for n in md.notes)
+
+
+def test_two_spellings_are_one_feature():
+    """blas_lapack :: provider (0.0.3-era numpy) and :: library (PEP 825) are one feature,
+    wherever they appear: metadata, static properties, marker literals, unify features."""
+    from varsolve.variants.properties import VariantFeature, VariantProperty, canonical
+
+    data = doc825({"mkl": {"blas_lapack": {"provider": ["mkl"], "library": ["mkl", "openblas"]}}}, ("blas_lapack",))
+    md = parse_metadata(data, "x.json")
+    assert md.variants["mkl"] == {"blas_lapack": {"library": ("mkl", "openblas")}}
+    assert VariantProperty.parse("blas_lapack :: provider :: mkl") == VariantProperty.parse("blas_lapack::library::mkl")
+    assert VariantFeature.parse("blas_lapack :: provider") == VariantFeature("blas_lapack", "library")
+    assert canonical("blas_lapack::provider::mkl") == "blas_lapack :: library :: mkl"
+    assert canonical("other :: provider :: x") == "other :: provider :: x"  # only that namespace
+    other = doc825({"openblas": {"blas_lapack": {"library": ["openblas"]}}}, ("blas_lapack",))
+    merged = merge([md, parse_metadata(other, "y")], "both")
+    assert set(merged.variants) == {"mkl", "openblas"}
+
+
+def test_notes_survive_merge_and_prune():
+    data = doc825({"mkl": {"a": {"f": ["v"]}}, "null": {}})
+    data["colour"] = 1
+    md = parse_metadata(data, "x.json")
+    assert merge([md, md], "w").notes == md.notes == ("x.json: unknown key 'colour' ignored",)
+    assert md.prune({"mkl"}).notes == md.notes

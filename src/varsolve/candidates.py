@@ -182,6 +182,9 @@ class CandidateFinder:
         }
         self.root_pins = [r for r in roots if _pins_one_version(r.specifier)]
         self.stats = {"candidates": 0, "releases": 0}
+        # Releases whose variant metadata was invalid (variant wheels ignored) or read leniently
+        # (notes), for Resolution.stats["variant_metadata"]: what a user sees in --format json.
+        self.metadata_report: list[dict[str, object]] = []
 
     # -- candidates -------------------------------------------------------------------------
     def candidates(self, name: str) -> list[Candidate]:
@@ -252,7 +255,8 @@ class CandidateFinder:
         ordered: list[tuple[str | None, DistFile, PropertyMap, PropertyMap]] = []
         variant_labels = [label for label in groups if label is not None]
         if variant_labels:
-            metadata = self._variant_metadata(release)
+            fallback = "its non-variant wheel" if None in groups else "its sdist" if sdists else None
+            metadata = self._variant_metadata(release, sorted(variant_labels), fallback)
             if metadata is not None:
                 supported = self.supported_for(release, metadata)
                 for variant_label in order_labels(metadata, supported, variant_labels):
@@ -288,12 +292,33 @@ class CandidateFinder:
             )
         return out
 
-    def _variant_metadata(self, release: Release) -> VariantMetadata | None:
+    def _variant_metadata(self, release: Release, labels: list[str], fallback: str | None) -> VariantMetadata | None:
+        """The release's variant metadata; None (its variant wheels are not used) when it is
+        invalid. Never silent: a warning names the file and what is used instead, and
+        :attr:`metadata_report` keeps it for the resolution's JSON. Notes (keys read leniently
+        or ignored) are said too."""
         try:
-            return self.repo.variant_metadata(release)
+            metadata = self.repo.variant_metadata(release)
         except InvalidVariantMetadata as exc:
-            log.warning("ignoring the variant wheels of %s %s: %s", release.name, release.version, exc)
+            instead = f"using {fallback} instead" if fallback else "it has no other file, so an older release may be used"
+            log.warning(
+                "ignoring the variant wheels of %s %s (%s): %s; %s",
+                release.name, release.version, ", ".join(labels), exc, instead,
+            )
+            self.metadata_report.append({
+                "package": release.name, "version": str(release.version), "status": "invalid",
+                "file": exc.where, "reason": str(exc), "labels": labels,
+                "fallback": fallback.removeprefix("its ") if fallback else None,
+            })
             return None
+        if metadata is not None and metadata.notes:
+            for note in metadata.notes:
+                log.warning("%s %s: %s", release.name, release.version, note)
+            self.metadata_report.append({
+                "package": release.name, "version": str(release.version), "status": "read with notes",
+                "notes": list(metadata.notes),
+            })
+        return metadata
 
     def _best_tag(self, file: DistFile) -> int | None:
         assert file.wheel is not None, "only wheels have tags"

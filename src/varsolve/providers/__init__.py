@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..variants.properties import ABI_DEPENDENCY
+from ..variants.properties import ABI_DEPENDENCY, canonical_features
 
 if TYPE_CHECKING:  # imported lazily: the CLI's argument parser imports this package
     from ..target import SupportedMap, Target
@@ -54,6 +54,9 @@ def supported_for_release(metadata: VariantMetadata, target: Target) -> Supporte
             out[ns] = _detect(ns, target)
         elif provider is not None and provider.requires:
             out[ns] = _from_plugin(ns, provider, target)
+        if ns in out:
+            # One name per feature (blas_lapack :: provider is blas_lapack :: library), whoever spelled it.
+            out[ns] = canonical_features(ns, out[ns])
     return out
 
 

@@ -279,6 +279,8 @@ class _ResolvelibStrategy:
             rejected=reporter.rejected,
             candidates=finder.stats["candidates"],
         )
+        if finder.metadata_report:  # variant metadata ignored or read leniently: say so in the JSON
+            stats["variant_metadata"] = finder.metadata_report
         return resolution.with_stats(**stats)
 
 

@@ -134,6 +134,8 @@ class SatStrategy:
             releases_read=finder.stats["releases"],
             releases_known=sum(len(s.releases) for s in universe.packages.values()),
         )
+        if finder.metadata_report:  # variant metadata ignored or read leniently: say so in the JSON
+            stats["variant_metadata"] = finder.metadata_report
         for key in ("encode_seconds", "solve_seconds", "explain_seconds"):
             if key in stats:
                 stats[key] = round(stats[key], 6)

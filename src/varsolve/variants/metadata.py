@@ -10,18 +10,36 @@ Reads three schema generations (digest section 1.1):
 
 Everything is normalised into one :class:`VariantMetadata`; :func:`merge` implements PEP 825's
 consistency rules for the "combined variant metadata".
+
+Published metadata mixes the generations (a 0.2 document with the 0.0.3-era ``enable-if``,
+``install-time`` or top-level ``static-properties``, keys nobody defined). varsolve reads what it
+can: keys of another generation are read as that generation defines them, unknown keys are
+ignored, and each is said in :attr:`VariantMetadata.notes` (a warning naming the file). Only what
+cannot be understood (malformed JSON, wrong types, invalid names, an unknown schema version) makes
+a document invalid: then the release's variant wheels are not used, never the whole release.
+Feature names are canonical (:data:`~varsolve.variants.properties.FEATURE_ALIASES`):
+``blas_lapack :: provider`` is read as ``blas_lapack :: library``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import InconsistentVariantMetadata, InvalidProperty, InvalidVariantMetadata, VarsolveError
 from .labels import LABEL_RE
-from .properties import ABI_DEPENDENCY, FEATURE_RE, NAMESPACE_RE, VALUE_RE, PropertyMap, check_abi_value
+from .properties import (
+    ABI_DEPENDENCY,
+    FEATURE_RE,
+    NAMESPACE_RE,
+    VALUE_RE,
+    PropertyMap,
+    canonical_feature,
+    canonical_features,
+    check_abi_value,
+)
 
 SCHEMA_817 = "https://variants-schema.wheelnext.dev/v0.0.3.json"
 SCHEMA_825 = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
@@ -54,6 +72,25 @@ class VariantMetadata:
     # PEP 817 only: per-namespace feature order and per-feature value order put first.
     feature_priorities: dict[str, tuple[str, ...]] = field(default_factory=dict)
     property_priorities: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # What was read leniently or ignored (keys of another generation, unknown keys), one line
+    # each naming the document; not part of equality.
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        # One name per feature, however the document (or a scenario) spelled it.
+        canon = object.__setattr__
+        canon(self, "variants", {
+            label: {ns: {f: tuple(sorted(v)) for f, v in canonical_features(ns, feats).items()} for ns, feats in props.items()}
+            for label, props in self.variants.items()
+        })
+        canon(self, "providers", {
+            ns: p if p.static_properties is None else replace(p, static_properties=canonical_features(ns, p.static_properties))
+            for ns, p in self.providers.items()
+        })
+        canon(self, "feature_priorities", {
+            ns: tuple(dict.fromkeys(canonical_feature(ns, f) for f in fs)) for ns, fs in self.feature_priorities.items()
+        })
+        canon(self, "property_priorities", {ns: canonical_features(ns, fv) for ns, fv in self.property_priorities.items()})
 
     @property
     def schema_version(self) -> tuple[int, int, int]:
@@ -77,7 +114,7 @@ class VariantMetadata:
         namespaces = tuple(ns for ns in self.namespaces if ns in used) or self.namespaces
         providers = {ns: p for ns, p in self.providers.items() if ns in namespaces}
         return VariantMetadata(
-            self.schema, namespaces, kept, providers, self.feature_priorities, self.property_priorities
+            self.schema, namespaces, kept, providers, self.feature_priorities, self.property_priorities, self.notes
         )
 
     def to_json_dict(self, schema: str | None = None) -> dict[str, Any]:
@@ -167,6 +204,8 @@ SUPPORTED_GENERATIONS = {(0, 0), (0, 1), (0, 2)}
 _PROVIDER_KEYS_850 = {
     "requires", "plugin-api", "optional", "static-properties", "feature-order", "build-requires", "builtin",
 }
+# Provider keys of the 0.0.3 generation (PEP 817), read in any generation.
+_PROVIDER_KEYS_817 = {"enable-if", "install-time", "plugin-use"}
 
 
 def _fail(where: str, message: str) -> InvalidVariantMetadata:
@@ -225,26 +264,35 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
         raise _fail(where, f"unrecognised $schema {schema!r}") from None
     if (major, minor) not in SUPPORTED_GENERATIONS:
         raise _fail(where, f"unsupported variant metadata schema version {major}.{minor} ({schema})")
+    notes: list[str] = []
+    generation = f"{major}.{minor}"
+
+    def note(message: str) -> None:
+        # PEP 817 (0.0.x) told tools to read what they know and ignore the rest: no note there.
+        if (major, minor) != (0, 0):
+            notes.append(f"{where}: {message}")
+
     allowed = {"$schema", "default-priorities", "variants"}
-    if (major, minor) == (0, 0):
-        allowed |= {"providers", "static-properties"}
-    elif (major, minor) == (0, 2):
+    if (major, minor) == (0, 2):
         allowed |= {"providers"}
-    unknown = set(top) - allowed
-    # PEP 817 told tools to ignore unknown keys; the 0.1 and 0.2 schemas forbid them.
-    if unknown and (major, minor) != (0, 0):
-        raise _fail(where, f"unknown key {sorted(unknown)[0]!r}")
+    for key in sorted(set(top) - allowed):
+        # The 0.1 and 0.2 schemas forbid other keys; published data has them anyway.
+        if key in ("providers", "static-properties"):
+            note(f"{key!r} is not in schema {generation}; read as schema 0.0.3 defines it")
+        else:
+            note(f"unknown key {key!r} ignored")
     prio = _dict(top.get("default-priorities"), where, "default-priorities")
     namespaces = _str_list(prio.get("namespace"), where, "default-priorities.namespace", NAMESPACE_RE)
     if not namespaces:
         raise _fail(where, "default-priorities.namespace must not be empty")
     feature_prio: dict[str, tuple[str, ...]] = {}
     property_prio: dict[str, dict[str, tuple[str, ...]]] = {}
-    if (major, minor) == (0, 1) and set(prio) - {"namespace", "feature", "property"}:
-        extra = sorted(set(prio) - {"namespace", "feature", "property"})[0]
-        raise _fail(where, f"unknown key default-priorities.{extra}")
-    if (major, minor) in {(0, 0), (0, 1)}:
-        # 0.1.0 still had feature/property priorities (removed in 0.1.1); read them when present.
+    for extra in sorted(set(prio) - {"namespace", "feature", "property"}):
+        note(f"unknown key default-priorities.{extra} ignored")
+    if (major, minor) == (0, 2) and set(prio) & {"feature", "property"}:
+        note(f"default-priorities.feature/property are not in schema {generation}; read as schema 0.0.3 defines them")
+    if prio:
+        # 0.0.3 and 0.1.0 had feature/property priorities (removed in 0.1.1); read them when present.
         for ns, feats in _dict(prio.get("feature", {}), where, "default-priorities.feature").items():
             feature_prio[ns] = _str_list(feats, where, f"default-priorities.feature.{ns}", FEATURE_RE)
         for ns, fv in _dict(prio.get("property", {}), where, "default-priorities.property").items():
@@ -252,8 +300,6 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
                 f: _str_list(v, where, f"default-priorities.property.{ns}.{f}", VALUE_RE)
                 for f, v in _dict(fv, where, f"default-priorities.property.{ns}").items()
             }
-    elif set(prio) - {"namespace"}:
-        raise _fail(where, f"unknown key default-priorities.{sorted(set(prio) - {'namespace'})[0]}")
 
     variants: dict[str, PropertyMap] = {}
     for label, props in _dict(top.get("variants"), where, "variants").items():
@@ -269,8 +315,11 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
         if not NAMESPACE_RE.fullmatch(ns):
             raise _fail(where, f"providers: invalid namespace {ns!r}")
         info = _dict(info, where, f"providers.{ns}")
-        if (major, minor) == (0, 2) and set(info) - _PROVIDER_KEYS_850:
-            raise _fail(where, f"unknown key providers.{ns}.{sorted(set(info) - _PROVIDER_KEYS_850)[0]}")
+        for key in sorted(set(info) - _PROVIDER_KEYS_850):
+            if key in _PROVIDER_KEYS_817:
+                note(f"providers.{ns}.{key} is not in schema {generation}; read as schema 0.0.3 defines it")
+            else:
+                note(f"unknown key providers.{ns}.{key} ignored")
         static = info.get("static-properties", legacy_static.get(ns))
         static_map: dict[str, tuple[str, ...]] | None = None
         if static is not None:
@@ -320,7 +369,7 @@ def parse_metadata(data: Any, where: str = "variant metadata") -> VariantMetadat
     missing = sorted(used - set(namespaces))
     if missing:
         raise _fail(where, f"namespace {missing[0]!r} is used but not in default-priorities.namespace")
-    return VariantMetadata(schema, namespaces, variants, providers, feature_prio, property_prio)
+    return VariantMetadata(schema, namespaces, variants, providers, feature_prio, property_prio, tuple(notes))
 
 
 def load_metadata_bytes(raw: bytes, where: str) -> VariantMetadata:
@@ -362,6 +411,7 @@ def merge(items: list[VariantMetadata], where: str) -> VariantMetadata:
                 raise InconsistentVariantMetadata(f"providers.{ns} differs between files", where=where)
             providers[ns] = provider
     first = items[0]
+    notes = tuple(dict.fromkeys(n for md in items for n in md.notes))
     return VariantMetadata(
-        schema, namespaces, variants, providers, first.feature_priorities, first.property_priorities
+        schema, namespaces, variants, providers, first.feature_priorities, first.property_priorities, notes
     )

@@ -7,6 +7,7 @@ canonical form uses exactly one space on each side.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import InvalidProperty
@@ -22,6 +23,28 @@ ABI_DEPENDENCY = "abi_dependency"
 # PEP 850: an abi_dependency value is a release segment of at most three numbers, matched as
 # ``=={value}.*``; anything else cannot be turned into a version range.
 ABI_VALUE_RE = re.compile(r"^[0-9]+(\.[0-9]+){0,2}$")
+
+
+# One concept, two feature names in published metadata: 0.0.3-era numpy metadata (and
+# blas-lapack-variant-provider) says ``blas_lapack :: provider``, PEP 825 and uv's tests say
+# ``blas_lapack :: library``. Every feature name that enters varsolve (metadata, scenarios, the
+# target, unify, marker literals) is read through this table, so both spellings are one feature.
+FEATURE_ALIASES: dict[tuple[str, str], str] = {("blas_lapack", "provider"): "library"}
+
+
+def canonical_feature(namespace: str, feature: str) -> str:
+    """The one name varsolve uses for ``namespace :: feature`` (see FEATURE_ALIASES)."""
+    return FEATURE_ALIASES.get((namespace, feature), feature)
+
+
+def canonical_features(namespace: str, features: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """``feature -> values`` with aliased feature names merged into their canonical name: the
+    feature keeps the position of its first spelling, values their order (first seen first)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for feature, values in features.items():
+        name = canonical_feature(namespace, feature)
+        out[name] = tuple(dict.fromkeys((*out.get(name, ()), *values)))
+    return out
 
 
 def check_abi_value(feature: str, value: str, whole: str) -> None:
@@ -51,7 +74,8 @@ class VariantFeature:
         if len(parts) != 2:
             raise InvalidProperty(f"invalid variant feature {text!r} (expected 'namespace :: feature')")
         ns, feature = parts
-        return cls(_check("namespace", ns, NAMESPACE_RE, text), _check("feature", feature, FEATURE_RE, text))
+        _check("namespace", ns, NAMESPACE_RE, text)
+        return cls(ns, canonical_feature(ns, _check("feature", feature, FEATURE_RE, text)))
 
     def __str__(self) -> str:
         return f"{self.namespace} :: {self.feature}"
@@ -79,7 +103,7 @@ class VariantProperty:
         whole = quoted if quoted is not None else f"{namespace} :: {feature} :: {value}"
         prop = cls(
             _check("namespace", namespace, NAMESPACE_RE, whole),
-            _check("feature", feature, FEATURE_RE, whole),
+            canonical_feature(namespace, _check("feature", feature, FEATURE_RE, whole)),
             _check("value", value, VALUE_RE, whole),
         )
         if namespace == ABI_DEPENDENCY:
@@ -98,9 +122,12 @@ def canonical(text: str) -> str:
     """Canonical form of a property, feature or namespace string as used in marker literals.
 
     Unlike :meth:`VariantProperty.parse` this does not validate: a marker literal that is not a
-    valid property simply never matches.
+    valid property simply never matches. Aliased feature names become canonical.
     """
-    return " :: ".join(_SEPARATOR.split(text.strip()))
+    parts = _SEPARATOR.split(text.strip())
+    if len(parts) >= 2:
+        parts[1] = canonical_feature(parts[0], parts[1])
+    return " :: ".join(parts)
 
 
 # A property set as stored in variant metadata: namespace -> feature -> values (OR within a feature).
