@@ -137,7 +137,7 @@ def _invoked_command(argv: Sequence[str] | None) -> str | None:
 
 # Further commands live in varsolve/commands/<name>.py, each with ``add_parser(subparsers)``
 # that registers its parser and sets ``handler=<callable(args) -> int>`` as a default.
-COMMAND_MODULES: list[str] = ["compare", "generate", "lock", "install", "detect", "index"]
+COMMAND_MODULES: list[str] = ["compare", "generate", "lock", "install", "detect", "index", "conformance"]
 # One-line help of each, for `varsolve --help` without importing the modules (a test keeps
 # these equal to the modules' own).
 COMMAND_HELP: dict[str, str] = {
@@ -147,6 +147,7 @@ COMMAND_HELP: dict[str, str] = {
     "install": "install a pylock.toml, selecting variant wheels (PEP 825)",
     "detect": "describe this machine as a static provider file (for resolve --variants)",
     "index": "build and serve real package indexes from scenarios",
+    "conformance": "run an installer (uv, pip or a command) on scenarios and check what it chooses",
 }
 
 
