@@ -26,6 +26,9 @@ from varsolve.target import ProviderPolicy, Target
 from varsolve.variants.metadata import SCHEMA_850, Provider, VariantMetadata
 
 HAS_UV = shutil.which("uv") is not None or (Path(sys.executable).parent / "uv").exists()
+# Plugins run with a scrubbed environment; the test plugin's own variables are passed through.
+PASS_ENV = "VARSOLVE_PLUGIN_ENV"
+PASSED = "DEMO_PROVIDER_MARKER,DEMO_PROVIDER_PID"
 
 # The plugin package the tests install. Importing it appends a line to the file named by
 # DEMO_PROVIDER_MARKER, so a test can tell whether its code ran at all.
@@ -118,6 +121,7 @@ def shared_cache(tmp_path_factory) -> Path:
 def fresh_run(monkeypatch, tmp_path: Path):
     plugins.clear_caches()
     monkeypatch.setenv("DEMO_PROVIDER_MARKER", str(tmp_path / "imported.txt"))
+    monkeypatch.setenv(PASS_ENV, PASSED)
     monkeypatch.setenv("VARSOLVE_CACHE_DIR", str(tmp_path / "empty-cache"))
     yield
     plugins.clear_caches()
@@ -157,7 +161,7 @@ def _installer_env(find_links: Path, cache: Path, tmp_path: Path) -> dict[str, s
     """What a user sets for pip and uv to find the plugin (the CLI has no index options yet)."""
     env = dict(os.environ)
     env.update(
-        VARSOLVE_CACHE_DIR=str(cache), DEMO_PROVIDER_MARKER=str(tmp_path / "imported.txt"),
+        VARSOLVE_CACHE_DIR=str(cache), DEMO_PROVIDER_MARKER=str(tmp_path / "imported.txt"), VARSOLVE_PLUGIN_ENV=PASSED,
         UV_FIND_LINKS=str(find_links), UV_NO_INDEX="1", PIP_FIND_LINKS=str(find_links), PIP_NO_INDEX="1",
     )
     return env
@@ -206,9 +210,21 @@ def test_allow_list_in_pyproject(write_scenario, find_links, shared_cache, tmp_p
     project = tmp_path / "project"
     project.mkdir()
     (project / "pyproject.toml").write_text('[project]\nname = "app"\n\n[tool.varsolve]\nallow-providers = ["demo-provider"]\n')
-    proc = _run("resolve", "--scenario", str(scenario), "--format", "json", env=_installer_env(find_links, shared_cache, tmp_path), cwd=project)
+    env = _installer_env(find_links, shared_cache, tmp_path)
+    # A project's file alone does not switch plugins on (a cloned repository is not trusted) ...
+    proc = _run("resolve", "--scenario", str(scenario), "--format", "json", env=env, cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["packages"]["pkg"]["variant"] == ""
+    assert "skipped variant provider 'demo'" in proc.stderr and "--allow-project-providers" in proc.stderr
+    assert not (tmp_path / "imported.txt").exists()
+    # ... the user's --allow-project-providers does, and one line says which file allowed what.
+    proc = _run("resolve", "--scenario", str(scenario), "--format", "json", "--allow-project-providers", env=env, cwd=project)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["packages"]["pkg"]["variant"] == "safe"
+    assert proc.stderr.splitlines() == [
+        f"varsolve: warning: provider plugins allowed by {project / 'pyproject.toml'} ([tool.varsolve] allow-providers, "
+        "with --allow-project-providers): demo-provider"
+    ]
 
 
 def test_allowed_plugin_installed_with_pip(write_scenario, find_links, tmp_path, monkeypatch) -> None:
@@ -361,7 +377,7 @@ def test_bad_pyproject_allow_list(write_scenario, tmp_path, content, message) ->
     (tmp_path / "pyproject.toml").write_text(content)
     with pytest.raises(VarsolveError, match=message):
         allow_list_from_pyproject(tmp_path / "pyproject.toml")
-    proc = run_varsolve("resolve", "--scenario", str(_scenario(write_scenario)), cwd=tmp_path)
+    proc = run_varsolve("resolve", "--scenario", str(_scenario(write_scenario)), "--allow-project-providers", cwd=tmp_path)
     assert proc.returncode == 2 and "pyproject.toml" in proc.stderr and proc.stderr.count("\n") == 1
 
 
@@ -387,14 +403,18 @@ def test_policy_from_command_line_options(tmp_path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.varsolve]\nallow-providers = ["From_Pyproject"]\n')
     args = build_parser().parse_args(["resolve", "--detect", "--allow-provider", "Demo.Provider", "--plugin-timeout", "5"])
     policy = provider_policy_from_args(args, tmp_path / "pyproject.toml")
-    assert policy == ProviderPolicy(detect=True, allow=frozenset({"demo-provider", "from-pyproject"}), timeout=5.0)
+    assert policy == ProviderPolicy(detect=True, allow=frozenset({"demo-provider"}), timeout=5.0)
+    project_args = build_parser().parse_args(["resolve", "--allow-provider", "Demo.Provider", "--allow-project-providers"])
+    policy = provider_policy_from_args(project_args, tmp_path / "pyproject.toml")
+    assert policy.allow == frozenset({"demo-provider", "from-pyproject"})
     # Index options of commands that have them are where plugins come from too.
     lock_like = argparse.Namespace(find_links="wheels", index_url=["https://a.example/simple", "https://b.example/simple"])
     policy = provider_policy_from_args(lock_like, tmp_path / "missing.toml")
     assert policy.find_links == ("wheels",) and policy.index_url == "https://a.example/simple"
     assert policy.extra_index_urls == ("https://b.example/simple",) and not policy.detect
-    with pytest.raises(VarsolveError, match="--plugin-timeout"):
-        provider_policy_from_args(argparse.Namespace(plugin_timeout=0), tmp_path / "missing.toml")
+    for bad in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(VarsolveError, match="--plugin-timeout"):
+            provider_policy_from_args(argparse.Namespace(plugin_timeout=bad), tmp_path / "missing.toml")
     # Every command that applies the shared problem flags (resolve, lock) gets the policy.
     problem = build_problem(scenario=Path(__file__).resolve().parent.parent / "scenarios/variants/x86-64-level-too-new.toml")
     assert apply_policy_arguments(problem, args).target.provider_policy.detect is True

@@ -324,7 +324,7 @@ def source_settings_from_args(args: argparse.Namespace, *, environment: bool = T
         refresh_packages=frozenset(_as_list(getattr(args, "refresh_package", None))),
         offline=bool(getattr(args, "offline", False)),
         timeout=_network_timeout(args, defaults.timeout),
-        retries=max(0, getattr(args, "retries", defaults.retries)),
+        retries=_retries(args, defaults.retries),
         index_strategy=getattr(args, "index_strategy", defaults.index_strategy),
         builds=not getattr(args, "no_build", False),
         build_timeout=_build_timeout(args, defaults.build_timeout),
@@ -345,9 +345,18 @@ def _build_timeout(args: argparse.Namespace, default: float) -> float:
     from ..errors import InputError
 
     value = getattr(args, "build_timeout", default)
-    if not value > 0:
-        raise InputError("--build-timeout: must be a positive number of seconds")
+    if not 0 < value < float("inf"):  # nan and inf too: a timeout is a finite number
+        raise InputError(f"--build-timeout: must be a positive number of seconds, not {value:g}")
     return float(value)
+
+
+def _retries(args: argparse.Namespace, default: int) -> int:
+    from ..errors import InputError
+
+    value = getattr(args, "retries", default)
+    if value < 0:
+        raise InputError(f"--retries: must be 0 or more, not {value}")
+    return int(value)
 
 
 # -- variant providers --------------------------------------------------------------------------
@@ -365,6 +374,11 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
         help="let the provider plugin distribution NAME be installed and run (repeatable)",
     )
     group.add_argument(
+        "--allow-project-providers", action="store_true",
+        help="also allow the plugins that allow-providers in [tool.varsolve] of ./pyproject.toml names "
+        "(a project's file cannot switch plugins on by itself: a cloned repository is not trusted)",
+    )
+    group.add_argument(
         "--plugin-timeout", type=float, default=ProviderPolicy.timeout, metavar="SECONDS",
         help=f"time a plugin's get_supported_configs() may take (default: {ProviderPolicy.timeout:g})",
     )
@@ -372,19 +386,30 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
 
 def provider_policy_from_args(args: argparse.Namespace, pyproject: str | Path = "pyproject.toml") -> ProviderPolicy:
     """The policy the command line asks for, with the allow-list of ``[tool.varsolve]`` in
-    ``pyproject``. Plugins install from the same places the packages come from, when the
-    command has source options."""
+    ``pyproject`` when ``--allow-project-providers`` says so (one line on stderr then names
+    the file and what it allowed). Plugins install from the same places the packages come from,
+    when the command has source options."""
+    import logging
+
     from ..errors import InputError
     from ..providers.policy import allow_list_from_pyproject, normalize_names
 
     timeout = getattr(args, "plugin_timeout", ProviderPolicy.timeout)
-    if not timeout > 0:
-        raise InputError("--plugin-timeout: must be a positive number of seconds")
+    if not 0 < timeout < float("inf"):  # nan and inf too: a timeout is a finite number
+        raise InputError(f"--plugin-timeout: must be a positive number of seconds, not {timeout:g}")
     allow = normalize_names(getattr(args, "allow_provider", []) or [], "--allow-provider")
+    if getattr(args, "allow_project_providers", False):
+        project = allow_list_from_pyproject(pyproject)
+        if project - allow:
+            logging.getLogger("varsolve").warning(
+                "provider plugins allowed by %s ([tool.varsolve] allow-providers, with --allow-project-providers): %s",
+                Path(pyproject).resolve(), ", ".join(sorted(project - allow)),
+            )
+        allow |= project
     index_urls = _as_list(getattr(args, "index_url", None))
     return ProviderPolicy(
         detect=bool(getattr(args, "detect", False)),
-        allow=allow | allow_list_from_pyproject(pyproject),
+        allow=allow,
         find_links=tuple(_as_list(getattr(args, "find_links", None))),
         index_url=index_urls[0] if index_urls else None,
         extra_index_urls=tuple(index_urls[1:] + _as_list(getattr(args, "extra_index_url", None))),
