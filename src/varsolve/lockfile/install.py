@@ -13,7 +13,11 @@
    A package the lock lists with an sdist only is built into a wheel for the target interpreter
    (PEP 517, :mod:`varsolve.sources.build`: build requirements resolved from the source the
    lock records, ``[tool.varsolve.source]``); ``--dry-run`` fetches it but builds nothing.
-5. Only then write: uninstall replaced distributions, install with the ``installer`` library.
+5. Only then write, all or nothing (:mod:`.journal`): under a lock on the environment, check
+   every path the wheels would write and the replaced distributions' RECORDs would remove
+   (:mod:`.safety`), unpack the wheels with the ``installer`` library into a stage inside the
+   environment's prefix, then switch over with renames recorded in a journal; an interrupted
+   install is rolled back (or, past its commit point, finished) by the next run.
 
 What the machine supports: ``--variants FILE`` when given, else the properties recorded for the
 lock's target in ``[tool.varsolve]`` (installing a lock asserts the machine is that target),
@@ -23,8 +27,10 @@ else only providers with static properties in the lock's metadata (PEP 850).
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,9 +45,11 @@ from ..target import ProviderPolicy, SupportedMap, Target
 from ..variants.filenames import WheelFilename
 from ..variants.ordering import is_compatible, order_labels, supported_subset
 from ..variants.properties import PropertyMap, VariantFeature, properties_of
+from . import journal
 from .document import LockDocument, wheel_file_name
 from .fetch import LockedFile, fetch
-from .interpreter import Interpreter
+from .interpreter import Interpreter, installed_distributions
+from .safety import Environment, PlannedFile, check_archive, first_line, is_file_like, wheel_layout
 
 if TYPE_CHECKING:
     import httpx
@@ -254,23 +262,34 @@ def _check_unified(doc: LockDocument, selected: list[Selected], where: str) -> N
 
 
 def install(doc: LockDocument, interp: Interpreter, the_plan: Plan, client: httpx.Client | None = None) -> list[str]:
-    """Fetch and verify everything, then install; returns one line per change."""
-    staging = Path(tempfile.mkdtemp(prefix="varsolve-install-"))
+    """Fetch and verify everything, then install all or nothing (:mod:`.journal`); returns one
+    line per change."""
+    downloads = Path(tempfile.mkdtemp(prefix="varsolve-install-"))
     try:
-        staged = _stage(doc, the_plan, staging, client, interp)
-        actions = _actions(the_plan, interp)
-        lines = []
-        for s, path in zip(the_plan.selected, staged, strict=True):
-            action = actions[s.name]
-            if action == "keep":
-                continue
-            if action != "new":
-                _uninstall(Path(action), interp)
-            _install_wheel(path, interp)
-            lines.append(f"installed {s.describe()}" + (" (built from its sdist)" if s.sdist else ""))
-        return lines
+        staged = _stage(doc, the_plan, downloads, client, interp)
+        prefix = interp.root
+        with journal.environment_lock(prefix):
+            done = journal.recover(prefix)  # another run killed since this one started
+            if done:
+                log.warning("%s", done)
+            env = Environment(prefix, dict(interp.paths), interp.executable, installed_distributions(interp.paths))
+            actions = _actions(the_plan, env.installed)
+            changes = [
+                (s, path, actions[s.name]) for s, path in zip(the_plan.selected, staged, strict=True) if actions[s.name] != "keep"
+            ]
+            if not changes:
+                return []
+            tx, unpack = _prepare(changes, env, interp)
+            with journal.terminate_as_interrupt():
+                try:
+                    journal.run(tx, unpack)
+                except OSError as exc:
+                    raise InputError(
+                        f"cannot install: {exc.strerror or exc}: {exc.filename}; the environment is unchanged", where=str(prefix)
+                    ) from None
+        return [f"installed {s.describe()}" + (" (built from its sdist)" if s.sdist else "") for s, _, _ in changes]
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(downloads, ignore_errors=True)
 
 
 def stage_only(doc: LockDocument, the_plan: Plan, client: httpx.Client | None = None) -> None:
@@ -353,14 +372,14 @@ def _check_wheel(path: Path, s: Selected, doc: LockDocument) -> None:
     from ..variants.metadata import parse_metadata
 
     where = s.file.where
+    check_archive(path, s.file.filename, where)  # names, RECORD paths, sizes: before reading anything
     try:
         with WheelFile.open(path) as source:
             source.validate_record()
             metadata = source.read_dist_info("METADATA")
             variant_json = source.read_dist_info("variant.json") if "variant.json" in source.dist_info_filenames else None
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{s.file.filename}: not a valid wheel: {reason}", where=where) from None
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, NotImplementedError, EOFError) as exc:
+        raise InputError(f"{s.file.filename}: not a valid wheel: {first_line(exc)}", where=where) from None
     fields = dict(
         line.split(": ", 1) for line in metadata.split("\n\n", 1)[0].splitlines() if ": " in line
     )
@@ -378,12 +397,12 @@ def _check_wheel(path: Path, s: Selected, doc: LockDocument) -> None:
         raise InputError(f"{s.file.filename}: variant.json disagrees with the lock's variants-json for {s.label!r}", where=where)
 
 
-def _actions(the_plan: Plan, interp: Interpreter) -> dict[str, str]:
+def _actions(the_plan: Plan, installed: dict[str, dict[str, str]]) -> dict[str, str]:
     """"new", "keep" or the dist-info path of the installed distribution to replace."""
-    installed: dict[str, dict[str, str]] = {canonicalize_name(n): info for n, info in interp.installed.items()}
+    by_name: dict[str, dict[str, str]] = {canonicalize_name(n): info for n, info in installed.items()}
     out: dict[str, str] = {}
     for s in the_plan.selected:
-        info = installed.get(s.name)
+        info = by_name.get(s.name)
         if info is None:
             out[s.name] = "new"
         elif info["version"] == s.version and _installed_label(Path(info["path"])) == s.label:
@@ -404,43 +423,131 @@ def _installed_label(dist_info: Path) -> str | None:
         return None
 
 
-def _uninstall(dist_info: Path, interp: Interpreter) -> None:
-    """Remove the files a distribution's RECORD lists (the part of pip uninstall we need)."""
-    import csv
-
-    base = dist_info.parent
-    record = dist_info / "RECORD"
-    try:
-        rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
-    except OSError as exc:
-        raise InputError(f"cannot uninstall: {exc.strerror}", where=str(record)) from None
-    dirs = set()
-    for row in rows:
-        if not row:
-            continue
-        target = (base / row[0]).resolve()
-        target.unlink(missing_ok=True)
-        dirs.add(target.parent)
-        if target.suffix == ".py":
-            for cached in (target.parent / "__pycache__").glob(f"{target.stem}.*.pyc"):
-                cached.unlink(missing_ok=True)
-            dirs.add(target.parent / "__pycache__")
-    for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
-        while d != base and d.is_dir() and not any(d.iterdir()):
-            d.rmdir()
-            d = d.parent
+def _script_kind(interp: Interpreter) -> str:
+    return "posix" if interp.environment.get("os_name") != "nt" else "win-amd64"
 
 
-def _install_wheel(path: Path, interp: Interpreter) -> None:
-    from installer import install
+def _scheme_for(interp: Interpreter, name: str) -> dict[str, str]:
+    """The installer scheme for one distribution: headers in a directory of its own, as pip does."""
+    scheme = dict(interp.paths)
+    scheme["headers"] = os.path.join(scheme["headers"], name)
+    return scheme
+
+
+def _prepare(
+    changes: list[tuple[Selected, Path, str]], env: Environment, interp: Interpreter
+) -> tuple[journal.Transaction, Callable[[], None]]:
+    """Every check on what the install would write and remove; nothing is written. Returns the
+    transaction and the function that unpacks the wheels into its stage."""
+    replaced = {canonicalize_name(s.name): Path(action) for s, _, action in changes if action != "new"}
+    owners = env.owners()
+    # Old files: the replaced distributions' RECORDs, only where they resolve inside the
+    # environment, never the interpreter's own files, never a file another distribution lists too.
+    remove: dict[Path, None] = {}
+    for _, dist_info in sorted(replaced.items()):
+        inside, outside = env.record_files(dist_info)
+        for path in outside:
+            log.warning("%s: RECORD lists %s, outside the environment: left alone", dist_info, path)
+        for key in inside:
+            if not is_file_like(key):
+                continue
+            why = env.protected(key)
+            if why:
+                log.warning("%s: RECORD lists %s, %s: left alone", dist_info, key, why)
+                continue
+            others = sorted(set(owners.get(key, ())) - set(replaced))
+            if others:
+                log.warning("%s: RECORD lists %s, which %s also lists: left in place", dist_info, key, others[0])
+                continue
+            remove[key] = None
+    # New files: every path checked, before anything is written.
+    placed: dict[Path, str] = {}
+    finals: list[Path] = []
+    for s, wheel, _ in changes:
+        scheme = _scheme_for(interp, s.name)
+        for f in wheel_layout(wheel, s.file.filename, scheme, interp.executable, _script_kind(interp), s.file.where):
+            problem = _placement_problem(f, env, remove, owners, placed)
+            if problem:
+                raise InputError(f"{s.file.filename}: refusing {f.entry!r}: {problem}; nothing was installed", where=s.file.where)
+            placed[env.key(f.final)] = s.file.filename
+            finals.append(f.final)
+    tx = journal.Transaction(env.prefix, changes=[_change_text(s, action, env) for s, _, action in changes])
+    tx.aside = list(remove)
+    tx.place = [(tx.staged(final), final) for final in finals]
+    created: dict[Path, None] = {}
+    for final in finals:
+        missing = []
+        for parent in final.parents:
+            if parent.is_dir():
+                break
+            missing.append(parent)
+        created.update(dict.fromkeys(reversed(missing)))
+    tx.created = sorted(created, key=lambda p: len(p.parts))
+    emptied: dict[Path, None] = {}
+    for key in tx.aside:
+        for parent in key.parents:
+            if not env.removable_dir(parent):
+                break
+            emptied[parent] = None
+    tx.emptied = sorted(emptied, key=lambda p: len(p.parts), reverse=True)
+    journal.check_same_filesystem(env.prefix, [*tx.aside, *finals])
+
+    def unpack() -> None:
+        for s, wheel, _ in changes:
+            _unpack(wheel, interp, _scheme_for(interp, s.name), tx.stage)
+
+    return tx, unpack
+
+
+def _placement_problem(
+    f: PlannedFile, env: Environment, remove: dict[Path, None], owners: dict[Path, list[str]], placed: dict[Path, str]
+) -> str | None:
+    """Why the new file ``f`` must not be written, or None."""
+    key = env.key(f.final)
+    if key in placed:
+        return f"{placed[key]} installs {f.final} too"
+    why = env.protected(key)
+    if why:
+        return f"it would replace {f.final}, {why}"
+    if not env.inside(key):
+        return f"{f.final} resolves to {key}, outside the environment"
+    if os.path.lexists(f.final) and key not in remove:
+        if os.path.isdir(f.final) and not os.path.islink(f.final):
+            return f"it would replace the directory {f.final}"
+        holders = sorted(owners.get(key, ()))
+        owner = f"which {holders[0]} owns" if holders else "which no installed distribution owns"
+        return f"it would overwrite {f.final}, {owner}"
+    parent = f.final.parent
+    while not os.path.isdir(parent) and parent != parent.parent:  # the nearest existing ancestor
+        if os.path.lexists(parent) and env.key(parent) not in remove:
+            return f"{parent} is a file, not a directory"
+        parent = parent.parent
+    return None
+
+
+def _change_text(s: Selected, action: str, env: Environment) -> str:
+    if action == "new":
+        return f"{s.describe()} (new)"
+    old = next((info["version"] for info in env.installed.values() if info["path"] == action), "?")
+    return f"{s.name} {old} -> {s.version}" + (f" [{s.label}]" if s.label else "")
+
+
+def _unpack(path: Path, interp: Interpreter, scheme: dict[str, str], stage: Path) -> None:
+    """Unpack one wheel with the ``installer`` library below ``stage`` (its ``destdir``): RECORD,
+    scripts and shebangs are written for the final paths."""
+    from installer import install as installer_install
     from installer.destinations import SchemeDictionaryDestination
     from installer.sources import WheelFile
 
     destination = SchemeDictionaryDestination(
-        dict(interp.paths),
+        scheme,
         interpreter=interp.executable,
-        script_kind="posix" if interp.environment.get("os_name") != "nt" else "win-amd64",
+        script_kind=_script_kind(interp),  # type: ignore[arg-type]
         bytecode_optimization_levels=(),
+        destdir=str(stage),
     )
-    with WheelFile.open(path) as source:
-        install(source, destination, additional_metadata={"INSTALLER": b"varsolve\n"})
+    import warnings
+
+    with WheelFile.open(path) as source, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # __pycache__ entries are skipped (wheel_layout skipped them too)
+        installer_install(source, destination, additional_metadata={"INSTALLER": b"varsolve\n"})

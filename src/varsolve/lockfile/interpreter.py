@@ -20,12 +20,15 @@ from packaging.tags import Tag
 from ..errors import InputError
 
 _PROBE = r"""
-import json, sys, sysconfig
+import json, os, sys, sysconfig
 sys.path.insert(0, sys.argv[1])
 from packaging.markers import default_environment
 from packaging.tags import sys_tags
 import importlib.metadata as md
 paths = sysconfig.get_paths()
+headers = paths["include"]
+if sys.prefix != sys.base_prefix:  # a venv: its own include/site, as pip does (not the base Python's)
+    headers = os.path.join(sys.prefix, "include", "site", "python%d.%d" % sys.version_info[:2])
 installed = {}
 for dist in md.distributions(path=[paths["purelib"], paths["platlib"]]):
     name = dist.metadata["Name"]
@@ -33,9 +36,10 @@ for dist in md.distributions(path=[paths["purelib"], paths["platlib"]]):
         installed[name] = {"version": dist.version, "path": str(dist._path)}
 json.dump({
     "executable": sys.executable,
+    "prefix": sys.prefix,
     "environment": default_environment(),
     "tags": [str(t) for t in sys_tags()],
-    "paths": {"purelib": paths["purelib"], "platlib": paths["platlib"], "headers": paths["include"],
+    "paths": {"purelib": paths["purelib"], "platlib": paths["platlib"], "headers": headers,
               "scripts": paths["scripts"], "data": paths["data"]},
     "installed": installed,
 }, sys.stdout)
@@ -49,6 +53,12 @@ class Interpreter:
     tags: tuple[Tag, ...]
     paths: dict[str, str]
     installed: dict[str, dict[str, str]]  # distribution name -> version, dist-info path
+    prefix: str = ""  # sys.prefix: the install journal lives there (default: the data path)
+
+    @property
+    def root(self) -> Path:
+        """The environment's prefix, where ``varsolve install`` keeps its journal."""
+        return Path(self.prefix or self.paths["data"])
 
     @property
     def python_full_version(self) -> str:
@@ -83,4 +93,31 @@ def probe(python: str | None = None) -> Interpreter:
     from packaging.tags import parse_tag
 
     tags = tuple(t for text in data["tags"] for t in parse_tag(text))
-    return Interpreter(data["executable"], data["environment"], tags, data["paths"], data["installed"])
+    return Interpreter(
+        data["executable"], data["environment"], tags, data["paths"], data["installed"], data.get("prefix", "")
+    )
+
+
+def installed_distributions(paths: dict[str, str]) -> dict[str, dict[str, str]]:
+    """What is installed in ``paths``' purelib and platlib now (as the probe computes it, read by
+    this process: under the install lock, the environment may have changed since the probe)."""
+    import importlib.metadata as md
+
+    installed: dict[str, dict[str, str]] = {}
+    for dist in md.distributions(path=[paths["purelib"], paths["platlib"]]):
+        name = dist.metadata["Name"]
+        location = getattr(dist, "_path", None)
+        if name and location is not None:
+            installed[name] = {"version": dist.version, "path": str(location)}
+    return installed
+
+
+def environment_prefix(python: str | None = None) -> Path:
+    """The prefix (``sys.prefix``) of ``python``'s environment, where the install journal lives:
+    the directory of a venv's ``pyvenv.cfg`` without running anything, else asked (probe)."""
+    python = python or default_python()
+    here = Path(os.path.abspath(python)).parent
+    for candidate in (here, here.parent):
+        if (candidate / "pyvenv.cfg").is_file():
+            return candidate
+    return probe(python).root
