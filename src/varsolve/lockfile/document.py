@@ -99,11 +99,69 @@ def wheel_file_name(wheel: dict[str, Any]) -> str | None:
     return None
 
 
+def check_tool_table(data: dict[str, Any], where: str) -> None:
+    """The types of ``[tool.varsolve]`` as varsolve writes it (format 1), when there is one: a
+    lock is a file anyone can edit, and ``lock --check`` and ``install`` read these keys."""
+    from ..toml_fields import TomlFields, key_part
+    from ..variants.markers import parse_requirement
+
+    fields = TomlFields(Path(where))
+    tool = data.get("tool")
+    if tool is None:
+        return
+    tool = fields.table(tool, "tool")
+    if "varsolve" not in tool:
+        return
+    table = fields.table(tool["varsolve"], "tool.varsolve")
+    key = "tool.varsolve"
+    if "format" in table and (not isinstance(table["format"], int) or isinstance(table["format"], bool)):
+        raise fields.err(f"{key}.format", "must be an integer")
+    for name in ("strategy", "layout"):
+        if name in table:
+            fields.string(table[name], f"{key}.{name}")
+    if table.get("layout", "shared") not in ("shared", "per-target"):
+        raise fields.err(f"{key}.layout", "must be \"shared\" or \"per-target\"")
+    for i, text in enumerate(fields.strings(table.get("requirements", []), f"{key}.requirements")):
+        try:
+            parse_requirement(text)
+        except InputError as exc:
+            raise fields.err(f"{key}.requirements[{i}]", str(exc)) from None
+    source = fields.table(table.get("source", {}), f"{key}.source", {"index-url", "find-links"})
+    for name, value in source.items():
+        fields.string(value, f"{key}.source.{name}")
+    options = fields.table(table.get("options", {}), f"{key}.options")
+    for name, value in options.items():
+        okey = f"{key}.options.{key_part(name)}"
+        if name in ("unify", "no-build", "no-binary"):
+            fields.strings(value, okey)
+        elif name in ("prereleases", "variants"):
+            fields.boolean(value, okey)
+        else:
+            fields.string(value, okey)
+    for target, info in fields.table(table.get("targets", {}), f"{key}.targets").items():
+        tkey = f"{key}.targets.{key_part(target)}"
+        info = fields.table(info, tkey)
+        for name in ("python", "platform", "marker"):
+            if name in info:
+                fields.string(info[name], f"{tkey}.{name}")
+        fields.strings(info.get("enable", []), f"{tkey}.enable")
+        for ns, features in fields.table(info.get("variants", {}), f"{tkey}.variants").items():
+            for feature, values in fields.table(features, f"{tkey}.variants.{key_part(ns)}").items():
+                fields.strings(values, f"{tkey}.variants.{key_part(ns)}.{key_part(feature)}")
+        for feature, value in fields.table(info.get("unified", {}), f"{tkey}.unified").items():
+            fields.string(value, f"{tkey}.unified.{key_part(feature, quote=True)}")
+        for package, pin in fields.table(info.get("packages", {}), f"{tkey}.packages").items():
+            pkey = f"{tkey}.packages.{key_part(package)}"
+            for name, value in fields.table(pin, pkey, {"version", "filename", "variant"}).items():
+                fields.string(value, f"{pkey}.{name}")
+
+
 def validate(data: dict[str, Any], where: str) -> LockDocument:
     """Validate a parsed lock; raises InputError naming the file and key."""
     from packaging.pylock import Pylock, PylockValidationError
 
     check_lock_version(data, where)
+    check_tool_table(data, where)
     view, parsed = label_blind_view(data, where)
     try:
         pylock = Pylock.from_dict(view)

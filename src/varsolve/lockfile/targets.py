@@ -49,7 +49,7 @@ class LockTarget:
 
 
 def validate_target_name(name: str, where: str) -> str:
-    if not _NAME_RE.match(name):
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise InputError(f"target name {name!r} must match {_NAME_RE.pattern} (it names pylock.<name>.toml)", where=where)
     return name
 
