@@ -55,9 +55,17 @@ class ResolverOptions:
         """Whether a file with ``requires_python`` may be installed on ``python``."""
         if requires_python is None:
             return True
-        if self.requires_python_policy == "packse":
-            requires_python = lower_bounds(requires_python)
-        return requires_python.contains(python, prereleases=True)
+        # Memoised: a large project's files share a few dozen specifiers (sources share the
+        # objects too), and a search asks for every file of every release it lists.
+        key = (requires_python, python, self.requires_python_policy)
+        allowed = _ALLOWS_PYTHON.get(key)
+        if allowed is None:
+            spec = lower_bounds(requires_python) if self.requires_python_policy == "packse" else requires_python
+            allowed = _ALLOWS_PYTHON[key] = spec.contains(python, prereleases=True)
+        return allowed
+
+
+_ALLOWS_PYTHON: dict[tuple[SpecifierSet, Version, str], bool] = {}
 
 
 POLICY_VALUES: dict[str, tuple[str, ...]] = {

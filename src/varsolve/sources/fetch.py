@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from ..errors import InvalidVariantMetadata, SourceError
+from ..errors import InvalidDistribution, InvalidVariantMetadata, SourceError
 from ..repository import CoreMetadata, DistFile, Release
 from ..variants.filenames import escaped_name, parse_wheel
 from ..variants.metadata import VariantMetadata, load_metadata_bytes, merge
@@ -183,15 +183,11 @@ class Fetcher:
         """Read METADATA (and, for a variant wheel, variant.json) in one pass over the zip."""
         from .lazyzip import RemoteWheel
 
-        wheel = RemoteWheel(self._http(), link.url)
-        archive = wheel.zipfile()
+        wheel = RemoteWheel(self._http(), link.url, link.size)
         wanted = ["METADATA"] + (["variant.json"] if parse_wheel(link.filename).label else [])
-        found: dict[str, bytes | None] = {}
-        for name in wanted:
-            if name == "METADATA":
-                found[name] = distmeta.wheel_metadata(archive, release.name, link.url)
-            else:
-                found[name] = distmeta.read_wheel_member(archive, release.name, name, link.url)
+        found = wheel.dist_info_members(release.name, wanted)
+        if found["METADATA"] is None:
+            raise InvalidDistribution(link.url, f"not a valid wheel (no {release.name}-*.dist-info/METADATA)")
         if wheel.whole is not None:
             verify_hashes(link.hashes, wheel.whole, link.url)
         if self.cache:

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import InvalidWheelFilename, SourceError
 from ..repository import DistFile
-from ..variants.filenames import escaped_name, parse_sdist, parse_wheel
+from ..variants.filenames import WheelFilename, escaped_name, parse_sdist, parse_wheel
 from .pages import Link
 
 if TYPE_CHECKING:
@@ -28,6 +29,42 @@ VARIANTS_SUFFIX = "-variants.json"
 HASH_PREFERENCE = ("sha512", "sha384", "sha256", "sha224", "sha1", "md5")
 
 
+# A project page of a large project lists tens of thousands of files, but only a few dozen
+# Requires-Python texts and a few hundred tag triples: each is parsed once per run (and the
+# files share the parsed objects, which are never changed).
+_SPECIFIERS: dict[str, SpecifierSet] = {}
+_WHEEL_HEADS: dict[str, tuple[NormalizedName, Version]] = {}  # "name-version" of a wheel filename
+_WHEEL_TAGS: dict[str, frozenset[Tag]] = {}  # "py-abi-platform" of a wheel filename
+
+
+def wheel_of(filename: str) -> WheelFilename:
+    """:func:`~varsolve.variants.filenames.parse_wheel`, with the name, version and tags of a
+    plain ``name-version-py-abi-platform.whl`` (no build tag, no label: nearly every file)
+    parsed once per run. A part is remembered only once a whole filename with it parsed, and
+    every check of the parser looks at one part alone, so the result is the parser's."""
+    parts = filename[:-4].split("-")
+    if len(parts) != 5:
+        return parse_wheel(filename)
+    head = f"{parts[0]}-{parts[1]}"
+    triple = f"{parts[2]}-{parts[3]}-{parts[4]}"
+    known = _WHEEL_HEADS.get(head)
+    tags = _WHEEL_TAGS.get(triple)
+    if known is None or tags is None:
+        wheel = parse_wheel(filename)
+        _WHEEL_HEADS[head] = (wheel.name, wheel.version)
+        _WHEEL_TAGS[triple] = wheel.tags
+        return wheel
+    return WheelFilename(known[0], known[1], (), tags, None)
+
+
+def specifier_set(text: str) -> SpecifierSet:
+    """``SpecifierSet(text)``, one shared object per text (InvalidSpecifier as it does)."""
+    spec = _SPECIFIERS.get(text)
+    if spec is None:
+        spec = _SPECIFIERS[text] = SpecifierSet(text)
+    return spec
+
+
 def dist_file(link: Link, name: NormalizedName, announced: bool) -> DistFile | None:
     """The distribution ``link`` is, ``None`` when it is none of ``name``'s wheels and sdists.
 
@@ -37,7 +74,7 @@ def dist_file(link: Link, name: NormalizedName, announced: bool) -> DistFile | N
     filename = link.filename
     try:
         if filename.endswith(".whl"):
-            wheel = parse_wheel(filename)
+            wheel = wheel_of(filename)
             if wheel.name != name:
                 return None
         elif filename.endswith((".tar.gz", ".zip")):
@@ -49,10 +86,10 @@ def dist_file(link: Link, name: NormalizedName, announced: bool) -> DistFile | N
     except InvalidWheelFilename:
         log.debug("skipping %s: not a valid distribution filename", link.url)
         return None
-    requires_python = SpecifierSet() if announced else None
+    requires_python = specifier_set("") if announced else None
     if link.requires_python:
         try:
-            requires_python = SpecifierSet(link.requires_python)
+            requires_python = specifier_set(link.requires_python)
         except InvalidSpecifier:
             log.info("%s: ignoring invalid requires-python %r", link.url, link.requires_python)
     return DistFile(

@@ -1,13 +1,21 @@
 """Read members of a remote wheel with HTTP Range requests, as pip's ``LazyZipOverHTTP`` does.
 
-The first request asks for the last :data:`TAIL` bytes (a suffix range), which holds the
-central directory of most wheels and, since ``*.dist-info`` comes last, usually ``METADATA``
-too; :class:`RangeFile` fetches whatever else ``zipfile`` reads, in chunks of at least
+The first request asks for the last bytes of the file (a suffix range: :data:`TAIL`, more for
+a large wheel whose size the index announced, :func:`tail_size`), which hold the end of the
+central directory and, since ``*.dist-info`` comes last, usually ``METADATA`` itself.
+:meth:`RemoteWheel.dist_info_members` reads only the directory entries it needs: those in the
+tail, parsed from the end record backwards (the entries of ``*.dist-info`` are the last ones),
+then the member's own bytes, one request when they lie before the tail. So a wheel costs one
+request, or two, whatever the size of its central directory (a torch or botocore wheel lists
+thousands of files, which ``zipfile`` would read and parse whole).
+
+Anything unusual (zip64, an archive with a prefix, a compression other than deflate, entries
+that do not chain up, a ``*.dist-info`` that is not among the last entries) goes to
+``zipfile`` over :class:`RangeFile`, which fetches whatever it reads in chunks of at least
 :data:`CHUNK` bytes. A server that ignores ``Range`` answers 200 with the whole file, which is
 then used (and hash-checked) as it is.
 
-Written by hand because no maintained library reads zips over HTTP ranges; ``zipfile`` does all
-the zip parsing.
+Written by hand because no maintained library reads zips over HTTP ranges.
 """
 
 from __future__ import annotations
@@ -15,8 +23,11 @@ from __future__ import annotations
 import bisect
 import io
 import re
+import struct
 import zipfile
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import SourceError
@@ -27,8 +38,40 @@ if TYPE_CHECKING:
     from .http import HttpClient, Response
 
 TAIL = 64 * 1024
+MAX_TAIL = 512 * 1024
+MAX_MEMBER = 16 * 1024 * 1024  # a METADATA or variant.json larger than this goes to zipfile
 CHUNK = 32 * 1024
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+_END = struct.Struct("<4s4H2LH")  # end of central directory record
+_ENTRY = struct.Struct("<4s6H3L5H2L")  # central directory file header
+_LOCAL = struct.Struct("<4s5H3L2H")  # local file header
+
+
+def tail_size(size: int | None) -> int:
+    """Bytes of the first request: :data:`TAIL`, or a 40th of a larger wheel (up to
+    :data:`MAX_TAIL`). What lies after ``METADATA`` (the central directory and ``RECORD``)
+    grows with the number of files, and so, roughly, does the size: one larger request is
+    cheaper than a second round trip."""
+    return TAIL if size is None else max(TAIL, min(MAX_TAIL, size // 40))
+
+
+@dataclass(frozen=True, slots=True)
+class ZipEntry:
+    """A central directory entry: what reading the member needs."""
+
+    name: str
+    raw_name: bytes
+    flags: int
+    method: int
+    crc: int
+    compressed_size: int
+    size: int
+    header_offset: int
+    extra_length: int
+
+
+class _Unusual(Exception):
+    """Not the plain zip the fast path reads: let ``zipfile`` do it."""
 
 
 class RangeFile(io.RawIOBase):
@@ -127,15 +170,20 @@ class RangeFile(io.RawIOBase):
         data = self._data[s]
         return data[start - s : end - s]
 
+    def loaded_tail(self) -> int:
+        """Where the span of fetched bytes that ends the file starts (``size``: none)."""
+        s = self._covering(self.size - 1) if self.size else None
+        return self.size if s is None or s + len(self._data[s]) < self.size else s
+
 
 class RemoteWheel:
     """A wheel on an HTTP server, read lazily. ``whole`` is set when the server sent it all."""
 
-    def __init__(self, client: HttpClient, url: str) -> None:
+    def __init__(self, client: HttpClient, url: str, size: int | None = None) -> None:
         self.client = client
         self.url = url
         self.whole: bytes | None = None
-        first = client.get_range(url, f"bytes=-{TAIL}", what="wheel")
+        first = client.get_range(url, f"bytes=-{tail_size(size)}", what="wheel")
         if first.status == 200:
             self.whole = first.content
             self.file: io.IOBase = io.BytesIO(first.content)
@@ -182,6 +230,117 @@ class RemoteWheel:
             return zipfile.ZipFile(self.file)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
             raise SourceError(f"{self.url}: not a valid wheel ({_zip_problem(exc)})") from None
+
+    # -- reading only the entries needed --------------------------------------------------------
+    def dist_info_members(self, project: str, members: Sequence[str]) -> dict[str, bytes | None]:
+        """``<project>-<version>.dist-info/<member>`` for each of ``members`` (``None``: the wheel
+        has none), reading as little of the central directory as it can; errors as
+        :func:`~varsolve.sources.distmeta.read_wheel_member` over :meth:`zipfile` raises them."""
+        from . import distmeta
+
+        try:
+            return self._fast_members(project, members)
+        except _Unusual:
+            archive = self.zipfile()
+            return {m: distmeta.read_wheel_member(archive, project, m, self.url) for m in members}
+
+    def _read(self, start: int, length: int) -> bytes:
+        self.file.seek(start)
+        data: bytes = self.file.read(length)
+        if len(data) != length:
+            raise _Unusual
+        return data
+
+    def _size(self) -> int:
+        return self.file.size if isinstance(self.file, RangeFile) else len(self.whole or b"")
+
+    def _fast_members(self, project: str, members: Sequence[str]) -> dict[str, bytes | None]:
+        from .distmeta import dist_info_member
+
+        entries, complete = self._entries()
+        names = [e.name for e in entries]
+        found: dict[str, bytes | None] = {}
+        for member in members:
+            name = dist_info_member(names, project, member)
+            if name is None and not complete:
+                raise _Unusual  # maybe among the entries before the tail: read them all
+            found[member] = None if name is None else self._member(entries[names.index(name)])
+        return found
+
+    def _entries(self) -> tuple[list[ZipEntry], bool]:
+        """The central directory entries in the fetched tail (all of them when the whole
+        directory is there) and whether they are all."""
+        size = self._size()
+        loaded = self.file.loaded_tail() if isinstance(self.file, RangeFile) else 0
+        tail = self._read(loaded, size - loaded)
+        end = tail.rfind(b"PK\x05\x06", max(0, len(tail) - _END.size - 0xFFFF))
+        if end < 0 or len(tail) - end < _END.size:
+            raise _Unusual
+        _, disk, cd_disk, on_disk, count, cd_size, cd_offset, _ = _END.unpack_from(tail, end)
+        if disk or cd_disk or on_disk != count or count == 0xFFFF or 0xFFFFFFFF in (cd_size, cd_offset):
+            raise _Unusual  # several disks or zip64
+        if cd_offset + cd_size != loaded + end:
+            raise _Unusual  # bytes before the archive, or a broken end record
+        if cd_offset >= loaded:
+            entries = _chain(tail, loaded, cd_offset, loaded + end)
+            if entries is None or len(entries) != count:
+                raise _Unusual
+            return entries, True
+        # Only the last entries are here: the first position from which whole entries chain
+        # up to the end record exactly is an entry boundary.
+        pos = tail.find(b"PK\x01\x02")
+        while pos >= 0 and pos < end:
+            entries = _chain(tail, loaded, loaded + pos, loaded + end)
+            if entries is not None:
+                return entries, False
+            pos = tail.find(b"PK\x01\x02", pos + 1)
+        raise _Unusual
+
+    def _member(self, entry: ZipEntry) -> bytes:
+        if entry.flags & 0x1 or entry.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or entry.size > MAX_MEMBER:
+            raise _Unusual  # encrypted, another compression, or larger than any metadata file
+        # One read for the local header and the data (its extra field is usually the entry's).
+        guess = _LOCAL.size + len(entry.raw_name) + entry.extra_length + entry.compressed_size
+        head = self._read(entry.header_offset, min(guess, self._size() - entry.header_offset))
+        if len(head) < _LOCAL.size:
+            raise _Unusual
+        signature, _, _, _, _, _, _, _, _, name_length, extra_length = _LOCAL.unpack_from(head)
+        start = entry.header_offset + _LOCAL.size + name_length + extra_length
+        if signature != b"PK\x03\x04" or head[_LOCAL.size : _LOCAL.size + name_length] != entry.raw_name:
+            raise _Unusual
+        data = self._read(start, entry.compressed_size)
+        if entry.method == zipfile.ZIP_DEFLATED:
+            inflater = zlib.decompressobj(-15)
+            try:
+                data = inflater.decompress(data, entry.size + 1)  # never more than the entry says
+            except zlib.error:
+                raise _Unusual from None
+            if not inflater.eof:
+                raise _Unusual
+        if len(data) != entry.size or zlib.crc32(data) != entry.crc:
+            raise _Unusual
+        return data
+
+
+def _chain(buf: bytes, base: int, start: int, end: int) -> list[ZipEntry] | None:
+    """The central directory entries from ``start`` to ``end`` (file positions; ``buf`` holds
+    the bytes from ``base`` on), ``None`` unless whole entries lead exactly to ``end``."""
+    entries = []
+    pos = start
+    while pos < end:
+        off = pos - base
+        if off + _ENTRY.size > len(buf) or buf[off : off + 4] != b"PK\x01\x02":
+            return None
+        fields = _ENTRY.unpack_from(buf, off)
+        flags, method, crc, compressed, size = fields[3], fields[4], fields[7], fields[8], fields[9]
+        name_length, extra_length, comment_length, offset = fields[10], fields[11], fields[12], fields[16]
+        raw = buf[off + _ENTRY.size : off + _ENTRY.size + name_length]
+        if len(raw) != name_length or 0xFFFFFFFF in (compressed, size, offset):
+            return None
+        name = raw.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+        entries.append(ZipEntry(name, raw, flags, method, crc, compressed, size, offset, extra_length))
+        pos += _ENTRY.size + name_length + extra_length + comment_length
+    return entries if pos == end else None
 
 
 def _zip_problem(exc: Exception) -> str:

@@ -2,9 +2,10 @@
 memory instead of a round trip each.
 
 When a project page arrives, the metadata of the newest ``depth`` versions (the file the
-target would pick) and their ``variants.json`` are worth fetching; when the resolver reads an
-older version's metadata it may go on backtracking downwards, so the next older ones are; when
-metadata arrives, the project pages of its dependencies are. All of this needs the target
+target would pick; one by default, the one a resolver nearly always takes) and their
+``variants.json`` are worth fetching; when the resolver reads an older version's metadata it
+may go on backtracking downwards, so the next two (at least) older ones are; when metadata
+arrives, the project pages of its dependencies are. All of this needs the target
 (:meth:`Prefetcher.hint_target`): without it only dependencies are prefetched.
 """
 
@@ -63,7 +64,7 @@ class Prefetcher:
             return
         if i == 0:
             return
-        for older in project.releases[i + 1 : i + 1 + self.depth]:
+        for older in project.releases[i + 1 : i + 1 + max(2, self.depth)]:
             file = self.likely_file(older, project)
             if file is not None:
                 yield older, file

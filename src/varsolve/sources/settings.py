@@ -68,7 +68,7 @@ class SourceSettings:
     retries: int = 2  # on connection errors, timeouts, 429 and 5xx
     backoff: float = 0.25  # seconds before the first retry, doubled for each further one
     workers: int = 8  # prefetch threads; 0: fetch only what the resolver asks for, when it asks
-    prefetch: int = 2  # newest versions whose metadata is fetched as soon as a page arrives
+    prefetch: int = 1  # newest versions whose metadata is fetched as soon as a page arrives
     # Sdists whose metadata is dynamic: build it (PEP 517, in an isolated environment whose
     # build requirements come from these same sources); False: such an sdist is rejected
     # (BuildError) rather than built. build_timeout bounds the backend's hooks, in seconds.

@@ -12,7 +12,10 @@ protocol. Open one with :func:`varsolve.sources.open_repository`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -60,6 +63,10 @@ class SimpleRepository(RepositoryBase):
         self._closed = False
         self._builder: SdistBuilder | None = None
         self._cheap: dict[str, bool] = {}  # sdist URL -> metadata known without a build
+        # Time the callers (the resolver's thread) spent inside the Repository methods: waiting
+        # for fetches, or doing them, and parsing what came back (counters: source_wait_ms).
+        self._waited = 0.0
+        self._depth = threading.local()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def hint_target(self, target: Target) -> None:
@@ -85,11 +92,26 @@ class SimpleRepository(RepositoryBase):
 
     @property
     def counters(self) -> Mapping[str, int]:
-        return self.client.counters.snapshot() if self.client is not None else {}
+        counters = self.client.counters.snapshot() if self.client is not None else {}
+        return {**counters, "source_wait_ms": round(self._waited * 1000)}
+
+    @contextmanager
+    def _waiting(self) -> Iterator[None]:
+        """Count the time of the outermost Repository call of this thread."""
+        depth = getattr(self._depth, "n", 0)
+        self._depth.n = depth + 1
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._depth.n = depth
+            if depth == 0:
+                self._waited += time.perf_counter() - start
 
     # -- releases ------------------------------------------------------------------------------
     def releases(self, name: NormalizedName) -> list[Release]:
-        return list(self._project(canonicalize_name(name)).releases)
+        with self._waiting():
+            return list(self._project(canonicalize_name(name)).releases)
 
     def _project(self, name: NormalizedName) -> Project:
         project: Project = self._tasks.result(("project", name), lambda: self._load_project(name))
@@ -109,6 +131,10 @@ class SimpleRepository(RepositoryBase):
 
     # -- core metadata -------------------------------------------------------------------------
     def metadata(self, release: Release, file: DistFile) -> CoreMetadata:
+        with self._waiting():
+            return self._metadata(release, file)
+
+    def _metadata(self, release: Release, file: DistFile) -> CoreMetadata:
         try:
             meta: CoreMetadata = self._tasks.result(("metadata", file.url), lambda: self._load_metadata(release, file))
         except DynamicMetadata as dynamic:  # only a build can tell: here, in the caller's thread
@@ -137,6 +163,10 @@ class SimpleRepository(RepositoryBase):
         local sdist are asked (no build, no large download)."""
         if file.is_wheel:
             return True
+        with self._waiting():
+            return self._metadata_is_cheap(release, file)
+
+    def _metadata_is_cheap(self, release: Release, file: DistFile) -> bool:
         url = file.url or ""
         if url not in self._cheap:
             link = self._project(release.name).links.get(url)
@@ -189,9 +219,10 @@ class SimpleRepository(RepositoryBase):
     def variant_metadata(self, release: Release) -> VariantMetadata | None:
         if not any(f.label for f in release.files):
             return None
-        metadata: VariantMetadata = self._tasks.result(
-            ("variants", release.name, release.version), lambda: self._load_variant_metadata(release)
-        )
+        with self._waiting():
+            metadata: VariantMetadata = self._tasks.result(
+                ("variants", release.name, release.version), lambda: self._load_variant_metadata(release)
+            )
         return metadata
 
     def _load_variant_metadata(self, release: Release) -> VariantMetadata:
