@@ -344,8 +344,8 @@ def check_url(url: str) -> None:
         raise SourceError(f"{url}: not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise SourceError(f"{url}: not an http(s) URL")
-    if not parts.hostname or any(c.isspace() for c in url):
-        raise SourceError(f"{url}: not a valid URL (no host, or a space in it)")
+    if not parts.hostname or any(c.isspace() for c in parts.hostname):
+        raise SourceError(f"{url}: not a valid URL (no host, or a space in its host)")
 
 
 def _redirect_target(url: str, current: str, location: str) -> str:
