@@ -27,6 +27,15 @@ from .variants.ordering import order_labels, supported_subset
 from .variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature
 
 log = logging.getLogger("varsolve")
+# Warnings about variant metadata already given in this process: one line each, however many
+# strategies or runs meet the same release (the JSON report has them every time).
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _WARNED:
+        _WARNED.add(message)
+        log.warning("%s", message)
 
 
 @dataclass(frozen=True, eq=False)
@@ -301,9 +310,8 @@ class CandidateFinder:
             metadata = self.repo.variant_metadata(release)
         except InvalidVariantMetadata as exc:
             instead = f"using {fallback} instead" if fallback else "it has no other file, so an older release may be used"
-            log.warning(
-                "ignoring the variant wheels of %s %s (%s): %s; %s",
-                release.name, release.version, ", ".join(labels), exc, instead,
+            _warn_once(
+                f"ignoring the variant wheels of {release.name} {release.version} ({', '.join(labels)}): {exc}; {instead}"
             )
             self.metadata_report.append({
                 "package": release.name, "version": str(release.version), "status": "invalid",
@@ -313,7 +321,7 @@ class CandidateFinder:
             return None
         if metadata is not None and metadata.notes:
             for note in metadata.notes:
-                log.warning("%s %s: %s", release.name, release.version, note)
+                _warn_once(f"{release.name} {release.version}: {note}")
             self.metadata_report.append({
                 "package": release.name, "version": str(release.version), "status": "read with notes",
                 "notes": list(metadata.notes),

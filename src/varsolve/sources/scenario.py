@@ -18,7 +18,7 @@ from packaging.tags import parse_tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..errors import InputError, VarsolveError
+from ..errors import InputError, InvalidVariantMetadata, VarsolveError
 from ..expectations import Expected, read_expected
 from ..problem import POLICY_VALUES, Problem, ResolverOptions
 from ..repository import CoreMetadata, DistFile, Release, RepositoryBase
@@ -41,7 +41,7 @@ _OPTIONS = {
 }
 _VERSION = {
     "requires", "extras", "requires_python", "sdist", "wheel", "yanked", "wheel_tags", "description",
-    "namespaces", "optional", "variants", "providers",
+    "namespaces", "optional", "variants", "providers", "variants_json", "variant_tags",
 }
 # PEP 508 distribution names; extras are names too (PEP 685).
 _NAME_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
@@ -66,9 +66,12 @@ class ScenarioRepository(RepositoryBase):
     def __init__(self) -> None:
         self._releases: dict[NormalizedName, list[Release]] = {}
         self._metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
-        self._variants: dict[tuple[NormalizedName, Version], VariantMetadata] = {}
+        # A release's variant metadata, or why it is invalid (``variants_json`` read as published).
+        self._variants: dict[tuple[NormalizedName, Version], VariantMetadata | InvalidVariantMetadata] = {}
 
-    def add(self, release: Release, metadata: CoreMetadata, variants: VariantMetadata | None) -> None:
+    def add(
+        self, release: Release, metadata: CoreMetadata, variants: VariantMetadata | InvalidVariantMetadata | None
+    ) -> None:
         self._releases.setdefault(release.name, []).append(release)
         self._metadata[(release.name, release.version)] = metadata
         if variants is not None:
@@ -84,7 +87,10 @@ class ScenarioRepository(RepositoryBase):
         return self._metadata[(release.name, release.version)]
 
     def variant_metadata(self, release: Release) -> VariantMetadata | None:
-        return self._variants.get((release.name, release.version))
+        found = self._variants.get((release.name, release.version))
+        if isinstance(found, InvalidVariantMetadata):
+            raise found
+        return found
 
 
 def load_scenario(path: str | Path, strict: bool | None = None) -> Scenario:
@@ -357,10 +363,15 @@ class ScenarioLoader(TomlFields):
                 DistFile(wheel_filename(name, version, t), parse_wheel(wheel_filename(name, version, t)), yanked=yanked)
                 for t in tags
             ]
-        variant_md = self.variants(info, key)
-        if variant_md is not None:
-            for label in variant_md.variants:
-                for t in tags:
+        plain = self.variants(info, key) if "variants_json" not in info else None
+        variant_md: VariantMetadata | InvalidVariantMetadata | None = plain
+        labels = list(plain.variants) if plain is not None else []
+        if "variants_json" in info:
+            variant_md, labels = self.variants_json(info, key)
+        label_tags = self.variant_tags(info, key, labels)
+        if labels:
+            for label in labels:
+                for t in label_tags.get(label, tags):
                     filename = wheel_filename(name, version, t, label)
                     files.append(DistFile(filename, parse_wheel(filename), yanked=yanked))
         for file in files:
@@ -375,6 +386,63 @@ class ScenarioLoader(TomlFields):
             CoreMetadata(tuple(requires), requires_python, extras_set),
             variant_md,
         )
+
+    def variant_tags(self, info: dict[str, Any], key: str, labels: list[str]) -> dict[str, list[str]]:
+        """``variant_tags = { label = [tags] }``: the wheel tags of one label's wheels, instead
+        of ``wheel_tags`` (an index has numpy's ``accelerate`` wheels for macOS only)."""
+        where = f"{key}.variant_tags"
+        if "variant_tags" not in info:
+            return {}
+        if not labels:
+            raise self.err(where, "only allowed together with variants or variants_json")
+        out: dict[str, list[str]] = {}
+        for label, tags in self.table(info["variant_tags"], where).items():
+            lwhere = f"{where}.{key_part(label)}"
+            if label not in labels:
+                raise self.err(lwhere, f"no variant is labelled {label!r}")
+            out[label] = self.strings(tags, lwhere)
+            if not out[label]:
+                raise self.err(lwhere, "must list at least one tag")
+            for tag in out[label]:
+                try:
+                    parse_tag(tag)
+                except ValueError:
+                    raise self.err(lwhere, f"invalid tag {tag!r}") from None
+        return out
+
+    def variants_json(self, info: dict[str, Any], key: str) -> tuple[VariantMetadata | InvalidVariantMetadata, list[str]]:
+        """``variants_json = "FILE"``: the release's ``*-variants.json`` as published (a path
+        relative to the scenario file), read the way an index's file is read. A document that
+        is invalid stays in the scenario as invalid (its labels still give the wheels), so that
+        the strategies meet it as they would on an index; JSON without a ``variants`` table is
+        an input error."""
+        from ..structured import load_json
+        from ..textfile import read_text_file
+        from ..variants.metadata import parse_metadata
+
+        where = f"{key}.variants_json"
+        for other in ("variants", "namespaces", "optional", "providers"):
+            if other in info:
+                raise self.err(f"{key}.{other}", "not allowed together with variants_json (the file says it)")
+        path = self.path.parent / self.string(info["variants_json"], where)
+        try:
+            data = load_json(read_text_file(path, "variants_json file"), str(path))
+        except InputError as exc:
+            raise self.err(where, str(exc)) from None
+        raw = data.get("variants") if isinstance(data, dict) else None
+        if not isinstance(raw, dict) or not raw:
+            raise self.err(where, f"{path}: no variants table: its labels (the wheels) are unknown")
+        labels = []
+        for label in raw:
+            try:
+                validate_label(label)
+            except InputError as exc:
+                raise self.err(where, f"{path}: {exc}") from None
+            labels.append(label)
+        try:
+            return parse_metadata(data, str(path)), labels
+        except InvalidVariantMetadata as exc:
+            return exc, labels
 
     def variants(self, info: dict[str, Any], key: str) -> VariantMetadata | None:
         if "variants" not in info:
