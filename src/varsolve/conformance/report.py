@@ -34,6 +34,9 @@ class ConformanceRow:
     same: dict[str, bool | None] = field(default_factory=dict)  # strategy -> same answer
     strategies: dict[str, dict[str, str] | None] = field(default_factory=dict)  # strategy -> packages
     reasons: list[dict[str, str]] = field(default_factory=list)  # {"code", "text"}
+    # Releases the installer refused to read: {"name", "version", "file" (what it had
+    # selected, or ""), "marker" (the variant marker it stumbled on, or ""), "reason"}.
+    rejected: list[dict[str, str]] = field(default_factory=list)
     seconds: float | None = None
 
     def result_text(self) -> str:
@@ -71,8 +74,14 @@ class ConformanceRow:
             "same": dict(self.same),
             "strategies": dict(self.strategies),
             "reasons": list(self.reasons),
+            "rejected": list(self.rejected),
             "seconds": self.seconds,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConformanceRow:
+        """The inverse of :meth:`to_json_dict`."""
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
 
 
 def _yes_no(value: bool | None) -> str:
@@ -124,6 +133,12 @@ class ConformanceReport:
             for row in self.rows
         ]
         return header, body
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConformanceReport:
+        """A report from its JSON (``render("json")``), e.g. to render it in another format."""
+        rows = [ConformanceRow.from_dict(row) for row in data["rows"]]
+        return cls(data["installer"], rows, list(data["strategies"]), data.get("command"))
 
     def render(self, fmt: str) -> str:
         if fmt == "json":

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from ..errors import VarsolveError
 from ..problem import Problem
 from ..reporter import Reporter
 from ..resolution import Resolution
@@ -103,6 +104,9 @@ def _run_one(
     except InstallerFailure as exc:
         row.status, row.message = "error", str(exc)
         return row
+    except VarsolveError as exc:  # the scenario's index cannot be built (the builder's limits)
+        row.status, row.message = "error", f"cannot build its index: {exc}"
+        return row
     finally:
         row.seconds = round(time.perf_counter() - started, 3)
     results = _solve_all(problem, strategies)
@@ -121,6 +125,10 @@ def _run_one(
         name: ({p: _pin_text(r, p) for p in sorted(r.packages)} if r.satisfiable else None) for name, r in results.items()
     }
     row.reasons = [reason.to_dict() for reason in verdict.reasons]
+    row.rejected = [
+        {"name": r.name, "version": r.version, "file": r.filename or "", "marker": r.marker or "", "reason": r.reason}
+        for r in outcome.rejected
+    ]
     return row
 
 

@@ -26,9 +26,10 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
+from ..errors import InvalidVariantMetadata
 from ..index import wheels
 from ..index.builder import FileEntry, IndexContents, index_contents, project_html, project_json
-from ..repository import Release
+from ..repository import Release, Repository
 from ..sources.scenario import Scenario
 from ..target import Target
 from ..variants.filenames import variants_json_filename
@@ -50,6 +51,15 @@ def express_target(metadata: VariantMetadata, target: Target) -> VariantMetadata
     return replace(metadata, schema=SCHEMA_850, providers=providers)
 
 
+def _readable_metadata(repository: Repository, release: Release) -> VariantMetadata | None:
+    """The release's variant metadata; None when it cannot be read (the builder's file, as
+    published, is then served unchanged: what the installer makes of it is part of the test)."""
+    try:
+        return repository.variant_metadata(release)
+    except InvalidVariantMetadata:
+        return None
+
+
 def build_installer_index(scenario: Scenario, output: str | Path) -> IndexContents:
     """Build ``scenario``'s index into ``output`` with its target expressed (module docs)."""
     repository = scenario.problem.repository
@@ -61,7 +71,7 @@ def build_installer_index(scenario: Scenario, output: str | Path) -> IndexConten
         rewritten: list[FileEntry] = []
         for entry in entries:
             release = releases.get(entry.filename)
-            metadata = repository.variant_metadata(release) if release is not None and not entry.is_dist else None
+            metadata = _readable_metadata(repository, release) if release is not None and not entry.is_dist else None
             if metadata is not None:
                 data = wheels.json_bytes(express_target(metadata, scenario.problem.target).to_json_dict(SCHEMA_850))
                 contents.files[f"files/{entry.filename}"] = data
