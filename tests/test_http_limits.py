@@ -125,3 +125,19 @@ def test_index_strategies(indexes: dict[str, Path], strategy: str, expected: lis
 def test_unknown_index_strategy() -> None:
     with pytest.raises(InputError, match="unknown index strategy 'best'"):
         SourceSettings(index_strategy="best")
+
+
+def test_redirect_targets() -> None:
+    from varsolve.sources.http import _redirect_target
+
+    page = "https://index.example/simple/a/"
+    assert _redirect_target(page, page, "/simple/b/") == "https://index.example/simple/b/"
+    assert _redirect_target(page, page, "https://cdn.example/x") == "https://cdn.example/x"
+    assert _redirect_target("http://i.example/", "http://i.example/", "https://i.example/") == "https://i.example/"
+    with pytest.raises(SourceError, match="from https to plain http"):
+        _redirect_target(page, page, "http://index.example/simple/a/")
+    for location in ("file:///etc/passwd", "ftp://index.example/x", "data:text/html,<a>"):
+        with pytest.raises(SourceError, match="only redirects to http"):
+            _redirect_target(page, page, location)
+    with pytest.raises(SourceError, match="redirected to an invalid URL"):
+        _redirect_target(page, page, "http://[::1/x")
