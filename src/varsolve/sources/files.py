@@ -38,10 +38,11 @@ _WHEEL_TAGS: dict[str, frozenset[Tag]] = {}  # "py-abi-platform" of a wheel file
 
 
 def wheel_of(filename: str) -> WheelFilename:
-    """:func:`~varsolve.variants.filenames.parse_wheel`, with the name, version and tags of a
-    plain ``name-version-py-abi-platform.whl`` (no build tag, no label: nearly every file)
-    parsed once per run. A part is remembered only once a whole filename with it parsed, and
-    every check of the parser looks at one part alone, so the result is the parser's."""
+    """:func:`~varsolve.variants.filenames.parse_wheel`, with the name and version, and the tags,
+    of a plain ``name-version-py-abi-platform.whl`` (no build tag, no label: nearly every file)
+    each parsed once per run. Every check of the parser looks at one of the two parts alone, so
+    each part is checked by parsing it with a part known to be valid (``py3-none-any``,
+    ``x-0``); a filename with a bad part is parsed whole, for the parser's own error."""
     parts = filename[:-4].split("-")
     if len(parts) != 5:
         return parse_wheel(filename)
@@ -49,12 +50,27 @@ def wheel_of(filename: str) -> WheelFilename:
     triple = f"{parts[2]}-{parts[3]}-{parts[4]}"
     known = _WHEEL_HEADS.get(head)
     tags = _WHEEL_TAGS.get(triple)
-    if known is None or tags is None:
-        wheel = parse_wheel(filename)
-        _WHEEL_HEADS[head] = (wheel.name, wheel.version)
-        _WHEEL_TAGS[triple] = wheel.tags
-        return wheel
+    try:
+        if known is None:
+            wheel = parse_wheel(f"{head}-py3-none-any.whl")
+            known = _WHEEL_HEADS[head] = (wheel.name, wheel.version)
+        if tags is None:
+            tags = _WHEEL_TAGS[triple] = parse_wheel(f"x-0-{triple}.whl").tags
+    except InvalidWheelFilename:
+        return parse_wheel(filename)  # raises, naming this file
     return WheelFilename(known[0], known[1], (), tags, None)
+
+
+_SDISTS: dict[str, tuple[NormalizedName, Version]] = {}
+
+
+def sdist_of(filename: str) -> tuple[NormalizedName, Version]:
+    """:func:`~varsolve.variants.filenames.parse_sdist`, once per filename and run (a project
+    page's files are grouped by it, and then by version)."""
+    known = _SDISTS.get(filename)
+    if known is None:
+        known = _SDISTS[filename] = parse_sdist(filename)
+    return known
 
 
 def specifier_set(text: str) -> SpecifierSet:
@@ -79,7 +95,7 @@ def dist_file(link: Link, name: NormalizedName, announced: bool) -> DistFile | N
                 return None
         elif filename.endswith((".tar.gz", ".zip")):
             wheel = None
-            if parse_sdist(filename)[0] != name:
+            if sdist_of(filename)[0] != name:
                 return None
         else:
             return None  # eggs, installers, signatures: not for us
@@ -105,7 +121,7 @@ def dist_file(link: Link, name: NormalizedName, announced: bool) -> DistFile | N
 
 
 def dist_version(file: DistFile) -> Version:
-    return file.wheel.version if file.wheel else parse_sdist(file.filename)[1]
+    return file.wheel.version if file.wheel else sdist_of(file.filename)[1]
 
 
 def project_of_filename(filename: str) -> NormalizedName | None:
