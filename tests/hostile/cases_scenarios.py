@@ -198,3 +198,13 @@ def endless_file(tmp: Path) -> Outcome:
     if not Path("/dev/zero").exists():
         return Outcome(CLEAN, "no /dev/zero here")
     return expect_clean_error(varsolve("resolve", "--scenario", "/dev/zero", cwd=tmp, timeout=60), names=["/dev/zero", "larger than"])
+
+
+@case(CATEGORY, "index build: a requirement with a trailing newline (ends the built METADATA's headers)")
+def requirement_newline(tmp: Path) -> Outcome:
+    path = tmp / "scenario.toml"
+    path.write_text('[packages.a.versions."1.0.0"]\nrequires = ["b\\n", "c"]\n[packages.b.versions."1.0.0"]\n[packages.c.versions."1.0.0"]\n')
+    outcome = expect_clean_error(varsolve("index", "build", str(path), "-o", str(tmp / "index"), cwd=tmp), names=[str(path), "requires"])
+    if outcome.kind == CLEAN and (tmp / "index").exists():
+        return Outcome(DATA_LOSS, "an index was written")
+    return outcome

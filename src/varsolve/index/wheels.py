@@ -90,6 +90,11 @@ def core_metadata(
         lines.append(f"Requires-Python: {requires_python}")
     lines += [f"Provides-Extra: {extra}" for extra in sorted(set(provides_extra))]
     lines += [f"Requires-Dist: {text}" for text in requires_dist]
+    for line in lines:
+        # A line break in a value would end the headers (or add one): the scenario loader refuses
+        # such input, and nothing else may write it.
+        if any(c in line for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+            raise ValueError(f"a line break in core metadata: {line!r}")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

@@ -144,6 +144,8 @@ class ScenarioLoader(TomlFields):
     def requirement(self, text: Any, key: str) -> str:
         if not isinstance(text, str):
             raise self.err(key, "requirement must be a string")
+        if text != " ".join(text.splitlines()):  # a line break would end a built METADATA's headers
+            raise self.err(key, f"a requirement is one line: {text!r}")
         try:
             req = parse_requirement(text)
         except InputError as exc:
