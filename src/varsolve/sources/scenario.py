@@ -141,7 +141,9 @@ class ScenarioLoader(TomlFields):
         # (requiring package or None for the root, required name, key) for the strict checks
         self.edges: list[tuple[NormalizedName | None, NormalizedName, str]] = []
 
-    def requirement(self, text: Any, key: str) -> str:
+    def requirement(self, text: Any, key: str, dependency: bool = True) -> str:
+        """A checked requirement; a ``dependency`` (not a provider plugin's) is an edge for the
+        strict checks."""
         if not isinstance(text, str):
             raise self.err(key, "requirement must be a string")
         if text != " ".join(text.splitlines()):  # a line break would end a built METADATA's headers
@@ -150,7 +152,8 @@ class ScenarioLoader(TomlFields):
             req = parse_requirement(text)
         except InputError as exc:
             raise self.err(key, str(exc)) from None
-        self.edges.append((self._current, req.name, key))
+        if dependency:
+            self.edges.append((self._current, req.name, key))
         return text
 
     _current: NormalizedName | None = None
@@ -490,7 +493,8 @@ class ScenarioLoader(TomlFields):
             if ("requires" in info) == ("static-properties" in info):
                 raise self.err(where, "needs exactly one of requires and static-properties")
             requires = tuple(
-                self.requirement(r, f"{where}.requires") for r in self.strings(info.get("requires", []), f"{where}.requires")
+                self.requirement(r, f"{where}.requires", dependency=False)
+                for r in self.strings(info.get("requires", []), f"{where}.requires")
             )
             plugin_api = info.get("plugin-api")
             if plugin_api is not None and (not isinstance(plugin_api, str) or not requires):
