@@ -26,7 +26,7 @@ from varsolve.lockfile.safety import Environment, check_archive, entry_name_prob
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX venv layout and signals")
 
-PACKAGES = ["pkg0", "pkg1"]
+PACKAGES = ["pkg0", "pkg1"]  # two: files of one distribution and of another in one transaction
 
 
 class Crash(BaseException):
@@ -113,6 +113,36 @@ def test_a_crash_at_every_rename_is_rolled_back_or_forward_by_the_next_run(
             done = journal.recover(u.world.venv)
         assert done is not None and ("rolled back" in done or "removed what" in done), (n, done)
         assert venv_state(u.world) == "1.0", (n, done, venv_state(u.world))
+
+
+def test_a_file_that_becomes_a_directory_is_rolled_back_at_every_crash_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1.0 ships ``shape/data`` as a file, 2.0 as a directory (``shape/data/x.txt``): the
+    switch-over moves the file aside before it creates the directory, rollback the reverse."""
+    import hostile.cases_installs as cases
+
+    monkeypatch.setattr(cases, "PACKAGES", ["shape"])
+    w = world(tmp_path)
+    w.add("shape", "1.0", wheel_bytes("shape", "1.0", {"shape/__init__.py": b"", "shape/data": b"file\n"}))
+    w.add("shape", "2.0", wheel_bytes("shape", "2.0", {"shape/__init__.py": b"", "shape/data/x.txt": b"dir\n"}))
+    old, new = w.lock("shape==1.0", name="old"), w.lock("shape==2.0", name="new")
+    assert (proc := w.install(old)) is not None and proc.returncode == 0, proc and proc.stderr
+    pristine = tmp_path / "pristine"
+    shutil.copytree(w.venv, pristine, symlinks=True)
+    u = Upgrade(w, old, new, pristine)
+    renames = _count_renames(u, monkeypatch)
+    assert (w.site / "shape" / "data" / "x.txt").is_file()
+    run = _installer(u)
+    for n in range(renames):
+        u.reset()
+        with monkeypatch.context() as m:
+            _crash_at(n, Crash, m, kill=True)
+            with pytest.raises(Crash):
+                run()
+        with journal.environment_lock(w.venv):
+            journal.recover(w.venv)
+        assert venv_state(w) == "1.0" and (w.site / "shape" / "data").is_file(), n
 
 
 def test_a_crash_after_the_commit_point_is_finished_by_the_next_run(small_upgrade: Upgrade, monkeypatch: pytest.MonkeyPatch) -> None:

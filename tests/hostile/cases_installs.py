@@ -351,6 +351,43 @@ def two_dist_infos(tmp: Path) -> Outcome:
     return _hostile(tmp, data, ".dist-info")
 
 
+@case(WHEELS, "WHEEL says Wheel-Version: 2.0")
+def wheel_version_2(tmp: Path) -> Outcome:
+    wheel = b"Wheel-Version: 2.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    data = _replace_entry(wheel_bytes("evil", "2.0", {"evil/__init__.py": b""}), "evil-2.0.dist-info/WHEEL", wheel)
+    return _hostile(tmp, data, "Wheel-Version")
+
+
+def _replace_entry(data: bytes, name: str, content: bytes) -> bytes:
+    """The wheel with one entry's bytes replaced and RECORD rewritten to match."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        entries = {i.filename: archive.read(i) for i in archive.infolist()}
+    entries[name] = content
+    record_name = next(k for k in entries if k.endswith(".dist-info/RECORD"))
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    for path, body in entries.items():
+        writer.writerow([path, "", ""] if path == record_name else [path, _digest(body), len(body)])
+    entries[record_name] = text.getvalue().encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, body in entries.items():
+            archive.writestr(path, body)
+    return buffer.getvalue()
+
+
+@case(WHEELS, "a wheel without WHEEL")
+def no_wheel_file(tmp: Path) -> Outcome:
+    data = wheel_bytes("evil", "2.0", {"evil/__init__.py": b""})
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        entries = [(i.filename, archive.read(i)) for i in archive.infolist() if not i.filename.endswith("/WHEEL")]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path, body in entries:
+            archive.writestr(path, body)
+    return _hostile(tmp, buffer.getvalue(), "WHEEL")
+
+
 @case(WHEELS, "the lock's sha256 does not match the file")
 def lock_hash_mismatch(tmp: Path) -> Outcome:
     w = world(tmp)
@@ -685,6 +722,8 @@ def _interrupted_upgrades(tmp: Path, sig: int, recover: bool) -> Outcome:
             return Outcome(HANG, f"{when}: no exit after the signal")
         if sig == signal.SIGINT and "Traceback (most recent call last)" in run.stderr():
             return Outcome(TRACEBACK, f"{when}: {run.stderr()[-1500:]}")
+        if sig == signal.SIGINT and code not in (0, 130):
+            return Outcome(WRONG, f"{when}: exit {code} after SIGINT (130: interrupted, 0: it had finished)")
         state = venv_state(u.world)
         note = ""
         if recover:

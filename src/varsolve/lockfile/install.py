@@ -440,7 +440,7 @@ def _prepare(
     """Every check on what the install would write and remove; nothing is written. Returns the
     transaction and the function that unpacks the wheels into its stage."""
     replaced = {canonicalize_name(s.name): Path(action) for s, _, action in changes if action != "new"}
-    owners = env.owners()
+    owners = env.owners() if replaced else {}  # every installed RECORD, read only when needed
     # Old files: the replaced distributions' RECORDs, only where they resolve inside the
     # environment, never the interpreter's own files, never a file another distribution lists too.
     remove: dict[Path, None] = {}
@@ -466,7 +466,7 @@ def _prepare(
     for s, wheel, _ in changes:
         scheme = _scheme_for(interp, s.name)
         for f in wheel_layout(wheel, s.file.filename, scheme, interp.executable, _script_kind(interp), s.file.where):
-            problem = _placement_problem(f, env, remove, owners, placed)
+            problem = _placement_problem(f, env, remove, placed)
             if problem:
                 raise InputError(f"{s.file.filename}: refusing {f.entry!r}: {problem}; nothing was installed", where=s.file.where)
             placed[env.key(f.final)] = s.file.filename
@@ -500,7 +500,7 @@ def _prepare(
 
 
 def _placement_problem(
-    f: PlannedFile, env: Environment, remove: dict[Path, None], owners: dict[Path, list[str]], placed: dict[Path, str]
+    f: PlannedFile, env: Environment, remove: dict[Path, None], placed: dict[Path, str]
 ) -> str | None:
     """Why the new file ``f`` must not be written, or None."""
     key = env.key(f.final)
@@ -514,7 +514,7 @@ def _placement_problem(
     if os.path.lexists(f.final) and key not in remove:
         if os.path.isdir(f.final) and not os.path.islink(f.final):
             return f"it would replace the directory {f.final}"
-        holders = sorted(owners.get(key, ()))
+        holders = sorted(env.owners().get(key, ()))
         owner = f"which {holders[0]} owns" if holders else "which no installed distribution owns"
         return f"it would overwrite {f.final}, {owner}"
     parent = f.final.parent

@@ -120,11 +120,14 @@ class Transaction:
                 [str(c) for c in data.get("changes", [])],
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"unreadable install journal ({exc}); nothing was recovered", where=where) from None
+            raise InputError(
+                f"unreadable install journal ({exc}); nothing was recovered (check the environment, then remove "
+                f"{state_dir(prefix)})", where=where,
+            ) from None
         if os.path.realpath(recorded) != os.path.realpath(prefix):
             raise InputError(
-                f"the install journal belongs to {recorded} (was the environment moved?); nothing was recovered",
-                where=where,
+                f"the install journal belongs to {recorded} (was the environment moved?); nothing was recovered "
+                f"(check the environment, then remove {state_dir(prefix)})", where=where,
             )
         return tx, str(data["state"])
 
@@ -287,7 +290,10 @@ def _recover(prefix: Path) -> str | None:
     try:
         data = json.loads(journal.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"unreadable install journal ({exc}); nothing was recovered", where=str(journal)) from None
+        raise InputError(
+            f"unreadable install journal ({exc}); nothing was recovered (check the environment, then remove {state})",
+            where=str(journal),
+        ) from None
     tx, kind = Transaction.from_json(prefix, data, str(journal))
     what = "; ".join(tx.changes) or "no packages"
     if kind == COMMITTED:
@@ -306,14 +312,15 @@ def _rollback(tx: Transaction) -> None:
     for staged, final in reversed(tx.place):
         if not os.path.lexists(staged) and is_file_like(final):
             os.unlink(final)
+    # The directories before the old files: an old file may have stood where one was created.
+    for directory in reversed(tx.created):
+        _rmdir(directory)
     for n in reversed(range(len(tx.aside))):
         moved = tx.trash / str(n)
         if os.path.lexists(moved):
             original = tx.aside[n]
             original.parent.mkdir(parents=True, exist_ok=True)
             os.replace(moved, original)
-    for directory in reversed(tx.created):
-        _rmdir(directory)
     _fsync_dirs({p.parent for p in tx.aside})
     _remove_state(tx)
 

@@ -62,7 +62,8 @@ def first_line(exc: BaseException) -> str:
     if isinstance(issues, list) and issues:
         more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
         return re.sub(r"^In .*?\.whl, ", "", str(issues[0])) + more  # installer names its (temporary) path
-    text = str(exc).strip()
+    strings = [a for a in exc.args if isinstance(a, str)]  # KeyError quotes its message; installer's
+    text = (strings[-1] if strings else str(exc)).strip()  # errors carry (source, message)
     return text.splitlines()[0] if text else type(exc).__name__
 
 
