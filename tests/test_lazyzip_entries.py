@@ -145,6 +145,15 @@ def test_damaged_member_is_the_same_error_as_zipfile() -> None:
         members(bytes(data))
 
 
+def test_damaged_deflate_stream_is_an_unusable_wheel() -> None:
+    """zlib.error, which zipfile lets through, is InvalidDistribution too (not a crash)."""
+    data = bytearray(wheel(files=5))
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("demo-1.0.dist-info/METADATA")
+    data[info.header_offset + 30 + len(info.filename) + len(info.extra) + 5] ^= 0xFF
+    with pytest.raises(InvalidDistribution, match="cannot read METADATA"):
+        members(bytes(data))
+
+
 def test_not_a_zip_is_the_same_error_as_before() -> None:
     with pytest.raises(SourceError, match="not a valid wheel"):
         members(os.urandom(100_000))

@@ -75,6 +75,7 @@ def read_wheel_member(archive: zipfile.ZipFile, project: str, member: str, where
     """A ``*.dist-info/<member>`` file of a wheel, ``None`` when the wheel has none; one that
     decompresses past its limit (:mod:`varsolve.limits`: a zip bomb) makes the wheel unusable."""
     import zipfile
+    import zlib  # a damaged deflate stream raises zlib.error, not BadZipFile
 
     from ..limits import MAX_METADATA, MAX_VARIANT_JSON, read_zip_member
 
@@ -85,7 +86,7 @@ def read_wheel_member(archive: zipfile.ZipFile, project: str, member: str, where
         return read_zip_member(archive, name, MAX_VARIANT_JSON if member == "variant.json" else MAX_METADATA)
     except SourceError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError) as exc:
         raise InvalidDistribution(where, f"cannot read {member} from the wheel ({exc})") from None
 
 
