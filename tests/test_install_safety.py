@@ -198,6 +198,14 @@ def test_signals_wait_for_the_cleanup() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_sigterm_rolls_back_like_sigint() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), journal.terminate_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
 def test_a_second_install_waits_for_the_lock(small_upgrade: Upgrade) -> None:
     import threading
 
