@@ -284,9 +284,12 @@ def install(doc: LockDocument, interp: Interpreter, the_plan: Plan, client: http
                 try:
                     journal.run(tx, unpack)
                 except OSError as exc:
-                    raise InputError(
-                        f"cannot install: {exc.strerror or exc}: {exc.filename}; the environment is unchanged", where=str(prefix)
-                    ) from None
+                    left = (
+                        "its journal is left: varsolve install --recover rolls it back" if journal.pending(prefix)
+                        else "the environment is unchanged"
+                    )
+                    message = f"cannot install: {exc.strerror or exc}: {exc.filename}; {left}"
+                    raise InputError(message, where=str(prefix)) from None
         return [f"installed {s.describe()}" + (" (built from its sdist)" if s.sdist else "") for s, _, _ in changes]
     finally:
         shutil.rmtree(downloads, ignore_errors=True)
