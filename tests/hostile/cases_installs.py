@@ -600,7 +600,10 @@ class Run:
 
     @classmethod
     def start(cls, u: Upgrade) -> Run:
-        env = {**os.environ, "VARSOLVE_CACHE_DIR": str(u.world.tmp / ".cache")}
+        # A killed install cannot remove its download directory: keep it inside the case's folder.
+        scratch = u.world.tmp / "scratch"
+        scratch.mkdir(exist_ok=True)
+        env = {**os.environ, "VARSOLVE_CACHE_DIR": str(u.world.tmp / ".cache"), "TMPDIR": str(scratch)}
         env.pop("PYTHONWARNINGS", None)
         process = subprocess.Popen(
             [*_command(), "install", str(u.new), "--python", str(u.world.python), "-v"],
