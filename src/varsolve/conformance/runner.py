@@ -149,10 +149,18 @@ def _ask(scenario: Scenario, problem: Problem, installer: Installer, timeout: fl
 
 
 def _solve_all(problem: Problem, strategies: list[str]) -> dict[str, Resolution]:
+    """Each strategy's verified answer; one that fails on bad input (a VarsolveError) is left
+    out (its column shows no comparison) rather than ending the run."""
     from ..pipeline import solve
     from ..strategies import get_strategy
 
-    return {name: solve(problem, get_strategy(name)) for name in strategies}
+    results: dict[str, Resolution] = {}
+    for name in strategies:
+        try:
+            results[name] = solve(problem, get_strategy(name))
+        except VarsolveError:
+            continue
+    return results
 
 
 def _pin_text(resolution: Resolution, name: str) -> str:
