@@ -47,3 +47,17 @@ def python312() -> str | None:
 def uv() -> str | None:
     here = Path(os.sys.executable).with_name("uv")
     return str(here) if here.exists() else shutil.which("uv")
+
+
+def tiny_scenario(name: str) -> str:
+    """The smallest index scenario the source tests share: ``tinyutil`` 1.1.0 and 1.0.0 (both
+    wheels and sdists, no Requires-Python), required by the root."""
+    return f"""
+name = "{name}"
+[root]
+requires = ["tinyutil"]
+[packages.tinyutil.versions."1.1.0"]
+requires_python = ""
+[packages.tinyutil.versions."1.0.0"]
+requires_python = ""
+"""

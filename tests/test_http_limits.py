@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from index_helpers import tiny_scenario
 from varsolve.errors import InputError, SourceError
 from varsolve.index.builder import build_index
 from varsolve.index.server import Fault, IndexServer, parse_fault
@@ -16,15 +17,7 @@ from varsolve.sources import SourceSettings, open_repository
 from varsolve.sources.http import HttpClient, check_url
 from varsolve.sources.settings import NetworkLimits
 
-TINY = """
-name = "limits"
-[root]
-requires = ["tinyutil"]
-[packages.tinyutil.versions."1.1.0"]
-requires_python = ""
-[packages.tinyutil.versions."1.0.0"]
-requires_python = ""
-"""
+TINY = tiny_scenario("limits")
 OTHER = TINY.replace('name = "limits"', 'name = "other"').replace("1.1.0", "9.0.0")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import varsolve_command
-from index_helpers import clean_env
+from index_helpers import clean_env, tiny_scenario
 from varsolve.errors import SourceError
 from varsolve.index.builder import build_index
 from varsolve.index.server import IndexServer
@@ -26,15 +26,7 @@ from varsolve.sources.cache import default_cache_dir
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "varsolve"
 
-MAIN = """
-name = "main-index"
-[root]
-requires = ["tinyutil"]
-[packages.tinyutil.versions."1.1.0"]
-requires_python = ""
-[packages.tinyutil.versions."1.0.0"]
-requires_python = ""
-"""
+MAIN = tiny_scenario("main-index")
 
 EXTRA = """
 name = "extra-index"

@@ -16,19 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hostile.corpus import CLEAN, WRONG, Outcome, case, expect_clean_error, expect_success, varsolve
+from index_helpers import tiny_scenario
 from varsolve.index.server import Fault, IndexServer
 
 CATEGORY = "HTTP and indexes"
 
-TINY = """
-name = "hostile-http"
-[root]
-requires = ["tinyutil"]
-[packages.tinyutil.versions."1.1.0"]
-requires_python = ""
-[packages.tinyutil.versions."1.0.0"]
-requires_python = ""
-"""
+TINY = tiny_scenario("hostile-http")
 
 # One project, two indexes: what the company publishes, and what anyone can publish elsewhere.
 INTERNAL = """
