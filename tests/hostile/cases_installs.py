@@ -706,6 +706,10 @@ def _interrupt(u: Upgrade, sig: int, after_first_write: bool, delay: float) -> t
             return run, run.finish()
         time.sleep(delay)
     else:
+        # Not before varsolve runs: Ctrl-C while Python itself starts (the console script's own
+        # imports) is Python's traceback, not varsolve's.
+        if run.wait_for("info: installing") is None:
+            return run, run.finish()
         time.sleep(max(0.0, delay - (time.monotonic() - run.started)))
     if run.process.poll() is None:
         run.process.send_signal(sig)
@@ -725,9 +729,12 @@ def _interrupted_upgrades(tmp: Path, sig: int, recover: bool) -> Outcome:
             return Outcome(HANG, f"{when}: no exit after the signal")
         if sig == signal.SIGINT and "Traceback (most recent call last)" in run.stderr():
             return Outcome(TRACEBACK, f"{when}: {run.stderr()[-1500:]}")
-        if sig == signal.SIGINT and code not in (0, 130):
-            return Outcome(WRONG, f"{when}: exit {code} after SIGINT (130: interrupted, 0: it had finished)")
         state = venv_state(u.world)
+        # -SIGINT: the signal came while the interpreter was shutting down, after varsolve had
+        # finished (Python restores the default handler then); the install is complete.
+        finished_as_it_exited = code == -signal.SIGINT and state == "2.0"
+        if sig == signal.SIGINT and code not in (0, 130) and not finished_as_it_exited:
+            return Outcome(WRONG, f"{when}: exit {code} after SIGINT (130: interrupted, 0: it had finished)")
         note = ""
         if recover:
             pending = (u.world.venv / ".varsolve-install").exists()

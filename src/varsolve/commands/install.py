@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from .options import provider_policy_from_args
 
     log = logging.getLogger("varsolve")
+    log.info("installing %s", args.lock if args.lock is not None else "nothing (recovery only)")
     if args.recover and args.lock is not None:
         raise InputError("--recover takes no PYLOCK (it only repairs the environment; install the lock afterwards)")
     if args.lock is None and not args.recover:
