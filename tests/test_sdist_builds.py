@@ -307,6 +307,21 @@ def test_sdist_is_not_read_while_wheels_serve(serve, tmp_path: Path) -> None:
     assert "building" not in proc.stderr and "dyn" in proc.stdout and "2.0.0" in proc.stdout
 
 
+def test_no_sdist_is_built_while_a_wheel_of_its_release_serves(serve) -> None:
+    """dyn 2.0.0 has a wheel (which needs an older dep) and an sdist that must be built: unread,
+    the sdist would look cheaper to sat's optimum (no dependencies known, so dep 2.0.0 or none);
+    as in pip and uv it is no candidate while the wheel can be installed: nothing is built."""
+    scenario = WHEELS + (
+        '[packages.dyn.versions."2.0.0"]\nrequires_python = ""\nrequires = ["dep<2"]\nsdist = false\n'
+        '[packages.dep.versions."2.0.0"]\nrequires_python = ""\nsdist = false\n'
+    )
+    url = serve([in_tree("dyn", "2.0.0", FAILING_BACKEND)], scenario=scenario)
+    for strategy in ("pep825", "backtrack", "sat"):
+        proc = run("resolve", "app", "--index-url", url, "--no-cache", "--python", "3.12", "--strategy", strategy)
+        assert proc.returncode == 0, proc.stderr
+        assert "building" not in proc.stderr and "dep" in proc.stdout, (strategy, proc.stderr)
+
+
 def _pyproject(text: str) -> tuple[str, bytes]:
     return sdist("broken", "1.0", {"pyproject.toml": text})
 
