@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -147,7 +147,7 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         identifier: Key,
         requirements: Mapping[Key, Iterator[Req]],
         incompatibilities: Mapping[Key, Iterator[Cand]],
-    ) -> list[Cand]:
+    ) -> list[Cand] | Callable[[], Iterator[Cand]]:
         reqs = list(requirements[identifier])
         bad = set(incompatibilities[identifier])
         if isinstance(identifier, UnifyKey):
@@ -158,20 +158,25 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         name, extras = identifier
         # The yanked and pre-release policies read all requirements on the package together.
         deps = [r.dep for r in reqs if isinstance(r, PackageRequirement)]
-        out: list[Cand] = []
-        seen_versions = set()
-        for cand in self.finder.candidates(name):
-            if self.one_per_version:
-                # The status quo sees only the best file of each version.
-                if cand.version in seen_versions:
-                    continue
-                seen_versions.add(cand.version)
-            wrapped: Cand = ExtrasCandidate(cand, extras) if extras else cand
-            if wrapped in bad:
-                continue
-            if all(self.is_satisfied_by(r, wrapped) for r in reqs) and self.finder.admissible(cand, deps):
-                out.append(wrapped)
-        return out
+        finder = self.finder
+
+        def matches() -> Iterator[Cand]:
+            # Lazily, newest first: resolvelib asks for the next candidate only when the ones
+            # before it failed, and a project may have thousands of files whose candidates (and
+            # variant metadata) need not be built.
+            for release in finder.releases(name):
+                if not all(d.contains(release.version) for d in deps):
+                    continue  # no candidate of it can match: not even built
+                for cand in finder.release_candidates(release):
+                    if self.one_per_version and cand.rank > 0:
+                        break  # the status quo sees only the best file of each version
+                    wrapped: Cand = ExtrasCandidate(cand, extras) if extras else cand
+                    if wrapped in bad:
+                        continue
+                    if all(self.is_satisfied_by(r, wrapped) for r in reqs) and finder.admissible(cand, deps):
+                        yield wrapped
+
+        return matches
 
     def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:
         if isinstance(requirement, UnifyRequirement):
