@@ -18,6 +18,7 @@ import pytest
 from packaging.metadata import parse_email
 from packaging.requirements import Requirement
 from packaging.tags import parse_tag
+from packaging.version import Version
 
 from conftest import SCENARIOS, run_varsolve
 from varsolve.index import wheels
@@ -270,3 +271,117 @@ def test_sdist_is_reproducible_and_builds_with_its_own_backend(tmp_path: Path) -
     with zipfile.ZipFile(wheel) as z:
         assert z.read("demo_pkg-1.0.dist-info/METADATA") == dist.metadata
     _check_wheel(wheel)
+
+
+# -- a release's metadata as published (scenario key variants_json) -----------------------------
+
+ECOSYSTEM = SCENARIOS / "ecosystem"
+ECOSYSTEM_FILES = sorted(ECOSYSTEM.glob("*.toml"))
+
+
+def _published(scenario: Path) -> dict[tuple[str, str], Path]:
+    """(name, version) -> the scenario's variants_json file, from the scenario file itself."""
+    import tomllib
+
+    data = tomllib.loads(scenario.read_text())
+    return {
+        (name, version): scenario.parent / info["variants_json"]
+        for name, package in data.get("packages", {}).items()
+        for version, info in package.get("versions", {}).items()
+        if "variants_json" in info
+    }
+
+
+@pytest.mark.parametrize("scenario", ECOSYSTEM_FILES, ids=lambda p: p.stem)
+def test_published_metadata_is_served_as_published(scenario: Path, tmp_path: Path) -> None:
+    """The release's *-variants.json is the scenario's file byte for byte (whatever its schema,
+    whether varsolve can read it at all); each variant wheel's variant.json is that document
+    narrowed to its label; the pages announce the file's hash and size."""
+    out = tmp_path / "index"
+    build_index(scenario, out)
+    published = _published(scenario)
+    assert published  # every ecosystem scenario has at least one
+    for (name, version), source in published.items():
+        raw = source.read_bytes()
+        filename = f"{name.replace('-', '_')}-{version}-variants.json"
+        assert (out / "files" / filename).read_bytes() == raw, filename
+        page = json.loads((out / "simple" / name / "index.json").read_text())
+        entry = next(f for f in page["files"] if f["filename"] == filename)
+        assert entry["hashes"]["sha256"] == hashlib.sha256(raw).hexdigest() and entry["size"] == len(raw)
+        doc = json.loads(raw)
+        wheels_of_release = sorted((out / "files").glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+        labelled = [w for w in wheels_of_release if parse_wheel(w.name).label is not None]
+        assert {parse_wheel(w.name).label for w in labelled} == set(doc["variants"])
+        for wheel in labelled:
+            _check_wheel(wheel)
+            label = parse_wheel(wheel.name).label
+            with zipfile.ZipFile(wheel) as z:
+                member = next(n for n in z.namelist() if n.endswith(".dist-info/variant.json"))
+                own = json.loads(z.read(member))
+            assert own == {**doc, "variants": {label: doc["variants"][label]}}
+            assert list(own) == list(doc)  # the document's own key order
+
+
+def test_an_unreadable_published_file_builds_and_reaches_the_installer_as_it_is(tmp_path: Path) -> None:
+    """messy-invalid-metadata: numpy 2.3.5's file has a schema from the future, scipy 1.16.3's a
+    value written as a string. `varsolve index build` used to refuse the scenario; now the index
+    serves both files as published, and varsolve reading that index over HTTP, or the wheels in a
+    folder (their variant.json only), makes the same choice as from the scenario: numpy 2.3.4,
+    scipy 1.16.3's non-variant wheel."""
+    from index_helpers import repository
+    from varsolve.api import build_problem, solve
+    from varsolve.index.server import IndexServer
+    from varsolve.sources.findlinks import FindLinksRepository
+    from varsolve.strategies import available
+
+    scenario = ECOSYSTEM / "messy-invalid-metadata-cpu-v3.toml"
+    out = tmp_path / "index"
+    r = run_varsolve("-q", "index", "build", str(scenario), "-o", str(out))
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert (out / "files/numpy-2.3.5-variants.json").read_bytes() == (ECOSYSTEM / "metadata/numpy-2.3.5-invalid-variants.json").read_bytes()
+    with zipfile.ZipFile(out / "files/numpy-2.3.5-cp312-cp312-manylinux_2_28_x86_64-openblas.whl") as z:
+        doc = json.loads(z.read("numpy-2.3.5.dist-info/variant.json"))
+    assert doc["$schema"].endswith("/peps/825/v0.3.0.json") and list(doc["variants"]) == ["openblas"]
+
+    expected = {"numpy": ("2.3.4", "openblas"), "scipy": ("1.16.3", "")}
+    folder = tmp_path / "wheels"  # no *-variants.json: PEP 825, one wheel's variant.json per label
+    folder.mkdir()
+    for wheel in (out / "files").glob("*.whl"):
+        (folder / wheel.name).write_bytes(wheel.read_bytes())
+    with IndexServer(out) as server:
+        for strategy in available():
+            for repo in (repository(server.index_url), FindLinksRepository(folder)):
+                with repo:
+                    resolution = solve(build_problem(scenario=scenario, repository=repo), strategy)
+                pins = {name: (str(pin.version), pin.variant) for name, pin in resolution.packages.items()}
+                assert pins == expected, (strategy, type(repo).__name__)
+                statuses = {(e["package"], e["version"]): e["status"] for e in resolution.stats["variant_metadata"]}
+                assert statuses[("scipy", "1.16.3")] == "invalid", statuses
+
+
+def test_releases_not_given_as_published_are_derived_as_before(tmp_path: Path) -> None:
+    """Only variants_json releases change: numpy 2.3.3 of the same scenario (metadata in the
+    scenario's own keys) still gets varsolve's variantlib-0.2.2 document and wheels."""
+    from variantlib.variants_json import VariantsJson
+
+    out = tmp_path / "index"
+    build_index(ECOSYSTEM / "messy-invalid-metadata-cpu-v3.toml", out)
+    derived = json.loads((out / "files/numpy-2.3.3-variants.json").read_bytes())
+    assert derived["$schema"] == "https://variants-schema.wheelnext.dev/v0.2.0.json"
+    VariantsJson(derived)
+    assert set(derived["variants"]) == {"accelerate", "openblas", "x8664v4_mkl"}
+
+
+def test_published_variants_json_reads_the_scenario_file(write_scenario, tmp_path: Path) -> None:
+    from varsolve.index.builder import published_variants_json
+
+    raw = b'{"$schema": "https://example.invalid/v9.9.9.json",\r\n "variants": {"x": {"a": {"b": "c"}}}}'
+    (tmp_path / "odd.json").write_bytes(raw)
+    path = write_scenario('[packages.P_q.versions."1.0"]\nvariants_json = "odd.json"\n[packages.r.versions."2"]\n')
+    assert published_variants_json(path) == {("p-q", Version("1.0")): raw}  # bytes as they are, CRLF and all
+    assert published_variants_json(tmp_path / "no-such.toml") == {}
+    out = tmp_path / "index"
+    build_index(path, out)
+    assert (out / "files/p_q-1.0-variants.json").read_bytes() == raw
+    with zipfile.ZipFile(out / "files/p_q-1.0-py3-none-any-x.whl") as z:
+        assert json.loads(z.read("p_q-1.0.dist-info/variant.json")) == json.loads(raw)

@@ -138,7 +138,10 @@ class Rejection:
     version: str
     reason: str
     marker: str | None = None  # the variant marker it stumbled on, if that was the reason
-    filename: str | None = None  # the file it had selected for that release, if it says
+    # The file it had selected for that release, if it says; or the release's *-variants.json
+    # when that is what it could not read (then the whole version is unusable to it).
+    filename: str | None = None
+    instead: str | None = None  # the version of the package it selected afterwards (its log)
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,12 @@ def _python_version(target: Target) -> str:
 _UV_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*(?:;.*)?$")
 _UV_SELECTING = re.compile(r"Selecting: ([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) \[[^\]]*\] \(([^)\s]+)\)")
 _UV_INVALID = re.compile(r"`([A-Za-z0-9][A-Za-z0-9._-]*)==([^`]+)` has invalid metadata: ([^\n]*)")
+# uv 0.13.9 on a *-variants.json it cannot parse (0.0.3-era keys, a malformed value): the
+# package's name, the file, its reason, continued on indented lines.
+_UV_VARIANT_METADATA = re.compile(
+    r"([A-Za-z0-9][A-Za-z0-9._-]*) has invalid metadata: "
+    r"(Failed to parse variant metadata `([A-Za-z0-9_.]+)-([^-`]+)-variants\.json`:[^\n]*(?:\n[ \t]+[^\n]*)*)"
+)
 _UV_MARKER = re.compile(r"found `(variant_(?:label|properties|features|namespaces))`")
 _UV_UNSUPPORTED = re.compile(
     r"(?:all versions of |)([A-Za-z0-9][A-Za-z0-9._-]*)(?:==\S+)? (?:has|have) only unsupported wheel variants"
@@ -315,15 +324,30 @@ class UvInstaller(Installer):
         return Invocation(argv, clean_environment(env), job.workdir)
 
     def parse(self, job: Job, completed: Completed) -> Outcome:
-        files = {(canonicalize_name(m.group(1)), m.group(2)): m.group(3) for m in _UV_SELECTING.finditer(completed.stderr)}
-        rejected = tuple(dict.fromkeys(
-            Rejection(
-                canonicalize_name(m.group(1)), m.group(2), m.group(3).strip(),
-                marker.group(1) if (marker := _UV_MARKER.search(m.group(3))) else None,
-                files.get((canonicalize_name(m.group(1)), m.group(2))),
-            )
-            for m in _UV_INVALID.finditer(completed.stderr)
-        ))
+        log = completed.stderr
+        selecting = list(_UV_SELECTING.finditer(log))
+        files = {(canonicalize_name(m.group(1)), m.group(2)): m.group(3) for m in selecting}
+
+        def instead(name: NormalizedName, version: str, after: int) -> str | None:
+            """The version of ``name`` uv selected after refusing ``version`` (an older one)."""
+            return next((m.group(2) for m in selecting if m.start() > after and canonicalize_name(m.group(1)) == name
+                         and m.group(2) != version), None)
+
+        found: list[tuple[int, Rejection]] = []
+        for m in _UV_INVALID.finditer(log):
+            name = canonicalize_name(m.group(1))
+            marker = _UV_MARKER.search(m.group(3))
+            found.append((m.start(), Rejection(
+                name, m.group(2), m.group(3).strip(), marker.group(1) if marker else None,
+                files.get((name, m.group(2))), instead(name, m.group(2), m.start()),
+            )))
+        for m in _UV_VARIANT_METADATA.finditer(log):
+            name = canonicalize_name(m.group(1))
+            variants_file = f"{m.group(3)}-{m.group(4)}-variants.json"
+            found.append((m.start(), Rejection(
+                name, m.group(4), " ".join(m.group(2).split()), None, variants_file, instead(name, m.group(4), m.start()),
+            )))
+        rejected = tuple(dict.fromkeys(r for _, r in sorted(found, key=lambda item: item[0])))
         unsupported = tuple(dict.fromkeys(canonicalize_name(m.group(1)) for m in _UV_UNSUPPORTED.finditer(completed.stderr)))
         if completed.returncode != 0:
             if "No solution found" not in completed.stderr:

@@ -35,7 +35,8 @@ class ConformanceRow:
     strategies: dict[str, dict[str, str] | None] = field(default_factory=dict)  # strategy -> packages
     reasons: list[dict[str, str]] = field(default_factory=list)  # {"code", "text"}
     # Releases the installer refused to read: {"name", "version", "file" (what it had
-    # selected, or ""), "marker" (the variant marker it stumbled on, or ""), "reason"}.
+    # selected, the *-variants.json it could not parse, or ""), "marker" (the variant marker it
+    # stumbled on, or ""), "reason", "instead" (the version it selected afterwards, or "")}.
     rejected: list[dict[str, str]] = field(default_factory=list)
     seconds: float | None = None
 

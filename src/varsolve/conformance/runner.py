@@ -126,7 +126,8 @@ def _run_one(
     }
     row.reasons = [reason.to_dict() for reason in verdict.reasons]
     row.rejected = [
-        {"name": r.name, "version": r.version, "file": r.filename or "", "marker": r.marker or "", "reason": r.reason}
+        {"name": r.name, "version": r.version, "file": r.filename or "", "marker": r.marker or "", "reason": r.reason,
+         "instead": r.instead or ""}
         for r in outcome.rejected
     ]
     return row

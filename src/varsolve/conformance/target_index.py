@@ -16,6 +16,12 @@ target:
 * ``optional = true`` is kept: enabling an optional provider is the installer's business;
 * ``abi_dependency`` is left alone (it has no provider).
 
+A release whose metadata the scenario gives **as published** (``variants_json``) is served as
+published, not rewritten (:mod:`varsolve.index.builder`): its file is what an index really serves,
+0.0.3-era keys, unknown keys and all, and what the installer makes of it is what is tested (uv
+0.13.9 refuses such a document and takes an older release, ecosystem section 2). The target
+reaches the installer only through the rewritten releases.
+
 The project pages are rewritten with the new files' hashes and sizes; the wheels themselves
 are untouched (compile and ``--dry-run`` never open them).
 """
@@ -28,7 +34,14 @@ from pathlib import Path
 
 from ..errors import InvalidVariantMetadata
 from ..index import wheels
-from ..index.builder import FileEntry, IndexContents, index_contents, project_html, project_json
+from ..index.builder import (
+    FileEntry,
+    IndexContents,
+    index_contents,
+    project_html,
+    project_json,
+    published_variants_json,
+)
 from ..repository import Release, Repository
 from ..sources.scenario import Scenario
 from ..target import Target
@@ -63,7 +76,8 @@ def _readable_metadata(repository: Repository, release: Release) -> VariantMetad
 def build_installer_index(scenario: Scenario, output: str | Path) -> IndexContents:
     """Build ``scenario``'s index into ``output`` with its target expressed (module docs)."""
     repository = scenario.problem.repository
-    contents = index_contents(repository, name=scenario.name)
+    published = published_variants_json(scenario.path)
+    contents = index_contents(repository, name=scenario.name, published=published)
     for project, entries in list(contents.projects.items()):
         releases: dict[str, Release] = {
             variants_json_filename(r.name, r.version): r for r in repository.releases(project)
@@ -71,7 +85,8 @@ def build_installer_index(scenario: Scenario, output: str | Path) -> IndexConten
         rewritten: list[FileEntry] = []
         for entry in entries:
             release = releases.get(entry.filename)
-            metadata = _readable_metadata(repository, release) if release is not None and not entry.is_dist else None
+            rewrite = release is not None and not entry.is_dist and (release.name, release.version) not in published
+            metadata = _readable_metadata(repository, release) if release is not None and rewrite else None
             if metadata is not None:
                 data = wheels.json_bytes(express_target(metadata, scenario.problem.target).to_json_dict(SCHEMA_850))
                 contents.files[f"files/{entry.filename}"] = data

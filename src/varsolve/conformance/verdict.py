@@ -5,7 +5,8 @@ independent verifier like any strategy's. Two answers are the same when both hav
 or both install the same files. A difference is attributed from evidence, installer first:
 
 ``markers``    the installer refused a release's metadata over a variant marker (uv 0.13.9)
-``metadata``   it refused a release's metadata for another reason
+``metadata``   it refused a release's metadata for another reason (uv 0.13.9: a ``*-variants.json``
+               it cannot parse, such as published 0.0.3-era files: the whole version)
 ``unaware``    it has no variant support: non-variant wheels only (pip)
 ``optional``   the target enables an optional provider the installer cannot enable
 ``abi``        it calls ``abi_dependency`` variants unsupported
@@ -110,14 +111,23 @@ def diagnose(
         return Verdict(resolution, same, ())
     reasons: list[Reason] = []
     for rejection in outcome.rejected:
+        instead = f"; took {rejection.name} {rejection.instead} instead" if rejection.instead else ""
+        if rejection.filename and rejection.filename.endswith("-variants.json"):
+            detail = rejection.reason.removeprefix(f"Failed to parse variant metadata `{rejection.filename}`: ")
+            reasons.append(Reason("metadata", (
+                f"variant metadata rejected: {rejection.name} {rejection.version} ({rejection.filename}: {detail})"
+                f"{instead}"
+            )))
+            continue
         label = _variant_of(rejection.filename) if rejection.filename else None
         release = f"{rejection.name} {rejection.version}" + (f" [{label}]" if label else "")
         if rejection.marker:
             reasons.append(Reason(
-                "markers", f"variant markers unsupported: {release} rejected as invalid metadata (`{rejection.marker}`)"
+                "markers",
+                f"variant markers unsupported: {release} rejected as invalid metadata (`{rejection.marker}`){instead}",
             ))
         else:
-            reasons.append(Reason("metadata", f"metadata rejected: {release}: {rejection.reason}"))
+            reasons.append(Reason("metadata", f"metadata rejected: {release}: {rejection.reason}{instead}"))
     pep825 = strategies.get("pep825")
     if not installer.variant_aware:
         reasons.append(Reason("unaware", "variant-unaware: non-variant wheels only"))

@@ -16,6 +16,13 @@ pages, and ``varsolve index serve`` also negotiates the JSON ones.
 Variant-unaware installers read the non-variant wheels and sdists, so their metadata has the
 variant markers evaluated for the non-variant state (PEP 825 allows builders to do so); variant
 wheels keep the markers as written.
+
+A release whose metadata the scenario gives **as published** (``variants_json = "FILE"``) is
+served as published: its ``*-variants.json`` is that file byte for byte, and each of its variant
+wheels' ``variant.json`` is that document with ``variants`` narrowed to the wheel's label. Nothing
+is re-derived or validated (a 0.0.3-era document, one with unknown keys, one varsolve cannot
+read at all): an installer meets the messy data an index really serves
+(:func:`published_variants_json`). Every other release's files are derived from its metadata.
 """
 
 from __future__ import annotations
@@ -26,17 +33,17 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
-from packaging.utils import NormalizedName
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ..errors import InputError
 from ..repository import CoreMetadata, DistFile, Release, Repository
 from ..variants.filenames import variants_json_filename
-from ..variants.metadata import VariantMetadata
 from . import wheels
 
 API_VERSION = "1.1"
@@ -118,16 +125,54 @@ def build_index(
 
     loaded = load_scenario(scenario)
     contents = index_contents(
-        loaded.problem.repository, metadata_files=metadata_files, json_pages=json_pages, name=loaded.name
+        loaded.problem.repository, metadata_files=metadata_files, json_pages=json_pages, name=loaded.name,
+        published=published_variants_json(loaded.path),
     )
     contents.write(output)
     return contents
 
 
+# A release (name, version) -> its ``*-variants.json`` as published, byte for byte.
+PublishedMetadata = Mapping[tuple[NormalizedName, Version], bytes]
+
+
+def published_variants_json(scenario: str | Path) -> dict[tuple[NormalizedName, Version], bytes]:
+    """The ``*-variants.json`` of every release the scenario file gives as published
+    (``variants_json``), byte for byte as its file has it; ``{}`` when there is no scenario
+    file to read (a scenario loaded from text without a ``variants_json`` key)."""
+    from ..limits import TooLarge, read_text_capped
+    from ..structured import load_toml
+    from ..textfile import read_text_file
+
+    path = Path(scenario)
+    if not path.is_file():
+        return {}
+    data = load_toml(read_text_file(path, "scenario"), str(path))
+    out: dict[tuple[NormalizedName, Version], bytes] = {}
+    packages = data.get("packages", {})
+    for raw_name, package in packages.items() if isinstance(packages, dict) else ():
+        versions = package.get("versions", {}) if isinstance(package, dict) else {}
+        for raw_version, info in versions.items() if isinstance(versions, dict) else ():
+            if not isinstance(info, dict) or not isinstance(info.get("variants_json"), str):
+                continue
+            file = path.parent / info["variants_json"]
+            try:  # as the scenario loader reads it (it did, to load this scenario)
+                out[(canonicalize_name(raw_name), Version(raw_version))] = read_text_capped(str(file))
+            except (OSError, TooLarge) as exc:
+                raise InputError(f"cannot read variants_json file: {exc}", where=str(file)) from None
+    return out
+
+
 def index_contents(
-    repository: Repository, *, metadata_files: bool = True, json_pages: bool = True, name: str = ""
+    repository: Repository,
+    *,
+    metadata_files: bool = True,
+    json_pages: bool = True,
+    name: str = "",
+    published: PublishedMetadata | None = None,
 ) -> IndexContents:
-    """Every file of the index of an in-memory repository (a ScenarioRepository)."""
+    """Every file of the index of an in-memory repository (a ScenarioRepository); the releases
+    in ``published`` get their variant metadata as published (module docs)."""
     contents = IndexContents()
     names = repository.names()
     if names is None:
@@ -135,7 +180,8 @@ def index_contents(
     for project in names:
         entries: list[FileEntry] = []
         for release in sorted(repository.releases(project), key=lambda r: r.version):
-            entries += _release_files(repository, release, contents, metadata_files)
+            as_published = (published or {}).get((release.name, release.version))
+            entries += _release_files(repository, release, contents, metadata_files, as_published)
         contents.projects[project] = entries
     for project, entries in contents.projects.items():
         contents.files[f"simple/{project}/index.html"] = project_html(project, entries)
@@ -150,13 +196,21 @@ def index_contents(
 
 
 def _release_files(
-    repository: Repository, release: Release, contents: IndexContents, metadata_files: bool
+    repository: Repository, release: Release, contents: IndexContents, metadata_files: bool,
+    as_published: bytes | None = None,
 ) -> list[FileEntry]:
-    variant_md = repository.variant_metadata(release)
+    # As published: not read as variant metadata, it may be a document nobody can read.
+    variant_md = repository.variant_metadata(release) if as_published is None else None
+    published_doc = _published_document(release, as_published) if as_published is not None else None
     entries: list[FileEntry] = []
     for file in sorted(release.files, key=lambda f: f.filename):
         meta: CoreMetadata = repository.metadata(release, file)
-        dist = _build(release, file, meta, variant_md)
+        variant_json: dict[str, Any] | None = None
+        if file.label is not None and published_doc is not None:
+            variant_json = wheels.published_wheel_variant_json(published_doc, file.label)
+        elif file.label is not None and variant_md is not None:
+            variant_json = wheels.wheel_variant_json(variant_md, file.label)
+        dist = _build(release, file, meta, variant_json)
         if dist.filename != file.filename:  # the builder and the scenario loader must agree
             raise AssertionError(f"built {dist.filename}, scenario names {file.filename}")
         requires_python = str(meta.requires_python) if meta.requires_python else None
@@ -166,15 +220,29 @@ def _release_files(
             contents.files[f"files/{dist.filename}.metadata"] = dist.metadata
             metadata_sha256 = hashlib.sha256(dist.metadata).hexdigest()
         entries.append(FileEntry(dist.filename, dist.sha256, dist.size, requires_python, file.yanked, metadata_sha256))
-    if variant_md is not None:
+    data = as_published
+    if data is None and variant_md is not None:
         data = wheels.json_bytes(wheels.variants_json(variant_md))
+    if data is not None:
         filename = variants_json_filename(release.name, release.version)
         contents.files[f"files/{filename}"] = data
         entries.append(FileEntry(filename, hashlib.sha256(data).hexdigest(), len(data), is_dist=False))
     return entries
 
 
-def _build(release: Release, file: DistFile, meta: CoreMetadata, variant_md: VariantMetadata | None) -> wheels.Dist:
+def _published_document(release: Release, data: bytes) -> dict[str, Any]:
+    """The JSON object of a published ``*-variants.json`` (the scenario loader has checked that
+    it is one, with a ``variants`` table), only to give each wheel its part of it."""
+    from ..structured import load_json
+
+    where = f"{release.name} {release.version}: variants_json"
+    doc = load_json(data, where)
+    if not isinstance(doc, dict) or not isinstance(doc.get("variants"), dict):
+        raise InputError("a published *-variants.json without a variants table", where=where)
+    return doc
+
+
+def _build(release: Release, file: DistFile, meta: CoreMetadata, variant_json: dict[str, Any] | None) -> wheels.Dist:
     requires_python = str(meta.requires_python) if meta.requires_python else None
     provides_extra = sorted(meta.provides_extra)
     if file.wheel is None:
@@ -194,11 +262,11 @@ def _build(release: Release, file: DistFile, meta: CoreMetadata, variant_md: Var
             requires_dist=wheels.specialise_requirements(meta.requires_dist),
             requires_python=requires_python, provides_extra=provides_extra,
         )
-    if variant_md is None:
+    if variant_json is None:
         raise AssertionError(f"{file.filename}: a variant wheel of a release without variant metadata")
     return wheels.build_wheel(
         release.name, release.version, tag_text, build=build, label=file.label,
-        variant_json=wheels.wheel_variant_json(variant_md, file.label), requires_dist=meta.requires_dist,
+        variant_json=variant_json, requires_dist=meta.requires_dist,
         requires_python=requires_python, provides_extra=provides_extra,
     )
 

@@ -133,6 +133,16 @@ def wheel_variant_json(metadata: VariantMetadata, label: str) -> dict[str, Any]:
     return doc
 
 
+def published_wheel_variant_json(document: dict[str, Any], label: str) -> dict[str, Any]:
+    """``variant.json`` of the wheel with ``label`` of a release whose ``*-variants.json`` is
+    given as published (a scenario's ``variants_json``): that document as it is, any schema,
+    keys and mistakes included, its ``variants`` narrowed to the label. Nothing is re-derived or
+    validated: an installer meets the published data, not varsolve's reading of it."""
+    doc = dict(document)
+    doc["variants"] = {label: document["variants"][label]}
+    return doc
+
+
 def json_bytes(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode("utf-8")
 
