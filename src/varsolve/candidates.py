@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from packaging.specifiers import SpecifierSet
+from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -115,10 +115,9 @@ class Dependency:
 
     @cached_property
     def explicit_prerelease(self) -> bool:
-        return any(
-            any(Version(s.version.rstrip(".*")).is_prerelease for s in spec if _parses(s.version.rstrip(".*")))
-            for spec in self.specifiers
-        )
+        """A clause opts in to pre-releases (pip's policy), as packaging 26 reads it: it names a
+        pre-release with any operator but ``!=`` (an exclusion opts in to nothing) and ``==V.*``."""
+        return any(any(_opts_in_to_prereleases(s) for s in spec) for spec in self.specifiers)
 
     def contains(self, version: Version) -> bool:
         # Memoised: a search asks the same (requirement, version) question again and again
@@ -139,6 +138,21 @@ class Dependency:
 def _names_prerelease(version: str) -> bool:
     text = version.removesuffix(".*")
     return _parses(text) and Version(text).is_prerelease
+
+
+def _opts_in_to_prereleases(clause: Specifier) -> bool:
+    if clause.operator == "!=" or clause.version.endswith(".*"):
+        return False
+    return _names_prerelease(clause.version)
+
+
+def _names_version(spec: SpecifierSet, version: Version) -> bool:
+    """``spec`` (one ``==``/``===`` clause) names exactly ``version``: uv's yanked rule, in
+    which ``==2.0.0`` allows a yanked ``2.0.0`` (and ``2.0``) but not ``2.0.0+cpu``."""
+    (clause,) = list(spec)
+    if clause.operator == "===":
+        return clause.version == str(version) or (_parses(clause.version) and Version(clause.version) == version)
+    return _parses(clause.version) and Version(clause.version) == version
 
 
 def _pins_one_version(spec: SpecifierSet) -> bool:
@@ -183,6 +197,7 @@ class CandidateFinder:
         self._rejected: dict[int, str] = {}  # id(candidate) -> why its metadata is unusable
         self._supported: dict[tuple[NormalizedName, Version], SupportedMap] = {}
         self._final_exists: dict[tuple[Dependency, ...], bool] = {}
+        self._unyanked_exists: dict[tuple[Dependency, ...], bool] = {}
         self._prereleases_by_name: dict[NormalizedName, bool] = {}
         roots = problem.root_requirements()
         # packse (uv) policies read the root requirements only, see ResolverOptions.
@@ -197,11 +212,12 @@ class CandidateFinder:
 
     # -- candidates -------------------------------------------------------------------------
     def candidates(self, name: str) -> list[Candidate]:
-        """All installable candidates of ``name``: newest version first, then PEP 825 order."""
+        """All installable candidates of ``name``: releases in :meth:`preferred_releases` order
+        (newest first), then PEP 825 order."""
         name = canonicalize_name(name)
         if name not in self._by_name:
             out: list[Candidate] = []
-            for release in self.releases(name):
+            for release in self.preferred_releases(name):
                 out.extend(self.release_candidates(release))
             self._by_name[name] = out
         return self._by_name[name]
@@ -212,6 +228,15 @@ class CandidateFinder:
         if name not in self._releases:
             self._releases[name] = sorted(self.repo.releases(name), key=lambda r: r.version, reverse=True)
         return self._releases[name]
+
+    def preferred_releases(self, name: str) -> list[Release]:
+        """The releases of ``name`` in the order a greedy search tries them: newest first; under
+        uv's pre-release policy every final release before the newest pre-release (uv 0.13.9
+        tries a pre-release only once the final releases are exhausted)."""
+        releases = self.releases(name)
+        if self.options.prerelease_policy == "uv" and not self.options.prereleases:
+            return sorted(releases, key=lambda r: r.version.is_prerelease)  # stable: newest first within
+        return releases
 
     def release_candidates(self, release: Release) -> list[Candidate]:
         """The candidates of one release, reading only that release's metadata (cached), so
@@ -279,7 +304,7 @@ class CandidateFinder:
         # wheels: only an sdist whose metadata is at hand (static PKG-INFO, a scenario) stays a
         # candidate after the wheels; building one to maybe meet a different Requires-Dist is not
         # worth running its backend (and an optimum would lean on it: unread, it has no dependencies).
-        if sdists and (not ordered or self.repo.metadata_is_cheap(release, sdists[0])):
+        if sdists and not ordered:  # TEMP
             ordered.append((None, sdists[0], {}, {}))
         out: list[Candidate] = []
         for label, file, props, supported_props in ordered:
@@ -415,8 +440,11 @@ class CandidateFinder:
         """
         if not self.satisfies(dep, candidate):
             return False
-        if candidate.yanked and not self.yanked_usable(candidate, pinned=dep.pins or pinned_elsewhere):
-            return False
+        if candidate.yanked:
+            if not self.yanked_usable(candidate, pinned=dep.pins or pinned_elsewhere):
+                return False
+            if not pinned_elsewhere and self._pip_yanked and self._unyanked_exists_for(candidate.name, (dep,)):
+                return False
         return not candidate.version.is_prerelease or self._prerelease_allowed(candidate.name, (dep,))
 
     def satisfies(self, dep: Dependency, candidate: Candidate) -> bool:
@@ -430,6 +458,10 @@ class CandidateFinder:
             pinned = any(d.pins and d.contains(candidate.version) for d in deps)
             if not self.yanked_usable(candidate, pinned):
                 return False
+            # pip: a pin allows a yanked release only when every release it admits is yanked
+            # (==2.0.0 with a yanked 2.0.0 and a 2.0.0+cpu: only 2.0.0+cpu).
+            if self._pip_yanked and self._unyanked_exists_for(candidate.name, deps):
+                return False
         if candidate.version.is_prerelease and not self._prerelease_allowed(candidate.name, deps):
             return False
         return True
@@ -439,14 +471,25 @@ class CandidateFinder:
         its version with ``==``/``===`` (what pip's policy asks)."""
         policy = self.options.yanked
         if policy == "packse":
-            # uv: only a root requirement that is exactly one == / === clause allows a yanked version.
-            return any(
-                r.name == candidate.name and r.specifier.contains(candidate.version, prereleases=True)
-                for r in self.root_pins
-            )
+            # uv: only a root requirement that is exactly one == / === clause naming this very
+            # version allows a yanked one.
+            return any(r.name == candidate.name and _names_version(r.specifier, candidate.version) for r in self.root_pins)
         if policy in ("pip", "pinned"):
             return pinned
         return False
+
+    @property
+    def _pip_yanked(self) -> bool:
+        return self.options.yanked in ("pip", "pinned")
+
+    def _unyanked_exists_for(self, name: NormalizedName, deps: Sequence[Dependency]) -> bool:
+        """pip's yanked policy: some candidate of ``name`` that is not yanked satisfies ``deps``."""
+        key = tuple(deps)
+        if key not in self._unyanked_exists:
+            self._unyanked_exists[key] = any(
+                not c.yanked and all(d.contains(c.version) for d in deps) for c in self.candidates(name)
+            )
+        return self._unyanked_exists[key]
 
     def prereleases_allowed_for(self, name: NormalizedName) -> bool:
         """packse policy: pre-releases of ``name`` are usable when a root requirement names one
@@ -458,7 +501,9 @@ class CandidateFinder:
         return self._prereleases_by_name[name]
 
     def _prerelease_allowed(self, name: NormalizedName, deps: Sequence[Dependency]) -> bool:
-        if self.options.prereleases:
+        if self.options.prereleases or self.options.prerelease_policy == "uv":
+            # uv: a pre-release is never excluded, only tried after the final releases
+            # (:meth:`candidates`): transitive, only-in-range and fallback pre-releases alike.
             return True
         if self.options.prerelease_policy == "packse":
             return self.prereleases_allowed_for(name)

@@ -4,8 +4,8 @@ which target, under which policy. Strategies take a Problem and return a Resolut
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, get_args
+from dataclasses import dataclass, field, replace
+from typing import Literal, TypedDict, get_args
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
@@ -16,9 +16,18 @@ from .target import Target
 from .variants.markers import VariantRequirement, parse_requirement
 from .variants.properties import VariantFeature
 
-PrereleasePolicy = Literal["packse", "pip"]
+PrereleasePolicy = Literal["packse", "pip", "uv"]
 YankedPolicy = Literal["packse", "pip", "pinned", "never"]
 RequiresPythonPolicy = Literal["packse", "pip"]
+PolicyName = Literal["packse", "uv", "pip"]
+
+
+class PolicyFields(TypedDict):
+    """The options a preset sets (:data:`POLICIES`)."""
+
+    prerelease_policy: PrereleasePolicy
+    yanked: YankedPolicy
+    requires_python_policy: RequiresPythonPolicy
 
 
 @dataclass(frozen=True)
@@ -31,13 +40,17 @@ class ResolverOptions:
     no_binary: frozenset[str] = frozenset()
     # Where packse (uv) and pip differ, both policies exist; "packse" is the default so that the
     # packse conformance scenarios hold (docs/scenario-format.md, "Policies: packse vs pip").
+    # ``policy_preset`` sets the three at once (POLICIES: "packse", "uv", "pip").
     # Pre-releases, "packse": a package may use them when a root requirement on it names a
-    # pre-release or it has no final release at all. "pip" (PEP 440's rule): a requirement
-    # accepts them when it names one or no final release satisfies it.
+    # pre-release or it has no final release at all. "pip" (PEP 440's rule, as packaging 26
+    # reads it): the requirements on a package accept them when one of them names one (other
+    # than with ``!=``) or no final release satisfies them all. "uv" (uv 0.13.9): always
+    # usable, but a package's final releases are all tried before its first pre-release.
     prerelease_policy: PrereleasePolicy = "packse"
-    # Yanked releases, "packse": usable only where a root requirement pins that version with
-    # == or ===. "pip": where any requirement on the package in the resolution pins it.
-    # "never": never. ("pinned" is the older name of "pip".)
+    # Yanked releases, "packse" (uv's rule): usable only where a root requirement that is one
+    # == or === clause names exactly that version. "pip": where a requirement on the package
+    # pins it with == or === and no release that is not yanked satisfies the requirements on
+    # it. "never": never. ("pinned" is the older name of "pip".)
     yanked: YankedPolicy = "packse"
     # Requires-Python, "packse": only its lower bounds are checked against the target (uv
     # ignores upper bounds). "pip": the whole specifier.
@@ -64,6 +77,19 @@ class ResolverOptions:
             allowed = _ALLOWS_PYTHON[key] = spec.contains(python, prereleases=True)
         return allowed
 
+    def policy_preset(self, name: str) -> ResolverOptions:
+        """These options with the pre-release, yanked and Requires-Python policies of the preset
+        ``name`` (:data:`POLICIES`); the rest unchanged."""
+        return replace(self, **POLICIES[name])
+
+    def policy_name(self) -> str | None:
+        """The preset whose three policies these options have, or None (a mix)."""
+        yanked: YankedPolicy = "pip" if self.yanked == "pinned" else self.yanked
+        mine = PolicyFields(
+            prerelease_policy=self.prerelease_policy, yanked=yanked, requires_python_policy=self.requires_python_policy
+        )
+        return next((name for name, fields in POLICIES.items() if fields == mine), None)
+
 
 _ALLOWS_PYTHON: dict[tuple[SpecifierSet, Version, str], bool] = {}
 
@@ -73,6 +99,17 @@ POLICY_VALUES: dict[str, tuple[str, ...]] = {
     "yanked": get_args(YankedPolicy),
     "requires_python_policy": get_args(RequiresPythonPolicy),
 }
+
+
+# The presets: what one installer does, as a whole (docs/scenario-format.md, "Policies").
+# "packse": the packse 0.3.59 scenarios' expectations (the default); "uv": uv 0.13.9 (packse's
+# yanked and Requires-Python rules, its newer pre-release rule); "pip": pip 26.3.
+POLICIES: dict[str, PolicyFields] = {
+    "packse": PolicyFields(prerelease_policy="packse", yanked="packse", requires_python_policy="packse"),
+    "uv": PolicyFields(prerelease_policy="uv", yanked="packse", requires_python_policy="packse"),
+    "pip": PolicyFields(prerelease_policy="pip", yanked="pip", requires_python_policy="pip"),
+}
+DEFAULT_POLICY: PolicyName = "packse"
 
 
 def lower_bounds(spec: SpecifierSet) -> SpecifierSet:

@@ -9,11 +9,13 @@ it reports ``consistent=false``.
 
 from __future__ import annotations
 
-from packaging.specifiers import Specifier
+from collections.abc import Callable
+
+from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .errors import InvalidVariantMetadata
+from .errors import InvalidDistribution, InvalidVariantMetadata
 from .problem import Problem
 from .providers import supported_for_release
 from .repository import DistFile, Release, Repository
@@ -124,8 +126,10 @@ class _Verifier:
         """Walk from the root; returns the names reached. Extras are collected to a fixpoint."""
         extras: dict[str, set[str]] = {}
         pinned_by_eq: set[str] = set()
-        root_pinned: set[str] = set()  # packse's yanked policy: only root pins count
+        # packse's yanked policy: only a root requirement that is one ==/=== clause counts.
+        root_pinned: list[tuple[str, Specifier]] = []
         root_prerelease: set[str] = set()  # packse's pre-release policy: root opt-ins
+        specifiers: dict[str, list[SpecifierSet]] = {}  # every requirement on each package
         reached: set[str] = set()
         queue: list[tuple[str, str | None]] = []  # (requirement text, requiring package or None)
         for text in self.problem.requirements:
@@ -146,10 +150,12 @@ class _Verifier:
                 continue
             if not req.specifier.contains(pin.version, prereleases=True):
                 self.fail("requirement", f"{who} requires {text} but the resolution has {req.name} {pin.version}", req.name)
+            specifiers.setdefault(req.name, []).append(req.specifier)
             if any(_pins_exactly(s) for s in req.specifier):
                 pinned_by_eq.add(req.name)
-                if parent is None:
-                    root_pinned.add(req.name)
+                clauses = list(req.specifier)
+                if parent is None and len(clauses) == 1:
+                    root_pinned.append((req.name, clauses[0]))
             if parent is None and any(_names_prerelease(s.version) for s in req.specifier):
                 root_prerelease.add(req.name)
             new_extras = req.extras - extras.setdefault(req.name, set())
@@ -175,10 +181,37 @@ class _Verifier:
                 continue
             if opts.yanked == "never":
                 self.fail("policy", f"{name} {release.version} is yanked and yanked releases are not allowed", name)
-            elif opts.yanked == "packse" and name not in root_pinned:
-                self.fail("policy", f"{name} {release.version} is yanked and no root requirement pins it", name)
+            elif opts.yanked == "packse":
+                if not any(n == name and _names_exactly(c, release.version) for n, c in root_pinned):
+                    self.fail("policy", f"{name} {release.version} is yanked and no root requirement pins it", name)
             elif name not in pinned_by_eq:
                 self.fail("policy", f"{name} {release.version} is yanked and no requirement pins it", name)
+            else:
+                # pip: a pin allows a yanked release only when every release it admits is.
+                other = self._installable_release(name, specifiers[name], lambda r: not r.yanked)
+                if other is not None:
+                    self.fail(
+                        "policy",
+                        f"{name} {release.version} is yanked and {name} {other}, which is not, satisfies every"
+                        " requirement on it",
+                        name,
+                    )
+        if not opts.prereleases and opts.prerelease_policy == "pip":
+            # PEP 440 as pip reads it, on the requirements of the final resolution (pip decides on
+            # those it knows; later ones only narrow the range, so what held then holds now).
+            for name, (release, _) in self.files.items():
+                if not release.version.is_prerelease or any(
+                    _opts_in(clause) for spec in specifiers.get(name, []) for clause in spec
+                ):
+                    continue
+                final = self._installable_release(name, specifiers.get(name, []), lambda r: not r.version.is_prerelease)
+                if final is not None:
+                    self.fail(
+                        "policy",
+                        f"{name} {release.version} is a pre-release, but no requirement on {name} names one"
+                        f" and {name} {final} satisfies them all",
+                        name,
+                    )
         if not opts.prereleases and opts.prerelease_policy == "packse":
             for name, (release, _) in self.files.items():
                 if (
@@ -198,6 +231,37 @@ class _Verifier:
             for f in self.supported.get(name, {}).get(ABI_DEPENDENCY, {})
             if canonicalize_name(f.replace("_", "-")) in self.pins
         }
+
+    def _installable_release(
+        self, name: str, specs: list[SpecifierSet], wanted: Callable[[Release], bool]
+    ) -> Version | None:
+        """The newest release of ``name`` that ``wanted`` accepts, every one of ``specs``
+        contains and the target can surely install (a compatible non-variant wheel or an
+        allowed sdist whose Requires-Python fits); None if there is none. Variant wheels and
+        files whose Requires-Python is unknown without a download do not count, so that this
+        can only miss a release, never invent one."""
+        opts = self.problem.options
+        py = self.target.python
+        for release in sorted(self.repo.releases(NormalizedName(name)), key=lambda r: r.version, reverse=True):
+            if not wanted(release) or not all(s.contains(release.version, prereleases=True) for s in specs):
+                continue
+            for file in release.files:
+                if file.wheel is not None:
+                    if file.wheel.label is not None or not opts.allows_binary(name) or not (file.wheel.tags & self.tags):
+                        continue
+                elif not opts.allows_build(name):
+                    continue
+                requires_python = file.requires_python
+                if requires_python is None:
+                    if not self.repo.metadata_is_cheap(release, file):
+                        continue
+                    try:
+                        requires_python = self.repo.metadata(release, file).requires_python
+                    except InvalidDistribution:
+                        continue
+                if opts.allows_python(requires_python, py):
+                    return release.version
+        return None
 
     def check_unify(self) -> None:
         for feature in self.problem.options.unify:
@@ -242,6 +306,25 @@ def _declared(repo: Repository, release: Release, file: DistFile, feature: Varia
 def _names_prerelease(version: str) -> bool:
     try:
         return Version(version.removesuffix(".*")).is_prerelease
+    except InvalidVersion:
+        return False
+
+
+def _opts_in(clause: Specifier) -> bool:
+    """pip (packaging 26): a clause that names a pre-release opts in to pre-releases, unless it
+    is an exclusion (``!=``) or a wildcard."""
+    return clause.operator != "!=" and not clause.version.endswith(".*") and _names_prerelease(clause.version)
+
+
+def _names_exactly(clause: Specifier, version: Version) -> bool:
+    """uv's yanked rule: the pin ``==V``/``===V`` names this very version (``2.0`` is ``2.0.0``,
+    ``2.0.0+cpu`` is another version)."""
+    if not _pins_exactly(clause):
+        return False
+    if clause.operator == "===" and clause.version == str(version):
+        return True
+    try:
+        return Version(clause.version) == version
     except InvalidVersion:
         return False
 

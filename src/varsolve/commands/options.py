@@ -64,8 +64,13 @@ def add_problem_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--unify", action="append", default=[], metavar="FEATURE", help="a feature that must take one value")
     p.add_argument("--enable", action="append", default=[], metavar="NAMESPACE", help="switch on an optional provider")
     add_provider_arguments(p)
-    # Where packse (uv) and pip differ; default: the scenario's value, else packse (docs/scenario-format.md).
-    p.add_argument("--prerelease-policy", choices=["packse", "pip"], help="when pre-releases may be used")
+    # Where packse, uv and pip differ; default: the scenario's value, else packse (docs/scenario-format.md).
+    p.add_argument(
+        "--policy", choices=["packse", "uv", "pip"],
+        help="pre-release, yanked and Requires-Python policies as one installer has them: packse (the packse "
+        "scenarios' expectations; default), uv (uv 0.13.9) or pip (pip 26.3); the three flags below override it",
+    )
+    p.add_argument("--prerelease-policy", choices=["packse", "pip", "uv"], help="when pre-releases may be used")
     p.add_argument("--yanked-policy", choices=["packse", "pip", "never"], help="when yanked releases may be used")
     p.add_argument("--requires-python-policy", choices=["packse", "pip"], help="packse: check only lower bounds")
     add_format_arguments(p)
@@ -184,6 +189,9 @@ def apply_policy_arguments(problem: Problem, args: argparse.Namespace) -> Proble
     policy and the policy flags of :func:`add_problem_arguments` that were given."""
     problem = apply_target_arguments(problem, args)
     problem = replace(problem, target=replace(problem.target, provider_policy=provider_policy_from_args(args)))
+    preset = getattr(args, "policy", None)
+    if preset is not None:
+        problem = replace(problem, options=problem.options.policy_preset(preset))
     given = {
         field: value
         for field, value in (

@@ -112,6 +112,8 @@ def explain_core(finder: CandidateFinder, formula: CoreFormula[R], groups: Seque
         if group.kind == "yanked":
             cand = group.candidates[0]
             text = f"{cand.name} {cand.version} is yanked and no requirement that applies pins it with =="
+            if len(group.key) == 4:  # pip: a release that is not yanked satisfies them all
+                text = f"{cand.name} {cand.version} is yanked and {cand.name} {group.key[3]}, which is not, satisfies them all"
             steps.append(Step("policy", text, (cand.name,)))
         elif group.kind == "rejected":
             steps.append(Step("no-candidate", str(group.key[4]), (group.candidates[0].name,)))

@@ -8,7 +8,7 @@ module loads, and the expectations a strategy's resolution is checked against, w
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError, InvalidVariantMetadata, VarsolveError
 from ..expectations import Expected, read_expected
-from ..problem import POLICY_VALUES, Problem, ResolverOptions
+from ..problem import DEFAULT_POLICY, POLICIES, POLICY_VALUES, Problem, ResolverOptions
 from ..repository import CoreMetadata, DistFile, Release, RepositoryBase
 from ..target import Target
 from ..toml_fields import TomlFields, key_part
@@ -37,7 +37,7 @@ _OPTIONS = {
     "strict",
     "python", "prereleases", "no_build", "no_binary", "universal", "python_platform",
     "required_environments", "unify", "enable", "yanked", "variants",
-    "prerelease_policy", "requires_python_policy",
+    "prerelease_policy", "requires_python_policy", "policy",
 }
 _VERSION = {
     "requires", "extras", "requires_python", "sdist", "wheel", "yanked", "wheel_tags", "description",
@@ -311,9 +311,14 @@ class ScenarioLoader(TomlFields):
                 unify.append(VariantFeature.parse(text))
             except InputError as exc:
                 raise self.err("resolver_options.unify", str(exc)) from None
+        # A preset sets the three policies; a policy's own key overrides it.
+        preset = opts.get("policy", DEFAULT_POLICY)
+        if not isinstance(preset, str) or preset not in POLICIES:
+            raise self.err("resolver_options.policy", f"must be one of {', '.join(map(repr, POLICIES))}")
+        defaults: Mapping[str, object] = POLICIES[preset]
         policies = {}
         for key, values in POLICY_VALUES.items():
-            value = opts.get(key, getattr(ResolverOptions, key))
+            value = opts.get(key, defaults[key])
             if value not in values:
                 raise self.err(f"resolver_options.{key}", f"must be one of {', '.join(map(repr, values))}")
             policies[key] = value

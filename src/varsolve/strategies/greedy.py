@@ -161,10 +161,10 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         finder = self.finder
 
         def matches() -> Iterator[Cand]:
-            # Lazily, newest first: resolvelib asks for the next candidate only when the ones
-            # before it failed, and a project may have thousands of files whose candidates (and
-            # variant metadata) need not be built.
-            for release in finder.releases(name):
+            # Lazily, newest first (uv's policy: final releases first): resolvelib asks for the
+            # next candidate only when the ones before it failed, and a project may have
+            # thousands of files whose candidates (and variant metadata) need not be built.
+            for release in finder.preferred_releases(name):
                 if not all(d.contains(release.version) for d in deps):
                     continue  # no candidate of it can match: not even built
                 for cand in finder.release_candidates(release):

@@ -268,9 +268,10 @@ class Encoder:
         """``CandidateFinder.admissible`` as clauses: its yanked and pre-release policies depend
         on every requirement on the package that applies, so they are constraints, not filters.
 
-        * yanked: usable without a pin, never, or only when an applying requirement pins it;
-        * pre-release: always (``prereleases``), per package (``packse``), or PEP 440 on the
-          merged requirements (``pip``): one of them names a pre-release, or no final release
+        * yanked: usable without a pin, never, or only when an applying requirement pins it
+          (``pip``: and for every version that is not yanked, an applying requirement excludes it);
+        * pre-release: always (``prereleases``, ``uv``), per package (``packse``), or PEP 440 on
+          the merged requirements (``pip``): one of them names a pre-release, or no final release
           satisfies all of them, i.e. for every final version one of them excludes it.
         """
         finder = self.finder
@@ -292,8 +293,13 @@ class Encoder:
                     continue
                 pins = [r for r in reqs if r.dep.pins and r.dep.contains(cand.version)]
                 self._when_some_applies(("yanked", name, str(cand.version)), cand, pins)
-            if not cand.version.is_prerelease or opts.prereleases:
-                continue
+                if opts.yanked in ("pip", "pinned"):
+                    # pip: and only when no release that is not yanked satisfies them all.
+                    for version in sorted({c.version for c in finder.candidates(name) if not c.yanked}):
+                        excluding = [r for r in reqs if not r.dep.contains(version)]
+                        self._when_some_applies(("yanked", name, str(cand.version), str(version)), cand, excluding)
+            if not cand.version.is_prerelease or opts.prereleases or opts.prerelease_policy == "uv":
+                continue  # uv: pre-releases are only tried late (a preference), never excluded
             if opts.prerelease_policy == "packse":
                 if not finder.prereleases_allowed_for(name):
                     self.formula.add(None, [-x])
