@@ -300,11 +300,7 @@ class CandidateFinder:
                     )
         if None in groups:
             ordered.append(("", self._best_file(groups[None]), {}, {}))
-        # As in pip and uv, a release's sdist is not built while the target can install one of its
-        # wheels: only an sdist whose metadata is at hand (static PKG-INFO, a scenario) stays a
-        # candidate after the wheels; building one to maybe meet a different Requires-Dist is not
-        # worth running its backend (and an optimum would lean on it: unread, it has no dependencies).
-        if sdists and not ordered:  # TEMP
+        if sdists:
             ordered.append((None, sdists[0], {}, {}))
         out: list[Candidate] = []
         for label, file, props, supported_props in ordered:

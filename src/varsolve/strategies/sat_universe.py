@@ -219,7 +219,12 @@ class Universe:
         for cand in cands:
             if cand in self.unread:
                 self.unread.discard(cand)
-                self._read_candidate(cand)
+                # As in pip and uv, an sdist is not built while a wheel of its release can be
+                # installed (unread, it has no dependencies, so an optimum leans on it).
+                if any(c.label is not None for c in self.finder.release_candidates(cand.release)):
+                    self._reject(cand, f"{cand.describe()} is not built: a wheel of the release can be installed")
+                else:
+                    self._read_candidate(cand)
         self._drain()
 
     def _read_candidate(self, cand: Candidate) -> None:
@@ -229,8 +234,11 @@ class Universe:
             for extra in self.extras.get(cand.name, []):
                 self._add_extra_requirements(cand, extra)
         except UnusableCandidate as exc:
-            self.rejected[cand] = exc.reason
-            self.rejected_count[cand.name] = self.rejected_count.get(cand.name, 0) + 1
+            self._reject(cand, exc.reason)
+
+    def _reject(self, cand: Candidate, reason: str) -> None:
+        self.rejected[cand] = reason
+        self.rejected_count[cand.name] = self.rejected_count.get(cand.name, 0) + 1
 
     def _add_extra_requirements(self, cand: Candidate, extra: str) -> None:
         if cand in self.unread or cand in self.rejected:
