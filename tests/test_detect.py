@@ -509,3 +509,15 @@ def test_tpu_is_a_builtin_provider() -> None:
 
     assert BUILTIN["tpu"].stands_in_for(("tpu-variant-provider>=0.1",), None)
     assert BUILTIN["tpu"].detect().features["present"] in (("true",), ("false",))
+
+
+def test_detect_reports_tpu_presence_of_this_machine_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv's vendored tpu provider: ``tpu :: present`` is this machine's, forced by
+    TPU_VARIANT_PROVIDER_FORCE_PRESENT; a recorded answer describes another machine: no tpu."""
+    monkeypatch.setenv("TPU_VARIANT_PROVIDER_FORCE_PRESENT", "1")
+    out = tmp_path / "machine.json"
+    proc = run_varsolve("detect", "--format", "json", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert load_static_file(out)["tpu"] == {"present": ("true",)}
+    recorded = run_varsolve("detect", "--cpuinfo", str(FIXTURES / "cpuinfo" / "x86-64-v3-haswell.txt"), "--format", "json")
+    assert recorded.returncode == 0 and '"tpu"' not in recorded.stdout

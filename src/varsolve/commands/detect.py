@@ -51,6 +51,11 @@ def run(args: argparse.Namespace) -> int:
     from ..providers.static_file import dump_static, dump_static_json
 
     detections = [_cpu(args.cpuinfo), _nvidia(args.nvidia_from)]
+    if args.cpuinfo is None and args.nvidia_from is None:
+        # This machine (a recorded answer describes another one, whose TPUs we cannot see).
+        from ..providers.detect import tpu
+
+        detections.append(tpu.detect_host())
     supported = {}
     for detection in detections:
         if detection is None:
