@@ -136,6 +136,11 @@ class ToolError(Exception):
     """An installer failed other than by finding no solution (a crash, a timeout, bad output)."""
 
 
+class Unsupported(Exception):
+    """A scenario the comparison does not translate for the installers (another platform,
+    ``no_build``/``no_binary`` of its own, variants): packse's, for benchmarks/differential.py."""
+
+
 @dataclass
 class Comparison:
     """One scenario: each tool's outcome, varsolve's under that tool's preset, and the verdict.
@@ -218,8 +223,9 @@ class Installers:
         build_index(scenario, folder / "index")
         return scenario, f"{self.server.url}{slot}/index/simple/"
 
-    def run(self, requirements: list[str], python: str, index_url: str) -> dict[str, Outcome]:
-        """uv and pip side by side on one index."""
+    def run(self, requirements: list[str], python: str, index_url: str, prereleases: bool = False) -> dict[str, Outcome]:
+        """uv and pip side by side on one index (``prereleases``: allow them everywhere, uv's
+        ``--prerelease allow`` and pip's ``--pre``)."""
         procs: dict[str, tuple[subprocess.Popen[str], str | None]] = {}
         env = clean_env()
         if self.uv:
@@ -227,6 +233,7 @@ class Installers:
                 self.uv, "pip", "compile", "-", "--index-url", index_url, "--python-version", python,
                 "--python-platform", PLATFORM, "--python", sys.executable, "--cache-dir", str(self.uv_cache),
                 "--only-binary", ":all:", "--no-header", "--no-annotate", "--quiet",
+                *(["--prerelease", "allow"] if prereleases else []),
             ]
             stdin = "\n".join(requirements) + "\n"
             procs["uv"] = (subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -234,7 +241,8 @@ class Installers:
         command = [
             sys.executable, "-m", "pip", "install", "--isolated", "--dry-run", "--ignore-installed", "--quiet",
             "--report", "-", "--python-version", python, "--platform", PIP_PLATFORM, "--implementation", "cp",
-            "--only-binary", ":all:", "--no-cache-dir", "--index-url", index_url, *requirements,
+            "--only-binary", ":all:", "--no-cache-dir", "--index-url", index_url, *(["--pre"] if prereleases else []),
+            *requirements,
         ]
         procs["pip"] = (subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True, env=env, cwd=self.root), None)
@@ -397,13 +405,21 @@ def compare(installers: Installers, scenario_text: dict[str, Any] | str) -> Comp
     """Run both installers and varsolve on a scenario (TOML text, or a dict for ``to_toml``)."""
     from varsolve.index.wheels import specialise_requirements
     from varsolve.sources.scenario import load_scenario
+    from varsolve.target import DEFAULT_PLATFORM
 
     toml = scenario_text if isinstance(scenario_text, str) else to_toml(scenario_text)
     scenario, index_url = installers.publish(toml)
-    problem = load_scenario(scenario).problem
+    loaded = load_scenario(scenario)
+    problem = loaded.problem
+    if loaded.universal or problem.target.platform.name != DEFAULT_PLATFORM:
+        raise Unsupported("universal or another platform")
+    if problem.options.no_build or problem.options.no_binary or problem.target.variants:
+        raise Unsupported("no_build, no_binary or variants of its own")
     py = problem.target.python
     python = f"{py.major}.{py.minor}" if py.micro == 0 else str(py)
-    tools = installers.run(specialise_requirements(problem.requirements), python, index_url)
+    tools = installers.run(
+        specialise_requirements(problem.requirements), python, index_url, prereleases=problem.options.prereleases
+    )
     mine = {tool: varsolve_outcome(scenario, PRESETS[tool]) for tool in tools}
     verdicts: dict[str, str] = {}
     why: dict[str, str] = {}

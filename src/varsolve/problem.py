@@ -38,8 +38,8 @@ class ResolverOptions:
     prereleases: bool = False
     no_build: frozenset[str] = frozenset()  # names, or ":all:"
     no_binary: frozenset[str] = frozenset()
-    # Where packse (uv) and pip differ, both policies exist; "packse" is the default so that the
-    # packse conformance scenarios hold (docs/scenario-format.md, "Policies: packse vs pip").
+    # Where packse, uv and pip differ, each has its policy; "packse" is the default so that the
+    # packse conformance scenarios hold (docs/scenario-format.md, "Policies: packse, uv and pip").
     # ``policy_preset`` sets the three at once (POLICIES: "packse", "uv", "pip").
     # Pre-releases, "packse": a package may use them when a root requirement on it names a
     # pre-release or it has no final release at all. "pip" (PEP 440's rule, as packaging 26
