@@ -198,15 +198,7 @@ def _select_wheel(
     wf, j = min(
         group, key=lambda item: (min(rank[t] for t in item[0].tags if t in rank), -(item[0].build[0] if item[0].build else 0), j)
     )
-    w = raw["wheels"][j]
-    file = LockedFile(
-        filename=wheel_file_name(w) or "",
-        url=w.get("url"),
-        path=w.get("path"),
-        size=w.get("size"),
-        hashes={k.lower(): str(v) for k, v in w.get("hashes", {}).items()},
-        where=f"{where}: {key}.wheels[{j}]",
-    )
+    file = _locked_file(raw["wheels"][j], f"{where}: {key}.wheels[{j}]")
     props = metadata.variants[label] if (label and metadata) else {}
     return Selected(name, version, label, file, props, supported_subset(props, supported) if label else {})
 
@@ -216,15 +208,20 @@ def _select_sdist(key: str, raw: dict[str, Any], where: str) -> Selected:
     sdist = raw.get("sdist")
     if not isinstance(sdist, dict):
         raise InputError(f"{key}: {raw.get('name')} has neither wheels nor an sdist", where=where)
-    file = LockedFile(
-        filename=wheel_file_name(sdist) or "",
-        url=sdist.get("url"),
-        path=sdist.get("path"),
-        size=sdist.get("size"),
-        hashes={k.lower(): str(v) for k, v in sdist.get("hashes", {}).items()},
-        where=f"{where}: {key}.sdist",
-    )
+    file = _locked_file(sdist, f"{where}: {key}.sdist")
     return Selected(canonicalize_name(raw["name"]), str(raw.get("version", "")), None, file, sdist=True)
+
+
+def _locked_file(table: dict[str, Any], where: str) -> LockedFile:
+    """A lock's wheel or sdist table as the file to fetch and check."""
+    return LockedFile(
+        filename=wheel_file_name(table) or "",
+        url=table.get("url"),
+        path=table.get("path"),
+        size=table.get("size"),
+        hashes={k.lower(): str(v) for k, v in table.get("hashes", {}).items()},
+        where=where,
+    )
 
 
 def _unsupported(props: PropertyMap, supported: SupportedMap) -> str:
