@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -25,6 +26,9 @@ from .variants.markers import NON_VARIANT, VariantRequirement, VariantState, par
 from .variants.metadata import VariantMetadata
 from .variants.ordering import order_labels, supported_subset
 from .variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature
+
+if TYPE_CHECKING:
+    from .marker_algebra import MarkerSet
 
 log = logging.getLogger("varsolve")
 # Warnings about variant metadata already given in this process: one line each, however many
@@ -190,6 +194,9 @@ class CandidateFinder:
         self.options = problem.options
         self.env = self.target.marker_environment()
         self.tag_rank = self.target.tag_rank()
+        # A universal fork (varsolve.universal.region): markers, tags and Requires-Python are
+        # read against every environment of the region instead of the target's.
+        self.region = problem.region
         self._by_name: dict[NormalizedName, list[Candidate]] = {}
         self._releases: dict[NormalizedName, list[Release]] = {}
         self._by_release: dict[tuple[NormalizedName, Version], list[Candidate]] = {}
@@ -274,11 +281,25 @@ class CandidateFinder:
                     order.append(value)
         return order
 
+    def python_allows(self, requires_python: SpecifierSet | None) -> bool:
+        """Requires-Python admits the target's Python (in a universal fork: some Python of the
+        region), under the Requires-Python policy."""
+        if self.region is None:
+            return self.options.allows_python(requires_python, self.target.python)
+        if requires_python is None:
+            return True
+        return self.region.allows_python(self.options.python_reading(requires_python))
+
+    def fits(self, file: DistFile) -> bool:
+        """A wheel the target can install (in a universal fork: some environment of the region)."""
+        if self.region is not None:
+            return self.region.fits(file)
+        return self._best_tag(file) is not None
+
     def _release_candidates(self, release: Release) -> list[Candidate]:
-        python = self.target.python
-        files = [f for f in release.files if self.options.allows_python(f.requires_python, python)]
+        files = [f for f in release.files if self.python_allows(f.requires_python)]
         wheels = (
-            [f for f in files if f.is_wheel and self._best_tag(f) is not None] if self.options.allows_binary(release.name) else []
+            [f for f in files if f.is_wheel and self.fits(f)] if self.options.allows_binary(release.name) else []
         )
         sdists = [f for f in files if not f.is_wheel] if self.options.allows_build(release.name) else []
         groups: dict[str | None, list[DistFile]] = {}
@@ -316,7 +337,7 @@ class CandidateFinder:
                 except InvalidDistribution as exc:
                     log.warning("ignoring %s: %s", file.filename, exc.reason)
                     continue
-                if not self.options.allows_python(meta.requires_python, python):
+                if not self.python_allows(meta.requires_python):
                     continue
             out.append(
                 Candidate(
@@ -359,6 +380,10 @@ class CandidateFinder:
         return min(ranks) if ranks else None
 
     def _best_file(self, files: list[DistFile]) -> DistFile:
+        if self.region is not None:
+            # Every fitting wheel of the label is locked; this one only stands for them.
+            return min(files, key=lambda f: f.filename)
+
         def key(f: DistFile) -> tuple[int | None, int, str]:
             assert f.wheel is not None, "only wheels are compared"
             build = f.wheel.build
@@ -392,20 +417,11 @@ class CandidateFinder:
                 meta = self.repo.metadata(candidate.release, candidate.file)
             except InvalidDistribution as exc:
                 raise self._reject(candidate, str(exc)) from None
-            if candidate.file.requires_python is None and not self.options.allows_python(
-                meta.requires_python, self.target.python
-            ):
+            if candidate.file.requires_python is None and not self.python_allows(meta.requires_python):
                 raise self._reject(
-                    candidate, f"{candidate.describe()} requires Python {meta.requires_python} (target: {self.target.python})"
+                    candidate, f"{candidate.describe()} requires Python {meta.requires_python} (target: {self._python_text()})"
                 )
-            deps: list[Dependency] = []
-            seen: set[str] = set()
-            for text in meta.requires_dist:
-                req = parse_requirement(text)
-                if any(req.evaluate(self.env, candidate.state, extra) for extra in ("", *sorted(extras))):
-                    if req.text not in seen:
-                        seen.add(req.text)
-                        deps.append(Dependency.from_requirement(req))
+            deps = self._applying(candidate, meta.requires_dist, extras)
             for feature, values in candidate.properties.get(ABI_DEPENDENCY, {}).items():
                 dist = canonicalize_name(feature.replace("_", "-"))
                 specs = tuple(SpecifierSet(f"=={v}.*") for v in values)
@@ -413,6 +429,50 @@ class CandidateFinder:
                 deps.append(Dependency(dist, specs, frozenset(), text))
             self._deps[key] = deps
         return self._deps[key]
+
+    def _applying(self, candidate: Candidate, requires_dist: Sequence[str], extras: frozenset[str]) -> list[Dependency]:
+        deps: list[Dependency] = []
+        seen: set[str] = set()
+        if self.region is None:
+            for text in requires_dist:
+                req = parse_requirement(text)
+                if any(req.evaluate(self.env, candidate.state, extra) for extra in ("", *sorted(extras))):
+                    if req.text not in seen:
+                        seen.add(req.text)
+                        deps.append(Dependency.from_requirement(req))
+            return deps
+        # A universal fork: a requirement applies when it can hold somewhere in the region; its
+        # variant markers are decided by this candidate's wheel, so the edge keeps only the
+        # markers an environment decides. Several requirements on one package under different
+        # markers are where uv forks: recorded for the driver (varsolve.universal.driver).
+        from .universal.region import ForkSignal, marker_part
+
+        parts: dict[NormalizedName, list[MarkerSet]] = {}
+        for text in requires_dist:
+            req = parse_requirement(text)
+            applying = [self.region.applies(req, candidate.state, extra) for extra in ("", *sorted(extras))]
+            holding = [part for part in applying if part is not None]
+            if not holding:
+                continue
+            specialised = req.specialise(candidate.state) or req.text
+            if specialised not in seen:
+                seen.add(specialised)
+                marker = marker_part(specialised)
+                deps.append(Dependency(req.name, (req.specifier,), frozenset(req.extras), specialised, req.url, marker))
+                union = holding[0]
+                for part in holding[1:]:
+                    union = union | part
+                parts.setdefault(req.name, []).append(union)
+        whole = self.region.markers
+        for name, markers in parts.items():
+            if len(markers) > 1 and any(not whole.implies(m) for m in markers):
+                self.region.signals.append(ForkSignal(candidate.key, name, tuple(markers)))
+        return deps
+
+    def _python_text(self) -> str:
+        if self.region is not None:
+            return f"Python of {self.region.markers}"
+        return str(self.target.python)
 
     def _reject(self, candidate: Candidate, reason: str) -> UnusableCandidate:
         self._rejected[id(candidate)] = reason

@@ -5,7 +5,7 @@ which target, under which policy. Strategies take a Problem and return a Resolut
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal, TypedDict, get_args
+from typing import TYPE_CHECKING, Literal, TypedDict, get_args
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
@@ -15,6 +15,9 @@ from .repository import Repository
 from .target import Target
 from .variants.markers import VariantRequirement, parse_requirement
 from .variants.properties import VariantFeature
+
+if TYPE_CHECKING:
+    from .universal.region import Region
 
 PrereleasePolicy = Literal["packse", "pip", "uv"]
 YankedPolicy = Literal["packse", "pip", "pinned", "never"]
@@ -76,6 +79,10 @@ class ResolverOptions:
             spec = lower_bounds(requires_python) if self.requires_python_policy == "packse" else requires_python
             allowed = _ALLOWS_PYTHON[key] = spec.contains(python, prereleases=True)
         return allowed
+
+    def python_reading(self, requires_python: SpecifierSet) -> SpecifierSet:
+        """The part of ``requires_python`` the Requires-Python policy reads."""
+        return lower_bounds(requires_python) if self.requires_python_policy == "packse" else requires_python
 
     def policy_preset(self, name: str) -> ResolverOptions:
         """These options with the pre-release, yanked and Requires-Python policies of the preset
@@ -142,11 +149,19 @@ class Problem:
     target: Target
     requirements: tuple[str, ...]
     options: ResolverOptions = field(default_factory=ResolverOptions)
+    # A fork of a universal resolution (varsolve.universal): resolve for every environment in
+    # it at once instead of for the target's marker environment; None: the target alone.
+    region: Region | None = None
 
     def root_requirements(self) -> list[VariantRequirement]:
-        """Root requirements whose markers hold for the target."""
-        env = self.target.marker_environment()
+        """Root requirements whose markers hold for the target (can hold in the region)."""
         parsed = [parse_requirement(text) for text in self.requirements]
+        if self.region is not None:
+            from .variants.markers import NON_VARIANT
+
+            region = self.region
+            return [req for req in parsed if region.applies(req, NON_VARIANT) is not None]
+        env = self.target.marker_environment()
         return [req for req in parsed if req.evaluate(env)]
 
     def root_names(self) -> set[NormalizedName]:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
 from .expectations import Outcome
 from .resolution import Resolution
 from .sources.scenario import Scenario
+
+if TYPE_CHECKING:
+    from .universal.result import UniversalResolution
 
 
 @dataclass
@@ -21,6 +24,7 @@ class CheckResult:
     status: str  # "pass", "fail", "skip"
     problems: list[str] = field(default_factory=list)
     resolution: Resolution | None = None
+    universal: UniversalResolution | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -29,7 +33,9 @@ class CheckResult:
             "strategy": self.strategy,
             "status": self.status,
             "problems": self.problems,
-            "resolution": self.resolution.to_dict() if self.resolution else None,
+            "resolution": self.resolution.to_dict() if self.resolution else (
+                self.universal.to_dict() if self.universal else None
+            ),
         }
 
 
@@ -94,9 +100,7 @@ def check_scenario(scenario: Scenario, strategy: str, complete: bool) -> CheckRe
 
     result = CheckResult(scenario.name, str(scenario.path), strategy, "pass")
     if scenario.universal:
-        result.status = "skip"
-        result.problems.append("universal resolution is not supported")
-        return result
+        return check_universal(scenario, strategy, result)
     outcome = scenario.expected.for_strategy(strategy, complete)
     resolution = solve(scenario.problem, get_strategy(strategy))
     result.resolution = resolution
@@ -104,6 +108,27 @@ def check_scenario(scenario: Scenario, strategy: str, complete: bool) -> CheckRe
         # The status quo without [expected.pep825]: only the verifier's rules apply.
         outcome = Outcome()
     result.problems = compare(outcome, resolution, complete)
+    result.status = "fail" if result.problems else "pass"
+    return result
+
+
+def check_universal(scenario: Scenario, strategy: str, result: CheckResult) -> CheckResult:
+    """A universal scenario: satisfiability as expected, and every environment of every fork
+    passes the verifier (:mod:`varsolve.universal.verify`)."""
+    from .strategies import get_strategy
+    from .universal.driver import resolve_universal
+
+    universal = resolve_universal(
+        scenario.problem, get_strategy(strategy), requires_python=scenario.requires_python, environments=scenario.environments
+    )
+    result.universal = universal
+    expected = scenario.expected.for_strategy(strategy, True)
+    for fork, env, violation in universal.violations:
+        if violation.kind != "unify" or not (expected is not None and expected.consistent is False):
+            result.problems.append(f"verifier (fork {fork}, {env}): {violation}")
+    if expected is not None and expected.satisfiable is not None and expected.satisfiable != universal.satisfiable:
+        got = "satisfiable" if universal.satisfiable else "unsatisfiable"
+        result.problems.append(f"expected {'satisfiable' if expected.satisfiable else 'unsatisfiable'}, got {got}")
     result.status = "fail" if result.problems else "pass"
     return result
 

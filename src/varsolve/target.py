@@ -270,6 +270,9 @@ class Target:
     # The interpreter's own CPython ABIs, most specific first, when not just ``cpXY`` (a debug
     # or free-threaded build: of_running_interpreter); another Python version drops them.
     abis: tuple[str, ...] = ()
+    # Marker values that replace those derived from the Python version and the platform: the
+    # environments a universal resolution is checked in (PyPy, an OS no platform name covers).
+    marker_overrides: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def make(
@@ -330,7 +333,7 @@ class Target:
 
     def marker_environment(self) -> dict[str, str]:
         p = self.platform
-        return {
+        env = {
             "python_version": self.python_version,
             "python_full_version": str(self.python),
             "implementation_name": "cpython",
@@ -344,6 +347,8 @@ class Target:
             "platform_release": p.platform_release,
             "platform_version": p.platform_version,
         }
+        env.update(self.marker_overrides)
+        return env
 
     def describe(self) -> TargetDescription:
         return {

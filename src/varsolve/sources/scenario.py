@@ -58,6 +58,9 @@ class Scenario:
     problem: Problem
     expected: Expected
     universal: bool = False
+    # Universal resolution: the root's requires_python and resolver_options.required_environments.
+    requires_python: str | None = None
+    environments: tuple[str, ...] = ()
 
 
 class ScenarioRepository(RepositoryBase):
@@ -165,14 +168,17 @@ class ScenarioLoader(TomlFields):
         self.string(data.get("template", ""), "template")
         root = self.table(data.get("root", {}), "root", _ROOT)
         requires = [self.requirement(r, "root.requires") for r in self.strings(root.get("requires", []), "root.requires")]
+        requires_python = None
         if "requires_python" in root:
-            self.specifier(root["requires_python"], "root.requires_python")
+            spec = self.specifier(root["requires_python"], "root.requires_python")
+            requires_python = str(spec) if spec is not None else None
         env = self.table(data.get("environment", {}), "environment", _ENVIRONMENT)
         for i, extra_python in enumerate(self.strings(env.get("additional_python", []), "environment.additional_python")):
             self.python_version(extra_python, f"environment.additional_python[{i}]")
         opts = self.table(data.get("resolver_options", {}), "resolver_options", _OPTIONS)
         universal = self.boolean(opts.get("universal", False), "resolver_options.universal")
-        for i, marker in enumerate(self.strings(opts.get("required_environments", []), "resolver_options.required_environments")):
+        environments = tuple(self.strings(opts.get("required_environments", []), "resolver_options.required_environments"))
+        for i, marker in enumerate(environments):
             self.marker(marker, f"resolver_options.required_environments[{i}]")
         variants = self.supported(env.get("variants", {}))
         enabled = self.strings(opts.get("enable", []), "resolver_options.enable")
@@ -190,7 +196,10 @@ class ScenarioLoader(TomlFields):
             self.check_closed_and_acyclic(set(repo.names()))
         expected = read_expected(self, data.get("expected", {"satisfiable": True}))
         problem = Problem(repo, target, tuple(requires), options)
-        return Scenario(self.path, name, description.strip(), problem, expected, universal=universal)
+        return Scenario(
+            self.path, name, description.strip(), problem, expected, universal=universal,
+            requires_python=requires_python, environments=environments,
+        )
 
     def distinct(
         self, table: dict[str, Any], key: str, normalize: Callable[[str, str], object], what: str, quote: bool = False

@@ -1,0 +1,263 @@
+"""Universal resolution: one resolution for every environment, forking where the graph needs it.
+
+The universe is every environment ``requires-python`` allows (narrowed to the required
+environments, if any), times each variant target. A region of it is solved by any strategy at
+once (:mod:`varsolve.universal.region`); then, as uv's resolver does (docs: "Resolver internals";
+read, not copied):
+
+* when the dependencies of a chosen package (or the root) name one package several times under
+  markers that split the region (``a>=2 ; sys_platform == 'linux'``, ``a<2 ; sys_platform ==
+  'darwin'``), the region forks along those markers and each part is solved again;
+* when a chosen release's Requires-Python leaves out the low end of the region (numpy 2.3 needs
+  Python 3.11, the project allows 3.10), the region forks at that bound, so that newer Pythons get
+  the newest release and older ones an older release (uv's ``fork-strategy = requires-python``);
+* an unsatisfiable region forks along the first such split its search met, and fails only when
+  there is none.
+
+Regions that end with the same resolution are merged. A variant target (``--target FILE``: a
+CUDA machine, a CPU-only one) is a fork dimension markers cannot express: each target is resolved
+over the whole universe on its own, and ``unify`` holds inside each fork.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..errors import InputError
+from ..resolution import Explanation, Step
+from .region import ForkSignal, Region, python_markers
+from .result import Fork, UniversalResolution
+
+if TYPE_CHECKING:
+    from ..marker_algebra import MarkerSet
+    from ..problem import Problem
+    from ..resolution import Resolution
+    from ..strategies import Strategy, StrategyName
+    from ..target import Target
+
+__all__ = ["DEFAULT_MAX_FORKS", "resolve_universal", "universe"]
+
+DEFAULT_MAX_FORKS = 256
+
+
+def universe(requires_python: str, environments: Sequence[str] = (), where: str = "universal") -> list[MarkerSet]:
+    """The starting regions: the Pythons ``requires_python`` allows, split into the required
+    environments (disjoint, in the order given) when there are any.
+
+    Bad input is an :class:`InputError` naming ``where``: a requires-python that allows no Python,
+    an environment marker that can never be true (or never with that requires-python), one that
+    repeats or is covered by the environments before it.
+    """
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from ..marker_algebra import MarkerSet
+
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        raise InputError(f"invalid requires-python {requires_python!r}", where=where) from None
+    base = python_markers(str(spec))
+    if base.is_empty():
+        raise InputError(f"requires-python {requires_python!r} allows no Python version", where=where)
+    if not environments:
+        return [base]
+    regions: list[MarkerSet] = []
+    covered = MarkerSet.empty()
+    for i, text in enumerate(environments):
+        key = f"{where}.environments[{i}]"
+        if not isinstance(text, str):
+            raise InputError(f"must be a marker string, not {type(text).__name__}", where=key)
+        marker = MarkerSet.parse(text)
+        if marker.is_empty():
+            raise InputError(f"{text!r} can never be true", where=key)
+        part = marker & base
+        if part.is_empty():
+            raise InputError(f"{text!r} can never be true with requires-python {requires_python!r}", where=key)
+        rest = part & ~covered
+        if rest.is_empty():
+            raise InputError(f"{text!r} adds no environment: the environments before it cover it", where=key)
+        regions.append(rest)
+        covered = covered | part
+    return regions
+
+
+def resolve_universal(
+    problem: Problem,
+    strategy: StrategyName | Strategy = "backtrack",
+    *,
+    requires_python: str | None = None,
+    environments: Sequence[str] = (),
+    targets: Sequence[tuple[str, Target]] = (),
+    verify: bool = True,
+    max_forks: int = DEFAULT_MAX_FORKS,
+) -> UniversalResolution:
+    """Resolve ``problem`` for every environment (see the module). ``requires_python`` defaults
+    to ``>=`` the target's Python (X.Y); ``targets`` are named variant targets (only their
+    supported properties matter; the problem's own target without them)."""
+    from ..strategies import get_strategy
+
+    runner = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    requires_python = requires_python or f">={problem.target.python_version}"
+    starts = universe(requires_python, environments)
+    variant_targets: list[tuple[str | None, Target]] = list(targets) or [(None, problem.target)]
+    started = time.perf_counter()
+    forks: list[Fork] = []
+    solves = 0
+    for name, target in variant_targets:
+        queue: deque[MarkerSet] = deque(starts)
+        done: list[Fork] = []
+        while queue:
+            region = queue.popleft()
+            solves += 1
+            if solves > max_forks * len(variant_targets):
+                raise InputError(
+                    f"universal resolution needs more than {max_forks} forks{_for(name)}; "
+                    "narrow requires-python or give required environments"
+                )
+            fork_problem = _fork_problem(problem, target, region)
+            resolution = runner.solve(fork_problem)
+            parts = _split(fork_problem, resolution)
+            if parts:
+                queue.extendleft(reversed(parts))
+                continue
+            if not resolution.satisfiable:
+                return UniversalResolution(
+                    runner.name, False, requires_python, tuple(environments),
+                    explanation=_failure(resolution, region, name), failed_region=str(region) or None,
+                    stats={"solves": solves, "seconds": round(time.perf_counter() - started, 3)},
+                )
+            done.append(Fork(region, name, resolution, fork_problem))
+        forks.extend(_merged(done))
+    result = UniversalResolution(
+        runner.name, True, requires_python, tuple(environments), tuple(forks),
+        stats={"solves": solves, "forks": len(forks), "seconds": round(time.perf_counter() - started, 3)},
+    )
+    if verify:
+        from .verify import verify_universal
+
+        violations, gaps = verify_universal(result)
+        result = replace(result, violations=tuple(violations), gaps=tuple(gaps))
+    return result
+
+
+def _for(name: str | None) -> str:
+    return f" for target {name!r}" if name else ""
+
+
+def _fork_problem(problem: Problem, target: Target, region: MarkerSet) -> Problem:
+    """``problem`` for one region: its target keeps the supported properties and gets the
+    region's lowest Python (what explanations name)."""
+    floor = region.python_lower_bound()
+    fork_target = target if floor is None else target.with_python(f"{floor.major}.{floor.minor}.{floor.micro}")
+    fork_target = replace(fork_target, variants=target.variants, enabled=target.enabled, provider_policy=target.provider_policy)
+    return replace(problem, target=fork_target, region=Region(region))
+
+
+def _split(problem: Problem, resolution: Resolution) -> list[MarkerSet]:
+    """Where the region must fork, in the order to solve the parts; [] when it need not."""
+    region = problem.region
+    assert region is not None, "a fork problem has a region"
+    signals = _root_signals(problem)
+    if resolution.satisfiable:
+        chosen = {(name, pin.version, pin.variant) for name, pin in resolution.packages.items()}
+        signals += [s for s in region.signals if s.parent is not None and s.parent in chosen]
+    else:
+        signals += region.signals
+    for signal in signals:
+        parts = _refine(region.markers, signal.markers)
+        if len(parts) > 1:
+            return parts
+    if resolution.satisfiable:
+        return _python_split(problem, resolution)
+    return []
+
+
+def _root_signals(problem: Problem) -> list[ForkSignal]:
+    from ..variants.markers import NON_VARIANT
+
+    region = problem.region
+    assert region is not None, "a fork problem has a region"
+    by_name: dict[str, list[MarkerSet]] = {}
+    for req in problem.root_requirements():
+        part = region.applies(req, NON_VARIANT)
+        if part is not None:
+            by_name.setdefault(req.name, []).append(part)
+    return [
+        ForkSignal(None, name, tuple(parts))  # type: ignore[arg-type]
+        for name, parts in by_name.items()
+        if len(parts) > 1 and any(not region.markers.implies(p) for p in parts)
+    ]
+
+
+def _refine(region: MarkerSet, markers: Sequence[MarkerSet]) -> list[MarkerSet]:
+    """The cells ``markers`` cut ``region`` into (each marker or its complement), non-empty."""
+    cells = [region]
+    for marker in markers:
+        nxt: list[MarkerSet] = []
+        for cell in cells:
+            inside, outside = cell & marker, cell & ~marker
+            nxt.extend(part for part in (inside, outside) if not part.is_empty())
+        cells = nxt
+    return cells
+
+
+def _python_split(problem: Problem, resolution: Resolution) -> list[MarkerSet]:
+    """uv's Requires-Python fork: a chosen release that needs a newer Python than the region's
+    lowest gets the upper part; the lower part is solved again without it."""
+    region = problem.region
+    assert region is not None, "a fork problem has a region"
+    repository = problem.repository
+    for name in sorted(resolution.packages):
+        pin = resolution.packages[name]
+        release = next((r for r in repository.releases(name) if r.version == pin.version), None)  # type: ignore[arg-type]
+        if release is None:
+            continue
+        file = next((f for f in release.files if f.filename == pin.filename), None)
+        if file is None:
+            continue
+        spec = file.requires_python
+        if spec is None and repository.metadata_is_cheap(release, file):
+            spec = repository.metadata(release, file).requires_python
+        if spec is None or not str(spec):
+            continue
+        needed = python_markers(str(problem.options.python_reading(spec)))
+        upper, lower = region.markers & needed, region.markers & ~needed
+        if not upper.is_empty() and not lower.is_empty():
+            return [upper, lower]
+    return []
+
+
+def _merged(forks: list[Fork]) -> list[Fork]:
+    """Forks with the same resolution become one fork over the union of their regions."""
+    out: list[Fork] = []
+    for fork in forks:
+        key = _identity(fork.resolution)
+        for i, other in enumerate(out):
+            if _identity(other.resolution) == key:
+                # The edges too: each region reached the packages through its own requirements.
+                region = other.region | fork.region
+                graph = tuple(sorted(
+                    set(other.resolution.graph) | set(fork.resolution.graph),
+                    key=lambda e: (e.parent is not None, e.parent or "", e.child, e.requirement),
+                ))
+                merged = replace(other.resolution, graph=graph)
+                out[i] = Fork(region, other.target_name, merged, replace(other.problem, region=Region(region)))
+                break
+        else:
+            out.append(fork)
+    return out
+
+
+def _identity(resolution: Resolution) -> tuple[object, ...]:
+    return (tuple(sorted(resolution.packages.items())), tuple(sorted(resolution.unified.items())))
+
+
+def _failure(resolution: Resolution, region: MarkerSet, target_name: str | None) -> Explanation:
+    where = f"environments where {region}" if str(region) else "every environment"
+    head = Step("root", f"In {where}{_for(target_name)}:")
+    steps = resolution.explanation.steps if resolution.explanation is not None else ()
+    return Explanation.of([head, *steps])

@@ -1,0 +1,105 @@
+"""A fork of a universal resolution: the set of environments one solve must serve.
+
+A :class:`Region` rides on :class:`~varsolve.problem.Problem` (``problem.region``). When it is
+set, every strategy resolves for all environments in the region at once, the way ``uv lock``
+does inside one fork: a requirement applies when its marker *can* hold somewhere in the region,
+a file is usable when it fits *some* environment in it, and Requires-Python is read against the
+region's Python range. The candidate finder, shared by every strategy, is the only reader, so
+the strategies need not know; it also records where the region should fork (two requirements on
+one package under different markers), which :mod:`varsolve.universal.driver` reads after the
+solve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from packaging.specifiers import SpecifierSet
+
+if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from ..marker_algebra import MarkerSet
+    from ..repository import DistFile
+    from ..variants.markers import VariantRequirement, VariantState
+
+
+@dataclass(frozen=True)
+class ForkSignal:
+    """The dependencies of ``parent`` (``None``: the root) name ``package`` under several markers
+    (each already restricted to the region): the region should split along them."""
+
+    parent: tuple[NormalizedName, Version, str | None] | None
+    package: NormalizedName
+    markers: tuple[MarkerSet, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Region:
+    """``markers``: the environments; ``signals``: written by the candidate finder during a solve
+    (a record of what it read, not part of the problem's identity)."""
+
+    markers: MarkerSet
+    signals: list[ForkSignal] = field(default_factory=list, compare=False)
+
+    @property
+    def python_floor(self) -> Version | None:
+        return self.markers.python_lower_bound()
+
+    def applies(self, requirement: VariantRequirement, state: VariantState, extra: str = "") -> MarkerSet | None:
+        """The part of the region where ``requirement`` applies for a wheel in ``state`` with
+        ``extra`` requested; None when it applies nowhere in it."""
+        if not requirement.has_marker:
+            return self.markers
+        part = self.markers & requirement_markers(requirement, state, extra)
+        return None if part.is_empty() else part
+
+    def allows_python(self, requires_python: SpecifierSet | None) -> bool:
+        """Some Python of the region satisfies ``requires_python`` (already reduced to what the
+        Requires-Python policy reads)."""
+        if requires_python is None or not str(requires_python):
+            return True
+        return not (self.markers & python_markers(str(requires_python))).is_empty()
+
+    def fits(self, file: DistFile) -> bool:
+        """The wheel fits some environment of the region (an sdist always does)."""
+        if file.wheel is None:
+            return True
+        from .tags import wheel_markers
+
+        return not (self.markers & wheel_markers(file.filename, file.wheel.tags)).is_empty()
+
+
+def requirement_markers(requirement: VariantRequirement, state: VariantState, extra: str) -> MarkerSet:
+    """Where ``requirement`` holds, for a wheel in ``state`` and ``extra``: its variant markers
+    are decided by ``state`` (the candidate's own wheel), the rest stays symbolic."""
+    from ..marker_algebra import MarkerSet
+
+    text = requirement.specialise(state)
+    if text is None:
+        return MarkerSet.empty()
+    marker = marker_part(text)
+    return parse_marker(marker, extra) if marker is not None else MarkerSet.universe()
+
+
+def marker_part(requirement_text: str) -> str | None:
+    from ..variants.markers import parse_requirement
+
+    return parse_requirement(requirement_text).marker_text
+
+
+@lru_cache(maxsize=65536)
+def parse_marker(marker: str, extra: str) -> MarkerSet:
+    from ..marker_algebra import MarkerSet
+
+    return MarkerSet.parse(marker, fixed={"extra": extra})
+
+
+@lru_cache(maxsize=4096)
+def python_markers(requires_python: str) -> MarkerSet:
+    from ..marker_algebra import MarkerSet
+
+    return MarkerSet.python_range(SpecifierSet(requires_python))

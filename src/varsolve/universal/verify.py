@@ -1,0 +1,172 @@
+"""Checking a universal resolution with the independent verifier, one environment at a time.
+
+For every fork, the markers involved (the fork's region, each package's marker, each edge's)
+cut the region into cells; one concrete environment stands for each cell. In it, the packages
+whose marker holds are projected to an ordinary resolution (each with the best file of its
+locked label for that environment) and :func:`varsolve.verifier.verify` checks it against the
+problem as if that environment were the only target. So the verifier re-derives, from scratch,
+what must be installed there; a wrong package marker shows up as a missing or an unrequired
+package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..resolution import Pin, Resolution, Violation
+
+if TYPE_CHECKING:
+    from ..marker_algebra import MarkerSet
+    from ..problem import Problem
+    from ..repository import DistFile
+    from ..target import Platform, Target
+    from .result import Fork, UniversalResolution
+
+__all__ = ["Finding", "describe_environment", "environments_of", "project", "verify_universal"]
+
+# (fork index, environment described, what is wrong there)
+Finding = tuple[int, str, Violation]
+
+# The macOS an environment with sys_platform == 'darwin' is checked on: markers say no version,
+# and a lock should serve current machines.
+MACOS = (15, 0)
+# Environments checked per fork at most: the first cells in the algebra's deterministic order.
+MAX_ENVIRONMENTS = 64
+_MACHINE_ALIASES = {"AMD64": "x86_64", "amd64": "x86_64", "arm64": "aarch64", "ARM64": "aarch64", "x86": "i686"}
+_LINUX_MACHINES = {"x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64", "loongarch64"}
+
+
+def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[Finding]]:
+    """(violations, gaps): what the verifier rejects in some environment, and the packages with
+    no file an environment can install. A gap is a violation in a required environment (the user
+    asked for installability there, as uv's ``required-environments``); elsewhere a warning, as
+    ``uv lock`` neither checks nor promises it."""
+    from ..verifier import verify
+
+    violations: list[Finding] = []
+    gaps: list[Finding] = []
+    required = bool(result.environments)
+    for i, fork in enumerate(result.forks):
+        for env in environments_of(fork):
+            problem, projected, missing = project(fork, env)
+            where = describe_environment(env)
+            for violation in verify(problem, projected):
+                if violation.kind == "file" and set(violation.packages) <= missing and not required:
+                    continue
+                violations.append((i, where, violation))
+            for name in sorted(missing):
+                gap = Violation("file", f"no file of {name} {projected.packages[name].version} installs here", (name,))
+                (violations if required else gaps).append((i, where, gap))
+    return violations, gaps
+
+
+def environments_of(fork: Fork) -> list[dict[str, str]]:
+    """One environment per cell of the fork's region that its markers tell apart."""
+    from ..marker_algebra import representative_environments
+    from .region import parse_marker
+
+    sets: list[MarkerSet] = [fork.region, *fork.markers.values()]
+    for edge in fork.resolution.graph:
+        if edge.marker:
+            sets.append(parse_marker(edge.marker, ""))
+    return representative_environments(sets, within=fork.region)[:MAX_ENVIRONMENTS]
+
+
+def describe_environment(env: Mapping[str, str]) -> str:
+    return (
+        f"Python {env['python_full_version']} on {env['sys_platform']}/{env['platform_machine']}"
+        f" ({env['implementation_name']}, os_name {env['os_name']})"
+    )
+
+
+def project(fork: Fork, env: Mapping[str, str]) -> tuple[Problem, Resolution, set[str]]:
+    """The fork's problem for ``env`` alone (no region), what the fork installs there, and the
+    packages none of whose files can be installed there."""
+    base = fork.problem
+    target = environment_target(base.target, env)
+    problem = replace(base, target=target, region=None)
+    packages: dict[str, Pin] = {}
+    missing: set[str] = set()
+    for name, pin in fork.resolution.packages.items():
+        if not fork.markers[name].evaluate(env):
+            continue
+        installed = _pin_for(problem, name, pin)
+        if installed is None:
+            missing.add(name)
+            installed = pin
+        packages[name] = installed
+    graph = tuple(e for e in fork.resolution.graph if e.child in packages and (e.parent is None or e.parent in packages))
+    return problem, Resolution(fork.resolution.strategy, True, packages, graph, dict(fork.resolution.unified)), missing
+
+
+def environment_target(target: Target, env: Mapping[str, str]) -> Target:
+    """``target`` (its supported properties kept) in the concrete environment ``env``."""
+    from ..target import parse_python
+
+    python = parse_python(env["python_full_version"])
+    overrides = tuple(sorted(env.items()))
+    return replace(target, python=python, platform=_platform(env), abis=(), marker_overrides=overrides)
+
+
+def _platform(env: Mapping[str, str]) -> Platform:
+    """The named platform an environment's OS and machine stand for; one without tags (only
+    ``any`` wheels and sdists fit) when no platform name covers it."""
+    from ..target import Platform, platform_named
+
+    system, machine = env["sys_platform"], env["platform_machine"]
+    # A cell's machine value is any the markers leave open: read it the way each OS spells it.
+    machine = _MACHINE_ALIASES.get(machine, machine)
+    name: str | None = None
+    if system == "linux" and machine in _LINUX_MACHINES:
+        name = f"{machine}-unknown-linux-gnu"
+    elif system == "darwin" and machine in ("aarch64", "x86_64"):
+        name = f"{machine}-macosx_{MACOS[0]}_{MACOS[1]}"
+    elif system == "win32" and machine in ("x86_64", "i686", "aarch64"):
+        name = f"{machine}-pc-windows-msvc"
+    if name is not None:
+        named = platform_named(name)
+        return replace(named, platform_system=env["platform_system"], os_name=env["os_name"])
+    return Platform(
+        f"{system}-{machine}", (), system, env["platform_system"], machine, env["os_name"],
+        env.get("platform_release", ""), env.get("platform_version", ""),
+    )
+
+
+def _pin_for(problem: Problem, name: str, pin: Pin) -> Pin | None:
+    """The fork's pin with the file an installer takes in this environment: the best-tagged
+    wheel of the locked label, else (a non-variant pin) the sdist; None when nothing fits."""
+    from packaging.utils import canonicalize_name
+
+    release = next((r for r in problem.repository.releases(canonicalize_name(name)) if r.version == pin.version), None)
+    if release is None:
+        return pin  # the verifier says it does not exist
+    file = best_file(release.files, pin.variant, problem.target)
+    if file is None and pin.variant == "" and problem.options.allows_build(name):
+        file = best_file(release.files, None, problem.target)
+    if file is None:
+        return None
+    return Pin(pin.version, file.wheel.label or "" if file.wheel is not None else None, file.filename)
+
+
+def best_file(files: Sequence[DistFile], label: str | None, target: Target) -> DistFile | None:
+    """Of ``files``, the wheel with the locked ``label`` ("" non-variant) the target ranks
+    best, or for an sdist pin the sdist."""
+    rank = target.tag_rank()
+    best: tuple[int, str] | None = None
+    chosen: DistFile | None = None
+    for f in files:
+        if label is None:
+            if f.wheel is None:
+                return f
+            continue
+        if f.wheel is None or (f.wheel.label or "") != label:
+            continue
+        ranks = [rank[t] for t in f.wheel.tags if t in rank]
+        if not ranks:
+            continue
+        key = (min(ranks), f.filename)
+        if best is None or key < best:
+            best, chosen = key, f
+    return chosen
