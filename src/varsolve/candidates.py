@@ -233,7 +233,12 @@ class CandidateFinder:
         """The releases of ``name``, newest first: the project page only, no file metadata."""
         name = canonicalize_name(name)
         if name not in self._releases:
-            self._releases[name] = sorted(self.repo.releases(name), key=lambda r: r.version, reverse=True)
+            releases = sorted(self.repo.releases(name), key=lambda r: r.version, reverse=True)
+            preferred = self.region.preferences.get(name) if self.region is not None else None
+            if preferred is not None:
+                # A universal fork tries first what other forks chose (uv's fork preferences).
+                releases.sort(key=lambda r: r.version != preferred)
+            self._releases[name] = releases
         return self._releases[name]
 
     def preferred_releases(self, name: str) -> list[Release]:
@@ -445,9 +450,9 @@ class CandidateFinder:
         # variant markers are decided by this candidate's wheel, so the edge keeps only the
         # markers an environment decides. Several requirements on one package under different
         # markers are where uv forks: recorded for the driver (varsolve.universal.driver).
-        from .universal.region import ForkSignal, marker_part
+        from .universal.region import ForkSignal, bounded_above, marker_part
 
-        parts: dict[NormalizedName, list[MarkerSet]] = {}
+        parts: dict[NormalizedName, list[tuple[MarkerSet, bool]]] = {}
         for text in requires_dist:
             req = parse_requirement(text)
             applying = [self.region.applies(req, candidate.state, extra) for extra in ("", *sorted(extras))]
@@ -462,11 +467,12 @@ class CandidateFinder:
                 union = holding[0]
                 for part in holding[1:]:
                     union = union | part
-                parts.setdefault(req.name, []).append(union)
+                parts.setdefault(req.name, []).append((union, bounded_above(req.specifier)))
         whole = self.region.markers
-        for name, markers in parts.items():
-            if len(markers) > 1 and any(not whole.implies(m) for m in markers):
-                self.region.signals.append(ForkSignal(candidate.key, name, tuple(markers)))
+        for name, found in parts.items():
+            if len(found) > 1 and any(not whole.implies(m) for m, _ in found):
+                markers, bounded = zip(*found, strict=True)
+                self.region.signals.append(ForkSignal(candidate.key, name, markers, bounded))
         return deps
 
     def _python_text(self) -> str:

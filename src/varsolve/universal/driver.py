@@ -32,6 +32,9 @@ from ..resolution import Explanation, Step
 from .region import ForkSignal, Region, python_markers
 from .result import Fork, UniversalResolution
 
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
 if TYPE_CHECKING:
     from ..marker_algebra import MarkerSet
     from ..problem import Problem
@@ -108,17 +111,20 @@ def resolve_universal(
     forks: list[Fork] = []
     solves = 0
     for name, target in variant_targets:
-        queue: deque[MarkerSet] = deque(starts)
+        # (region, what the parent decided); forks are solved in order, and each solved fork's
+        # versions are preferred by the forks after it (uv: fewer distinct versions).
+        queue: deque[tuple[MarkerSet, dict[NormalizedName, Version]]] = deque((start, {}) for start in starts)
+        chosen: dict[NormalizedName, Version] = {}
         done: list[Fork] = []
         while queue:
-            region = queue.popleft()
+            region, decided = queue.popleft()
             solves += 1
             if solves > max_forks * len(variant_targets):
                 raise InputError(
                     f"universal resolution needs more than {max_forks} forks{_for(name)}; "
                     "narrow requires-python or give required environments"
                 )
-            fork_problem = _fork_problem(problem, target, region)
+            fork_problem = _fork_problem(problem, target, region, {**chosen, **decided})
             resolution = runner.solve(fork_problem)
             parts = _split(fork_problem, resolution)
             if parts:
@@ -131,6 +137,8 @@ def resolve_universal(
                     stats={"solves": solves, "seconds": round(time.perf_counter() - started, 3)},
                 )
             done.append(Fork(region, name, resolution, fork_problem))
+            for package, pin in resolution.packages.items():
+                chosen.setdefault(NormalizedName(package), pin.version)
         forks.extend(_merged(done))
     result = UniversalResolution(
         runner.name, True, requires_python, tuple(environments), tuple(forks),
@@ -148,66 +156,83 @@ def _for(name: str | None) -> str:
     return f" for target {name!r}" if name else ""
 
 
-def _fork_problem(problem: Problem, target: Target, region: MarkerSet) -> Problem:
+def _fork_problem(
+    problem: Problem, target: Target, region: MarkerSet, preferences: dict[NormalizedName, Version]
+) -> Problem:
     """``problem`` for one region: its target keeps the supported properties and gets the
     region's lowest Python (what explanations name)."""
     floor = region.python_lower_bound()
     fork_target = target if floor is None else target.with_python(f"{floor.major}.{floor.minor}.{floor.micro}")
     fork_target = replace(fork_target, variants=target.variants, enabled=target.enabled, provider_policy=target.provider_policy)
-    return replace(problem, target=fork_target, region=Region(region))
+    return replace(problem, target=fork_target, region=Region(region, preferences=preferences))
 
 
-def _split(problem: Problem, resolution: Resolution) -> list[MarkerSet]:
-    """Where the region must fork, in the order to solve the parts; [] when it need not."""
+Part = tuple["MarkerSet", dict[NormalizedName, Version]]
+
+
+def _split(problem: Problem, resolution: Resolution) -> list[Part]:
+    """Where the region must fork, in the order to solve the parts; [] when it need not.
+
+    The first place the search met where requirements on one package split the region decides
+    (uv forks there and keeps the forks, even where it later chose another release); the parts
+    are solved lowest Python first, then those with more upper-bounded requirements first
+    (uv's order of forks).
+    """
     region = problem.region
     assert region is not None, "a fork problem has a region"
-    signals = _root_signals(problem)
-    if resolution.satisfiable:
-        chosen = {(name, pin.version, pin.variant) for name, pin in resolution.packages.items()}
-        signals += [s for s in region.signals if s.parent is not None and s.parent in chosen]
-    else:
-        signals += region.signals
-    for signal in signals:
-        parts = _refine(region.markers, signal.markers)
+    for signal in [*_root_signals(problem), *region.signals]:
+        parts = _refine(region.markers, signal)
         if len(parts) > 1:
-            return parts
+            parts.sort(key=lambda part: (_floor(part[0]), -part[1]))
+            return [(cell, {}) for cell, _ in parts]
     if resolution.satisfiable:
         return _python_split(problem, resolution)
     return []
 
 
+def _floor(region: MarkerSet) -> Version:
+    return region.python_lower_bound() or Version("0")
+
+
 def _root_signals(problem: Problem) -> list[ForkSignal]:
     from ..variants.markers import NON_VARIANT
+    from .region import bounded_above
 
     region = problem.region
     assert region is not None, "a fork problem has a region"
-    by_name: dict[str, list[MarkerSet]] = {}
+    by_name: dict[NormalizedName, list[tuple[MarkerSet, bool]]] = {}
     for req in problem.root_requirements():
         part = region.applies(req, NON_VARIANT)
         if part is not None:
-            by_name.setdefault(req.name, []).append(part)
-    return [
-        ForkSignal(None, name, tuple(parts))  # type: ignore[arg-type]
-        for name, parts in by_name.items()
-        if len(parts) > 1 and any(not region.markers.implies(p) for p in parts)
-    ]
+            by_name.setdefault(req.name, []).append((part, bounded_above(req.specifier)))
+    signals = []
+    for name, found in by_name.items():
+        if len(found) > 1 and any(not region.markers.implies(m) for m, _ in found):
+            markers, bounded = zip(*found, strict=True)
+            signals.append(ForkSignal(None, name, markers, bounded))
+    return signals
 
 
-def _refine(region: MarkerSet, markers: Sequence[MarkerSet]) -> list[MarkerSet]:
-    """The cells ``markers`` cut ``region`` into (each marker or its complement), non-empty."""
-    cells = [region]
-    for marker in markers:
-        nxt: list[MarkerSet] = []
-        for cell in cells:
+def _refine(region: MarkerSet, signal: ForkSignal) -> list[tuple[MarkerSet, int]]:
+    """The cells the signal's markers cut ``region`` into (each marker or its complement), not
+    empty, each with the number of upper-bounded requirements that apply in it."""
+    cells: list[tuple[MarkerSet, int]] = [(region, 0)]
+    bounded = signal.bounded or (False,) * len(signal.markers)
+    for marker, upper in zip(signal.markers, bounded, strict=True):
+        nxt: list[tuple[MarkerSet, int]] = []
+        for cell, count in cells:
             inside, outside = cell & marker, cell & ~marker
-            nxt.extend(part for part in (inside, outside) if not part.is_empty())
+            if not inside.is_empty():
+                nxt.append((inside, count + upper))
+            if not outside.is_empty():
+                nxt.append((outside, count))
         cells = nxt
     return cells
 
 
-def _python_split(problem: Problem, resolution: Resolution) -> list[MarkerSet]:
+def _python_split(problem: Problem, resolution: Resolution) -> list[Part]:
     """uv's Requires-Python fork: a chosen release that needs a newer Python than the region's
-    lowest gets the upper part; the lower part is solved again without it."""
+    lowest keeps the upper part (decided there); the lower part, solved first, does without."""
     region = problem.region
     assert region is not None, "a fork problem has a region"
     repository = problem.repository
@@ -227,7 +252,7 @@ def _python_split(problem: Problem, resolution: Resolution) -> list[MarkerSet]:
         needed = python_markers(str(problem.options.python_reading(spec)))
         upper, lower = region.markers & needed, region.markers & ~needed
         if not upper.is_empty() and not lower.is_empty():
-            return [upper, lower]
+            return [(lower, {}), (upper, {NormalizedName(name): pin.version})]
     return []
 
 

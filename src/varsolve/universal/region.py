@@ -12,6 +12,7 @@ solve.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -30,11 +31,19 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ForkSignal:
     """The dependencies of ``parent`` (``None``: the root) name ``package`` under several markers
-    (each already restricted to the region): the region should split along them."""
+    (each already restricted to the region): the region should split along them. ``bounded``:
+    whether each of those requirements bounds the version from above (uv solves the forks with
+    more of them first: their answer is likelier to suit the others too)."""
 
     parent: tuple[NormalizedName, Version, str | None] | None
     package: NormalizedName
     markers: tuple[MarkerSet, ...]
+    bounded: tuple[bool, ...] = ()
+
+
+def bounded_above(specifier: SpecifierSet) -> bool:
+    """The specifier excludes every version above some version (``<``, ``<=``, ``==``, ``~=``)."""
+    return any(clause.operator in ("<", "<=", "==", "===", "~=") for clause in specifier)
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +53,9 @@ class Region:
 
     markers: MarkerSet
     signals: list[ForkSignal] = field(default_factory=list, compare=False)
+    # Versions to try first (what forks solved before chose, what the parent decided), as uv
+    # prefers the versions other forks selected.
+    preferences: Mapping[NormalizedName, Version] = field(default_factory=dict, compare=False)
 
     @property
     def python_floor(self) -> Version | None:
