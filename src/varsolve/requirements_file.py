@@ -74,6 +74,8 @@ class RequirementsFile:
     # The extras and dependency groups that some pyproject.toml read here defines (normalized).
     extras_found: frozenset[str] = field(default=frozenset(), compare=False)
     groups_found: frozenset[str] = field(default=frozenset(), compare=False)
+    # A pyproject.toml's [project].requires-python (a universal resolution's default universe).
+    requires_python: str | None = None
 
     def merge(self, other: RequirementsFile) -> RequirementsFile:
         """``self`` then ``other``: lists are concatenated, ``other``'s index URL wins."""
@@ -87,6 +89,7 @@ class RequirementsFile:
             pre=self.pre or other.pre,
             extras_found=self.extras_found | other.extras_found,
             groups_found=self.groups_found | other.groups_found,
+            requires_python=other.requires_python if other.requires_python is not None else self.requires_python,
         )
 
 
@@ -381,12 +384,26 @@ def read_pyproject(
         if not isinstance(project, dict):
             raise InputError("project: must be a table", where=where)
         result = _project(project, [canonicalize_name(e) for e in extras], where)
+        requires_python = project.get("requires-python")
+        if requires_python is not None:
+            result = replace(result, requires_python=_requires_python(requires_python, where))
     if table_groups is not None:
         found, requirements = _dependency_groups(table_groups, [canonicalize_name(g) for g in groups], where)
         result = replace(
             result, requirements=result.requirements + requirements, groups_found=frozenset(found)
         )
     return result
+
+
+def _requires_python(value: object, where: str) -> str:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    if not isinstance(value, str):
+        raise InputError(f"project.requires-python: must be a string, not {type(value).__name__}", where=where)
+    try:
+        return str(SpecifierSet(value))
+    except InvalidSpecifier:
+        raise InputError(f"project.requires-python: invalid specifier {value!r}", where=where) from None
 
 
 def _project(project: dict[str, Any], extras: list[str], where: str) -> RequirementsFile:

@@ -92,6 +92,44 @@ class _FormatControl(argparse.Action):
         namespace.format_control = entries
 
 
+def add_universal_arguments(p: argparse.ArgumentParser, *, target_option: bool) -> None:
+    """``--universal`` and what shapes its universe (``resolve`` and ``lock``)."""
+    p.add_argument(
+        "--universal", action="store_true",
+        help="resolve for every environment requires-python allows, forking on markers as uv lock does "
+        "(one result, a marker on every package that is not installed everywhere)",
+    )
+    p.add_argument(
+        "--python-requires", "--requires-python", dest="python_requires", metavar="SPEC",
+        help="with --universal: the Pythons to serve (default: -r pyproject.toml's requires-python, "
+        "a scenario's root requires_python, else >= the target's X.Y)",
+    )
+    p.add_argument(
+        "--environment", action="append", default=[], metavar="MARKER",
+        help="with --universal: an environment the result must serve (a PEP 508 marker, e.g. "
+        "\"sys_platform == 'linux'\"); repeatable; default: every environment",
+    )
+    if target_option:
+        p.add_argument(
+            "--target", action="append", default=[], metavar="FILE",
+            help="with --universal: a variant target (a target file's supported variant properties: a CUDA "
+            "machine, a CPU-only one); repeatable; each is resolved over the whole universe",
+        )
+
+
+def check_universal_arguments(args: argparse.Namespace) -> None:
+    """``--python-requires`` and ``--environment`` only mean something with ``--universal``."""
+    from ..errors import InputError
+
+    if args.universal:
+        if getattr(args, "python_platform", None):
+            raise InputError("--python-platform: a universal resolution serves every platform; drop one of them")
+        return
+    for flag, value in (("--python-requires", args.python_requires), ("--environment", args.environment)):
+        if value:
+            raise InputError(f"{flag}: only with --universal")
+
+
 def add_format_arguments(p: argparse.ArgumentParser) -> None:
     """Which distributions may be used: ``--no-build``, ``--only-binary``, ``--no-binary`` (as pip's)."""
     g = p.add_argument_group("wheels and sdists (as pip's options)")
