@@ -37,6 +37,13 @@ def test_bundled_scenario(path: Path, strategy: str):
     complete = strategy in COMPLETE
     result = check_scenario(scenario, strategy, complete)
     assert result.status == "pass", "\n".join(result.problems)
+    if scenario.universal:
+        universal = result.universal
+        assert universal is not None and universal.strategy == strategy and universal.satisfiable
+        assert universal.forks and all(fork.resolution.satisfiable for fork in universal.forks)
+        kinds = {v.kind for _, _, v in universal.violations}
+        assert kinds <= (set() if complete else {"unify"}), universal.violations
+        return
     resolution = result.resolution
     assert resolution is not None and resolution.strategy == strategy
     if complete:
@@ -54,9 +61,12 @@ def test_bundled_scenario(path: Path, strategy: str):
 
 def test_every_bundled_scenario_expects_something_of_the_complete_strategies():
     for path in BUNDLED:
-        outcome = load_scenario(path).expected.complete
+        scenario = load_scenario(path)
+        outcome = scenario.expected.complete
         assert outcome.satisfiable is not None, path
-        if outcome.satisfiable:
+        if scenario.universal:
+            assert scenario.expected.environments, path  # what each environment installs
+        elif outcome.satisfiable:
             assert outcome.packages and outcome.variants is not None, path
         else:
             assert outcome.explanation_contains, path

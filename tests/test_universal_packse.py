@@ -22,7 +22,6 @@ import pytest
 from index_helpers import uv
 from packse_data import PackseUnavailable, packse_scenarios_dir
 from uv_universal import UvUniversalResult, uv_universal_for_scenario
-
 from varsolve.marker_algebra import MarkerSet, representative_environments
 from varsolve.sources.scenario import load_scenario
 from varsolve.strategies import get_strategy

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .api import check, install, lock, resolve
+    from .api import check, install, lock, resolve, resolve_universal
     from .errors import InputError, SourceError, VarsolveError
+    from .marker_algebra import MarkerSet
     from .pipeline import build_problem, solve
     from .problem import PrereleasePolicy, Problem, RequiresPythonPolicy, ResolverOptions, YankedPolicy
     from .repository import CoreMetadata, DistFile, Release, Repository
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from .strategies.greedy import Backtrack, StatusQuo
     from .strategies.sat import SatStrategy
     from .target import ProviderPolicy, Target
+    from .universal.result import Fork, UniversalResolution
     from .verifier import verify
 
 __all__ = [
@@ -37,7 +39,9 @@ __all__ = [
     "DistFile",
     "Edge",
     "Explanation",
+    "Fork",
     "InputError",
+    "MarkerSet",
     "Pin",
     "PrereleasePolicy",
     "Problem",
@@ -55,6 +59,7 @@ __all__ = [
     "Strategy",
     "StrategyName",
     "Target",
+    "UniversalResolution",
     "VarsolveError",
     "Violation",
     "YankedPolicy",
@@ -65,6 +70,7 @@ __all__ = [
     "lock",
     "open_repository",
     "resolve",
+    "resolve_universal",
     "solve",
     "verify",
 ]
@@ -76,6 +82,10 @@ _LAZY: dict[str, str] = {
     "install": "varsolve.api",
     "lock": "varsolve.api",
     "resolve": "varsolve.api",
+    "resolve_universal": "varsolve.api",
+    "MarkerSet": "varsolve.marker_algebra",
+    "Fork": "varsolve.universal.result",
+    "UniversalResolution": "varsolve.universal.result",
     "solve": "varsolve.pipeline",
     "CheckResult": "varsolve.scenario_check",
     "InputError": "varsolve.errors",

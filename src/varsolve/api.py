@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from .scenario_check import CheckResult
     from .sources import SourceSettings
     from .strategies import Strategy, StrategyName
+    from .universal.result import UniversalResolution
 
-__all__ = ["build_problem", "check", "install", "lock", "resolve", "solve"]
+__all__ = ["build_problem", "check", "install", "lock", "resolve", "resolve_universal", "solve"]
 
 
 def resolve(
@@ -54,6 +55,45 @@ def resolve(
         provider_policy=provider_policy, strict=strict,
     )
     return solve(problem, strategy, verify=verify)
+
+
+def resolve_universal(
+    requirements: Sequence[str] | None = None,
+    *,
+    requires_python: str | None = None,
+    environments: Sequence[str] = (),
+    targets: Sequence[tuple[str, Target]] = (),
+    strategy: StrategyName | Strategy = "backtrack",
+    verify: bool = True,
+    scenario: str | Path | None = None,
+    repository: Repository | None = None,
+    target: Target | None = None,
+    unify: Sequence[str] | None = None,
+    options: ResolverOptions | None = None,
+    strict: bool | None = None,
+) -> UniversalResolution:
+    """Resolve for every environment ``requires_python`` allows (narrowed to ``environments``,
+    PEP 508 markers), forking on markers as ``uv lock`` does; each named variant target in
+    ``targets`` (only its supported variant properties matter) is resolved over the whole
+    universe. ``requires_python`` defaults to a scenario's root ``requires_python``, else ``>=``
+    the target's X.Y; ``environments`` to the scenario's ``required_environments``. With
+    ``verify``, every fork is checked in each environment its markers tell apart
+    (``violations``; ``gaps``: packages with no file an environment can install).
+    """
+    from .universal.driver import resolve_universal as run
+
+    problem = build_problem(
+        requirements, scenario=scenario, repository=repository, target=target, unify=unify, options=options, strict=strict,
+    )
+    if scenario is not None and (requires_python is None or not environments):
+        from .sources.scenario import load_scenario
+
+        loaded = load_scenario(scenario, strict=strict)
+        requires_python = requires_python or loaded.requires_python
+        environments = environments or loaded.environments
+    return run(
+        problem, strategy, requires_python=requires_python, environments=environments, targets=targets, verify=verify
+    )
 
 
 def lock(

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from .problem import Problem
+    from .repository import Repository
     from .resolution import Resolution
     from .strategies import Strategy
 
@@ -62,10 +63,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("resolve", help="resolve requirements against a source")
-    from .commands.options import add_problem_arguments, add_source_arguments
+    from .commands.options import add_problem_arguments, add_source_arguments, add_universal_arguments
 
     add_problem_arguments(p)
     add_source_arguments(p)  # --index-url, --extra-index-url, --find-links, cache, timeouts
+    add_universal_arguments(p, target_option=True)
     p.add_argument("--strategy", default="backtrack", help="pep825, backtrack or sat (default: backtrack)")
     p.add_argument(
         "--time-budget", type=float, metavar="SECONDS",
@@ -183,10 +185,13 @@ def _strategy(args: argparse.Namespace) -> Strategy:
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     from .api import build_problem, solve
-    from .commands.options import apply_requirement_options, read_requirement_arguments
+    from .commands.options import apply_requirement_options, check_universal_arguments, read_requirement_arguments
     from .errors import InputError
     from .sources.scenario import load_scenario  # noqa: F401  (fail early on bad scenarios)
 
+    check_universal_arguments(args)
+    if args.target and not args.universal:
+        raise InputError("--target: only with --universal (resolve one target with --python, --python-platform, --variants)")
     inputs = read_requirement_arguments(args)  # before the sources: files may name indexes
     for text in args.requirements:
         from .variants.markers import parse_requirement
@@ -222,6 +227,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         if repository is not None:
             repository.hint_target(problem.target)
             repository.prefetch(problem.root_names())
+        if args.universal:
+            return _resolve_universal(args, problem, inputs.requires_python, repository)
         resolution = solve(problem, _strategy(args))
         if repository is not None:
             resolution = resolution.with_stats(http=dict(repository.counters))
@@ -238,6 +245,53 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         out = resolution.to_text()
     sys.stdout.write(out)
     return exit_code(resolution)
+
+
+def _resolve_universal(
+    args: argparse.Namespace, problem: Problem, project_requires_python: str | None, repository: Repository | None
+) -> int:
+    """``resolve --universal``: one result for every environment (varsolve.universal)."""
+    from .errors import InputError
+    from .universal.driver import resolve_universal
+
+    if args.output:
+        raise InputError("-o: pinned requirements name one version per package; write a universal result with lock --universal")
+    requires_python, environments = args.python_requires or project_requires_python, tuple(args.environment)
+    python_key = "--python-requires" if args.python_requires else "project.requires-python (-r)"
+    environments_key = "--environment"
+    if args.scenario is not None:
+        from .sources.scenario import load_scenario
+
+        scenario = load_scenario(args.scenario, strict=getattr(args, "strict", None))
+        if not requires_python and scenario.requires_python:
+            requires_python, python_key = scenario.requires_python, f"{args.scenario}: root.requires_python"
+        if not environments and scenario.environments:
+            environments = scenario.environments
+            environments_key = f"{args.scenario}: resolver_options.required_environments"
+    targets = []
+    if args.target:
+        from .lockfile.targets import check_unique_names, load_target_file
+
+        loaded = [load_target_file(path) for path in args.target]
+        check_unique_names(loaded)
+        targets = [(t.name, t.target) for t in loaded]
+    result = resolve_universal(
+        problem, _strategy(args), requires_python=requires_python, environments=environments, targets=targets,
+        requires_python_key=python_key, environments_key=environments_key,
+    )
+    if repository is not None:
+        from dataclasses import replace
+
+        result = replace(result, stats={**result.stats, "http": dict(repository.counters)})
+    for _, where, gap in result.gaps:
+        logging.getLogger("varsolve").warning("%s: %s", where, gap)
+    if args.format == "json":
+        sys.stdout.write(result.to_json())
+    else:
+        sys.stdout.write(result.to_text() + "\n")
+    if not result.satisfiable or not result.valid:
+        return EXIT_NO_SOLUTION
+    return EXIT_OK if not result.violations else EXIT_INCONSISTENT
 
 
 def _write_pinned(args: argparse.Namespace, problem: Problem, resolution: Resolution) -> None:

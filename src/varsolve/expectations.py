@@ -17,7 +17,8 @@ from .toml_fields import TomlFields, key_part
 
 STRATEGY_NAMES = ("pep825", "backtrack", "sat")
 OUTCOME_KEYS = {"satisfiable", "consistent", "packages", "variants", "explanation_contains"}
-EXPECTED_KEYS = {"satisfiable", "packages", "explanation", "explanation_contains", "variants"}
+EXPECTED_KEYS = {"satisfiable", "packages", "explanation", "explanation_contains", "variants", "environments"}
+ENVIRONMENT_KEYS = {"python", "platform", "target", "packages", "variants"}
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,24 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class EnvironmentOutcome:
+    """A universal scenario's ``[[expected.environments]]`` entry: what is installed on one
+    Python and platform (uv's platform names), for one variant target (None: the scenario's
+    own), by every complete strategy: exactly ``packages``, with ``variants``' labels."""
+
+    python: str
+    platform: str
+    target: str | None
+    packages: dict[str, str]
+    variants: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Expected:
     complete: Outcome
     per_strategy: dict[str, Outcome] = field(default_factory=dict)
     explanation: str | None = None  # packse's prose, informational
+    environments: tuple[EnvironmentOutcome, ...] = ()
 
     def for_strategy(self, strategy: str, complete: bool) -> Outcome | None:
         """The outcome ``strategy`` is held to; None when it is held to none (the status quo
@@ -55,7 +70,24 @@ def read_expected(fields: TomlFields, data: Any) -> Expected:
         if s in exp
     }
     explanation = fields.string(exp["explanation"], "expected.explanation") if "explanation" in exp else None
-    return Expected(complete, per_strategy, explanation)
+    environments = exp.get("environments", [])
+    if not isinstance(environments, list):
+        raise fields.err("expected.environments", "must be an array of tables ([[expected.environments]])")
+    outcomes = tuple(_environment(fields, entry, f"expected.environments[{i}]") for i, entry in enumerate(environments))
+    return Expected(complete, per_strategy, explanation, outcomes)
+
+
+def _environment(fields: TomlFields, data: Any, key: str) -> EnvironmentOutcome:
+    table = fields.table(data, key, ENVIRONMENT_KEYS)
+    for required in ("python", "platform", "packages"):
+        if required not in table:
+            raise fields.err(key, f"needs {required!r}")
+    outcome = _outcome(fields, {k: table[k] for k in ("packages", "variants") if k in table}, key)
+    target = fields.string(table["target"], f"{key}.target") if "target" in table else None
+    return EnvironmentOutcome(
+        fields.string(table["python"], f"{key}.python"), fields.string(table["platform"], f"{key}.platform"),
+        target, outcome.packages or {}, outcome.variants or {},
+    )
 
 
 def _outcome(fields: TomlFields, data: dict[str, Any], key: str) -> Outcome:

@@ -115,14 +115,19 @@ def check_scenario(scenario: Scenario, strategy: str, complete: bool) -> CheckRe
 def check_universal(scenario: Scenario, strategy: str, result: CheckResult) -> CheckResult:
     """A universal scenario: satisfiability as expected, and every environment of every fork
     passes the verifier (:mod:`varsolve.universal.verify`)."""
-    from .strategies import get_strategy
+    from .strategies import COMPLETE, get_strategy
     from .universal.driver import resolve_universal
 
     universal = resolve_universal(
-        scenario.problem, get_strategy(strategy), requires_python=scenario.requires_python, environments=scenario.environments
+        scenario.problem, get_strategy(strategy), requires_python=scenario.requires_python,
+        environments=scenario.environments, targets=scenario.targets,
+        requires_python_key=f"{scenario.path}: root.requires_python",
+        environments_key=f"{scenario.path}: resolver_options.required_environments",
     )
     result.universal = universal
-    expected = scenario.expected.for_strategy(strategy, True)
+    expected = scenario.expected.for_strategy(strategy, strategy in COMPLETE)
+    if strategy in COMPLETE and universal.satisfiable:
+        result.problems += compare_environments(scenario, universal)
     for fork, env, violation in universal.violations:
         if violation.kind != "unify" or not (expected is not None and expected.consistent is False):
             result.problems.append(f"verifier (fork {fork}, {env}): {violation}")
@@ -131,6 +136,35 @@ def check_universal(scenario: Scenario, strategy: str, result: CheckResult) -> C
         result.problems.append(f"expected {'satisfiable' if expected.satisfiable else 'unsatisfiable'}, got {got}")
     result.status = "fail" if result.problems else "pass"
     return result
+
+
+def compare_environments(scenario: Scenario, universal: UniversalResolution) -> list[str]:
+    """``[[expected.environments]]``: exactly these packages (and labels) in each environment."""
+    from .target import Target
+
+    problems = []
+    names = {name for name, _ in scenario.targets}
+    for want in scenario.expected.environments:
+        where = f"Python {want.python} on {want.platform}" + (f", target {want.target}" if want.target else "")
+        if want.target is not None and want.target not in names:
+            problems.append(f"{where}: no variant target {want.target!r} in [environment.targets]")
+            continue
+        env = Target.make(want.python, want.platform).marker_environment()
+        got = universal.packages_for(env, want.target)
+        versions = {name: str(pin.version) for name, pin in got.items()}
+        expected = {name: version for name, version in want.packages.items()}
+        for name in sorted(set(versions) | set(expected)):
+            if name not in versions:
+                problems.append(f"{where}: expected {name} {expected[name]}, not installed")
+            elif name not in expected:
+                problems.append(f"{where}: unexpected {name} {versions[name]}")
+            elif not _same_version(got[name].version, expected[name]):
+                problems.append(f"{where}: expected {name} {expected[name]}, got {versions[name]}")
+        for name, label in sorted(want.variants.items()):
+            pin = got.get(name)
+            if pin is not None and (pin.variant or "") != label:
+                problems.append(f"{where}: expected {name} variant {label!r}, got {pin.variant or ''!r}")
+    return problems
 
 
 def run_checks(paths: list[str | Path], strategies: list[str], strict: bool | None = None) -> list[CheckResult]:

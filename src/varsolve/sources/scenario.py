@@ -32,7 +32,8 @@ from ..variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature, V
 
 _TOP = {"name", "description", "root", "environment", "resolver_options", "packages", "expected", "template"}
 _ROOT = {"requires", "requires_python"}
-_ENVIRONMENT = {"python", "additional_python", "variants"}
+_ENVIRONMENT = {"python", "additional_python", "variants", "targets"}
+_TARGET = {"variants", "enable"}
 _OPTIONS = {
     "strict",
     "python", "prereleases", "no_build", "no_binary", "universal", "python_platform",
@@ -61,6 +62,8 @@ class Scenario:
     # Universal resolution: the root's requires_python and resolver_options.required_environments.
     requires_python: str | None = None
     environments: tuple[str, ...] = ()
+    # [environment.targets.<name>]: variant targets (supported properties) of a universal scenario.
+    targets: tuple[tuple[str, Target], ...] = ()
 
 
 class ScenarioRepository(RepositoryBase):
@@ -183,6 +186,18 @@ class ScenarioLoader(TomlFields):
         variants = self.supported(env.get("variants", {}))
         enabled = self.strings(opts.get("enable", []), "resolver_options.enable")
         target = self.target(opts, env, variants, enabled)
+        variant_targets = []
+        for target_name, raw in self.table(env.get("targets", {}), "environment.targets").items():
+            from ..lockfile.targets import validate_target_name
+
+            key = f"environment.targets.{key_part(target_name)}"
+            described = self.table(raw, key, _TARGET)
+            validate_target_name(target_name, f"{self.path}: {key}")
+            own = self.supported(described.get("variants", {}), f"{key}.variants")
+            own_enabled = self.strings(described.get("enable", []), f"{key}.enable")
+            variant_targets.append((target_name, self.target(opts, env, own, own_enabled)))
+        if variant_targets and not universal:
+            raise self.err("environment.targets", "variant targets need resolver_options.universal = true")
         options = self.options(opts)
         repo = ScenarioRepository()
         packages = self.table(data.get("packages", {}), "packages")
@@ -198,7 +213,7 @@ class ScenarioLoader(TomlFields):
         problem = Problem(repo, target, tuple(requires), options)
         return Scenario(
             self.path, name, description.strip(), problem, expected, universal=universal,
-            requires_python=requires_python, environments=environments,
+            requires_python=requires_python, environments=environments, targets=tuple(variant_targets),
         )
 
     def distinct(
@@ -300,10 +315,10 @@ class ScenarioLoader(TomlFields):
         path = " -> ".join([cycle[0][0], *(b for _, b in cycle)])
         raise self.err(keys[cycle[0]], f"dependency cycle {path}")
 
-    def supported(self, data: Any) -> dict[str, dict[str, list[str]]]:
+    def supported(self, data: Any, table_key: str = "environment.variants") -> dict[str, dict[str, list[str]]]:
         out: dict[str, dict[str, list[str]]] = {}
-        for key, values in self.table(data, "environment.variants").items():
-            where = f'environment.variants."{key}"'
+        for key, values in self.table(data, table_key).items():
+            where = f'{table_key}."{key}"'
             try:
                 feature = VariantFeature.parse(key)
                 for value in self.strings(values, where):

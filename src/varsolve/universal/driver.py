@@ -27,18 +27,18 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
 from ..errors import InputError
 from ..resolution import Explanation, Step
 from .region import ForkSignal, Region, python_markers
 from .result import Fork, UniversalResolution
 
-from packaging.utils import NormalizedName
-from packaging.version import Version
-
 if TYPE_CHECKING:
     from ..marker_algebra import MarkerSet
     from ..problem import Problem
-    from ..resolution import Resolution
+    from ..resolution import Edge, Resolution
     from ..strategies import Strategy, StrategyName
     from ..target import Target
 
@@ -47,11 +47,17 @@ __all__ = ["DEFAULT_MAX_FORKS", "resolve_universal", "universe"]
 DEFAULT_MAX_FORKS = 256
 
 
-def universe(requires_python: str, environments: Sequence[str] = (), where: str = "universal") -> list[MarkerSet]:
+def universe(
+    requires_python: str,
+    environments: Sequence[str] = (),
+    requires_python_key: str = "requires-python",
+    environments_key: str = "environments",
+) -> list[MarkerSet]:
     """The starting regions: the Pythons ``requires_python`` allows, split into the required
     environments (disjoint, in the order given) when there are any.
 
-    Bad input is an :class:`InputError` naming ``where``: a requires-python that allows no Python,
+    Bad input is an :class:`InputError` naming the key (``requires_python_key``,
+    ``environments_key[i]``): a requires-python that allows no Python,
     an environment marker that can never be true (or never with that requires-python), one that
     repeats or is covered by the environments before it.
     """
@@ -62,19 +68,22 @@ def universe(requires_python: str, environments: Sequence[str] = (), where: str 
     try:
         spec = SpecifierSet(requires_python)
     except InvalidSpecifier:
-        raise InputError(f"invalid requires-python {requires_python!r}", where=where) from None
+        raise InputError(f"invalid specifier {requires_python!r}", where=requires_python_key) from None
     base = python_markers(str(spec))
     if base.is_empty():
-        raise InputError(f"requires-python {requires_python!r} allows no Python version", where=where)
+        raise InputError(f"{requires_python!r} allows no Python version", where=requires_python_key)
     if not environments:
         return [base]
     regions: list[MarkerSet] = []
     covered = MarkerSet.empty()
     for i, text in enumerate(environments):
-        key = f"{where}.environments[{i}]"
+        key = f"{environments_key}[{i}]"
         if not isinstance(text, str):
             raise InputError(f"must be a marker string, not {type(text).__name__}", where=key)
-        marker = MarkerSet.parse(text)
+        try:
+            marker = MarkerSet.parse(text)
+        except InputError as exc:
+            raise InputError(str(exc), where=key) from None
         if marker.is_empty():
             raise InputError(f"{text!r} can never be true", where=key)
         part = marker & base
@@ -97,6 +106,8 @@ def resolve_universal(
     targets: Sequence[tuple[str, Target]] = (),
     verify: bool = True,
     max_forks: int = DEFAULT_MAX_FORKS,
+    requires_python_key: str = "requires-python",
+    environments_key: str = "environments",
 ) -> UniversalResolution:
     """Resolve ``problem`` for every environment (see the module). ``requires_python`` defaults
     to ``>=`` the target's Python (X.Y); ``targets`` are named variant targets (only their
@@ -105,7 +116,7 @@ def resolve_universal(
 
     runner = get_strategy(strategy) if isinstance(strategy, str) else strategy
     requires_python = requires_python or f">={problem.target.python_version}"
-    starts = universe(requires_python, environments)
+    starts = universe(requires_python, environments, requires_python_key, environments_key)
     variant_targets: list[tuple[str | None, Target]] = list(targets) or [(None, problem.target)]
     started = time.perf_counter()
     forks: list[Fork] = []
@@ -115,6 +126,7 @@ def resolve_universal(
         # versions are preferred by the forks after it (uv: fewer distinct versions).
         queue: deque[tuple[MarkerSet, dict[NormalizedName, Version]]] = deque((start, {}) for start in starts)
         chosen: dict[NormalizedName, Version] = {}
+        needs: dict[NormalizedName, tuple[Edge, ...]] = {}  # a preferred release's requirements
         done: list[Fork] = []
         while queue:
             region, decided = queue.popleft()
@@ -124,7 +136,8 @@ def resolve_universal(
                     f"universal resolution needs more than {max_forks} forks{_for(name)}; "
                     "narrow requires-python or give required environments"
                 )
-            fork_problem = _fork_problem(problem, target, region, {**chosen, **decided})
+            preferences = {**_compatible(chosen, needs, decided), **decided}
+            fork_problem = _fork_problem(problem, target, region, preferences)
             resolution = runner.solve(fork_problem)
             parts = _split(fork_problem, resolution)
             if parts:
@@ -138,7 +151,9 @@ def resolve_universal(
                 )
             done.append(Fork(region, name, resolution, fork_problem))
             for package, pin in resolution.packages.items():
-                chosen.setdefault(NormalizedName(package), pin.version)
+                if package not in chosen:
+                    chosen[NormalizedName(package)] = pin.version
+                    needs[NormalizedName(package)] = tuple(resolution.dependencies(package))
         forks.extend(_merged(done))
     result = UniversalResolution(
         runner.name, True, requires_python, tuple(environments), tuple(forks),
@@ -150,6 +165,30 @@ def resolve_universal(
         violations, gaps = verify_universal(result)
         result = replace(result, violations=tuple(violations), gaps=tuple(gaps))
     return result
+
+
+def _compatible(
+    chosen: dict[NormalizedName, Version], needs: dict[NormalizedName, tuple[Edge, ...]], decided: dict[NormalizedName, Version]
+) -> dict[NormalizedName, Version]:
+    """The versions other forks chose, less those whose requirements exclude what this fork has
+    decided: uv takes a preference only where it fits the decisions already made, and a
+    preference must never undo the decision that made the fork."""
+    if not decided:
+        return dict(chosen)
+    from packaging.specifiers import SpecifierSet
+
+    out = {}
+    for name, version in chosen.items():
+        clash = any(
+            edge.child in decided and not any(
+                SpecifierSet(part).contains(decided[NormalizedName(edge.child)], prereleases=True)
+                for part in edge.specifier.split(" || ")
+            )
+            for edge in needs.get(name, ())
+        )
+        if not clash:
+            out[name] = version
+    return out
 
 
 def _for(name: str | None) -> str:
