@@ -13,11 +13,13 @@ from ..providers import freeze_detection
 from ..repository import Repository
 from ..resolution import Resolution
 from .targets import LockTarget, check_unique_names, load_target_file, validate_target_name
+from .universal import Universe, is_universal, resolve_for_lock, universal_document
 from .writer import LockSource
 
 if TYPE_CHECKING:
     from ..sources import SourceSettings
     from ..target import ProviderPolicy
+    from ..universal.result import Fork, UniversalResolution
 
 
 def source_settings(
@@ -69,11 +71,22 @@ def lock(
     output: Path = Path("pylock.toml"),
     adjust: Callable[[Problem], Problem] | None = None,
     sources: SourceSettings | None = None,
+    universal: bool = False,
+    requires_python: str | None = None,
+    environments: Sequence[str] = (),
+    requires_python_key: str = "requires_python",
+    environments_key: str = "environments",
 ) -> LockResult:
     """Resolve for every target and write the lock file(s); returns the paths written and each
     target's resolution.
 
     The packages come from ``sources`` when given, else from ``index_url`` or ``find_links``.
+
+    ``universal`` (or a scenario's ``resolver_options.universal``): one lock for every
+    environment ``requires_python`` allows (default: the scenario's root ``requires_python``,
+    else ``>=`` the target's X.Y), narrowed to ``environments`` (default: the scenario's
+    ``required_environments``); each target file is then a variant target resolved over the
+    whole universe (docs/lock.md, "Universal locks"). ``*_key`` name those inputs in errors.
     """
     from ..atomic_write import write_texts_atomically
     from ..pipeline import build_problem
@@ -84,6 +97,16 @@ def lock(
     check_output_name(output)
     if target_files and (python is not None or variants_file is not None or enable):
         raise InputError("--target files describe each target; --python, --variants and --enable apply only without --target")
+    loaded = None
+    if scenario is not None:
+        from ..sources.scenario import load_scenario
+
+        loaded = load_scenario(scenario)
+        universal = universal or loaded.universal
+    if not universal:
+        for key, value in ((requires_python_key, requires_python), (environments_key, environments)):
+            if value:
+                raise InputError(f"{key}: only for a universal lock")
     settings = source_settings(index_url, find_links, sources)
     repository = open_repository(settings)
     if repository is None and scenario is None:
@@ -105,6 +128,30 @@ def lock(
     targets = [LockTarget(t.name, freeze_detection(t.target)) for t in targets]
     check_unique_names(targets)
     source = lock_source(settings)
+    if universal:
+        if loaded is not None and not target_files and loaded.targets:
+            targets = [LockTarget(name, freeze_detection(replace(t, provider_policy=policy))) for name, t in loaded.targets]
+        if loaded is not None and requires_python is None and loaded.requires_python:
+            requires_python, requires_python_key = loaded.requires_python, f"{scenario}: root.requires_python"
+        if loaded is not None and not environments and loaded.environments:
+            environments, environments_key = loaded.environments, f"{scenario}: resolver_options.required_environments"
+        universe = Universe(
+            requires_python or f">={problem.target.python_version}",
+            tuple(environments),
+            tuple(targets) if target_files or (loaded is not None and loaded.targets) else (),
+            requires_python_key,
+            environments_key,
+        )
+        base = replace(problem, target=freeze_detection(problem.target))
+        try:
+            universal_result = resolve_for_lock(base, strategy, universe)
+            document = universal_document(
+                universal_result, base.repository, output.parent, source, strategy, problem=base, universe=universe
+            )
+        finally:
+            _close(repository)
+        write_texts_atomically({output: dumps(document)})
+        return LockResult((output,), _fork_resolutions(universal_result), universal_result)
     try:
         results = resolve_targets(problem.repository, problem.requirements, targets, problem.options, strategy)
         documents = lock_files(results, problem.repository, output, source, strategy)
@@ -120,12 +167,25 @@ class LockResult:
 
     paths: tuple[Path, ...]
     resolutions: Mapping[str, Resolution]
+    # A universal lock: the universal resolution (``resolutions``: each fork's, by fork_name).
+    universal: UniversalResolution | None = None
 
     @property
     def consistent(self) -> bool:
         """No target's resolution has a unified feature taking two values (only the status quo
         writes such a lock, with a warning; ``varsolve install`` refuses it)."""
         return all(r.consistent for r in self.resolutions.values())
+
+
+def fork_name(fork: Fork) -> str:
+    """A fork as :attr:`LockResult.resolutions` names it: ``[target] marker`` (``*``: every
+    environment)."""
+    where = str(fork.region) or "*"
+    return f"[{fork.target_name}] {where}" if fork.target_name else where
+
+
+def _fork_resolutions(result: UniversalResolution) -> dict[str, Resolution]:
+    return {fork_name(fork): fork.resolution for fork in result.forks}
 
 
 # -- lock --check ------------------------------------------------------------------------------
@@ -177,6 +237,8 @@ def check_lock(
     repository = open_repository(settings)
     if repository is None:
         raise InputError("tool.varsolve.source: no source recorded; give --index-url or --find-links", where=where)
+    if is_universal(tool):
+        return _check_universal(doc.path, tool, repository, source_of=lock_source(settings))
     targets = [_target_from_tool(name, info, where) for name, info in sorted(tool.get("targets", {}).items())]
     if not targets:
         raise InputError("tool.varsolve.targets: empty", where=where)
@@ -194,6 +256,30 @@ def check_lock(
     fresh = documents.get(lock_path) or next(iter(documents.values()))
     report = DriftReport(lock_path)
     report.changes = _pin_changes(tool, fresh["tool"]["varsolve"])
+    if not report.changes and dumps(fresh) != lock_path.read_text(encoding="utf-8"):
+        report.changes.append("the lock's files or metadata changed (same pins): re-run varsolve lock")
+    return report
+
+
+def _check_universal(lock_path: Path, tool: dict[str, Any], repository: Repository, source_of: LockSource) -> DriftReport:
+    """``lock --check`` of a universal lock: the recorded universe, targets and inputs resolved
+    again, the document rebuilt and compared (forks and pins first, then the bytes)."""
+    from .tomlio import dumps
+    from .universal import universal_changes, universe_from_tool
+    from .writer import options_from_table
+
+    where = str(lock_path)
+    universe, base = universe_from_tool(tool, where)
+    options = options_from_table(tool.get("options", {}), where)
+    strategy = str(tool.get("strategy", "backtrack"))
+    problem = Problem(repository, base, tuple(str(r) for r in tool.get("requirements", [])), options)
+    try:
+        result = resolve_for_lock(problem, strategy, universe)
+        fresh = universal_document(result, repository, lock_path.parent, source_of, strategy, problem=problem, universe=universe)
+    finally:
+        _close(repository)
+    report = DriftReport(lock_path)
+    report.changes = universal_changes(tool, fresh["tool"]["varsolve"])
     if not report.changes and dumps(fresh) != lock_path.read_text(encoding="utf-8"):
         report.changes.append("the lock's files or metadata changed (same pins): re-run varsolve lock")
     return report
@@ -269,9 +355,10 @@ def install_lock(
         variants, enabled = machine.variants, machine.enabled
     interp = probe(python)
     the_plan = plan(doc, interp, variants, enabled, provider_policy)
+    head = [line for line in [the_plan.describe_fork()] if line is not None]  # a universal lock: which fork
     if dry_run:
         stage_only(doc, the_plan)
-        return [f"would install {s.describe()}" for s in the_plan.selected]
+        return head + [f"would install {s.describe()}" for s in the_plan.selected]
     lines = install(doc, interp, the_plan)
-    return lines or ["nothing to do"]
+    return head + (lines or ["nothing to do"])
 

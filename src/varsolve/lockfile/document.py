@@ -119,8 +119,8 @@ def check_tool_table(data: dict[str, Any], where: str) -> None:
     for name in ("strategy", "layout"):
         if name in table:
             fields.string(table[name], f"{key}.{name}")
-    if table.get("layout", "shared") not in ("shared", "per-target"):
-        raise fields.err(f"{key}.layout", "must be \"shared\" or \"per-target\"")
+    if table.get("layout", "shared") not in ("shared", "per-target", "universal"):
+        raise fields.err(f"{key}.layout", "must be \"shared\", \"per-target\" or \"universal\"")
     for i, text in enumerate(fields.strings(table.get("requirements", []), f"{key}.requirements")):
         try:
             parse_requirement(text)
@@ -150,10 +150,57 @@ def check_tool_table(data: dict[str, Any], where: str) -> None:
                 fields.strings(values, f"{tkey}.variants.{key_part(ns)}.{key_part(feature)}")
         for feature, value in fields.table(info.get("unified", {}), f"{tkey}.unified").items():
             fields.string(value, f"{tkey}.unified.{key_part(feature, quote=True)}")
-        for package, pin in fields.table(info.get("packages", {}), f"{tkey}.packages").items():
-            pkey = f"{tkey}.packages.{key_part(package)}"
-            for name, value in fields.table(pin, pkey, {"version", "filename", "variant"}).items():
-                fields.string(value, f"{pkey}.{name}")
+        _check_pins(fields, info.get("packages", {}), f"{tkey}.packages")
+    if table.get("layout") == "universal" or "universal" in table:
+        _check_universal_table(fields, table)
+
+
+def _check_pins(fields: Any, packages: Any, key: str, extra: frozenset[str] = frozenset()) -> None:
+    from ..toml_fields import key_part
+
+    for package, pin in fields.table(packages, key).items():
+        pkey = f"{key}.{key_part(package)}"
+        for name, value in fields.table(pin, pkey, {"version", "filename", "variant", *extra}).items():
+            fields.string(value, f"{pkey}.{name}")
+
+
+def _check_universal_table(fields: Any, tool: dict[str, Any]) -> None:
+    """``[tool.varsolve.universal]`` (docs/lock.md, "Universal locks"): the universe, the base
+    target, the forks; every fork's target is one of ``[tool.varsolve.targets]``."""
+    from ..toml_fields import key_part
+
+    key = "tool.varsolve.universal"
+    if tool.get("layout", "universal") != "universal":
+        raise fields.err(f"{key}", "a universal lock has tool.varsolve.layout = \"universal\"")
+    table = fields.table(tool.get("universal"), key, {"requires-python", "environments", "target", "forks"})
+    fields.string(table.get("requires-python"), f"{key}.requires-python")
+    fields.strings(table.get("environments", []), f"{key}.environments")
+    if "target" in table:
+        target = fields.table(table["target"], f"{key}.target", {"python", "platform", "enable", "variants"})
+        for name in ("python", "platform"):
+            if name in target:
+                fields.string(target[name], f"{key}.target.{name}")
+        fields.strings(target.get("enable", []), f"{key}.target.enable")
+        for ns, features in fields.table(target.get("variants", {}), f"{key}.target.variants").items():
+            for feature, values in fields.table(features, f"{key}.target.variants.{key_part(ns)}").items():
+                fields.strings(values, f"{key}.target.variants.{key_part(ns)}.{key_part(feature)}")
+    targets = tool.get("targets", {})
+    forks = table.get("forks", [])
+    if not isinstance(forks, list) or not forks:
+        raise fields.err(f"{key}.forks", "must be a non-empty list of tables")
+    for i, fork in enumerate(forks):
+        fkey = f"{key}.forks[{i}]"
+        fork = fields.table(fork, fkey, {"marker", "target", "unified", "packages"})
+        fields.string(fork.get("marker"), f"{fkey}.marker")
+        if "target" in fork:
+            name = fields.string(fork["target"], f"{fkey}.target")
+            if name not in targets:
+                raise fields.err(f"{fkey}.target", f"{name!r} is not in tool.varsolve.targets")
+        elif targets:
+            raise fields.err(f"{fkey}.target", "missing (the lock has variant targets)")
+        for feature, value in fields.table(fork.get("unified", {}), f"{fkey}.unified").items():
+            fields.string(value, f"{fkey}.unified.{key_part(feature, quote=True)}")
+        _check_pins(fields, fork.get("packages", {}), f"{fkey}.packages", frozenset({"marker"}))
 
 
 def validate(data: dict[str, Any], where: str) -> LockDocument:

@@ -75,6 +75,16 @@ class Selected:
 class Plan:
     selected: list[Selected]
     tool_target: str | None  # the [tool.varsolve.targets] entry this machine matched
+    # A universal lock: the marker of the fork installed ("" every environment), else None.
+    fork: str | None = None
+
+    def describe_fork(self) -> str | None:
+        """For a universal lock, which fork (and variant target) this install is."""
+        if self.fork is None:
+            return None
+        where = f"environments where {self.fork}" if self.fork else "every environment"
+        target = f"target {self.tool_target!r}, " if self.tool_target else ""
+        return f"universal lock: {target}the fork for {where}"
 
 
 def locked_target(doc: LockDocument, environment: dict[str, str]) -> tuple[str, dict[str, Any]] | None:
@@ -114,6 +124,10 @@ def plan(
 ) -> Plan:
     from packaging.pylock import PylockSelectError
 
+    from .universal import is_universal
+
+    if is_universal(doc.tool):
+        return _plan_universal(doc, interp, variants, enabled, provider_policy)
     where = str(doc.path)
     env = dict(interp.environment)
     tool_match = locked_target(doc, env)
@@ -201,6 +215,193 @@ def _select_wheel(
     file = _locked_file(raw["wheels"][j], f"{where}: {key}.wheels[{j}]")
     props = metadata.variants[label] if (label and metadata) else {}
     return Selected(name, version, label, file, props, supported_subset(props, supported) if label else {})
+
+
+# -- universal locks ---------------------------------------------------------------------------
+
+
+def _plan_universal(
+    doc: LockDocument,
+    interp: Interpreter,
+    variants: SupportedMap | None,
+    enabled: frozenset[str] | None,
+    provider_policy: ProviderPolicy | None,
+) -> Plan:
+    """A universal lock (docs/lock.md, "Universal locks"): PEP 751's steps by markers, then the
+    fork whose marker holds here, of the first variant target (in the lock's order) whose chosen
+    labels this machine supports; exactly that fork's packages whose markers hold, each the
+    locked label's wheel that fits this interpreter best, else the sdist. Never a combination no
+    fork resolved."""
+    where = str(doc.path)
+    env = dict(interp.environment)
+    tool = doc.tool
+    table = tool.get("universal", {})
+    applying = _applying_entries(doc, env, where)
+    targets = tool.get("targets", {}) if isinstance(tool.get("targets"), dict) else {}
+    policy = provider_policy or ProviderPolicy()
+    rank = {tag: i for i, tag in enumerate(interp.tags)}
+    reasons: list[str] = []
+    for name in list(targets) or [None]:
+        fork = next(
+            (f for f in table.get("forks", []) if f.get("target") == name and _holds(f.get("marker", ""), env)), None
+        )
+        if fork is None:
+            reasons.append(f"target {name!r}: no fork for this environment" if name else "no fork for this environment")
+            continue
+        pins = {pkg: pin for pkg, pin in sorted(fork.get("packages", {}).items()) if _holds(pin.get("marker", ""), env)}
+        located = {pkg: _entry_of(doc, applying, pkg, pin, where) for pkg, pin in pins.items()}
+        info = targets.get(name, {}) if name else table.get("target", {})
+        supported_map = variants if variants is not None else ({} if name else _supported_from_tool(info))
+        recorded = info.get("enable", []) if isinstance(info, dict) else []
+        machine = Target(
+            variants=supported_map,
+            enabled=enabled if enabled is not None else frozenset(recorded if isinstance(recorded, list) else ()),
+            provider_policy=policy,
+        )
+        missing = _unsupported_labels(doc, located, pins, machine)
+        if missing and name is None:
+            pkg, label, needs = missing[0]
+            raise InputError(
+                f"packages[{located[pkg]}]: refusing to install variant {label!r} of {pkg}: it needs {needs}, which "
+                "this machine does not support (pass --variants FILE describing it, or re-lock for it)",
+                where=where,
+            )
+        if missing:
+            reasons.append(f"target {name!r}: " + "; ".join(f"{p} [{lb}] needs {n}" for p, lb, n in missing))
+            continue
+        if name is None:
+            extra = sorted(set(applying) - set(pins))
+            if extra:
+                raise InputError(
+                    f"packages[{applying[extra[0]][0]}]: {extra[0]} applies here by its marker, but the locked fork "
+                    "does not install it: the lock's [tool.varsolve.universal] disagrees with its packages",
+                    where=where,
+                )
+        selected = [_select_locked(doc, located[pkg], pkg, pin, rank, machine, where) for pkg, pin in pins.items()]
+        _check_unified(doc, selected, where)
+        return Plan(sorted(selected, key=lambda s: s.name), name, fork=str(fork.get("marker", "")))
+    machine_text = f"Python {env.get('python_full_version')} on {env.get('sys_platform')}/{env.get('platform_machine')}"
+    if all(r.endswith("no fork for this environment") for r in reasons):
+        raise InputError(f"no fork of the universal lock serves this environment ({machine_text})", where=where)
+    raise InputError(
+        f"no variant target of the lock fits this machine ({'; '.join(reasons)}); describe the machine with "
+        "--variants FILE, or let --detect / --allow-provider ask its providers",
+        where=where,
+    )
+
+
+def _holds(marker: Any, env: dict[str, str]) -> bool:
+    if not marker:
+        return True
+    return Marker(str(marker)).evaluate(_lock_environment(env), "lock_file")
+
+
+def _lock_environment(env: dict[str, str]) -> dict[str, Any]:
+    return {**env, "extras": frozenset(), "dependency_groups": frozenset()}
+
+
+def _applying_entries(doc: LockDocument, env: dict[str, str], where: str) -> dict[str, list[int]]:
+    """PEP 751's steps for a universal lock, by package name: the lock's requires-python and
+    environments must hold, then every entry whose marker holds here (its requires-python must
+    hold too). Several entries of one name apply only where variant targets chose differently."""
+    from packaging.version import InvalidVersion, Version
+
+    lock = doc.pylock
+    text = env.get("python_full_version", "")
+    try:
+        python = Version(text)
+    except InvalidVersion:
+        raise InputError(f"this interpreter's python_full_version {text!r} is not a version", where=where) from None
+    if lock.requires_python is not None and not lock.requires_python.contains(python, prereleases=True):
+        raise InputError(f"Python {text} does not satisfy the lock's requires-python {lock.requires_python}", where=where)
+    if lock.environments and not any(m.evaluate(env) for m in lock.environments):
+        where_am_i = f"Python {text} on {env.get('sys_platform')}"
+        raise InputError(f"this environment ({where_am_i}) is none of the lock's environments", where=where)
+    out: dict[str, list[int]] = {}
+    for i, package in enumerate(lock.packages):
+        if package.marker is not None and not package.marker.evaluate(_lock_environment(env), "lock_file"):
+            continue
+        if package.requires_python is not None and not package.requires_python.contains(python, prereleases=True):
+            raise InputError(f"packages[{i}]: {package.name} needs Python {package.requires_python}", where=where)
+        out.setdefault(package.name, []).append(i)
+    return out
+
+
+def _entry_of(doc: LockDocument, applying: dict[str, list[int]], name: str, pin: Any, where: str) -> int:
+    """The ``[[packages]]`` entry that lists the fork's pin: same name and version, its marker
+    holding here, the locked label among its wheels (an sdist pin: its sdist)."""
+    from packaging.version import Version
+
+    version = str(pin.get("version", ""))
+    label = pin.get("variant")
+    for i in applying.get(name, []):
+        if doc.pylock.packages[i].version != Version(version):
+            continue
+        if label is None:
+            if doc.data["packages"][i].get("sdist") is not None:
+                return i
+        elif any((wf.label or "") == label for wf in doc.wheels.get(i, [])) or (
+            label == "" and doc.data["packages"][i].get("sdist") is not None
+        ):
+            return i
+    shown = f"{name} {version}" + (f" [{label}]" if label else "")
+    raise InputError(
+        f"tool.varsolve.universal: the fork installs {shown} here, but no [[packages]] entry whose marker holds "
+        "lists it", where=where,
+    )
+
+
+def _unsupported_labels(
+    doc: LockDocument, located: dict[str, int], pins: dict[str, Any], machine: Target
+) -> list[tuple[str, str, str]]:
+    """(package, label, what it needs) for each locked variant label the machine does not support."""
+    out = []
+    for pkg, pin in pins.items():
+        label = pin.get("variant")
+        if not label:
+            continue
+        metadata = doc.variants.get(located[pkg])
+        props = metadata.variants.get(label) if metadata is not None else None
+        if metadata is None or props is None:
+            out.append((pkg, label, "a label the lock's variants-json does not describe"))
+            continue
+        supported = supported_for_release(metadata, machine)
+        if not is_compatible(props, supported):
+            out.append((pkg, label, _unsupported(props, supported)))
+    return out
+
+
+def _select_locked(
+    doc: LockDocument, i: int, name: str, pin: Any, rank: dict[Tag, int], machine: Target, where: str
+) -> Selected:
+    """The locked label's wheel that fits this interpreter best (a non-variant pin: else the sdist)."""
+    raw = doc.data["packages"][i]
+    key = f"packages[{i}]"
+    label = pin.get("variant")  # None: the sdist was locked
+    version = str(pin.get("version", ""))
+    if label is not None:
+        want = label or None
+        group = [
+            (wf, j) for j, wf in enumerate(doc.wheels.get(i, [])) if wf.label == want and any(t in rank for t in wf.tags)
+        ]
+        if group:
+            wf, j = min(group, key=lambda item: (_best_rank(item[0], rank), -(item[0].build[0] if item[0].build else 0), item[1]))
+            file = _locked_file(raw["wheels"][j], f"{where}: {key}.wheels[{j}]")
+            metadata = doc.variants.get(i)
+            if want is None or metadata is None:
+                return Selected(canonicalize_name(name), version, None, file)
+            props = metadata.variants[want]
+            supported = supported_for_release(metadata, machine)
+            return Selected(canonicalize_name(name), version, want, file, props, supported_subset(props, supported))
+        if label:
+            raise InputError(f"{key}: no listed wheel of {name} [{label}] matches this interpreter's tags", where=where)
+    if raw.get("sdist") is None:
+        raise InputError(f"{key}: no listed wheel of {name} matches this interpreter's tags, and it has no sdist", where=where)
+    return _select_sdist(key, raw, where)
+
+
+def _best_rank(wf: WheelFilename, rank: dict[Tag, int]) -> int:
+    return min(rank[t] for t in wf.tags if t in rank)
 
 
 def _select_sdist(key: str, raw: dict[str, Any], where: str) -> Selected:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,60 +145,127 @@ def build_document(
     layout: str,
 ) -> dict[str, Any]:
     from packaging.markers import Marker
-    from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock
-    from packaging.specifiers import SpecifierSet
-
-    from .document import VARIANTS_JSON, validate
 
     lock_targets = [r.lock_target for r in results]
     fields = distinguishing_fields(lock_targets)
     marker_of = {lt.name: lt.marker(fields) for lt in lock_targets}
     entries = _entries(results, repository)
-    holders: dict[str, set[str]] = {}
-    for e in entries:
-        holders.setdefault(e.name, set()).update(e.targets)
     all_targets = {lt.name for lt in lock_targets}
 
     packages = []
-    variants_json: list[dict[str, Any] | None] = []
     for e in entries:
         marker = None
         if set(e.targets) != all_targets:
             parts = [marker_of[t] for t in sorted(e.targets)]
-            marker = Marker(parts[0] if len(parts) == 1 else " or ".join(f"({p})" for p in parts))
-        wheels = [f for _, f in sorted(e.files.items()) if f.is_wheel]
-        sdists = [f for _, f in sorted(e.files.items()) if not f.is_wheel]
-        package = Package(
-            name=e.name,
-            version=e.release.version,
-            marker=marker,
-            requires_python=SpecifierSet(e.requires_python) if e.requires_python else None,
-            index=source.index_url,
-            sdist=PackageSdist(**_file_fields(sdists[0], lock_dir, sdist=True)) if sdists else None,
-            wheels=[PackageWheel(**_file_fields(f, lock_dir)) for f in wheels] or None,
+            marker = parts[0] if len(parts) == 1 else " or ".join(f"({p})" for p in parts)
+        packages.append(
+            locked_package(repository, e.release, e.files.values(), lock_dir, marker=marker,
+                           requires_python=e.requires_python, index=source.index_url)
         )
-        packages.append(package)
-        labels = {f.label for f in wheels if f.label is not None}
-        variants_json.append(_variants_json(repository, e.release, labels) if labels else None)
 
     pythons = sorted({lt.target.python_version for lt in lock_targets}, key=lambda v: tuple(map(int, v.split("."))))
+    return assemble_document(
+        packages,
+        lock_dir,
+        requires_python=f">={pythons[0]}",
+        environments=[Marker(lt.marker()) for lt in sorted(lock_targets, key=lambda t: t.marker())],
+        tool=_tool_table(results, lock_dir, source, strategy, layout),
+    )
+
+
+# -- shared by every layout (docs/lock.md): one package entry, the document ----------------------
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    """A ``[[packages]]`` element as packaging's model, with its PEP 825 table (None: no variant
+    wheels listed)."""
+
+    package: Any  # packaging.pylock.Package
+    variants_json: dict[str, Any] | None
+
+
+def locked_package(
+    repository: Repository,
+    release: Release,
+    files: Iterable[DistFile],
+    lock_dir: Path,
+    *,
+    marker: str | None,
+    requires_python: str | None,
+    index: str | None,
+) -> LockedPackage:
+    """One package entry listing ``files`` (wheels sorted by filename; at most one sdist) of
+    ``release``, with ``[packages.variants-json]`` pruned to the labels listed."""
+    from packaging.markers import Marker
+    from packaging.pylock import Package, PackageSdist, PackageWheel
+    from packaging.specifiers import SpecifierSet
+
+    by_name = {f.filename: f for f in files}
+    wheels = [f for _, f in sorted(by_name.items()) if f.is_wheel]
+    sdists = [f for _, f in sorted(by_name.items()) if not f.is_wheel]
+    package = Package(
+        name=canonicalize_name(release.name),
+        version=release.version,
+        marker=Marker(marker) if marker else None,
+        requires_python=SpecifierSet(requires_python) if requires_python else None,
+        index=index,
+        sdist=PackageSdist(**_file_fields(sdists[0], lock_dir, sdist=True)) if sdists else None,
+        wheels=[PackageWheel(**_file_fields(f, lock_dir)) for f in wheels] or None,
+    )
+    labels = {f.label for f in wheels if f.label is not None}
+    return LockedPackage(package, _variants_json(repository, release, labels) if labels else None)
+
+
+def assemble_document(
+    packages: Sequence[LockedPackage],
+    lock_dir: Path,
+    *,
+    requires_python: str,
+    environments: Sequence[Any] | None,
+    tool: dict[str, Any],
+) -> dict[str, Any]:
+    """The lock document: packaging's ``Pylock`` model (``to_dict()``), each package's PEP 825
+    table inserted, validated (:func:`varsolve.lockfile.document.validate`) before any byte is
+    written."""
+    from packaging.pylock import Pylock
+    from packaging.specifiers import SpecifierSet
+
+    from .document import VARIANTS_JSON, validate
+
     pylock = Pylock(
         lock_version=_lock_version(),
-        environments=[Marker(lt.marker()) for lt in sorted(lock_targets, key=lambda t: t.marker())],
-        requires_python=SpecifierSet(f">={pythons[0]}"),
+        environments=list(environments) if environments is not None else None,
+        requires_python=SpecifierSet(requires_python),
         extras=[],
         dependency_groups=[],
         default_groups=[],
         created_by=CREATED_BY,
-        packages=packages,
-        tool={"varsolve": _tool_table(results, lock_dir, source, strategy, layout)},
+        packages=[p.package for p in packages],
+        tool={"varsolve": tool},
     )
     data = dict(pylock.to_dict())
     data["packages"] = [
-        _with_variants_json(p, vj, VARIANTS_JSON) for p, vj in zip(data["packages"], variants_json, strict=True)
+        _with_variants_json(p, lp.variants_json, VARIANTS_JSON) for p, lp in zip(data["packages"], packages, strict=True)
     ]
     validate(data, str(lock_dir / "pylock.toml"))
     return data
+
+
+def release_finder(repository: Repository) -> Callable[[str, Version], Release]:
+    """``find(name, version)``: the release in the source (cached); a SourceError when gone."""
+    releases: dict[tuple[str, str], Release] = {}
+
+    def find(name: str, version: Version) -> Release:
+        key = (name, str(version))
+        if key not in releases:
+            found = [r for r in repository.releases(canonicalize_name(name)) if r.version == version]
+            if not found:
+                raise SourceError(f"{name} {version}: release not found in the source")
+            releases[key] = found[0]
+        return releases[key]
+
+    return find
 
 
 def _lock_version() -> Version:
@@ -232,25 +299,15 @@ def _variants_json(repository: Repository, release: Release, labels: set[str]) -
 
 
 def _entries(results: Sequence[TargetResult], repository: Repository) -> list[_Entry]:
-    releases: dict[tuple[str, str], Release] = {}
-
-    def release_of(name: str, pin: Pin) -> Release:
-        key = (name, str(pin.version))
-        if key not in releases:
-            found = [r for r in repository.releases(canonicalize_name(name)) if r.version == pin.version]
-            if not found:
-                raise SourceError(f"{name} {pin.version}: release not found in the source")
-            releases[key] = found[0]
-        return releases[key]
-
+    find = release_finder(repository)
     entries: dict[tuple[str, str, str | None], _Entry] = {}
     for result in results:
         target = result.lock_target
         extras = _requested_extras(result)
         for name in sorted(result.resolution.packages):
             pin = result.resolution.packages[name]
-            release = release_of(name, pin)
-            chosen = _file(release, pin.filename)
+            release = find(name, pin.version)
+            chosen = locked_file(release, pin.filename)
             key = (name, str(pin.version), pin.variant)
             entry = entries.get(key)
             if entry is None:
@@ -267,7 +324,7 @@ def _entries(results: Sequence[TargetResult], repository: Repository) -> list[_E
     return sorted(entries.values(), key=lambda e: (e.name, e.release.version, e.label or "", e.label is None))
 
 
-def _file(release: Release, filename: str) -> DistFile:
+def locked_file(release: Release, filename: str) -> DistFile:
     for f in release.files:
         if f.filename == filename:
             return f
@@ -385,14 +442,20 @@ def _tool_table(
             name: _pin_table(r.resolution.packages[name]) for name in sorted(r.resolution.packages)
         }
         targets[r.lock_target.name] = described
+    return {**tool_common(first.requirements, opts, lock_dir, source, strategy, layout), "targets": targets}
+
+
+def tool_common(
+    requirements: Sequence[str], options: ResolverOptions, lock_dir: Path, source: LockSource, strategy: str, layout: str
+) -> dict[str, Any]:
+    """The keys of ``[tool.varsolve]`` every layout writes, in their order."""
     return {
         "format": TOOL_FORMAT,
         "strategy": strategy,
         "layout": layout,
-        "requirements": list(first.requirements),
+        "requirements": list(requirements),
         "source": source.describe(lock_dir),
-        "options": options_table(opts),
-        "targets": targets,
+        "options": options_table(options),
     }
 
 
