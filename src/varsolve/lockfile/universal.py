@@ -180,11 +180,16 @@ def _package(
             if f.wheel is not None and (f.wheel.label or "") == label and _serves(f, entry.marker):
                 files[f.filename] = f
     options = _options(result)
-    fallbacks = [f for f in release.files if (f.wheel is None and options.allows_build(name)) or (
-        f.wheel is not None and f.wheel.label is None and options.allows_binary(name) and _serves(f, marker)
-    )]
-    if fallbacks and (not variant_only or _fallback_is_safe(result, repository, release, entries, fallbacks)):
-        files.update({f.filename: f for f in fallbacks})
+    wheels = [f for f in release.files if f.wheel is not None and f.label is None and _serves(f, marker)]
+    sdists = [f for f in release.files if f.wheel is None]
+    fallbacks = (wheels if options.allows_binary(name) else []) + (sdists[:1] if options.allows_build(name) else [])
+    if fallbacks and variant_only:
+        # What a variant-unaware installer would take instead: read one of its files' metadata
+        # (a wheel's; an sdist's only when that needs no build).
+        probe = fallbacks[0] if fallbacks[0].wheel is not None or repository.metadata_is_cheap(release, fallbacks[0]) else None
+        if probe is None or not _fallback_is_safe(result, repository, release, entries, probe):
+            fallbacks = []
+    files.update({f.filename: f for f in fallbacks})
     chosen = entries[0].pin
     requires_python = _requires_python(repository, release, locked_file(release, chosen.filename), marker)
     return locked_package(
@@ -236,19 +241,19 @@ def _fallback_is_safe(
     repository: Repository,
     release: Release,
     entries: list[UniversalEntry],
-    fallbacks: list[DistFile],
+    fallback: DistFile,
 ) -> bool:
     """For a version locked only as variant wheels: whether a variant-unaware installer that
-    takes the non-variant wheel (or builds the sdist) instead still gets a working environment,
-    in every environment of every fork that installs this version (each environment the fork's
-    markers tell apart): the fallback's own dependencies, read for the non-variant state, are
-    satisfied by what the fork installs there."""
+    takes the non-variant wheel (or builds the sdist; ``fallback`` is one of those files) instead
+    still gets a working environment, in every environment of every fork that installs this
+    version (each environment the fork's markers tell apart): the fallback's own dependencies,
+    read for the non-variant state, are satisfied by what the fork installs there."""
     from ..universal.verify import environments_of
     from ..variants.markers import NON_VARIANT, parse_requirement
 
     name = entries[0].name
-    metadata = repository.metadata(release, fallbacks[0])
-    for spec in (fallbacks[0].requires_python, metadata.requires_python):
+    metadata = repository.metadata(release, fallback)
+    for spec in (fallback.requires_python, metadata.requires_python):
         if spec is not None and str(spec) and not _python_ok(entries, str(spec)):
             return False
     requirements = [parse_requirement(text) for text in metadata.requires_dist]
