@@ -2,6 +2,8 @@
 
 * :mod:`.targets`: ``--target`` files and how targets are told apart by markers;
 * :mod:`.writer`: resolutions -> a lock document, built through ``packaging.pylock``;
+* :mod:`.universal`: a universal resolution -> one lock for every environment (and its
+  ``lock --check``); :mod:`.install` installs its fork for the machine;
 * :mod:`.document`: reading and validating a lock (packaging's model + variants-json);
 * :mod:`.tomlio`: deterministic TOML;
 * :mod:`.interpreter`: what a target interpreter is (markers, tags, install paths);
