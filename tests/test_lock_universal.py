@@ -578,3 +578,19 @@ def test_a_universal_lock_whose_tool_table_lies_is_refused(tmp_path: Path, index
     _one_line_error(varsolve("install", str(bad), "--python", str(python), "--dry-run"), 2, "the fork installs z 1.0.0 here")
     bad.write_text(text.replace('layout = "universal"', 'layout = "shared"'))
     _one_line_error(varsolve("install", str(bad), "--python", str(python), "--dry-run"), 2, 'tool.varsolve.universal: a universal lock has tool.varsolve.layout = "universal"')
+    # Hand-edited keys: one line naming the key, for install and for lock --check alike.
+    edits = {
+        'marker = "sys_platform == \\"linux\\""\n\n[tool': ("tool.varsolve.universal.forks[", "invalid marker"),
+        'version = "2.0.0"\nvariant': ("tool.varsolve.universal.forks[", "invalid version"),
+        'requires-python = ">=3.10"\nenvironments': ("tool.varsolve.universal.requires-python", "must be a string"),
+    }
+    replacements = {
+        'marker = "sys_platform == \\"linux\\""\n\n[tool': 'marker = "sys_platform ==="\n\n[tool',
+        'version = "2.0.0"\nvariant': 'version = "two"\nvariant',
+        'requires-python = ">=3.10"\nenvironments': 'requires-python = 3\nenvironments',
+    }
+    for old, (key, message) in edits.items():
+        assert old in text, old
+        bad.write_text(text.replace(old, replacements[old], 1))
+        for command in (["install", str(bad), "--python", str(python), "--dry-run"], ["lock", "--check", str(bad)]):
+            _one_line_error(varsolve(*command), 2, key, message)

@@ -191,7 +191,7 @@ def _check_universal_table(fields: Any, tool: dict[str, Any]) -> None:
     for i, fork in enumerate(forks):
         fkey = f"{key}.forks[{i}]"
         fork = fields.table(fork, fkey, {"marker", "target", "unified", "packages"})
-        fields.string(fork.get("marker"), f"{fkey}.marker")
+        _check_marker(fields, fork.get("marker"), f"{fkey}.marker")
         if "target" in fork:
             name = fields.string(fork["target"], f"{fkey}.target")
             if name not in targets:
@@ -201,6 +201,25 @@ def _check_universal_table(fields: Any, tool: dict[str, Any]) -> None:
         for feature, value in fields.table(fork.get("unified", {}), f"{fkey}.unified").items():
             fields.string(value, f"{fkey}.unified.{key_part(feature, quote=True)}")
         _check_pins(fields, fork.get("packages", {}), f"{fkey}.packages", frozenset({"marker"}))
+        for package, pin in fork.get("packages", {}).items():
+            pkey = f"{fkey}.packages.{key_part(package)}"
+            _check_marker(fields, pin.get("marker", ""), f"{pkey}.marker")
+            try:
+                Version(fields.string(pin.get("version"), f"{pkey}.version"))
+            except InvalidVersion:
+                raise fields.err(f"{pkey}.version", f"invalid version {pin.get('version')!r}") from None
+
+
+def _check_marker(fields: Any, value: Any, key: str) -> None:
+    """A marker string (``""``: every environment) packaging can parse."""
+    from packaging.markers import InvalidMarker, Marker
+
+    text = fields.string(value, key)
+    if text:
+        try:
+            Marker(text)
+        except InvalidMarker as exc:
+            raise fields.err(key, f"invalid marker: {str(exc).splitlines()[0]}") from None
 
 
 def validate(data: dict[str, Any], where: str) -> LockDocument:

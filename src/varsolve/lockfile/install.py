@@ -291,9 +291,15 @@ def _plan_universal(
 
 
 def _holds(marker: Any, env: dict[str, str]) -> bool:
+    """A marker of ``[tool.varsolve.universal]`` (validated when the lock was read) holds here."""
+    from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
+
     if not marker:
         return True
-    return Marker(str(marker)).evaluate(_lock_environment(env), "lock_file")
+    try:
+        return Marker(str(marker)).evaluate(_lock_environment(env), "lock_file")
+    except (UndefinedComparison, UndefinedEnvironmentName) as exc:
+        raise InputError(f"tool.varsolve.universal: cannot evaluate {marker!r} here: {first_line(exc)}") from None
 
 
 def _lock_environment(env: dict[str, str]) -> dict[str, Any]:
