@@ -234,6 +234,9 @@ class CandidateFinder:
         name = canonicalize_name(name)
         if name not in self._releases:
             releases = sorted(self.repo.releases(name), key=lambda r: r.version, reverse=True)
+            pinned = self.region.pins.get(name) if self.region is not None else None
+            if pinned is not None and any(r.version == pinned for r in releases):
+                releases = [r for r in releases if r.version == pinned]
             preferred = self.region.preferences.get(name) if self.region is not None else None
             if preferred is not None:
                 # A universal fork tries first what other forks chose (uv's fork preferences).

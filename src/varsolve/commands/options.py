@@ -121,6 +121,11 @@ def check_universal_arguments(args: argparse.Namespace) -> None:
     """``--python-requires`` and ``--environment`` only mean something with ``--universal``."""
     from ..errors import InputError
 
+    if not args.universal and getattr(args, "scenario", None) is not None:
+        from ..sources.scenario import load_scenario
+
+        # A scenario that asks for universal resolution gets it without the flag.
+        args.universal = load_scenario(args.scenario, strict=getattr(args, "strict", None)).universal
     if args.universal:
         if getattr(args, "python_platform", None):
             raise InputError("--python-platform: a universal resolution serves every platform; drop one of them")
@@ -211,7 +216,8 @@ def apply_target_arguments(problem: Problem, args: argparse.Namespace) -> Proble
         if target_files:
             raise InputError("--target files describe each target; --python-platform applies only without --target")
         problem = replace(problem, target=problem.target.with_platform(platform, where="--python-platform"))
-    if getattr(args, "scenario", None) is None and not target_files and not getattr(args, "quiet", False):
+    universal = getattr(args, "universal", False)
+    if getattr(args, "scenario", None) is None and not target_files and not universal and not getattr(args, "quiet", False):
         python = getattr(args, "python", None)
         parts = (("this interpreter's Python", python), ("this machine's platform", platform))
         host = [part for part, given in parts if given is None]

@@ -21,6 +21,7 @@ over the whole universe on its own, and ``unify`` holds inside each fork.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from ..target import Target
 
 __all__ = ["DEFAULT_MAX_FORKS", "resolve_universal", "universe"]
+
+log = logging.getLogger("varsolve")
 
 DEFAULT_MAX_FORKS = 256
 
@@ -125,8 +128,10 @@ def resolve_universal(
         # (region, what the parent decided); forks are solved in order, and each solved fork's
         # versions are preferred by the forks after it (uv: fewer distinct versions).
         queue: deque[tuple[MarkerSet, dict[NormalizedName, Version]]] = deque((start, {}) for start in starts)
-        chosen: dict[NormalizedName, Version] = {}
-        needs: dict[NormalizedName, tuple[Edge, ...]] = {}  # a preferred release's requirements
+        # Pythons of a fork -> what the forks for those Pythons chose (uv's default fork strategy,
+        # requires-python: the newest release for each Python, the fewest across platforms).
+        chosen: dict[PythonKey, dict[NormalizedName, Version]] = {}
+        needs: dict[PythonKey, dict[NormalizedName, tuple[Edge, ...]]] = {}  # a preferred release's requirements
         done: list[Fork] = []
         while queue:
             region, decided = queue.popleft()
@@ -136,10 +141,20 @@ def resolve_universal(
                     f"universal resolution needs more than {max_forks} forks{_for(name)}; "
                     "narrow requires-python or give required environments"
                 )
-            preferences = {**_compatible(chosen, needs, decided), **decided}
-            fork_problem = _fork_problem(problem, target, region, preferences)
+            floor = _pythons(region)
+            preferences = {**_compatible(chosen.get(floor, {}), needs.get(floor, {}), decided), **decided}
+            fork_problem = _fork_problem(problem, target, region, preferences, decided, platforms=bool(environments))
             resolution = runner.solve(fork_problem)
+            if decided and not resolution.satisfiable:
+                # What the fork was made for does not hold up: uv would backtrack over it.
+                fork_problem = _fork_problem(problem, target, region, preferences, {}, platforms=bool(environments))
+                resolution = runner.solve(fork_problem)
             parts = _split(fork_problem, resolution)
+            log.debug(
+                "fork %s%s: %s; decided %s; %s", region or "(all)", _for(name),
+                "solved" if resolution.satisfiable else "no solution",
+                {str(k): str(v) for k, v in decided.items()}, f"splits into {len(parts)}" if parts else "final",
+            )
             if parts:
                 queue.extendleft(reversed(parts))
                 continue
@@ -151,9 +166,9 @@ def resolve_universal(
                 )
             done.append(Fork(region, name, resolution, fork_problem))
             for package, pin in resolution.packages.items():
-                if package not in chosen:
-                    chosen[NormalizedName(package)] = pin.version
-                    needs[NormalizedName(package)] = tuple(resolution.dependencies(package))
+                if package not in chosen.setdefault(floor, {}):
+                    chosen[floor][NormalizedName(package)] = pin.version
+                    needs.setdefault(floor, {})[NormalizedName(package)] = tuple(resolution.dependencies(package))
         forks.extend(_merged(done))
     result = UniversalResolution(
         runner.name, True, requires_python, tuple(environments), tuple(forks),
@@ -196,14 +211,19 @@ def _for(name: str | None) -> str:
 
 
 def _fork_problem(
-    problem: Problem, target: Target, region: MarkerSet, preferences: dict[NormalizedName, Version]
+    problem: Problem,
+    target: Target,
+    region: MarkerSet,
+    preferences: dict[NormalizedName, Version],
+    pins: dict[NormalizedName, Version],
+    platforms: bool,
 ) -> Problem:
     """``problem`` for one region: its target keeps the supported properties and gets the
     region's lowest Python (what explanations name)."""
     floor = region.python_lower_bound()
     fork_target = target if floor is None else target.with_python(f"{floor.major}.{floor.minor}.{floor.micro}")
     fork_target = replace(fork_target, variants=target.variants, enabled=target.enabled, provider_policy=target.provider_policy)
-    return replace(problem, target=fork_target, region=Region(region, preferences=preferences))
+    return replace(problem, target=fork_target, region=Region(region, preferences=preferences, pins=pins, platforms=platforms))
 
 
 Part = tuple["MarkerSet", dict[NormalizedName, Version]]
@@ -219,14 +239,29 @@ def _split(problem: Problem, resolution: Resolution) -> list[Part]:
     """
     region = problem.region
     assert region is not None, "a fork problem has a region"
+    depth = _depths(resolution) if resolution.satisfiable else {}
+    python = _python_split(problem, resolution, depth) if resolution.satisfiable else None
     for signal in [*_root_signals(problem), *region.signals]:
+        if python is not None and signal.parent is not None:
+            # uv decides a package (forking on its Requires-Python) before it reads what that
+            # package, or anything deeper, requires.
+            met = (depth.get(signal.parent[0], len(depth)), signal.parent[0])
+            if python[0] <= met:
+                break
         parts = _refine(region.markers, signal)
         if len(parts) > 1:
             parts.sort(key=lambda part: (_floor(part[0]), -part[1]))
             return [(cell, {}) for cell, _ in parts]
-    if resolution.satisfiable:
-        return _python_split(problem, resolution)
-    return []
+    return python[1] if python is not None else []
+
+
+PythonKey = tuple[Version, tuple[Version, ...]]
+
+
+def _pythons(region: MarkerSet) -> PythonKey:
+    """Which Pythons a region spans (its lowest and every bound it mentions): forks for the same
+    Pythons share their choices, forks for other Pythons do not."""
+    return _floor(region), region.python_cut_points()
 
 
 def _floor(region: MarkerSet) -> Version:
@@ -269,13 +304,16 @@ def _refine(region: MarkerSet, signal: ForkSignal) -> list[tuple[MarkerSet, int]
     return cells
 
 
-def _python_split(problem: Problem, resolution: Resolution) -> list[Part]:
+def _python_split(
+    problem: Problem, resolution: Resolution, depth: dict[str, int]
+) -> tuple[tuple[int, str], list[Part]] | None:
     """uv's Requires-Python fork: a chosen release that needs a newer Python than the region's
-    lowest keeps the upper part (decided there); the lower part, solved first, does without."""
+    lowest keeps the upper part (decided there); the lower part, solved first, does without.
+    With where uv meets it (depth, name); None when no release needs it."""
     region = problem.region
     assert region is not None, "a fork problem has a region"
     repository = problem.repository
-    for name in sorted(resolution.packages):
+    for name in sorted(resolution.packages, key=lambda n: (depth.get(n, len(depth)), n)):
         pin = resolution.packages[name]
         release = next((r for r in repository.releases(name) if r.version == pin.version), None)  # type: ignore[arg-type]
         if release is None:
@@ -291,8 +329,25 @@ def _python_split(problem: Problem, resolution: Resolution) -> list[Part]:
         needed = python_markers(str(problem.options.python_reading(spec)))
         upper, lower = region.markers & needed, region.markers & ~needed
         if not upper.is_empty() and not lower.is_empty():
-            return [(lower, {}), (upper, {NormalizedName(name): pin.version})]
-    return []
+            return (depth.get(name, len(depth)), name), [(lower, {}), (upper, {NormalizedName(name): pin.version})]
+    return None
+
+
+def _depths(resolution: Resolution) -> dict[str, int]:
+    """Each package's distance from the root: with the name, the order in which uv would have met
+    them, so that a fork is made where uv makes it (matplotlib's Requires-Python before that of
+    one of its dependencies)."""
+    depth: dict[str, int] = {}
+    frontier = sorted({edge.child for edge in resolution.graph if edge.parent is None})
+    level = 0
+    while frontier:
+        for name in frontier:
+            depth.setdefault(name, level)
+        level += 1
+        frontier = sorted({
+            edge.child for edge in resolution.graph if edge.parent in frontier and edge.child not in depth
+        })
+    return depth
 
 
 def _merged(forks: list[Fork]) -> list[Fork]:
@@ -309,7 +364,9 @@ def _merged(forks: list[Fork]) -> list[Fork]:
                     key=lambda e: (e.parent is not None, e.parent or "", e.child, e.requirement),
                 ))
                 merged = replace(other.resolution, graph=graph)
-                out[i] = Fork(region, other.target_name, merged, replace(other.problem, region=Region(region)))
+                assert other.problem.region is not None, "a fork problem has a region"
+                merged_region = Region(region, platforms=other.problem.region.platforms)
+                out[i] = Fork(region, other.target_name, merged, replace(other.problem, region=merged_region))
                 break
         else:
             out.append(fork)

@@ -56,6 +56,11 @@ class Region:
     # Versions to try first (what forks solved before chose, what the parent decided), as uv
     # prefers the versions other forks selected.
     preferences: Mapping[NormalizedName, Version] = field(default_factory=dict, compare=False)
+    # What the fork was made for (uv decides it before forking): only that release is offered.
+    pins: Mapping[NormalizedName, Version] = field(default_factory=dict, compare=False)
+    # Whether a wheel must fit a platform of the region, not only a Python: in the required
+    # environments only (uv assumes a wheel for every platform elsewhere, and says so at install).
+    platforms: bool = False
 
     @property
     def python_floor(self) -> Version | None:
@@ -77,12 +82,13 @@ class Region:
         return not (self.markers & python_markers(str(requires_python))).is_empty()
 
     def fits(self, file: DistFile) -> bool:
-        """The wheel fits some environment of the region (an sdist always does)."""
+        """The wheel fits some Python (in required environments: some environment) of the
+        region; an sdist always does."""
         if file.wheel is None:
             return True
         from .tags import wheel_markers
 
-        return not (self.markers & wheel_markers(file.filename, file.wheel.tags)).is_empty()
+        return not (self.markers & wheel_markers(file.filename, file.wheel.tags, self.platforms)).is_empty()
 
 
 def requirement_markers(requirement: VariantRequirement, state: VariantState, extra: str) -> MarkerSet:

@@ -29,19 +29,21 @@ _MAC_MACHINES = {
 }
 
 
-def wheel_markers(filename: str, tags: Iterable[Tag]) -> MarkerSet:
-    """The union, over the wheel's tags, of the environments each tag can run on."""
-    return _wheel_markers(filename, tuple(sorted(str(t) for t in tags)))
+def wheel_markers(filename: str, tags: Iterable[Tag], platforms: bool = True) -> MarkerSet:
+    """The union, over the wheel's tags, of the environments each tag can run on; with
+    ``platforms=False`` only the Pythons (uv's universal resolution reads a wheel's platform
+    only in the required environments, and its Python tags always)."""
+    return _wheel_markers(filename, tuple(sorted(str(t) for t in tags)), platforms)
 
 
 @lru_cache(maxsize=65536)
-def _wheel_markers(filename: str, tags: tuple[str, ...]) -> MarkerSet:
+def _wheel_markers(filename: str, tags: tuple[str, ...], platforms: bool) -> MarkerSet:
     from ..marker_algebra import MarkerSet
 
     out = MarkerSet.empty()
     for tag in tags:
         interpreter, abi, platform = tag.split("-")
-        out = out | (_python(interpreter, abi) & _platform(platform))
+        out = out | (_python(interpreter, abi) & (_platform(platform) if platforms else MarkerSet.universe()))
     return out
 
 
