@@ -156,8 +156,13 @@ def test_emptiness():
     assert not (P("python_full_version < '3.10'") & MarkerSet.python_range(">=3.9")).is_empty()
     assert P("python_version > '3.10' and python_version < '3.11'").is_empty()  # no X.Y in between
     assert not P("python_full_version > '3.10' and python_full_version < '3.10.1'").is_empty()
-    # Variables are independent: the algebra does not know that linux means Linux.
-    assert not P("sys_platform == 'linux' and platform_system == 'Windows'").is_empty()
+    # uv's one equivalence: platform_system Darwin/Linux/Windows is sys_platform darwin/linux/win32.
+    assert P("sys_platform == 'linux' and platform_system == 'Windows'").is_empty()
+    assert P("platform_system == 'Darwin'") == P("sys_platform == 'darwin'")
+    assert str(P("platform_system != 'Windows'")) == "sys_platform != 'win32'"
+    # Otherwise variables are independent: the algebra does not know that win32 means nt.
+    assert not P("sys_platform == 'linux' and os_name == 'nt'").is_empty()
+    assert not P("sys_platform == 'linux' and platform_system == 'Java'").is_empty()
     assert str(E) == EMPTY_TEXT and not Marker(EMPTY_TEXT).evaluate(env("3.12.0"))
     assert str(U) == ""
 
@@ -326,8 +331,11 @@ def environments(draw: st.DrawFn) -> dict[str, str]:
         implementation_version=draw(st.sampled_from([python, "7.3.13", "3.11.0"])),
         implementation_name=draw(st.sampled_from(["cpython", "pypy"])),
         platform_python_implementation=draw(st.sampled_from(["CPython", "PyPy"])),
-        sys_platform=draw(st.sampled_from(["linux", "darwin", "win32", "cygwin"])),
-        platform_system=draw(st.sampled_from(["Linux", "Darwin", "Windows", "Java"])),
+        # Real interpreters pair these (and the algebra reads Darwin/Linux/Windows as the platform).
+        **draw(st.sampled_from([
+            {"sys_platform": "linux", "platform_system": "Linux"}, {"sys_platform": "darwin", "platform_system": "Darwin"},
+            {"sys_platform": "win32", "platform_system": "Windows"}, {"sys_platform": "cygwin", "platform_system": "Java"},
+        ])),
         os_name=draw(st.sampled_from(["posix", "nt"])),
         platform_machine=draw(st.sampled_from(["x86_64", "aarch64", "arm64", "AMD64", "armv7l", "i686"])),
         platform_release=draw(st.sampled_from(["5.15.0", "6.1", "4.19", "x"])),

@@ -403,7 +403,17 @@ class CandidateFinder:
     def needs_build(self, candidate: Candidate) -> bool:
         """Reading ``candidate``'s dependencies would build it (an sdist with dynamic metadata):
         a search reads them only when it is about to choose it."""
-        return not self.repo.metadata_is_cheap(candidate.release, candidate.file)
+        return not self.repo.metadata_is_cheap(candidate.release, self.metadata_file(candidate))
+
+    def metadata_file(self, candidate: Candidate) -> DistFile:
+        """The file whose metadata stands for ``candidate``: its own, except that in a universal
+        fork an sdist of a release with wheels is read through a wheel (as uv does: the files of
+        one release share their metadata, and no environment here needs the sdist built to know
+        it; PEP 825 and uv rely on that consistency)."""
+        if self.region is None or candidate.file.is_wheel:
+            return candidate.file
+        wheels = sorted((f for f in candidate.release.files if f.is_wheel and f.label is None), key=lambda f: f.filename)
+        return wheels[0] if wheels else candidate.file
 
     def rejection(self, candidate: Candidate) -> str | None:
         """Why ``candidate`` turned out unusable when its metadata was read, or None."""
@@ -422,7 +432,7 @@ class CandidateFinder:
         key = (id(candidate), extras)
         if key not in self._deps:
             try:
-                meta = self.repo.metadata(candidate.release, candidate.file)
+                meta = self.repo.metadata(candidate.release, self.metadata_file(candidate))
             except InvalidDistribution as exc:
                 raise self._reject(candidate, str(exc)) from None
             if candidate.file.requires_python is None and not self.python_allows(meta.requires_python):
@@ -489,7 +499,7 @@ class CandidateFinder:
         return UnusableCandidate(candidate, reason)
 
     def provides_extra(self, candidate: Candidate, extra: str) -> bool:
-        meta = self.repo.metadata(candidate.release, candidate.file)
+        meta = self.repo.metadata(candidate.release, self.metadata_file(candidate))
         if meta.provides_extra:
             return extra in meta.provides_extra
         return True

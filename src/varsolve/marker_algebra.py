@@ -28,8 +28,11 @@ The domains, and where the algebra is deliberately coarser than packaging:
   ``platform_release >= '5.0'`` and ``platform_release < '5.0'`` are two variables, and as PEP 508
   has no ``not``, the printed negation of such an atom flips its operator: a text that is exact
   only for releases that are versions, and that parses back to a different set.
-* Variables are independent: ``sys_platform == 'linux' and platform_system == 'Windows'`` is not
-  empty here (uv's resolver treats them as independent too). Only
+* Variables are independent, with one exception taken from uv: ``platform_system`` ``Darwin``,
+  ``Linux`` and ``Windows`` are read as ``sys_platform`` ``darwin``, ``linux`` and ``win32``
+  (uv.lock writes ``appnope ; sys_platform == 'darwin'`` for ``platform_system == "Darwin"``).
+  Other values of ``platform_system``, and ``os_name``, stay independent:
+  ``sys_platform == 'linux' and os_name == 'nt'`` is not empty. Only
   :func:`representative_environments` keeps them consistent when it picks values.
 * ``extra`` is evaluated concretely when parsing (``fixed``, else no extra), as is any variable that
   ``fixed`` names.
@@ -445,7 +448,15 @@ def _atom_node(left: tuple[bool, str], op: str, right: tuple[bool, str], fixed: 
             return _opaque(var, op, lit, reverse)
     if op in ("<", ">"):  # packaging: never true on strings; <= and >= mean ==
         return _FALSE
+    if var == "platform_system" and lit in _SYSTEM_TO_PLATFORM:
+        # uv's rule: platform_system Darwin, Linux and Windows are sys_platform darwin, linux and
+        # win32 (so that ``platform_system == 'Darwin'`` and ``sys_platform == 'darwin'`` are
+        # one set, and a lock reads ``sys_platform == 'darwin'`` as uv.lock does).
+        var, lit = "sys_platform", _SYSTEM_TO_PLATFORM[lit]
     return _atom(var, _Strings(op != "!=", frozenset({lit})))
+
+
+_SYSTEM_TO_PLATFORM = {"Darwin": "darwin", "Linux": "linux", "Windows": "win32"}
 
 
 class _Parser:

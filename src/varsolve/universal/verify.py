@@ -95,7 +95,7 @@ def project(fork: Fork, env: Mapping[str, str]) -> tuple[Problem, Resolution, se
         installed = _pin_for(problem, name, pin)
         if installed is None:
             missing.add(name)
-            installed = pin
+            installed = _stand_in(problem, name, pin)
         packages[name] = installed
     graph = tuple(e for e in fork.resolution.graph if e.child in packages and (e.parent is None or e.parent in packages))
     return problem, Resolution(fork.resolution.strategy, True, packages, graph, dict(fork.resolution.unified)), missing
@@ -145,9 +145,22 @@ def _pin_for(problem: Problem, name: str, pin: Pin) -> Pin | None:
     file = best_file(release.files, pin.variant, problem.target)
     if file is None and pin.variant == "" and problem.options.allows_build(name):
         file = best_file(release.files, None, problem.target)
-    if file is None:
-        return None
+    if file is None or (file.wheel is None and not problem.repository.metadata_is_cheap(release, file)):
+        return None  # nothing installs, or only a build would tell: a gap, never a build while checking
     return Pin(pin.version, file.wheel.label or "" if file.wheel is not None else None, file.filename)
+
+
+def _stand_in(problem: Problem, name: str, pin: Pin) -> Pin:
+    """A pin for a package with no file for this environment whose metadata the verifier can
+    read without a build (a wheel of the release, as the resolution read it); its file fault is
+    reported as a gap."""
+    from packaging.utils import canonicalize_name
+
+    if pin.variant is not None:
+        return pin
+    release = next((r for r in problem.repository.releases(canonicalize_name(name)) if r.version == pin.version), None)
+    wheels = sorted(f.filename for f in release.files if f.wheel is not None and f.label is None) if release else []
+    return Pin(pin.version, "", wheels[0]) if wheels else pin
 
 
 def best_file(files: Sequence[DistFile], label: str | None, target: Target) -> DistFile | None:
