@@ -111,17 +111,25 @@ def lock(
     enable: Sequence[str] | None = None,
     adjust: Callable[[Problem], Problem] | None = None,
     sources: SourceSettings | None = None,
+    universal: bool = False,
+    requires_python: str | None = None,
+    environments: Sequence[str] = (),
 ) -> LockResult:
     """Resolve for every target and write ``pylock.toml`` (PEP 751 with PEP 825's
     ``[packages.variants-json]``) or one lock per target; returns the paths written and each
     target's verified resolution. Nothing is written unless every target resolves
-    (docs/lock.md)."""
+    (docs/lock.md).
+
+    ``universal``: one lock for every environment ``requires_python`` allows, narrowed to
+    ``environments`` (PEP 508 markers); ``target_files`` are then variant targets
+    (docs/lock.md, "Universal locks")."""
     from .lockfile.api import lock as write_lock
 
     return write_lock(
         requirements, scenario=scenario, index_url=index_url, find_links=find_links,
         target_files=target_files, python=python, variants_file=variants_file, unify=unify,
         enable=enable, strategy=strategy, output=Path(output), adjust=adjust, sources=sources,
+        universal=universal, requires_python=requires_python, environments=environments,
     )
 
 

@@ -201,13 +201,7 @@ def _package(
 
 def universe_markers(result: UniversalResolution) -> MarkerSet:
     """Every environment the lock serves: its requires-python and required environments."""
-    from ..universal.driver import universe
-
-    whole = universe(result.requires_python, result.environments)
-    out = whole[0]
-    for part in whole[1:]:
-        out = out | part
-    return out
+    return result.universe()
 
 
 def _serves(file: DistFile, marker: MarkerSet) -> bool:
@@ -311,42 +305,14 @@ def _tool_table(
 
 
 def marker_text(marker: MarkerSet, universe: MarkerSet) -> str:
-    """``marker`` as a lock writes it: packaging's form, "" when it holds in the whole universe,
-    and without the lower Python bounds the universe implies (uv.lock's way: ``sys_platform ==
-    'linux'``, not ``python_full_version >= '3.10' and sys_platform == 'linux'`` under
-    ``requires-python = ">=3.10"``). Installers check requires-python and environments before
-    any package marker, so the two mean the same; every simplification is checked to describe
-    the same environments within the universe."""
-    import re
-
+    """``marker`` as a lock writes it: packaging's form of :func:`varsolve.universal.result.
+    relative_marker` ("" when it holds in the whole universe)."""
     from packaging.markers import Marker
 
-    from ..marker_algebra import MarkerSet
+    from ..universal.result import relative_marker
 
-    if universe.implies(marker):
-        return ""
-    text = str(marker)
-    target = marker & universe
-    atom = re.compile(r"python_full_version >= '[^']*'")
-    shrinking = True
-    while shrinking:
-        shrinking = False
-        for found in atom.finditer(text):
-            start, end = found.span()
-            if text[end:].startswith(" and "):
-                candidate = text[:start] + text[end + len(" and "):]
-            elif text[:start].endswith(" and "):
-                candidate = text[: start - len(" and ")] + text[end:]
-            else:
-                continue
-            try:
-                same = (MarkerSet.parse(candidate) & universe) == target
-            except VarsolveError:
-                same = False
-            if same:
-                text, shrinking = candidate, True
-                break
-    return str(Marker(text))
+    text = relative_marker(marker, universe)
+    return str(Marker(text)) if text else ""
 
 
 def _fork_table(fork: Fork, universe: MarkerSet) -> dict[str, Any]:

@@ -164,7 +164,7 @@ def resolve_universal(
                     explanation=_failure(resolution, region, name), failed_region=str(region) or None,
                     stats={"solves": solves, "seconds": round(time.perf_counter() - started, 3)},
                 )
-            done.append(Fork(region, name, resolution, fork_problem))
+            done.append(_reachable(Fork(region, name, resolution, fork_problem)))
             for package, pin in resolution.packages.items():
                 if package not in chosen.setdefault(floor, {}):
                     chosen[floor][NormalizedName(package)] = pin.version
@@ -348,6 +348,22 @@ def _depths(resolution: Resolution) -> dict[str, int]:
             edge.child for edge in resolution.graph if edge.parent in frontier and edge.child not in depth
         })
     return depth
+
+
+def _reachable(fork: Fork) -> Fork:
+    """The fork without the packages no environment of it installs: the search took them in
+    because their requirement can hold somewhere in the region, but every path to them needs
+    markers that exclude each other (packse's unreachable-package: ``a ; sys_platform ==
+    'win32'`` requires ``b ; sys_platform == 'linux'``)."""
+    unreachable = {name for name, marker in fork.markers.items() if marker.is_empty()}
+    if not unreachable:
+        return fork
+    resolution = replace(
+        fork.resolution,
+        packages={n: p for n, p in fork.resolution.packages.items() if n not in unreachable},
+        graph=tuple(e for e in fork.resolution.graph if e.child not in unreachable and e.parent not in unreachable),
+    )
+    return Fork(fork.region, fork.target_name, resolution, fork.problem)
 
 
 def _merged(forks: list[Fork]) -> list[Fork]:

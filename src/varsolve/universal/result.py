@@ -68,6 +68,20 @@ class UniversalResolution:
     gaps: tuple[tuple[int, str, Violation], ...] = ()
     stats: Mapping[str, Any] = field(default_factory=dict)
 
+    def universe(self) -> MarkerSet:
+        """Every environment served: requires-python, narrowed to the required environments."""
+        from .driver import universe
+
+        parts = universe(self.requires_python, self.environments)
+        out = parts[0]
+        for part in parts[1:]:
+            out = out | part
+        return out
+
+    def marker_text(self, marker: MarkerSet) -> str:
+        """``marker`` as the output writes it: relative to the universe (:func:`relative_marker`)."""
+        return relative_marker(marker, self.universe())
+
     @property
     def valid(self) -> bool:
         return all(v.kind == "unify" for _, _, v in self.violations)
@@ -122,11 +136,11 @@ class UniversalResolution:
             "gaps": [{"fork": i, "environment": env, **v.to_dict()} for i, env, v in self.gaps],
             "forks": [
                 {
-                    "marker": str(fork.region),
+                    "marker": self.marker_text(fork.region),
                     "target": fork.target_name,
                     "unified": dict(sorted(fork.resolution.unified.items())),
                     "packages": {
-                        name: {**fork.resolution.packages[name].to_dict(), "marker": str(fork.markers[name])}
+                        name: {**fork.resolution.packages[name].to_dict(), "marker": self.marker_text(fork.markers[name])}
                         for name in sorted(fork.resolution.packages)
                     },
                 }
@@ -136,7 +150,7 @@ class UniversalResolution:
                 {
                     "name": e.name,
                     **e.pin.to_dict(),
-                    "marker": str(e.marker),
+                    "marker": self.marker_text(e.marker),
                     "targets": [t for t in e.targets if t is not None],
                 }
                 for e in self.entries()
@@ -160,7 +174,7 @@ class UniversalResolution:
         for e in entries:
             variant = {None: "(sdist)", "": ""}.get(e.pin.variant, f"[{e.pin.variant}]")
             head = f"{e.name.ljust(width)}  {e.pin.version} {variant}".rstrip()
-            where = str(e.marker)
+            where = self.marker_text(e.marker)
             named = [t for t in e.targets if t is not None]
             if named:
                 head += f"  (target{'s' if len(named) > 1 else ''} {', '.join(named)})"
@@ -169,12 +183,54 @@ class UniversalResolution:
             lines.append(f"forks: {len(self.forks)}")
             for fork in self.forks:
                 target = f" [{fork.target_name}]" if fork.target_name else ""
-                lines.append(f"  {fork.region or 'all environments'}{target}")
+                lines.append(f"  {self.marker_text(fork.region) or 'all environments'}{target}")
         for fork in self.forks:
             for feature, value in sorted(fork.resolution.unified.items()):
-                where = f" where {fork.region}" if len(self.forks) > 1 and str(fork.region) else ""
+                region = self.marker_text(fork.region)
+                where = f" where {region}" if len(self.forks) > 1 and region else ""
                 lines.append(f"unified: {feature} = {value}{where}")
         return "\n".join(lines)
+
+
+def relative_marker(marker: MarkerSet, universe: MarkerSet) -> str:
+    """``marker`` as uv.lock writes it: "" when it holds in the whole universe, and without the
+    lower Python bounds the universe implies (``sys_platform == 'linux'``, not
+    ``python_full_version >= '3.10' and sys_platform == 'linux'`` under ``requires-python =
+    ">=3.10"``). Installers check requires-python (and a lock's environments) before any package
+    marker, so both mean the same; every step is checked to describe the same environments
+    within the universe.
+
+    Hand-written on the text: the algebra has no "simplify under an assumption" operation.
+    """
+    import re
+
+    from ..errors import VarsolveError
+    from ..marker_algebra import MarkerSet
+
+    if universe.implies(marker):
+        return ""
+    text = str(marker)
+    target = marker & universe
+    atom = re.compile(r"python_full_version >= '[^']*'")
+    shrinking = True
+    while shrinking:
+        shrinking = False
+        for found in atom.finditer(text):
+            start, end = found.span()
+            if text[end:].startswith(" and "):
+                candidate = text[:start] + text[end + len(" and "):]
+            elif text[:start].endswith(" and "):
+                candidate = text[: start - len(" and ")] + text[end:]
+            else:
+                continue
+            try:
+                same = (MarkerSet.parse(candidate) & universe) == target
+            except VarsolveError:
+                same = False
+            if same:
+                text, shrinking = candidate, True
+                break
+    return text
 
 
 def package_markers(region: MarkerSet, resolution: Resolution) -> dict[str, MarkerSet]:

@@ -49,6 +49,12 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
     gaps: list[Finding] = []
     required = bool(result.environments)
     for i, fork in enumerate(result.forks):
+        for name in sorted(fork.resolution.packages):
+            if fork.markers[name].is_empty():
+                where = f"every environment where {fork.region}" if str(fork.region) else "every environment"
+                violations.append((i, where, Violation(
+                    "requirement", f"{name} is in the resolution but nothing requires it in any environment", (name,),
+                )))
         for env in environments_of(fork):
             problem, projected, missing = project(fork, env)
             where = describe_environment(env)
