@@ -208,3 +208,46 @@ def requirement_newline(tmp: Path) -> Outcome:
     if outcome.kind == CLEAN and (tmp / "index").exists():
         return Outcome(DATA_LOSS, "an index was written")
     return outcome
+
+
+_UNIVERSAL = '[root]\nrequires = ["a"]\n[resolver_options]\nuniversal = true\n{extra}[packages.a.versions."1.0.0"]\n'
+
+
+@case(CATEGORY, "universal: required_environments that contradict requires-python")
+def universal_environments_contradict(tmp: Path) -> Outcome:
+    text = _UNIVERSAL.format(extra="required_environments = [\"python_version < '3.9'\"]\n")
+    return _resolve(tmp, text, "required_environments[0]", "requires-python")
+
+
+@case(CATEGORY, "universal: a required environment that can never be true")
+def universal_environment_never_true(tmp: Path) -> Outcome:
+    text = _UNIVERSAL.format(extra="required_environments = [\"os_name == 'nt' and os_name == 'posix'\"]\n")
+    return _resolve(tmp, text, "required_environments[0]", "never be true")
+
+
+@case(CATEGORY, "universal: a required environment repeated")
+def universal_environment_repeated(tmp: Path) -> Outcome:
+    text = _UNIVERSAL.format(extra="required_environments = [\"os_name == 'nt'\", \"os_name == 'nt'\"]\n")
+    return _resolve(tmp, text, "required_environments[1]", "adds no environment")
+
+
+@case(CATEGORY, "universal: variant targets given as an array")
+def universal_targets_array(tmp: Path) -> Outcome:
+    text = _UNIVERSAL.format(extra="") + "[environment]\ntargets = [1]\n"
+    return _resolve(tmp, text, "environment.targets")
+
+
+@case(CATEGORY, "universal: a variant target with a dotted name")
+def universal_target_name(tmp: Path) -> Outcome:
+    text = _UNIVERSAL.format(extra="") + '[environment.targets."a.b"]\n'
+    return _resolve(tmp, text, "a.b")
+
+
+@case(CATEGORY, "universal: two target files with one name (--target)")
+def universal_duplicate_target_files(tmp: Path) -> Outcome:
+    path = tmp / "scenario.toml"
+    path.write_text(_UNIVERSAL.format(extra=""), encoding="utf-8")
+    for stem in ("one", "two"):
+        (tmp / f"{stem}.toml").write_text('name = "gpu"\n', encoding="utf-8")
+    proc = varsolve("resolve", "--scenario", str(path), "--target", "one.toml", "--target", "two.toml", cwd=tmp)
+    return expect_clean_error(proc, names=["gpu"])
