@@ -33,6 +33,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--out", metavar="DIR", help="directory to write the scenarios into")
     p.add_argument("--seed", default="0", metavar="N", help="random seed, or N1,N2,... / START..END (default 0)")
     p.add_argument("--list", action="store_true", help="list the families and their knobs")
+    p.add_argument(
+        "--marker-split", metavar="P",
+        help="the knob marker_split=P (layered, ecosystem): probability that a dependency is written as "
+        "two or three requirements under disjoint python_version/sys_platform markers; P1,P2,... sweeps",
+    )
+    p.add_argument(
+        "--universal", action="store_true",
+        help="the knob universal=true (layered, ecosystem): resolver_options.universal, root requires_python >=3.10",
+    )
     p.set_defaults(handler=run)
     _allow_knobs_after_options(p)
 
@@ -194,7 +203,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         raise InputError("--out DIR is required")
     function = registry[args.family]
-    jobs = plan(args.family, function, args.knobs, parse_seeds(args.seed))
+    knob_args = list(args.knobs)
+    # Spellings of two knobs as options (varsolve.generate.universal); a family without them
+    # rejects them as it rejects any unknown knob.
+    if getattr(args, "marker_split", None) is not None:
+        knob_args.append(f"marker_split={args.marker_split}")
+    if getattr(args, "universal", False):
+        knob_args.append("universal=true")
+    jobs = plan(args.family, function, knob_args, parse_seeds(args.seed))
     texts = []
     for filename, kwargs in jobs:
         try:
