@@ -91,6 +91,9 @@ def test_uv_matches_the_document_its_answers_are_verified_and_every_difference_h
     data = _run_bundled("uv", tmp_path)
     rows = {row["scenario"]: row for row in data["rows"]}
     for row in rows.values():
+        if row["status"] == "skip":  # the universal suite: uv pip compile resolves one target
+            assert row["path"].startswith("scenarios/universal/") or "/universal/" in row["path"], row
+            continue
         codes = {reason["code"] for reason in row["reasons"]}
         assert "unexplained" not in codes, row
         if row["status"] == "ok":
@@ -242,8 +245,9 @@ def test_varsolve_itself_as_a_command_template_agrees_with_pep825(tmp_path: Path
     assert r.returncode == 0, r.stderr
     data = json.loads(out.read_text())
     assert data["command"] == template
-    differing = {row["scenario"] for row in data["rows"] if not row["same"]["pep825"]}
+    differing = {row["scenario"] for row in data["rows"] if row["status"] != "skip" and not row["same"]["pep825"]}
     assert differing == {"optional-provider-enabled"}
+    assert {row["scenario"] for row in data["rows"] if row["status"] == "skip"} == {"cuda-cpu-one-lock", "python-split-blas-unify"}
     assert all(row["status"] != "error" for row in data["rows"])
 
 

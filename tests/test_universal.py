@@ -25,8 +25,8 @@ from varsolve.sources.scenario import load_scenario
 from varsolve.strategies import get_strategy
 from varsolve.target import Target
 from varsolve.universal.driver import resolve_universal as drive
-from varsolve.universal.driver import universe
 from varsolve.universal.result import Fork, UniversalResolution
+from varsolve.universal.universe import universe
 from varsolve.universal.verify import verify_universal
 
 STRATEGIES = ("pep825", "backtrack", "sat")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .repository import Repository
     from .resolution import Resolution
     from .strategies import Strategy
+    from .universal.result import UniversalResolution
 
 EXIT_OK = 0
 EXIT_NO_SOLUTION = 1  # also: a failed scenario check, a crashed compare run, a drifted lock
@@ -283,8 +284,8 @@ def _resolve_universal(
         from dataclasses import replace
 
         result = replace(result, stats={**result.stats, "http": dict(repository.counters)})
-    for _, where, gap in result.gaps:
-        logging.getLogger("varsolve").warning("%s: %s", where, gap)
+    for line in gap_summary(result):
+        logging.getLogger("varsolve").warning("%s", line)
     if args.format == "json":
         sys.stdout.write(result.to_json())
     else:
@@ -292,6 +293,18 @@ def _resolve_universal(
     if not result.satisfiable or not result.valid:
         return EXIT_NO_SOLUTION
     return EXIT_OK if not result.violations else EXIT_INCONSISTENT
+
+
+def gap_summary(result: UniversalResolution) -> list[str]:
+    """One line per package with no installable file somewhere, not one per environment."""
+    where: dict[str, list[str]] = {}
+    for _, environment, gap in result.gaps:
+        where.setdefault(gap.message, []).append(environment)
+    return [
+        f"{message} in {len(envs)} environment{'s' if len(envs) > 1 else ''} checked (e.g. {envs[0]});"
+        " installing there needs a build or fails, as with uv lock"
+        for message, envs in sorted(where.items())
+    ]
 
 
 def _write_pinned(args: argparse.Namespace, problem: Problem, resolution: Resolution) -> None:

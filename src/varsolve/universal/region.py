@@ -61,6 +61,10 @@ class Region:
     # Whether a wheel must fit a platform of the region, not only a Python: in the required
     # environments only (uv assumes a wheel for every platform elsewhere, and says so at install).
     platforms: bool = False
+    # Memoised answers (a search asks about every file of every release it reads; files share a
+    # few Requires-Python texts and tag sets).
+    _python_answers: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    _fit_answers: dict[MarkerSet, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def python_floor(self) -> Version | None:
@@ -77,9 +81,15 @@ class Region:
     def allows_python(self, requires_python: SpecifierSet | None) -> bool:
         """Some Python of the region satisfies ``requires_python`` (already reduced to what the
         Requires-Python policy reads)."""
-        if requires_python is None or not str(requires_python):
+        if requires_python is None:
             return True
-        return not (self.markers & python_markers(str(requires_python))).is_empty()
+        text = str(requires_python)
+        if not text:
+            return True
+        known = self._python_answers.get(text)
+        if known is None:
+            known = self._python_answers[text] = not (self.markers & python_markers(text)).is_empty()
+        return known
 
     def fits(self, file: DistFile) -> bool:
         """The wheel fits some Python (in required environments: some environment) of the
@@ -88,7 +98,11 @@ class Region:
             return True
         from .tags import wheel_markers
 
-        return not (self.markers & wheel_markers(file.filename, file.wheel.tags, self.platforms)).is_empty()
+        served = wheel_markers(file.filename, file.wheel.tags, self.platforms)
+        known = self._fit_answers.get(served)
+        if known is None:
+            known = self._fit_answers[served] = not (self.markers & served).is_empty()
+        return known
 
 
 def requirement_markers(requirement: VariantRequirement, state: VariantState, extra: str) -> MarkerSet:

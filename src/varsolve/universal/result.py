@@ -70,7 +70,7 @@ class UniversalResolution:
 
     def universe(self) -> MarkerSet:
         """Every environment served: requires-python, narrowed to the required environments."""
-        from .driver import universe
+        from .universe import universe
 
         parts = universe(self.requires_python, self.environments)
         out = parts[0]

@@ -32,19 +32,28 @@ _MAC_MACHINES = {
 def wheel_markers(filename: str, tags: Iterable[Tag], platforms: bool = True) -> MarkerSet:
     """The union, over the wheel's tags, of the environments each tag can run on; with
     ``platforms=False`` only the Pythons (uv's universal resolution reads a wheel's platform
-    only in the required environments, and its Python tags always)."""
-    return _wheel_markers(filename, tuple(sorted(str(t) for t in tags)), platforms)
+    only in the required environments, and its Python tags always). ``filename`` is unused: the
+    tags say it all (kept for messages and symmetry with the callers)."""
+    if platforms:
+        return _union(frozenset((t.interpreter, t.abi, t.platform) for t in tags))
+    return _union(frozenset((t.interpreter, t.abi, "any") for t in tags))
 
 
-@lru_cache(maxsize=65536)
-def _wheel_markers(filename: str, tags: tuple[str, ...], platforms: bool) -> MarkerSet:
+@lru_cache(maxsize=16384)
+def _union(triples: frozenset[tuple[str, str, str]]) -> MarkerSet:
+    # Memoised on the set of tags: a project's files share a handful of tag sets, and a search
+    # asks about every file of every release it reads.
     from ..marker_algebra import MarkerSet
 
     out = MarkerSet.empty()
-    for tag in tags:
-        interpreter, abi, platform = tag.split("-")
-        out = out | (_python(interpreter, abi) & (_platform(platform) if platforms else MarkerSet.universe()))
+    for interpreter, abi, platform in sorted(triples):
+        out = out | _tag(interpreter, abi, platform)
     return out
+
+
+@lru_cache(maxsize=4096)
+def _tag(interpreter: str, abi: str, platform: str) -> MarkerSet:
+    return _python(interpreter, abi) & _platform(platform)
 
 
 def _python(interpreter: str, abi: str) -> MarkerSet:

@@ -63,7 +63,7 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
                     continue
                 violations.append((i, where, violation))
             for name in sorted(missing):
-                gap = Violation("file", f"no file of {name} {projected.packages[name].version} installs here", (name,))
+                gap = Violation("file", f"no file of {name} {projected.packages[name].version} installs", (name,))
                 (violations if required else gaps).append((i, where, gap))
     return violations, gaps
 
@@ -77,7 +77,18 @@ def environments_of(fork: Fork) -> list[dict[str, str]]:
     for edge in fork.resolution.graph:
         if edge.marker:
             sets.append(parse_marker(edge.marker, ""))
-    return representative_environments(sets, within=fork.region)[:MAX_ENVIRONMENTS]
+    found = [env for env in representative_environments(sets, within=fork.region) if realistic(env)]
+    return found[:MAX_ENVIRONMENTS]
+
+
+def realistic(env: Mapping[str, str]) -> bool:
+    """An environment a real interpreter can report: ``os_name`` is ``nt`` exactly on Windows,
+    and the implementation's two names agree. The algebra keeps these variables independent (it
+    must, to stay sound for any marker); a lock need not serve machines that cannot exist."""
+    windows = env["sys_platform"] == "win32"
+    if (env["os_name"] == "nt") != windows:
+        return False
+    return env["implementation_name"].lower() == env["platform_python_implementation"].lower()
 
 
 def describe_environment(env: Mapping[str, str]) -> str:
