@@ -461,17 +461,35 @@ def test_objective_vector_ranks_any_strategy_and_tolerates_rejected_pins(suite: 
     assert objective_vector(problem, bogus) == (releases, 0, 0, 2)
 
 
-def test_universal_scenarios_are_skipped_not_failed(tmp_path: Path) -> None:
-    write(tmp_path, "universal.toml", PLAIN.replace('name = "plain"', 'name = "universal"\n[resolver_options]\nuniversal = true'))
+def test_universal_scenarios_are_compared_per_environment(tmp_path: Path) -> None:
+    universal = """
+    name = "universal"
+    [root]
+    requires = ["a>=2 ; sys_platform == 'linux'", "a<2 ; sys_platform == 'darwin'"]
+    [resolver_options]
+    universal = true
+    [packages.a.versions."1.0.0"]
+    [packages.a.versions."2.0.0"]
+    [expected]
+    satisfiable = true
+    [[expected.environments]]
+    python = "3.12"
+    platform = "linux"
+    packages = { a = "2.0.0" }
+    """
+    write(tmp_path, "universal.toml", universal)
     write(tmp_path, "plain.toml", PLAIN)
     report = run_compare([tmp_path], STRATEGIES)
     rows = by_key(report)
-    assert rows["universal", "pep825"].status == rows["universal", "backtrack"].status == "skip"
+    for strategy in STRATEGIES:
+        row = rows["universal", strategy]
+        assert row.status == "ok" and row.satisfiable and row.valid and row.expected == "pass", row
+        assert row.packages == {"a ; sys_platform == 'darwin'": "1.0.0", "a ; sys_platform == 'linux'": "2.0.0"}
+        assert row.objective is None and row.seconds is not None
     assert rows["plain", "backtrack"].status == "ok"
     assert not report.failed
     per = {s["strategy"]: s for s in report.summary["per_strategy"]}
-    assert per["backtrack"]["skipped"] == 1
-    assert report.summary["status_quo"][0]["compared"] == 1
+    assert per["backtrack"]["skipped"] == 0
 
 
 class _Recorder(Reporter):

@@ -54,7 +54,7 @@ class Row:
     strategy: str
     complete: bool
     target: str = ""
-    status: str = "ok"  # "ok", "timeout", "error", "skip" (universal scenarios)
+    status: str = "ok"  # "ok", "timeout", "error"
     satisfiable: bool | None = None
     consistent: bool | None = None
     valid: bool | None = None  # no violation other than unify
@@ -167,9 +167,7 @@ def run_task(task: Task) -> Row:
         timeout=task.timeout,
     )
     if scenario.universal:
-        row.status = "skip"  # as `scenario check` does
-        row.error = "universal resolution is not supported"
-        return row
+        return _run_universal(task, scenario, row)
     try:
         with _deadline(task.timeout):
             resolution, row.seconds, rss_kib = _timed_solve(problem, task.strategy)
@@ -188,6 +186,43 @@ def run_task(task: Task) -> Row:
         row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
         return row
     _fill_outcome(row, scenario, problem, resolution, overridden=task.target_text is not None)
+    return row
+
+
+def _run_universal(task: Task, scenario: Scenario, row: Row) -> Row:
+    """A universal scenario, as ``scenario check`` runs it: every fork verified in each
+    environment, ``[[expected.environments]]`` compared; ``packages`` lists each pin with its
+    marker; no objective (it ranks one target's resolution)."""
+    from ..scenario_check import CheckResult, check_universal
+
+    try:
+        with _deadline(task.timeout):
+            start = time.perf_counter()
+            empty = CheckResult(scenario.name, task.scenario_path, task.strategy, "pass")
+            checked = check_universal(scenario, task.strategy, empty)
+            row.seconds = round(time.perf_counter() - start, 6)
+    except TaskTimeout:
+        row.status, row.error = "timeout", f"no answer within {task.timeout:g} s"
+        return row
+    except Exception as exc:  # a crashing strategy is a finding of the sweep, not its end
+        row.status, row.error = "error", f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return row
+    result = checked.universal
+    assert result is not None, "check_universal resolves"
+    row.satisfiable = result.satisfiable
+    row.consistent = all(v.kind != "unify" for _, _, v in result.violations) if result.satisfiable else None
+    row.valid = result.valid
+    row.violations = [f"{env}: {v.message}" for _, env, v in result.violations]
+    for entry in result.entries():
+        marker = result.marker_text(entry.marker)
+        label = {None: " (sdist)", "": ""}.get(entry.pin.variant, f" [{entry.pin.variant}]")
+        targets = [t for t in entry.targets if t is not None]
+        key = entry.name + (f" ; {marker}" if marker else "") + (f" ({', '.join(targets)})" if targets else "")
+        row.packages[key] = f"{entry.pin.version}{label}"
+    row.explanation = result.explanation.text if result.explanation is not None else None
+    row.counters = {k: _int_or_none(result.stats.get(k)) for k in COUNTERS}
+    row.problems = list(checked.problems)
+    row.expected = "fail" if row.problems else "pass"
     return row
 
 
