@@ -76,6 +76,7 @@ _CAUSES: Final = 2
 _ABSENT: Final[Any] = object()
 _TOMB: Final[Any] = object()  # a place in the pin order whose key was pinned again later
 
+
 def supports(provider: AbstractProvider[Any, Any, Any]) -> bool:
     """Whether :class:`IncrementalResolver` reproduces resolvelib's resolution with ``provider``."""
     default_narrow = AbstractProvider.narrow_requirement_selection
