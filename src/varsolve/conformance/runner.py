@@ -95,7 +95,7 @@ def _run_one(
 ) -> ConformanceRow:
     row = ConformanceRow(scenario.name, str(scenario.path), label)
     if scenario.universal:
-        row.status, row.message = "skip", "universal: the installers resolve one target (uv lock's universal mode leaves variant wheels out)"
+        row.status, row.message = "skip", "universal: the installers resolve one target (uv lock leaves variant wheels out)"
         return row
     problem = conformance_problem(scenario.problem, installer)
     started = time.perf_counter()
