@@ -258,7 +258,16 @@ class CandidateFinder:
         that a lazy strategy can materialise releases one at a time."""
         key = (release.name, release.version)
         if key not in self._by_release:
-            self._by_release[key] = self._release_candidates(release)
+            shared = self.region.candidates if self.region is not None else None
+            if shared is not None and key in shared:
+                # Another fork for the same Pythons already expanded this release.
+                self._by_release[key], supported = shared[key]
+                if supported is not None:
+                    self._supported.setdefault(key, supported)
+            else:
+                self._by_release[key] = self._release_candidates(release)
+                if shared is not None:
+                    shared[key] = (self._by_release[key], self._supported.get(key))
             self.stats["releases"] += 1
             self.stats["candidates"] += len(self._by_release[key])
         return self._by_release[key]

@@ -82,7 +82,7 @@ class ResolverOptions:
 
     def python_reading(self, requires_python: SpecifierSet) -> SpecifierSet:
         """The part of ``requires_python`` the Requires-Python policy reads."""
-        return lower_bounds(requires_python) if self.requires_python_policy == "packse" else requires_python
+        return _lower_bounds(requires_python) if self.requires_python_policy == "packse" else requires_python
 
     def policy_preset(self, name: str) -> ResolverOptions:
         """These options with the pre-release, yanked and Requires-Python policies of the preset
@@ -117,6 +117,18 @@ POLICIES: dict[str, PolicyFields] = {
     "pip": PolicyFields(prerelease_policy="pip", yanked="pip", requires_python_policy="pip"),
 }
 DEFAULT_POLICY: PolicyName = "packse"
+
+
+_LOWER_BOUNDS: dict[SpecifierSet, SpecifierSet] = {}
+
+
+def _lower_bounds(spec: SpecifierSet) -> SpecifierSet:
+    # Memoised: a universal search asks about every file of every release it reads, and files
+    # share a few dozen specifiers.
+    found = _LOWER_BOUNDS.get(spec)
+    if found is None:
+        found = _LOWER_BOUNDS[spec] = lower_bounds(spec)
+    return found
 
 
 def lower_bounds(spec: SpecifierSet) -> SpecifierSet:

@@ -33,16 +33,17 @@ from packaging.version import Version
 
 from ..errors import InputError
 from ..resolution import Explanation, Step
-from .region import ForkSignal, Region, python_markers
+from .region import ForkSignal, Region, python_markers, python_projection
 from .result import Fork, UniversalResolution
 from .universe import universe
 
 if TYPE_CHECKING:
+    from ..candidates import Candidate
     from ..marker_algebra import MarkerSet
     from ..problem import Problem
     from ..resolution import Edge, Resolution
     from ..strategies import Strategy, StrategyName
-    from ..target import Target
+    from ..target import SupportedMap, Target
 
 __all__ = ["DEFAULT_MAX_FORKS", "resolve_universal"]
 
@@ -82,6 +83,8 @@ def resolve_universal(
         # Pythons of a fork -> what the forks for those Pythons chose (uv's default fork strategy,
         # requires-python: the newest release for each Python, the fewest across platforms).
         chosen: dict[PythonKey, dict[NormalizedName, Version]] = {}
+        # Pythons -> the candidates of each release, shared by the forks for those Pythons.
+        expanded: dict[object, dict[tuple[NormalizedName, Version], tuple[list[Candidate], SupportedMap | None]]] = {}
         needs: dict[PythonKey, dict[NormalizedName, tuple[Edge, ...]]] = {}  # a preferred release's requirements
         done: list[Fork] = []
         while queue:
@@ -94,11 +97,12 @@ def resolve_universal(
                 )
             floor = _pythons(region)
             preferences = {**_compatible(chosen.get(floor, {}), needs.get(floor, {}), decided), **decided}
-            fork_problem = _fork_problem(problem, target, region, preferences, decided, platforms=bool(environments))
+            shared = None if environments else expanded.setdefault(python_projection(region), {})
+            fork_problem = _fork_problem(problem, target, region, preferences, decided, bool(environments), shared)
             resolution = runner.solve(fork_problem)
             if decided and not resolution.satisfiable:
                 # What the fork was made for does not hold up: uv would backtrack over it.
-                fork_problem = _fork_problem(problem, target, region, preferences, {}, platforms=bool(environments))
+                fork_problem = _fork_problem(problem, target, region, preferences, {}, bool(environments), shared)
                 resolution = runner.solve(fork_problem)
             parts = _split(fork_problem, resolution)
             log.debug(
@@ -168,13 +172,15 @@ def _fork_problem(
     preferences: dict[NormalizedName, Version],
     pins: dict[NormalizedName, Version],
     platforms: bool,
+    candidates: dict[tuple[NormalizedName, Version], tuple[list[Candidate], SupportedMap | None]] | None = None,
 ) -> Problem:
     """``problem`` for one region: its target keeps the supported properties and gets the
     region's lowest Python (what explanations name)."""
     floor = region.python_lower_bound()
     fork_target = target if floor is None else target.with_python(f"{floor.major}.{floor.minor}.{floor.micro}")
     fork_target = replace(fork_target, variants=target.variants, enabled=target.enabled, provider_policy=target.provider_policy)
-    return replace(problem, target=fork_target, region=Region(region, preferences=preferences, pins=pins, platforms=platforms))
+    fork_region = Region(region, preferences=preferences, pins=pins, platforms=platforms, candidates=candidates)
+    return replace(problem, target=fork_target, region=fork_region)
 
 
 Part = tuple["MarkerSet", dict[NormalizedName, Version]]

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
+    from ..candidates import Candidate
     from ..marker_algebra import MarkerSet
     from ..repository import DistFile
+    from ..target import SupportedMap
     from ..variants.markers import VariantRequirement, VariantState
 
 
@@ -61,6 +63,12 @@ class Region:
     # Whether a wheel must fit a platform of the region, not only a Python: in the required
     # environments only (uv assumes a wheel for every platform elsewhere, and says so at install).
     platforms: bool = False
+    # The candidates of each release, shared by the forks that serve the same Pythons (what
+    # makes a release's candidates in a fork: its Pythons, the target, the options); None: not
+    # shared (required environments, where platforms count too).
+    candidates: dict[tuple[NormalizedName, Version], tuple[list[Candidate], SupportedMap | None]] | None = field(
+        default=None, compare=False, repr=False
+    )
     # Memoised answers (a search asks about every file of every release it reads; files share a
     # few Requires-Python texts and tag sets).
     _python_answers: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
@@ -128,6 +136,20 @@ def parse_marker(marker: str, extra: str) -> MarkerSet:
     from ..marker_algebra import MarkerSet
 
     return MarkerSet.parse(marker, fixed={"extra": extra})
+
+
+def python_projection(markers: MarkerSet) -> tuple[tuple[Version, ...], tuple[bool, ...]]:
+    """Which Pythons ``markers`` holds for, whatever else it says: its Python bounds and, for each
+    interval between them, whether some environment of it has such a Python (exact: membership
+    can only change at a bound)."""
+    cuts = markers.python_cut_points()
+    edges = [None, *cuts, None]
+    inside = []
+    for low, high in zip(edges, edges[1:], strict=False):
+        clauses = ([f">={low}"] if low is not None else []) + ([f"<{high}"] if high is not None else [])
+        interval = python_markers(",".join(clauses)) if clauses else None
+        inside.append(not (markers if interval is None else markers & interval).is_empty())
+    return cuts, tuple(inside)
 
 
 @lru_cache(maxsize=4096)
