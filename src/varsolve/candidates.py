@@ -448,6 +448,9 @@ class CandidateFinder:
                 raise self._reject(
                     candidate, f"{candidate.describe()} requires Python {meta.requires_python} (target: {self._python_text()})"
                 )
+            if self.region is not None:
+                spec = candidate.file.requires_python if candidate.file.requires_python else meta.requires_python
+                self.region.check_python_fork(candidate, spec, self.options.python_reading(spec) if spec else None)
             deps = self._applying(candidate, meta.requires_dist, extras)
             for feature, values in candidate.properties.get(ABI_DEPENDENCY, {}).items():
                 dist = canonicalize_name(feature.replace("_", "-"))
@@ -494,7 +497,9 @@ class CandidateFinder:
         for name, found in parts.items():
             if len(found) > 1 and any(not whole.implies(m) for m, _ in found):
                 markers, bounded = zip(*found, strict=True)
-                self.region.signals.append(ForkSignal(candidate.key, name, markers, bounded))
+                signal = ForkSignal(candidate.key, name, markers, bounded)
+                self.region.signals.append(signal)
+                self.region.check_signal(signal)
         return deps
 
     def _python_text(self) -> str:

@@ -33,7 +33,7 @@ from packaging.version import Version
 
 from ..errors import InputError
 from ..resolution import Explanation, Step
-from .region import ForkSignal, Region, python_markers, python_projection
+from .region import ForkNeeded, ForkSignal, Region, python_markers, python_projection, refine
 from .result import Fork, UniversalResolution
 from .universe import universe
 
@@ -99,11 +99,20 @@ def resolve_universal(
             preferences = {**_compatible(chosen.get(floor, {}), needs.get(floor, {}), decided), **decided}
             shared = None if environments else expanded.setdefault(python_projection(region), {})
             fork_problem = _fork_problem(problem, target, region, preferences, decided, bool(environments), shared)
-            resolution = runner.solve(fork_problem)
-            if decided and not resolution.satisfiable:
-                # What the fork was made for does not hold up: uv would backtrack over it.
-                fork_problem = _fork_problem(problem, target, region, preferences, {}, bool(environments), shared)
+            parts = _root_split(fork_problem)
+            if parts:
+                queue.extendleft(reversed(parts))
+                continue
+            try:
                 resolution = runner.solve(fork_problem)
+                if decided and not resolution.satisfiable:
+                    # What the fork was made for does not hold up: uv would backtrack over it.
+                    fork_problem = _fork_problem(problem, target, region, preferences, {}, bool(environments), shared)
+                    resolution = runner.solve(fork_problem)
+            except ForkNeeded as fork:  # the search met a fork point: solve the parts instead
+                log.debug("fork %s%s: %s; splits into %d", region or "(all)", _for(name), fork, len(fork.parts))
+                queue.extendleft(reversed(fork.parts))
+                continue
             parts = _split(fork_problem, resolution)
             log.debug(
                 "fork %s%s: %s; decided %s; %s", region or "(all)", _for(name),
@@ -179,7 +188,7 @@ def _fork_problem(
     floor = region.python_lower_bound()
     fork_target = target if floor is None else target.with_python(f"{floor.major}.{floor.minor}.{floor.micro}")
     fork_target = replace(fork_target, variants=target.variants, enabled=target.enabled, provider_policy=target.provider_policy)
-    fork_region = Region(region, preferences=preferences, pins=pins, platforms=platforms, candidates=candidates)
+    fork_region = Region(region, preferences=preferences, pins=pins, platforms=platforms, candidates=candidates, eager=True)
     return replace(problem, target=fork_target, region=fork_region)
 
 
@@ -219,6 +228,17 @@ def _pythons(region: MarkerSet) -> PythonKey:
     """Which Pythons a region spans (its lowest and every bound it mentions): forks for the same
     Pythons share their choices, forks for other Pythons do not."""
     return _floor(region), region.python_cut_points()
+
+
+def _root_split(problem: Problem) -> list[Part]:
+    """The root's own fork point, before any solve."""
+    region = problem.region
+    assert region is not None, "a fork problem has a region"
+    for signal in _root_signals(problem):
+        parts = refine(region.markers, signal)
+        if len(parts) > 1:
+            return parts
+    return []
 
 
 def _floor(region: MarkerSet) -> Version:

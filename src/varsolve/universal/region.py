@@ -43,6 +43,41 @@ class ForkSignal:
     bounded: tuple[bool, ...] = ()
 
 
+class ForkNeeded(Exception):  # noqa: N818 - a signal to the driver, not an error
+    """Raised by the candidate finder of an eager region the moment the search meets a fork
+    point (uv forks there and then): ``parts`` are the regions to solve instead, in order, each
+    with what it decided (a release pinned there)."""
+
+    def __init__(self, parts: list[tuple[MarkerSet, dict[NormalizedName, Version]]], why: str) -> None:
+        super().__init__(why)
+        self.parts = parts
+
+
+def refine(region: MarkerSet, signal: ForkSignal) -> list[tuple[MarkerSet, dict[NormalizedName, Version]]]:
+    """The cells ``signal``'s markers cut ``region`` into (each marker or its complement), not
+    empty, in uv's order: lowest Python first, then those where more of the requirements bound
+    the version from above (their answer is likelier to suit the others too)."""
+    cells: list[tuple[MarkerSet, int]] = [(region, 0)]
+    bounded = signal.bounded or (False,) * len(signal.markers)
+    for marker, upper in zip(signal.markers, bounded, strict=True):
+        nxt: list[tuple[MarkerSet, int]] = []
+        for cell, count in cells:
+            inside, outside = cell & marker, cell & ~marker
+            if not inside.is_empty():
+                nxt.append((inside, count + upper))
+            if not outside.is_empty():
+                nxt.append((outside, count))
+        cells = nxt
+    cells.sort(key=lambda part: (floor(part[0]), -part[1]))
+    return [(cell, {}) for cell, _ in cells]
+
+
+def floor(region: MarkerSet) -> Version:
+    from packaging.version import Version
+
+    return region.python_lower_bound() or Version("0")
+
+
 def bounded_above(specifier: SpecifierSet) -> bool:
     """The specifier excludes every version above some version (``<``, ``<=``, ``==``, ``~=``)."""
     return any(clause.operator in ("<", "<=", "==", "===", "~=") for clause in specifier)
@@ -60,6 +95,8 @@ class Region:
     preferences: Mapping[NormalizedName, Version] = field(default_factory=dict, compare=False)
     # What the fork was made for (uv decides it before forking): only that release is offered.
     pins: Mapping[NormalizedName, Version] = field(default_factory=dict, compare=False)
+    # Fork the moment a fork point is met (ForkNeeded) instead of after the solve.
+    eager: bool = False
     # Whether a wheel must fit a platform of the region, not only a Python: in the required
     # environments only (uv assumes a wheel for every platform elsewhere, and says so at install).
     platforms: bool = False
@@ -85,6 +122,29 @@ class Region:
             return self.markers
         part = self.markers & requirement_markers(requirement, state, extra)
         return None if part.is_empty() else part
+
+    def check_python_fork(self, candidate: Candidate, requires_python: SpecifierSet | None, reading: SpecifierSet | None) -> None:
+        """uv's Requires-Python fork, when the search is about to take ``candidate``: if its
+        Requires-Python (``reading``: the part the policy reads) leaves out the low end of the
+        region, fork: the lower part without it, the upper part with it decided."""
+        if not self.eager or requires_python is None or reading is None or not str(reading):
+            return
+        needed = python_markers(str(reading))
+        upper = self.markers & needed
+        lower = self.markers & ~needed
+        if not upper.is_empty() and not lower.is_empty():
+            raise ForkNeeded(
+                [(lower, {}), (upper, {candidate.name: candidate.version})],
+                f"{candidate.describe()} requires Python {requires_python}",
+            )
+
+    def check_signal(self, signal: ForkSignal) -> None:
+        """Fork along ``signal`` now when it splits the region."""
+        if not self.eager:
+            return
+        parts = refine(self.markers, signal)
+        if len(parts) > 1:
+            raise ForkNeeded(parts, f"requirements on {signal.package} under several markers")
 
     def allows_python(self, requires_python: SpecifierSet | None) -> bool:
         """Some Python of the region satisfies ``requires_python`` (already reduced to what the

@@ -77,7 +77,9 @@ def environments_of(fork: Fork) -> list[dict[str, str]]:
     for edge in fork.resolution.graph:
         if edge.marker:
             sets.append(parse_marker(edge.marker, ""))
-    found = [env for env in representative_environments(sets, within=fork.region) if realistic(env)]
+    # One set per distinct cut: most packages share their marker (often the whole region).
+    distinct = [m for m in dict.fromkeys(sets) if not fork.region.implies(m) and not fork.region.disjoint(m)]
+    found = [env for env in representative_environments(distinct or [fork.region], within=fork.region) if realistic(env)]
     return found[:MAX_ENVIRONMENTS]
 
 
