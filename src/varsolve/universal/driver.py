@@ -33,7 +33,7 @@ from packaging.version import Version
 
 from ..errors import InputError
 from ..resolution import Explanation, Step
-from .region import ForkNeeded, ForkSignal, Region, python_markers, python_projection, refine
+from .region import ForkNeeded, ForkSignal, Region, floor, python_markers, python_projection, refine
 from .result import Fork, UniversalResolution
 from .universe import universe
 
@@ -214,10 +214,9 @@ def _split(problem: Problem, resolution: Resolution) -> list[Part]:
             met = (depth.get(signal.parent[0], len(depth)), signal.parent[0])
             if python[0] <= met:
                 break
-        parts = _refine(region.markers, signal)
+        parts = refine(region.markers, signal)
         if len(parts) > 1:
-            parts.sort(key=lambda part: (_floor(part[0]), -part[1]))
-            return [(cell, {}) for cell, _ in parts]
+            return parts
     return python[1] if python is not None else []
 
 
@@ -227,7 +226,7 @@ PythonKey = tuple[Version, tuple[Version, ...]]
 def _pythons(region: MarkerSet) -> PythonKey:
     """Which Pythons a region spans (its lowest and every bound it mentions): forks for the same
     Pythons share their choices, forks for other Pythons do not."""
-    return _floor(region), region.python_cut_points()
+    return floor(region), region.python_cut_points()
 
 
 def _root_split(problem: Problem) -> list[Part]:
@@ -239,10 +238,6 @@ def _root_split(problem: Problem) -> list[Part]:
         if len(parts) > 1:
             return parts
     return []
-
-
-def _floor(region: MarkerSet) -> Version:
-    return region.python_lower_bound() or Version("0")
 
 
 def _root_signals(problem: Problem) -> list[ForkSignal]:
@@ -262,23 +257,6 @@ def _root_signals(problem: Problem) -> list[ForkSignal]:
             markers, bounded = zip(*found, strict=True)
             signals.append(ForkSignal(None, name, markers, bounded))
     return signals
-
-
-def _refine(region: MarkerSet, signal: ForkSignal) -> list[tuple[MarkerSet, int]]:
-    """The cells the signal's markers cut ``region`` into (each marker or its complement), not
-    empty, each with the number of upper-bounded requirements that apply in it."""
-    cells: list[tuple[MarkerSet, int]] = [(region, 0)]
-    bounded = signal.bounded or (False,) * len(signal.markers)
-    for marker, upper in zip(signal.markers, bounded, strict=True):
-        nxt: list[tuple[MarkerSet, int]] = []
-        for cell, count in cells:
-            inside, outside = cell & marker, cell & ~marker
-            if not inside.is_empty():
-                nxt.append((inside, count + upper))
-            if not outside.is_empty():
-                nxt.append((outside, count))
-        cells = nxt
-    return cells
 
 
 def _python_split(
