@@ -474,7 +474,7 @@ class CandidateFinder:
         # A universal fork: a requirement applies when it can hold somewhere in the region; its
         # variant markers are decided by this candidate's wheel, so the edge keeps only the
         # markers an environment decides. Several requirements on one package under different
-        # markers are where uv forks: recorded for the driver (varsolve.universal.driver).
+        # markers are where uv forks: the region raises ForkNeeded for the driver.
         from .universal.region import ForkSignal, bounded_above, marker_part
 
         parts: dict[NormalizedName, list[tuple[MarkerSet, bool]]] = {}
@@ -497,9 +497,7 @@ class CandidateFinder:
         for name, found in parts.items():
             if len(found) > 1 and any(not whole.implies(m) for m, _ in found):
                 markers, bounded = zip(*found, strict=True)
-                signal = ForkSignal(candidate.key, name, markers, bounded)
-                self.region.signals.append(signal)
-                self.region.check_signal(signal)
+                self.region.check_signal(ForkSignal(candidate.key, name, markers, bounded))
         return deps
 
     def _python_text(self) -> str:

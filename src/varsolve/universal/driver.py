@@ -2,17 +2,19 @@
 
 The universe is every environment ``requires-python`` allows (narrowed to the required
 environments, if any), times each variant target. A region of it is solved by any strategy at
-once (:mod:`varsolve.universal.region`); then, as uv's resolver does (docs: "Resolver internals";
-read, not copied):
+once (:mod:`varsolve.universal.region`), and it forks the moment the search meets a fork point,
+as uv's resolver does (docs: "Resolver internals"; read, not copied):
 
-* when the dependencies of a chosen package (or the root) name one package several times under
-  markers that split the region (``a>=2 ; sys_platform == 'linux'``, ``a<2 ; sys_platform ==
-  'darwin'``), the region forks along those markers and each part is solved again;
-* when a chosen release's Requires-Python leaves out the low end of the region (numpy 2.3 needs
-  Python 3.11, the project allows 3.10), the region forks at that bound, so that newer Pythons get
-  the newest release and older ones an older release (uv's ``fork-strategy = requires-python``);
-* an unsatisfiable region forks along the first such split its search met, and fails only when
-  there is none.
+* when the dependencies of a package the search takes (or the root) name one package several
+  times under markers that split the region (``a>=2 ; sys_platform == 'linux'``, ``a<2 ;
+  sys_platform == 'darwin'``), the region forks along those markers and each part is solved;
+* when a release the search takes needs a newer Python than the region's lowest (numpy 2.3 needs
+  Python 3.11, the project allows 3.10), the region forks at that bound: the upper part keeps the
+  release, the lower part does without (uv's ``fork-strategy = requires-python``);
+* a region whose search ends without a solution and met no fork point has none.
+
+Parts are solved lowest Python first, then those with more upper-bounded requirements first;
+forks for the same Pythons prefer the versions chosen before them.
 
 Regions that end with the same resolution are merged. A variant target (``--target FILE``: a
 CUDA machine, a CPU-only one) is a fork dimension markers cannot express: each target is resolved
@@ -33,7 +35,7 @@ from packaging.version import Version
 
 from ..errors import InputError
 from ..resolution import Explanation, Step
-from .region import ForkNeeded, ForkSignal, Region, floor, python_markers, python_projection, refine
+from .region import ForkNeeded, ForkSignal, Region, floor, python_projection, refine
 from .result import Fork, UniversalResolution
 from .universe import universe
 
@@ -95,8 +97,8 @@ def resolve_universal(
                     f"universal resolution needs more than {max_forks} forks{_for(name)}; "
                     "narrow requires-python or give required environments"
                 )
-            floor = _pythons(region)
-            preferences = {**_compatible(chosen.get(floor, {}), needs.get(floor, {}), decided), **decided}
+            pythons = _pythons(region)
+            preferences = {**_compatible(chosen.get(pythons, {}), needs.get(pythons, {}), decided), **decided}
             shared = None if environments else expanded.setdefault(python_projection(region), {})
             fork_problem = _fork_problem(problem, target, region, preferences, decided, bool(environments), shared)
             parts = _root_split(fork_problem)
@@ -113,16 +115,11 @@ def resolve_universal(
                 log.debug("fork %s%s: %s; splits into %d", region or "(all)", _for(name), fork, len(fork.parts))
                 queue.extendleft(reversed(fork.parts))
                 continue
-            parts = _split(fork_problem, resolution)
             log.debug(
-                "fork %s%s: %s; decided %s; %s", region or "(all)", _for(name),
-                "solved" if resolution.satisfiable else "no solution",
-                {str(k): str(v) for k, v in decided.items()}, f"splits into {len(parts)}" if parts else "final",
+                "fork %s%s: %s; decided %s", region or "(all)", _for(name),
+                "solved" if resolution.satisfiable else "no solution", {str(k): str(v) for k, v in decided.items()},
             )
-            if parts:
-                queue.extendleft(reversed(parts))
-                continue
-            if not resolution.satisfiable:
+            if not resolution.satisfiable:  # and no fork point met: no solution here
                 return UniversalResolution(
                     runner.name, False, requires_python, tuple(environments),
                     explanation=_failure(resolution, region, name), failed_region=str(region) or None,
@@ -130,9 +127,9 @@ def resolve_universal(
                 )
             done.append(_reachable(Fork(region, name, resolution, fork_problem)))
             for package, pin in resolution.packages.items():
-                if package not in chosen.setdefault(floor, {}):
-                    chosen[floor][NormalizedName(package)] = pin.version
-                    needs.setdefault(floor, {})[NormalizedName(package)] = tuple(resolution.dependencies(package))
+                if package not in chosen.setdefault(pythons, {}):
+                    chosen[pythons][NormalizedName(package)] = pin.version
+                    needs.setdefault(pythons, {})[NormalizedName(package)] = tuple(resolution.dependencies(package))
         forks.extend(_merged(done))
     result = UniversalResolution(
         runner.name, True, requires_python, tuple(environments), tuple(forks),
@@ -195,31 +192,6 @@ def _fork_problem(
 Part = tuple["MarkerSet", dict[NormalizedName, Version]]
 
 
-def _split(problem: Problem, resolution: Resolution) -> list[Part]:
-    """Where the region must fork, in the order to solve the parts; [] when it need not.
-
-    The first place the search met where requirements on one package split the region decides
-    (uv forks there and keeps the forks, even where it later chose another release); the parts
-    are solved lowest Python first, then those with more upper-bounded requirements first
-    (uv's order of forks).
-    """
-    region = problem.region
-    assert region is not None, "a fork problem has a region"
-    depth = _depths(resolution) if resolution.satisfiable else {}
-    python = _python_split(problem, resolution, depth) if resolution.satisfiable else None
-    for signal in [*_root_signals(problem), *region.signals]:
-        if python is not None and signal.parent is not None:
-            # uv decides a package (forking on its Requires-Python) before it reads what that
-            # package, or anything deeper, requires.
-            met = (depth.get(signal.parent[0], len(depth)), signal.parent[0])
-            if python[0] <= met:
-                break
-        parts = refine(region.markers, signal)
-        if len(parts) > 1:
-            return parts
-    return python[1] if python is not None else []
-
-
 PythonKey = tuple[Version, tuple[Version, ...]]
 
 
@@ -257,52 +229,6 @@ def _root_signals(problem: Problem) -> list[ForkSignal]:
             markers, bounded = zip(*found, strict=True)
             signals.append(ForkSignal(None, name, markers, bounded))
     return signals
-
-
-def _python_split(
-    problem: Problem, resolution: Resolution, depth: dict[str, int]
-) -> tuple[tuple[int, str], list[Part]] | None:
-    """uv's Requires-Python fork: a chosen release that needs a newer Python than the region's
-    lowest keeps the upper part (decided there); the lower part, solved first, does without.
-    With where uv meets it (depth, name); None when no release needs it."""
-    region = problem.region
-    assert region is not None, "a fork problem has a region"
-    repository = problem.repository
-    for name in sorted(resolution.packages, key=lambda n: (depth.get(n, len(depth)), n)):
-        pin = resolution.packages[name]
-        release = next((r for r in repository.releases(name) if r.version == pin.version), None)  # type: ignore[arg-type]
-        if release is None:
-            continue
-        file = next((f for f in release.files if f.filename == pin.filename), None)
-        if file is None:
-            continue
-        spec = file.requires_python
-        if spec is None and repository.metadata_is_cheap(release, file):
-            spec = repository.metadata(release, file).requires_python
-        if spec is None or not str(spec):
-            continue
-        needed = python_markers(str(problem.options.python_reading(spec)))
-        upper, lower = region.markers & needed, region.markers & ~needed
-        if not upper.is_empty() and not lower.is_empty():
-            return (depth.get(name, len(depth)), name), [(lower, {}), (upper, {NormalizedName(name): pin.version})]
-    return None
-
-
-def _depths(resolution: Resolution) -> dict[str, int]:
-    """Each package's distance from the root: with the name, the order in which uv would have met
-    them, so that a fork is made where uv makes it (matplotlib's Requires-Python before that of
-    one of its dependencies)."""
-    depth: dict[str, int] = {}
-    frontier = sorted({edge.child for edge in resolution.graph if edge.parent is None})
-    level = 0
-    while frontier:
-        for name in frontier:
-            depth.setdefault(name, level)
-        level += 1
-        frontier = sorted({
-            edge.child for edge in resolution.graph if edge.parent in frontier and edge.child not in depth
-        })
-    return depth
 
 
 def _reachable(fork: Fork) -> Fork:

@@ -5,9 +5,10 @@ set, every strategy resolves for all environments in the region at once, the way
 does inside one fork: a requirement applies when its marker *can* hold somewhere in the region,
 a file is usable when it fits *some* environment in it, and Requires-Python is read against the
 region's Python range. The candidate finder, shared by every strategy, is the only reader, so
-the strategies need not know; it also records where the region should fork (two requirements on
-one package under different markers), which :mod:`varsolve.universal.driver` reads after the
-solve.
+the strategies need not know. It is also where the search meets a fork point (two requirements
+on one package under markers that split the region; a release whose Requires-Python leaves out
+the region's lowest Pythons): the region then raises :class:`ForkNeeded`, and
+:mod:`varsolve.universal.driver` solves the parts instead, as uv forks its resolver there.
 """
 
 from __future__ import annotations
@@ -85,11 +86,10 @@ def bounded_above(specifier: SpecifierSet) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class Region:
-    """``markers``: the environments; ``signals``: written by the candidate finder during a solve
-    (a record of what it read, not part of the problem's identity)."""
+    """``markers``: the environments; the rest is how the search in them behaves (what it
+    prefers, what is decided, whether platforms count, what forks share)."""
 
     markers: MarkerSet
-    signals: list[ForkSignal] = field(default_factory=list, compare=False)
     # Versions to try first (what forks solved before chose, what the parent decided), as uv
     # prefers the versions other forks selected.
     preferences: Mapping[NormalizedName, Version] = field(default_factory=dict, compare=False)
