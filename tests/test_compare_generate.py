@@ -62,6 +62,11 @@ def test_sweep_writes_every_combination_deterministically(tmp_path: Path, capsys
     ],
 )
 def test_bad_knobs_are_one_line_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    assert_generate_rejects(tmp_path, args, message)
+
+
+def assert_generate_rejects(tmp_path: Path, args: list[str], message: str) -> None:
+    """``varsolve generate ARGS`` exits 2 with one line holding ``message`` and writes nothing."""
     out = tmp_path / "out"
     result = subprocess.run(
         [sys.executable, "-m", "varsolve.cli", "generate", *args, "--out", str(out)],
