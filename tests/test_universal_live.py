@@ -27,6 +27,7 @@ from packaging.markers import Marker
 
 from conftest import varsolve_command
 from index_helpers import clean_env, uv
+from uv_universal import export_entries
 from varsolve.marker_algebra import MarkerSet, representative_environments
 
 pytestmark = pytest.mark.live
@@ -66,14 +67,7 @@ def uv_entries(requirements: list[str], workdir: Path) -> list[Entry]:
         [str(uv()), "export", "--frozen", "--no-hashes", "--no-header", "--no-annotate", "--no-emit-project"],
         cwd=workdir, env=env, check=True, capture_output=True, text=True, timeout=120,
     ).stdout
-    entries = []
-    for line in export.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        requirement, _, marker = line.partition(" ; ")
-        name, _, version = requirement.partition("==")
-        entries.append((name.strip().lower().replace("_", "-"), version.strip(), marker.strip()))
-    return entries
+    return list(export_entries(export))
 
 
 def lock_entries(lock: Path) -> list[Entry]:

@@ -242,7 +242,8 @@ def _message(stderr: str) -> str:
     return "\n".join(lines[:MESSAGE_LINES])
 
 
-def _entries(export: str) -> tuple[tuple[str, str, str], ...]:
+def export_entries(export: str) -> tuple[tuple[str, str, str], ...]:
+    """``uv export --format requirements.txt`` output as sorted (name, version, marker) rows."""
     entries = set()
     for raw in export.splitlines():
         line = raw.strip()
@@ -287,7 +288,7 @@ def uv_lock_universal(scenario: Path, index_url: str, workdir: Path, *, timeout:
     if export.returncode != 0:
         raise UvLockError(f"uv export exited with {export.returncode}: {_message(export.stderr)}")
     lock_data = tomllib.loads((workdir / "uv.lock").read_text(encoding="utf-8"))
-    return UvUniversalResult(True, "", _entries(export.stdout), str(lock_data.get("requires-python", "")))
+    return UvUniversalResult(True, "", export_entries(export.stdout), str(lock_data.get("requires-python", "")))
 
 
 def locked_packages(workdir: Path) -> frozenset[tuple[str, str]]:
