@@ -139,7 +139,7 @@ def universal_document(
     groups: dict[tuple[str, str], list[UniversalEntry]] = {}
     for entry in result.entries():  # sorted by name, version, label
         groups.setdefault((entry.name, str(entry.pin.version)), []).append(entry)
-    whole = universe_markers(result)
+    whole = result.universe
     packages: list[LockedPackage] = []
     for (name, _), entries in groups.items():
         release = find(name, entries[0].pin.version)
@@ -197,11 +197,6 @@ def _package(
         marker=marker_text(marker, whole) or None, requires_python=requires_python,
         index=source.index_url,
     )
-
-
-def universe_markers(result: UniversalResolution) -> MarkerSet:
-    """Every environment the lock serves: its requires-python and required environments."""
-    return result.universe()
 
 
 def _serves(file: DistFile, marker: MarkerSet) -> bool:
@@ -295,7 +290,7 @@ def _tool_table(
     table: dict[str, Any] = {"requires-python": result.requires_python, "environments": list(result.environments)}
     if not universe.targets:
         table["target"] = describe_target(problem.target)
-    whole = universe_markers(result)
+    whole = result.universe
     table["forks"] = [_fork_table(fork, whole) for fork in result.forks]
     out = tool_common(problem.requirements, problem.options, lock_dir, source, strategy, LAYOUT)
     out["universal"] = table

@@ -68,6 +68,7 @@ class UniversalResolution:
     gaps: tuple[tuple[int, str, Violation], ...] = ()
     stats: Mapping[str, Any] = field(default_factory=dict)
 
+    @cached_property
     def universe(self) -> MarkerSet:
         """Every environment served: requires-python, narrowed to the required environments."""
         from .universe import universe
@@ -80,7 +81,7 @@ class UniversalResolution:
 
     def marker_text(self, marker: MarkerSet) -> str:
         """``marker`` as the output writes it: relative to the universe (:func:`relative_marker`)."""
-        return relative_marker(marker, self.universe())
+        return relative_marker(marker, self.universe)
 
     @property
     def valid(self) -> bool:
