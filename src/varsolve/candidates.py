@@ -8,7 +8,7 @@ The independent verifier (:mod:`varsolve.verifier`) deliberately does not use th
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -203,6 +203,9 @@ class CandidateFinder:
         self._deps: dict[tuple[int, frozenset[str]], list[Dependency]] = {}
         self._rejected: dict[int, str] = {}  # id(candidate) -> why its metadata is unusable
         self._supported: dict[tuple[NormalizedName, Version], SupportedMap] = {}
+        # id(parsed Requires-Python or tag set) -> (it, usable in the region); the object is kept
+        # so that its id stays its own.
+        self._usable_parts: dict[int, tuple[object, bool]] = {}
         self._final_exists: dict[tuple[Dependency, ...], bool] = {}
         self._unyanked_exists: dict[tuple[Dependency, ...], bool] = {}
         self._prereleases_by_name: dict[NormalizedName, bool] = {}
@@ -259,15 +262,16 @@ class CandidateFinder:
         key = (release.name, release.version)
         if key not in self._by_release:
             shared = self.region.candidates if self.region is not None else None
-            if shared is not None and key in shared:
-                # Another fork for the same Pythons already expanded this release.
-                self._by_release[key], supported = shared[key]
+            share_key = self._share_key(release) if shared is not None else None
+            if shared is not None and share_key in shared:
+                # Another fork that can use the same files already expanded this release.
+                self._by_release[key], supported = shared[share_key]
                 if supported is not None:
                     self._supported.setdefault(key, supported)
             else:
                 self._by_release[key] = self._release_candidates(release)
                 if shared is not None:
-                    shared[key] = (self._by_release[key], self._supported.get(key))
+                    shared[share_key] = (self._by_release[key], self._supported.get(key))
             self.stats["releases"] += 1
             self.stats["candidates"] += len(self._by_release[key])
         return self._by_release[key]
@@ -298,6 +302,39 @@ class CandidateFinder:
                     order.append(value)
         return order
 
+    def _share_key(self, release: Release) -> Hashable:
+        """What a release's candidates in a universal fork depend on besides the problem: which
+        of its files the region can use (a fork picks among those by name, not by the target's
+        tags). A file whose Requires-Python only its metadata tells is read against the
+        region's Pythons, so then the Pythons are part of the key too."""
+        assert self.region is not None, "only universal forks share candidates"
+        usable = tuple(self._usable(f) for f in release.files)
+        if any(f.requires_python is None for f in release.files):
+            from .universal.region import python_projection
+
+            return (release.name, release.version, usable, python_projection(self.region.markers))
+        return (release.name, release.version, usable)
+
+    def _usable(self, file: DistFile) -> bool:
+        """In a universal fork: the region can use ``file`` (Requires-Python, and a wheel's tags).
+        Memoised by the identity of the parsed Requires-Python and tag set, which files share (a
+        project's thousands of files have a few dozen of each): a fork asks about every file of
+        every release it reads."""
+        spec = file.requires_python
+        if spec is not None:
+            known = self._usable_parts.get(id(spec))
+            if known is None or known[0] is not spec:
+                known = self._usable_parts[id(spec)] = (spec, self.python_allows(spec))
+            if not known[1]:
+                return False
+        if file.wheel is None:
+            return True
+        tags = file.wheel.tags
+        known = self._usable_parts.get(id(tags))
+        if known is None or known[0] is not tags:
+            known = self._usable_parts[id(tags)] = (tags, self.fits(file))
+        return known[1]
+
     def python_allows(self, requires_python: SpecifierSet | None) -> bool:
         """Requires-Python admits the target's Python (in a universal fork: some Python of the
         region), under the Requires-Python policy."""
@@ -314,10 +351,12 @@ class CandidateFinder:
         return self._best_tag(file) is not None
 
     def _release_candidates(self, release: Release) -> list[Candidate]:
-        files = [f for f in release.files if self.python_allows(f.requires_python)]
-        wheels = (
-            [f for f in files if f.is_wheel and self.fits(f)] if self.options.allows_binary(release.name) else []
-        )
+        if self.region is not None:
+            files = [f for f in release.files if self._usable(f)]
+            wheels = [f for f in files if f.is_wheel] if self.options.allows_binary(release.name) else []
+        else:
+            files = [f for f in release.files if self.python_allows(f.requires_python)]
+            wheels = [f for f in files if f.is_wheel and self.fits(f)] if self.options.allows_binary(release.name) else []
         sdists = [f for f in files if not f.is_wheel] if self.options.allows_build(release.name) else []
         groups: dict[str | None, list[DistFile]] = {}
         for f in wheels:

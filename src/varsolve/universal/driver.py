@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,7 @@ from packaging.version import Version
 
 from ..errors import InputError
 from ..resolution import Explanation, Step
-from .region import ForkNeeded, ForkSignal, Region, floor, python_projection, refine
+from .region import ForkNeeded, ForkSignal, Region, floor, refine
 from .result import Fork, UniversalResolution
 from .universe import universe
 
@@ -85,8 +85,8 @@ def resolve_universal(
         # Pythons of a fork -> what the forks for those Pythons chose (uv's default fork strategy,
         # requires-python: the newest release for each Python, the fewest across platforms).
         chosen: dict[PythonKey, dict[NormalizedName, Version]] = {}
-        # Pythons -> the candidates of each release, shared by the forks for those Pythons.
-        expanded: dict[object, dict[tuple[NormalizedName, Version], tuple[list[Candidate], SupportedMap | None]]] = {}
+        # The candidates of each release, shared by every fork that can use the same files.
+        expanded: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] = {}
         needs: dict[PythonKey, dict[NormalizedName, tuple[Edge, ...]]] = {}  # a preferred release's requirements
         done: list[Fork] = []
         while queue:
@@ -99,8 +99,7 @@ def resolve_universal(
                 )
             pythons = _pythons(region)
             preferences = {**_compatible(chosen.get(pythons, {}), needs.get(pythons, {}), decided), **decided}
-            shared = None if environments else expanded.setdefault(python_projection(region), {})
-            fork_problem = _fork_problem(problem, target, region, preferences, decided, bool(environments), shared)
+            fork_problem = _fork_problem(problem, target, region, preferences, decided, bool(environments), expanded)
             parts = _root_split(fork_problem)
             if parts:
                 queue.extendleft(reversed(parts))
@@ -109,7 +108,7 @@ def resolve_universal(
                 resolution = runner.solve(fork_problem)
                 if decided and not resolution.satisfiable:
                     # What the fork was made for does not hold up: uv would backtrack over it.
-                    fork_problem = _fork_problem(problem, target, region, preferences, {}, bool(environments), shared)
+                    fork_problem = _fork_problem(problem, target, region, preferences, {}, bool(environments), expanded)
                     resolution = runner.solve(fork_problem)
             except ForkNeeded as fork:  # the search met a fork point: solve the parts instead
                 log.debug("fork %s%s: %s; splits into %d", region or "(all)", _for(name), fork, len(fork.parts))
@@ -178,7 +177,7 @@ def _fork_problem(
     preferences: dict[NormalizedName, Version],
     pins: dict[NormalizedName, Version],
     platforms: bool,
-    candidates: dict[tuple[NormalizedName, Version], tuple[list[Candidate], SupportedMap | None]] | None = None,
+    candidates: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] | None = None,
 ) -> Problem:
     """``problem`` for one region: its target keeps the supported properties and gets the
     region's lowest Python (what explanations name)."""

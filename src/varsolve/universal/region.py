@@ -13,7 +13,7 @@ the region's lowest Pythons): the region then raises :class:`ForkNeeded`, and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -100,10 +100,10 @@ class Region:
     # Whether a wheel must fit a platform of the region, not only a Python: in the required
     # environments only (uv assumes a wheel for every platform elsewhere, and says so at install).
     platforms: bool = False
-    # The candidates of each release, shared by the forks that serve the same Pythons (what
-    # makes a release's candidates in a fork: its Pythons, the target, the options); None: not
-    # shared (required environments, where platforms count too).
-    candidates: dict[tuple[NormalizedName, Version], tuple[list[Candidate], SupportedMap | None]] | None = field(
+    # The candidates of each release, shared by the forks of one variant target, keyed by what
+    # they depend on in a fork (CandidateFinder._share_key: the files the region can use);
+    # None: not shared.
+    candidates: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] | None = field(
         default=None, compare=False, repr=False
     )
     # Memoised answers (a search asks about every file of every release it reads; files share a

@@ -7,6 +7,12 @@ locked label for that environment) and :func:`varsolve.verifier.verify` checks i
 problem as if that environment were the only target. So the verifier re-derives, from scratch,
 what must be installed there; a wrong package marker shows up as a missing or an unrequired
 package.
+
+The dependencies of a wheel are read from the file the fork's resolution read for its release
+and label, whichever wheel an environment installs (a Windows wheel on Windows): one set of
+dependencies per version, as a universal lock records them (uv's too), and no download of every
+platform's wheel just to check. Which file fits each environment (tags, Requires-Python) is
+still checked per environment.
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ from typing import TYPE_CHECKING
 from ..resolution import Pin, Resolution, Violation
 
 if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+
     from ..marker_algebra import MarkerSet
     from ..problem import Problem
-    from ..repository import DistFile
+    from ..repository import CoreMetadata, DistFile, Release, Repository
     from ..target import Platform, Target
+    from ..variants.metadata import VariantMetadata
     from .result import Fork, UniversalResolution
 
 __all__ = ["Finding", "describe_environment", "environments_of", "project", "verify_universal"]
@@ -55,8 +64,9 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
                 violations.append((i, where, Violation(
                     "requirement", f"{name} is in the resolution but nothing requires it in any environment", (name,),
                 )))
+        repository = read_as_locked(fork)
         for env in environments_of(fork):
-            problem, projected, missing = project(fork, env)
+            problem, projected, missing = project(fork, env, repository)
             where = describe_environment(env)
             for violation in verify(problem, projected):
                 if violation.kind == "file" and set(violation.packages) <= missing and not required:
@@ -100,12 +110,15 @@ def describe_environment(env: Mapping[str, str]) -> str:
     )
 
 
-def project(fork: Fork, env: Mapping[str, str]) -> tuple[Problem, Resolution, set[str]]:
+def project(
+    fork: Fork, env: Mapping[str, str], repository: Repository | None = None
+) -> tuple[Problem, Resolution, set[str]]:
     """The fork's problem for ``env`` alone (no region), what the fork installs there, and the
-    packages none of whose files can be installed there."""
+    packages none of whose files can be installed there. ``repository``: the fork's
+    :func:`read_as_locked` view (made here when not given)."""
     base = fork.problem
     target = environment_target(base.target, env)
-    problem = replace(base, target=target, region=None)
+    problem = replace(base, target=target, region=None, repository=repository or read_as_locked(fork))
     packages: dict[str, Pin] = {}
     missing: set[str] = set()
     for name, pin in fork.resolution.packages.items():
@@ -118,6 +131,43 @@ def project(fork: Fork, env: Mapping[str, str]) -> tuple[Problem, Resolution, se
         packages[name] = installed
     graph = tuple(e for e in fork.resolution.graph if e.child in packages and (e.parent is None or e.parent in packages))
     return problem, Resolution(fork.resolution.strategy, True, packages, graph, dict(fork.resolution.unified)), missing
+
+
+def read_as_locked(fork: Fork) -> Repository:
+    """The fork's repository, except that a wheel's metadata is that of the file the fork's
+    resolution pinned for the same release and label (see the module)."""
+    from ..repository import RepositoryBase
+
+    base = fork.problem.repository
+    pinned = {
+        (name, pin.version, pin.variant): pin.filename
+        for name, pin in fork.resolution.packages.items()
+        if pin.variant is not None
+    }
+
+    class ReadAsLocked(RepositoryBase):
+        def releases(self, name: NormalizedName) -> list[Release]:
+            return base.releases(name)
+
+        def metadata(self, release: Release, file: DistFile) -> CoreMetadata:
+            return base.metadata(release, self._read(release, file))
+
+        def variant_metadata(self, release: Release) -> VariantMetadata | None:
+            return base.variant_metadata(release)
+
+        def metadata_is_cheap(self, release: Release, file: DistFile) -> bool:
+            return base.metadata_is_cheap(release, self._read(release, file))
+
+        @staticmethod
+        def _read(release: Release, file: DistFile) -> DistFile:
+            if file.wheel is None:
+                return file
+            filename = pinned.get((release.name, release.version, file.wheel.label or ""))
+            if filename is None or filename == file.filename:
+                return file
+            return next((f for f in release.files if f.filename == filename and f.wheel is not None), file)
+
+    return ReadAsLocked()
 
 
 def environment_target(target: Target, env: Mapping[str, str]) -> Target:
