@@ -203,6 +203,7 @@ class CandidateFinder:
         self._deps: dict[tuple[int, frozenset[str]], list[Dependency]] = {}
         self._rejected: dict[int, str] = {}  # id(candidate) -> why its metadata is unusable
         self._supported: dict[tuple[NormalizedName, Version], SupportedMap] = {}
+        self._value_orders: dict[VariantFeature, tuple[int, tuple[str, ...]]] = {}  # (len(_supported), order)
         # id(parsed Requires-Python or tag set) -> (it, usable in the region); the object is kept
         # so that its id stays its own.
         self._usable_parts: dict[int, tuple[object, bool]] = {}
@@ -295,11 +296,15 @@ class CandidateFinder:
         releases' providers (metadata static-properties, detectors, plugins) seen so far, in a
         deterministic order of releases.
         """
+        known = self._value_orders.get(feature)
+        if known is not None and known[0] == len(self._supported):
+            return list(known[1])  # nothing read since: the same order (asked at every unified decision)
         order = list(self.target.variants.get(feature.namespace, {}).get(feature.feature, ()))
         for key in sorted(self._supported):
             for value in self._supported[key].get(feature.namespace, {}).get(feature.feature, ()):
                 if value not in order:
                     order.append(value)
+        self._value_orders[feature] = (len(self._supported), tuple(order))
         return order
 
     def _share_key(self, release: Release) -> Hashable:
@@ -310,10 +315,15 @@ class CandidateFinder:
         assert self.region is not None, "only universal forks share candidates"
         usable = tuple(self._usable(f) for f in release.files)
         if any(f.requires_python is None for f in release.files):
-            from .universal.region import python_projection
-
-            return (release.name, release.version, usable, python_projection(self.region.markers))
+            return (release.name, release.version, usable, self._region_pythons)
         return (release.name, release.version, usable)
+
+    @cached_property
+    def _region_pythons(self) -> Hashable:
+        from .universal.region import python_projection
+
+        assert self.region is not None, "only universal forks have Pythons of their own"
+        return python_projection(self.region.markers)
 
     def _usable(self, file: DistFile) -> bool:
         """In a universal fork: the region can use ``file`` (Requires-Python, and a wheel's tags).

@@ -32,6 +32,7 @@ class Prefetcher:
         self._target: Target | None = None
         self._tag_rank: dict[Tag, int] = {}
         self._env: dict[str, str] | None = None
+        self._older_done: set[tuple[NormalizedName, object]] = set()
 
     def hint_target(self, target: Target) -> None:
         self._target = target
@@ -55,8 +56,9 @@ class Prefetcher:
 
     def older(self, project: Project, release: Release) -> Iterator[tuple[Release, DistFile]]:
         """The resolver reads ``release``, not the newest: the next older ones (and their file)."""
-        if self._target is None:
-            return
+        if self._target is None or (release.name, release.version) in self._older_done:
+            return  # the same metadata is asked for again and again (every fork, the verifier)
+        self._older_done.add((release.name, release.version))
         versions = [r.version for r in project.releases]
         try:
             i = versions.index(release.version)

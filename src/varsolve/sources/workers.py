@@ -16,13 +16,18 @@ from typing import Any
 class Task:
     """A memoised unit of work that either a prefetch worker or a waiting caller runs, once."""
 
-    __slots__ = ("claimed", "fn", "future", "lock")
+    __slots__ = ("claimed", "error", "finished", "fn", "future", "lock", "value")
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         self.fn = fn
         self.future: Future[Any] = Future()
         self.claimed = False
         self.lock = threading.Lock()
+        # Set once done, for the lock-free path of TaskTable.result (a run asks for the same
+        # page and metadata tens of thousands of times, from memory).
+        self.finished = False
+        self.value: Any = None
+        self.error: BaseException | None = None
 
     def run(self) -> None:
         with self.lock:
@@ -32,8 +37,12 @@ class Task:
         try:
             result = self.fn()
         except BaseException as exc:  # noqa: BLE001  (handed to whoever asks for the result)
+            self.error = exc
+            self.finished = True
             self.future.set_exception(exc)
         else:
+            self.value = result
+            self.finished = True
             self.future.set_result(result)
 
     def result(self) -> Any:
@@ -98,6 +107,11 @@ class TaskTable:
         return self._workers is not None and not self._closed
 
     def result(self, key: Hashable, fn: Callable[[], Any]) -> Any:
+        done = self._tasks.get(key)  # a dict read is atomic: no lock for what is already known
+        if done is not None and done.finished:
+            if done.error is not None:
+                raise done.error
+            return done.value
         return self._task(key, fn, background=False).result()
 
     def prefetch(self, key: Hashable, fn: Callable[[], object]) -> None:
