@@ -270,3 +270,84 @@ def test_cli_variant_target_files(tmp_path: Path) -> None:
         run_varsolve("resolve", "--universal", "--scenario", scenario, "--target", str(cuda), "--target", str(twin)),
         "two targets are named 'cuda'",
     )
+
+
+SHARED = """
+name = "shared-candidates"
+[root]
+requires_python = ">=3.10"
+requires = ["lib", "common"]
+[resolver_options]
+universal = true
+[packages.lib.versions."2.0.0"]
+requires_python = ">=3.11"
+[packages.lib.versions."1.0.0"]
+requires_python = ">=3.10"
+[packages.common.versions."1.0.0"]
+requires_python = ">=3.8"
+[packages.common.versions."2.0.0"]
+requires_python = ">=3.8"
+"""
+
+
+def test_forks_for_other_pythons_share_the_candidates_of_a_release_they_can_both_use(tmp_path: Path) -> None:
+    # Served, so that every file announces its Requires-Python (a scenario read from memory does
+    # not, and then a fork's Pythons are part of what its candidates depend on). The fork for
+    # 3.10 and the one for >= 3.11 read common 2.0.0, usable by both: built once, not twice.
+    from varsolve.index.builder import build_index
+    from varsolve.index.server import IndexServer
+    from varsolve.sources import SourceSettings, open_repository
+
+    scenario = write(tmp_path, "shared.toml", SHARED)
+    build_index(scenario, tmp_path / "index")
+    with IndexServer(tmp_path / "index") as server:
+        repository = open_repository(SourceSettings(index_urls=(server.index_url,), no_cache=True))
+        assert repository is not None
+        with repository:
+            result = resolve_universal(["lib", "common"], requires_python=">=3.10", repository=repository)
+    assert result.satisfiable and result.violations == ()
+    assert versions(result, LINUX_310) == {"lib": "1.0.0", "common": "2.0.0"}
+    assert versions(result, LINUX_312) == {"lib": "2.0.0", "common": "2.0.0"}
+    assert result.stats["solves"] == 3  # the whole universe (meets the fork), then each part
+    # The whole universe reads all four releases (the fewest-candidates preference counts
+    # them); the fork for 3.10 reads lib 2.0.0 again, whose files it cannot use (a set of its
+    # own, empty), and otherwise what the whole read; the fork for >= 3.11 nothing new: five
+    # sets, where keying them by the forks' Pythons built 4 + 4 + 3 = 11.
+    assert result.stats["candidate_sets"] == 5
+
+
+def test_the_verifier_reads_the_dependencies_of_the_file_each_fork_read(tmp_path: Path) -> None:
+    # A package with a wheel per platform: each environment checks its own wheel's tags, but
+    # its dependencies are read from the wheel the fork pinned, as a universal lock records one
+    # set per version (no download of every platform's wheel to verify).
+    text = """
+    name = "per-platform"
+    [root]
+    requires = ["native"]
+    [resolver_options]
+    universal = true
+    [packages.native.versions."1.0.0"]
+    wheel_tags = ["py3-none-manylinux_2_17_x86_64", "py3-none-win_amd64", "py3-none-macosx_11_0_arm64"]
+    requires = ["helper"]
+    [packages.helper.versions."1.0.0"]
+    """
+    result = resolve_universal(scenario=write(tmp_path, "native.toml", text), requires_python=">=3.12")
+    assert result.satisfiable
+    fork = result.forks[0]
+    pinned = {(name, pin.filename) for name, pin in fork.resolution.packages.items()}
+    read: list[tuple[str, str]] = []
+    base = fork.problem.repository
+
+    class Counting:
+        def __getattr__(self, name: str) -> object:
+            return getattr(base, name)
+
+        def metadata(self, release, file):  # type: ignore[no-untyped-def]
+            read.append((release.name, file.filename))
+            return base.metadata(release, file)
+
+    counted = replace(fork, problem=replace(fork.problem, repository=Counting()))  # type: ignore[arg-type]
+    violations, _ = verify_universal(replace(result, forks=(counted,)))
+    assert violations == []
+    checked = {(name, filename) for name, filename in read}
+    assert checked and checked <= pinned  # never another platform's wheel

@@ -78,6 +78,7 @@ def resolve_universal(
     started = time.perf_counter()
     forks: list[Fork] = []
     solves = 0
+    candidate_sets = 0  # releases expanded into candidates, over all forks (each once when they can share)
     for name, target in variant_targets:
         # (region, what the parent decided); forks are solved in order, and each solved fork's
         # versions are preferred by the forks after it (uv: fewer distinct versions).
@@ -130,9 +131,13 @@ def resolve_universal(
                     chosen[pythons][NormalizedName(package)] = pin.version
                     needs.setdefault(pythons, {})[NormalizedName(package)] = tuple(resolution.dependencies(package))
         forks.extend(_merged(done))
+        candidate_sets += len(expanded)
     result = UniversalResolution(
         runner.name, True, requires_python, tuple(environments), tuple(forks),
-        stats={"solves": solves, "forks": len(forks), "seconds": round(time.perf_counter() - started, 3)},
+        stats={
+            "solves": solves, "forks": len(forks), "seconds": round(time.perf_counter() - started, 3),
+            "candidate_sets": candidate_sets,
+        },
     )
     if verify:
         from .verify import verify_universal
