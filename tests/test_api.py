@@ -198,3 +198,37 @@ def test_lock_reports_each_targets_resolution(tmp_path: Path) -> None:
     assert set(quo.resolutions) == {"default"} and not quo.consistent
     complete = varsolve.lock(scenario=scenario, sources=sources, strategy="sat", output=tmp_path / "pylock.sat.toml")
     assert complete.consistent and complete.resolutions["default"].violations == ()
+
+
+@pytest.mark.parametrize("universal", [False, True])
+def test_the_api_tells_the_source_what_it_will_ask_as_the_cli_does(universal: bool) -> None:
+    # An index prefetches pages and likely metadata only once it knows the target and the
+    # root's names; a library user calling varsolve.resolve gets the same head start as the CLI.
+    from varsolve.sources.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "variants" / "blas-unify.toml")
+    calls: list[str] = []
+
+    class Spy:
+        def __init__(self, base: object) -> None:
+            self.base = base
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.base, name)
+
+        def hint_target(self, target: object) -> None:
+            calls.append("hint_target")
+
+        def prefetch(self, names: object) -> None:
+            calls.append(f"prefetch {sorted(names)}")  # type: ignore[call-overload]
+
+    spy = Spy(scenario.problem.repository)
+    roots = [str(r) for r in scenario.problem.requirements]
+    if universal:
+        result = varsolve.resolve_universal(
+            roots, repository=spy, target=scenario.problem.target, requires_python=">=3.12"  # type: ignore[arg-type]
+        )
+    else:
+        result = varsolve.resolve(roots, repository=spy, target=scenario.problem.target)  # type: ignore[arg-type]
+    assert result.satisfiable
+    assert calls[:2] == ["hint_target", f"prefetch {sorted(scenario.problem.root_names())}"]

@@ -225,9 +225,6 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         )
         problem = apply_policy_arguments(problem, args)
         problem = apply_requirement_options(problem, inputs)  # --only-binary, --pre, constraints
-        if repository is not None:
-            repository.hint_target(problem.target)
-            repository.prefetch(problem.root_names())
         if args.universal:
             return _resolve_universal(args, problem, inputs.requires_python, repository)
         resolution = solve(problem, _strategy(args))

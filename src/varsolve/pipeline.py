@@ -91,9 +91,17 @@ def solve(problem: Problem, strategy: StrategyName | Strategy = "backtrack", *, 
     from .strategies import get_strategy
 
     runner = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    start_fetching(problem)
     resolution = runner.solve(problem)
     if verify:
         from .verifier import verify as run_verifier
 
         resolution = resolution.with_violations(run_verifier(problem, resolution))
     return resolution
+
+
+def start_fetching(problem: Problem) -> None:
+    """Tell the problem's source what will be asked (the target, the root's names), so that an
+    index starts fetching pages and likely metadata in the background before the search asks."""
+    problem.repository.hint_target(problem.target)
+    problem.repository.prefetch(problem.root_names())

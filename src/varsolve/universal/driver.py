@@ -69,9 +69,11 @@ def resolve_universal(
     """Resolve ``problem`` for every environment (see the module). ``requires_python`` defaults
     to ``>=`` the target's Python (X.Y); ``targets`` are named variant targets (only their
     supported properties matter; the problem's own target without them)."""
+    from ..pipeline import start_fetching
     from ..strategies import get_strategy
 
     runner = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    start_fetching(problem)
     requires_python = requires_python or f">={problem.target.python_version}"
     starts = universe(requires_python, environments, requires_python_key, environments_key)
     variant_targets: list[tuple[str | None, Target]] = list(targets) or [(None, problem.target)]
