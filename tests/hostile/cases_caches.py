@@ -58,7 +58,7 @@ EXPECTED = {"tinyutil": "1.1.0", "helper": "2.0.0"}
 
 
 def _entries(cache: Path) -> Iterator[Path]:
-    for kind in ("http", "derived"):
+    for kind in ("http", "derived", "pages"):
         yield from sorted(p for p in (cache / kind).rglob("*") if p.is_file() and not p.is_symlink())
 
 
@@ -116,7 +116,7 @@ def nesting_bomb(tmp: Path) -> Outcome:
             magic, _, rest = entry.read_bytes().partition(b"\n")
             head_line, _, content = rest.partition(b"\n")
             head = json.loads(head_line)
-            if head["key"].startswith("parsed "):  # parsed core metadata (JSON): a valid entry of a bomb
+            if head["key"].startswith(("parsed ", "parsed-page ")):  # parsed metadata or page: a valid entry of a bomb
                 head["sha256"] = hashlib.sha256(bomb).hexdigest()
                 entry.write_bytes(magic + b"\n" + json.dumps(head).encode() + b"\n" + bomb)
             elif i % 2:  # a head line that is itself the bomb
@@ -186,7 +186,7 @@ def folder_symlinks(tmp: Path) -> Outcome:
     def damage(cache: Path) -> None:
         outside.mkdir()
         (outside / "keep.txt").write_text("keep\n", encoding="utf-8")
-        for kind in ("http", "derived"):
+        for kind in ("http", "derived", "pages"):
             for folder in sorted((cache / kind).iterdir()):
                 for entry in folder.iterdir():
                     entry.unlink()

@@ -16,6 +16,12 @@ Two kinds of entries:
   announced hash are immutable; the others age like a page without caching headers. Core
   metadata is also kept parsed (:meth:`DiskCache.load_core_metadata`), so that a warm run
   needs no email parser.
+* ``pages/``: project pages in parsed form (:class:`~.files.ProjectPage`), one entry per page
+  URL, valid for one body: the entry names the sha256 of the body it was parsed from, and the
+  format and varsolve version that wrote it; a page revalidated to a new body, or parsed by
+  another varsolve, is a miss (and the entry is written again). A warm run reads a page's
+  ``http/`` entry up to its head only (:meth:`DiskCache.load_response_head`) and then its
+  parsed form: neither the page's body nor its JSON is read.
 
 Every entry is one file that names its own key and carries the sha256 of its content; it is
 written to a private temporary name and renamed into place, so concurrent runs sharing a cache
@@ -49,6 +55,13 @@ CACHE_DIR_VARIABLE = "VARSOLVE_CACHE_DIR"
 DEFAULT_MAX_AGE = 600
 HTTP_DIR = "http"
 DERIVED_DIR = "derived"
+PAGES_DIR = "pages"
+# The parsed-page entries' layout (files.ProjectPage.encode): bump on any change to it or to
+# what a page's rows hold.
+PAGE_FORMAT = 1
+# An entry's head (the magic line and the JSON line) is far smaller than this: a head-only read
+# of an entry reads at most this much.
+_HEAD_BYTES = 64 << 10
 _MAGIC = b"varsolve-cache 2\n"
 # Larger than any entry varsolve writes (a page is at most NetworkLimits.page, 64 MiB): a bigger
 # file is not one of ours and is not read.
@@ -122,6 +135,16 @@ class CachedResponse:
 
     def is_fresh(self, now: float | None = None) -> bool:
         return self.age(now) < self.freshness_lifetime()
+
+    def usable(self, *, offline: bool, refresh_before: float | None) -> bool:
+        """Whether the entry answers without a request (the rule of
+        :meth:`~.http.HttpClient.get_cached`): offline any entry does; else a fresh one, unless
+        ``--refresh`` (``refresh_before``) asks to revalidate what was stored before, and the
+        response is not ``immutable``."""
+        if offline:
+            return True
+        revalidate = refresh_before is not None and self.stored_at < refresh_before and not self.immutable
+        return not revalidate and self.is_fresh()
 
     def validators(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -203,6 +226,60 @@ class DiskCache:
         merged.update({k: v for k, v in headers.items() if k in self.KEPT_HEADERS})
         self.store_response(key, cached.url, merged, cached.content, cached.status)
 
+    def load_response_head(self, key: str) -> tuple[CachedResponse, str] | None:
+        """The response stored under ``key`` without its body (``content`` is empty), and the
+        sha256 of the body its head names: the entry is read up to the end of its head. ``None``
+        when missing, damaged, not its own, or not of a length that holds the whole body (a
+        truncated entry, or one written before entries said their length)."""
+        path = self._path(HTTP_DIR, key)
+        found = _read_entry(path, _HEAD_BYTES)
+        if found is None:
+            return None
+        data, size = found
+        if not data.startswith(_MAGIC):
+            return None
+        head_line, newline, _ = data[len(_MAGIC) :].partition(b"\n")
+        if not newline:
+            return None
+        try:
+            head = json.loads(head_line)
+            if not isinstance(head, dict) or head.get("key") != key:
+                return None
+            length, digest = head["length"], head["sha256"]
+            if type(length) is not int or size != len(_MAGIC) + len(head_line) + 1 + length or not isinstance(digest, str):
+                return None
+            headers = {str(k): str(v) for k, v in dict(head["headers"]).items()}
+            cached = CachedResponse(str(head["url"]), headers, b"", float(head["stored_at"]), int(head["status"]))
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return None
+        return cached, digest
+
+    # -- parsed project pages ---------------------------------------------------------------
+    def load_page(self, key: str, body_sha256: str, url: str, content_type: str) -> bytes | None:
+        """The parsed form of the page of request ``key`` (what :meth:`store_page` stored),
+        when it was parsed from the body whose sha256 is ``body_sha256``, served from ``url``
+        as ``content_type``, by this format and varsolve version; else ``None``."""
+        entry = f"parsed-page {key}"
+        found = self._read(self._path(PAGES_DIR, entry), entry)
+        if found is None:
+            return None
+        head, content = found
+        expected = {
+            "format": PAGE_FORMAT, "varsolve": _varsolve_version(), "body_sha256": body_sha256, "url": url,
+            "content_type": content_type,
+        }
+        if any(head.get(field) != value for field, value in expected.items()):
+            return None
+        return content
+
+    def store_page(self, key: str, body_sha256: str, url: str, content_type: str, content: bytes) -> None:
+        fields: dict[str, object] = {
+            "format": PAGE_FORMAT, "varsolve": _varsolve_version(), "body_sha256": body_sha256, "url": url,
+            "content_type": content_type,
+        }
+        entry = f"parsed-page {key}"
+        self._store(self._path(PAGES_DIR, entry), entry, fields, content)
+
     # -- derived ----------------------------------------------------------------------------
     def load_derived(self, key: str, *, refresh_before: float | None = None) -> bytes | None:
         """Bytes stored under ``key`` (see :func:`artefact_key`); ``None`` when missing, damaged,
@@ -254,15 +331,17 @@ class DiskCache:
         self.store_derived("parsed " + key, json.dumps(doc).encode(), max_age=max_age)
 
     # -- entries ----------------------------------------------------------------------------
-    # One file each: a magic line, a JSON head line (its key, the content's sha256, the time it
-    # was stored and the caller's fields), then the content.
+    # One file each: a magic line, a JSON head line (its key, the content's sha256 and length,
+    # the time it was stored and the caller's fields), then the content.
     def _read(self, path: Path, key: str) -> tuple[dict[str, Any], bytes] | None:
-        data = _read_entry(path)
-        if data is None or not data.startswith(_MAGIC):
+        found = _read_entry(path)
+        if found is None or not found[0].startswith(_MAGIC):
             return None
-        head_line, newline, content = data[len(_MAGIC) :].partition(b"\n")
-        if not newline:
+        data = found[0]
+        end = data.find(b"\n", len(_MAGIC))
+        if end < 0:
             return None
+        head_line, content = data[len(_MAGIC) : end], data[end + 1 :]
         try:
             head = json.loads(head_line)
         except (ValueError, RecursionError):
@@ -274,7 +353,10 @@ class DiskCache:
         return head, content
 
     def _store(self, path: Path, key: str, fields: dict[str, object], content: bytes) -> None:
-        head = {"key": key, "sha256": hashlib.sha256(content).hexdigest(), "stored_at": time.time(), **fields}
+        head = {
+            "key": key, "sha256": hashlib.sha256(content).hexdigest(), "length": len(content), "stored_at": time.time(),
+            **fields,
+        }
         self._write(path, _MAGIC + json.dumps(head, separators=(",", ":")).encode("utf-8") + b"\n" + content)
 
     def _write(self, path: Path, data: bytes) -> None:
@@ -310,10 +392,11 @@ def _real_folders(folder: Path) -> bool:
     return True
 
 
-def _read_entry(path: Path) -> bytes | None:
-    """The bytes of the entry at ``path``: a regular file of at most :data:`MAX_ENTRY_BYTES`,
-    not reached through a symlink (neither the entry nor its folders below the root); ``None``
-    for anything else, or when it cannot be read. Never blocks on a FIFO or a device."""
+def _read_entry(path: Path, prefix: int | None = None) -> tuple[bytes, int] | None:
+    """The bytes of the entry at ``path`` (its first ``prefix`` bytes only, if given) and its
+    size: a regular file of at most :data:`MAX_ENTRY_BYTES`, not reached through a symlink
+    (neither the entry nor its folders below the root); ``None`` for anything else, or when it
+    cannot be read. Never blocks on a FIFO or a device."""
     if not _real_folders(path.parent):
         return None
     try:
@@ -325,9 +408,15 @@ def _read_entry(path: Path) -> bytes | None:
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
             return None
         with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_ENTRY_BYTES + 1)
-        return data if len(data) <= MAX_ENTRY_BYTES else None
+            data = f.read(MAX_ENTRY_BYTES + 1 if prefix is None else prefix)
+        return (data, info.st_size) if len(data) <= MAX_ENTRY_BYTES else None
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+def _varsolve_version() -> str:
+    from .. import __version__
+
+    return __version__

@@ -4,8 +4,11 @@ hashes, and reading the ones that are local (``file://``)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import threading
 import urllib.parse
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 from ..errors import InvalidWheelFilename, SourceError
 from ..repository import DistFile
 from ..variants.filenames import WheelFilename, escaped_name, parse_sdist, parse_wheel
-from .pages import Link
+from .pages import Link, Row, checked_row
 
 if TYPE_CHECKING:
     import zipfile
@@ -87,7 +90,12 @@ def dist_file(link: Link, name: NormalizedName, announced: bool) -> DistFile | N
     ``announced``: the source states Requires-Python (an index does, PEP 503/691), so a file
     without one gets an empty specifier, "announced, no constraint".
     """
-    filename = link.filename
+    return row_dist_file(link.row(), name, announced)
+
+
+def row_dist_file(row: Row, name: NormalizedName, announced: bool) -> DistFile | None:
+    """:func:`dist_file` of the link ``Link(*row)``, without building it."""
+    filename, url, hashes, requires_python_text, yanked, _, _, size, upload_time = row
     try:
         if filename.endswith(".whl"):
             wheel = wheel_of(filename)
@@ -100,23 +108,23 @@ def dist_file(link: Link, name: NormalizedName, announced: bool) -> DistFile | N
         else:
             return None  # eggs, installers, signatures: not for us
     except InvalidWheelFilename:
-        log.debug("skipping %s: not a valid distribution filename", link.url)
+        log.debug("skipping %s: not a valid distribution filename", url)
         return None
     requires_python = specifier_set("") if announced else None
-    if link.requires_python:
+    if requires_python_text:
         try:
-            requires_python = specifier_set(link.requires_python)
+            requires_python = specifier_set(requires_python_text)
         except InvalidSpecifier:
-            log.info("%s: ignoring invalid requires-python %r", link.url, link.requires_python)
+            log.info("%s: ignoring invalid requires-python %r", url, requires_python_text)
     return DistFile(
         filename=filename,
         wheel=wheel,
-        url=link.url,
-        hashes=dict(link.hashes),
-        size=link.size,
-        upload_time=link.upload_time,
+        url=url,
+        hashes=dict(hashes),
+        size=size,
+        upload_time=upload_time,
         requires_python=requires_python,
-        yanked=link.yanked,
+        yanked=yanked,
     )
 
 
@@ -193,3 +201,204 @@ def open_local_zip(path: Path, where: str) -> zipfile.ZipFile:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise SourceError(f"{where}: not a valid wheel ({exc})") from None
+
+
+# -- a project page grouped by version ------------------------------------------------------------
+
+
+class BadEntry(Exception):
+    """A page read back from the parsed-page cache holds a row that does not check."""
+
+
+def _dist_version(filename: str, name: NormalizedName) -> Version | None:
+    """The version of ``filename`` when it is one of ``name``'s wheels or sdists (the test
+    :func:`dist_file` applies), else ``None``."""
+    try:
+        if filename.endswith(".whl"):
+            wheel = wheel_of(filename)
+            return wheel.version if wheel.name == name else None
+        if filename.endswith((".tar.gz", ".zip")):
+            sdist_name, version = sdist_of(filename)
+            return version if sdist_name == name else None
+    except InvalidWheelFilename:
+        return None
+    return None
+
+
+class ProjectPage:
+    """One source's project page, grouped as a repository reads it: the distributions of each
+    version (a filename listed twice counts once, the first time), ``*-variants.json`` links by
+    version, and nothing else. A release's :class:`Link` and
+    :class:`~varsolve.repository.DistFile` objects are built by :meth:`files`, when the
+    resolver reads that release: a large project lists tens of thousands of files, and a
+    resolution reads a few of its releases, the newest first.
+
+    The page encodes itself (:meth:`encode`) for the parsed-page cache as one JSON line (the
+    name, each version with where its files are, the variants links) followed by one JSON
+    array of rows per version, and :meth:`decode` reads the line only; a version's array is
+    decoded and checked the first time it is read. JSON rather than ``pickle`` or ``marshal``:
+    the cache directory may be shared, and decoding JSON that someone planted runs no code (and
+    cannot crash the interpreter); every row is then checked as the page parsers would make it
+    (:func:`~.pages.checked_row`). A row that does not check makes the page parse its body again
+    (``reload``), once: what the resolver sees then comes from the page itself.
+    """
+
+    def __init__(
+        self,
+        name: NormalizedName,
+        url: str,
+        announced: bool,
+        groups: dict[Version, list[Row]],
+        variants: dict[Version, list[Row]],
+        *,
+        spans: dict[Version, tuple[int, int]] | None = None,
+        region: memoryview | None = None,
+        reload: Callable[[], ProjectPage | None] | None = None,
+    ) -> None:
+        self.name = name
+        self.url = url  # the page's own URL: links of decoded rows are checked against it
+        self.announced = announced  # the source states Requires-Python (see dist_file)
+        self.from_cache = spans is not None
+        self.parses = 0 if self.from_cache else 1  # bodies parsed for it (a damaged cache entry: one more)
+        self.releases_built = 0
+        self._groups = groups
+        self._spans = spans or {}
+        self._region = region if region is not None else memoryview(b"")
+        self._reload = reload
+        self._lock = threading.Lock()
+        self.versions: list[Version] = sorted([*groups, *self._spans], reverse=True)  # newest first
+        self.variants: dict[Version, list[Link]] = {v: [Link(*row) for row in rows] for v, rows in variants.items()}
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Row], name: NormalizedName, url: str, announced: bool) -> ProjectPage:
+        """Group the rows of a page just parsed (:func:`~.pages.page_rows`)."""
+        escaped = escaped_name(name)
+        variants: dict[Version, list[Row]] = {}
+        variant_urls: set[str] = set()
+        dists: dict[str, tuple[Version, Row]] = {}
+        for row in rows:
+            filename = row[0]
+            if filename.endswith(VARIANTS_SUFFIX):
+                version = variants_json_version(filename, escaped)
+                if version is not None and row[1] not in variant_urls:
+                    variant_urls.add(row[1])
+                    variants.setdefault(version, []).append(row)
+            elif filename not in dists:
+                version = _dist_version(filename, name)
+                if version is not None:
+                    dists[filename] = (version, row)
+        groups: dict[Version, list[Row]] = {}
+        for filename in sorted(dists):  # a version is written as its first file (by name) writes it
+            version, row = dists[filename]
+            groups.setdefault(version, []).append(row)
+        return cls(name, url, announced, groups, variants)
+
+    # -- reading ----------------------------------------------------------------------------
+    def parsed_rows(self) -> dict[Version, list[Row]]:
+        """The rows of each version of a page parsed from its body (not read from the cache)."""
+        return dict(self._groups)
+
+    def files(self, version: Version) -> list[tuple[Row, DistFile]]:
+        """The distributions of ``version``, in filename order, each with its row (its
+        :class:`Link` is ``Link(*row)``); ``[]`` for a version the page does not list."""
+        with self._lock:
+            self.releases_built += 1
+            try:
+                return self._files(version)
+            except BadEntry:
+                log.debug("%s: its parsed-page cache entry does not check: parsing the page again", self.url)
+            reload, self._reload = self._reload, None
+            fresh = reload() if reload is not None else None
+            self.parses += 1
+            self._groups = fresh.parsed_rows() if fresh is not None else {}
+            self._spans, self._region = {}, memoryview(b"")
+            return self._files(version)
+
+    def _files(self, version: Version) -> list[tuple[Row, DistFile]]:
+        rows = self._groups.get(version)
+        decoded = rows is None
+        if rows is None:
+            if version not in self._spans:
+                return []
+            rows = self._decoded(version)
+        out = []
+        for row in rows:
+            dist = row_dist_file(row, self.name, self.announced)
+            if dist is None or dist_version(dist) != version:
+                if decoded:
+                    raise BadEntry(row[0])
+                continue  # not reached: the page's own rows were grouped by this very test
+            out.append((row, dist))
+        if decoded:
+            if not out or str(dist_version(out[0][1])) != str(version):  # written as its first file writes it
+                raise BadEntry(str(version))
+            self._groups[version] = rows
+        return out
+
+    def _decoded(self, version: Version) -> list[Row]:
+        start, end = self._spans[version]
+        try:
+            raw = json.loads(self._region[start:end].tobytes())
+        except (ValueError, RecursionError):
+            raise BadEntry(str(version)) from None
+        if not isinstance(raw, list) or not raw:
+            raise BadEntry(str(version))
+        rows: list[Row] = []
+        for item in raw:
+            row = checked_row(item, self.url)
+            if row is None or (rows and row[0] <= rows[-1][0]):  # written in filename order, each once
+                raise BadEntry(str(version))
+            rows.append(row)
+        return rows
+
+    # -- the parsed-page cache --------------------------------------------------------------
+    def encode(self) -> bytes:
+        """The cache entry's content (only for a page just parsed: all its rows are at hand)."""
+        blobs: list[bytes] = []
+        spans: list[tuple[str, int, int]] = []
+        offset = 0
+        for version in self.versions:
+            blob = json.dumps(self._groups[version], separators=(",", ":")).encode()
+            spans.append((str(version), offset, offset + len(blob)))
+            blobs.append(blob)
+            offset += len(blob)
+        variants = [(str(v), [link.row() for link in links]) for v, links in self.variants.items()]
+        index = {"name": self.name, "versions": spans, "variants": variants}
+        return json.dumps(index, separators=(",", ":")).encode() + b"\n" + b"".join(blobs)
+
+    @classmethod
+    def decode(
+        cls, data: bytes, name: NormalizedName, url: str, announced: bool, reload: Callable[[], ProjectPage | None]
+    ) -> ProjectPage | None:
+        """A page from :meth:`encode`'s bytes; ``None`` when they are not such a page of ``name``
+        (the versions' rows are checked when read, see :meth:`files`)."""
+        newline = data.find(b"\n")
+        try:
+            index = json.loads(data[:newline]) if newline >= 0 else None
+        except (ValueError, RecursionError):
+            return None
+        region = memoryview(data)[newline + 1 :]  # each version's rows: read when asked for
+        if not isinstance(index, dict) or index.get("name") != name:
+            return None
+        spans: dict[Version, tuple[int, int]] = {}
+        variants: dict[Version, list[Row]] = {}
+        try:
+            for text, start, end in index["versions"]:
+                version = Version(text)
+                if str(version) != text or version in spans or not (type(start) is type(end) is int):
+                    return None
+                if not 0 <= start < end <= len(region):
+                    return None
+                spans[version] = (start, end)
+            escaped = escaped_name(name)
+            for text, raw_rows in index["variants"]:
+                version = Version(text)
+                rows = [checked_row(item, url) for item in raw_rows]
+                checked = [row for row in rows if row is not None and variants_json_version(row[0], escaped) == version]
+                if version in variants or not checked or len(checked) != len(rows):
+                    return None
+                variants[version] = checked
+        except (KeyError, TypeError, ValueError, InvalidVersion):
+            return None
+        return cls(name, url, announced, {}, variants, spans=spans, region=region, reload=reload)
+

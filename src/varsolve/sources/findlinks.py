@@ -16,7 +16,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 
 from ..errors import SourceError
-from .files import project_of_filename
+from .files import ProjectPage, project_of_filename
 from .pages import Link
 from .settings import SourceSettings
 from .simple import SimpleRepository
@@ -58,6 +58,12 @@ class FindLinksSource:
                 raise SourceError(f"{path}: cannot read ({exc.strerror})") from None
             links.append(Link(path.name, path.resolve().as_uri(), {"sha256": digest}, size=path.stat().st_size))
         return links
+
+    def project_page(self, name: NormalizedName) -> ProjectPage | None:
+        links = self.project_links(name)
+        if links is None:
+            return None
+        return ProjectPage.from_rows([link.row() for link in links], name, self.directory.resolve().as_uri(), False)
 
 
 class FindLinksRepository(SimpleRepository):

@@ -53,6 +53,19 @@ class Link:
     def metadata_url(self) -> str:
         return self.url + ".metadata"
 
+    def row(self) -> Row:
+        """The link as a :data:`Row` (``Link(*link.row()) == link``)."""
+        return (
+            self.filename, self.url, self.hashes, self.requires_python, self.yanked, self.yanked_reason,
+            self.core_metadata, self.size, self.upload_time,
+        )
+
+
+# One file of a page as plain data, in :class:`Link`'s field order (``Link(*row)``): what the
+# parsers produce and the parsed-page cache stores (:mod:`.files`), so that a file's Link is
+# only built when the resolver reads its release.
+Row = tuple[str, str, dict[str, str], str | None, bool, str | None, dict[str, str] | None, int | None, str | None]
+
 
 _HTML_TYPES = (
     "text/html", "application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.latest+html", "application/xhtml+xml"
@@ -65,9 +78,14 @@ def parse_page(content: bytes, content_type: str, url: str) -> list[Link]:
     """Parse a project page by its content type: JSON when it says so, HTML when it says so;
     any other type, or a JSON body served as HTML, is an error naming ``url`` (not a page
     without files, which would read as "no such package")."""
+    return [Link(*row) for row in page_rows(content, content_type, url)]
+
+
+def page_rows(content: bytes, content_type: str, url: str) -> list[Row]:
+    """:func:`parse_page`, each file as a :data:`Row` (no :class:`Link` objects built)."""
     media = content_type.split(";")[0].strip().lower()
     if media.endswith(("+json", "/json")):
-        return parse_json_page(content, url)
+        return json_page_rows(content, url)
     if media not in _HTML_TYPES:
         raise _fail(url, f"a project page served as {media or 'nothing'!r}, neither HTML nor JSON (PEP 503/691 types)")
     if _JSON_START.match(content):
@@ -76,7 +94,7 @@ def parse_page(content: bytes, content_type: str, url: str) -> list[Link]:
     match = re.search(r"charset=([\w.-]+)", content_type, re.I)
     if match:
         charset = match[1]
-    return parse_html_page(content, url, charset)
+    return html_page_rows(content, url, charset)
 
 
 def _fail(url: str, message: str) -> SourceError:
@@ -137,6 +155,10 @@ def _check_hash(algo: str, digest: str, url: str, filename: str) -> None:
 
 
 def parse_json_page(content: bytes, url: str) -> list[Link]:
+    return [Link(*row) for row in json_page_rows(content, url)]
+
+
+def json_page_rows(content: bytes, url: str) -> list[Row]:
     try:
         doc = json.loads(content)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -147,7 +169,7 @@ def parse_json_page(content: bytes, url: str) -> list[Link]:
         raise _fail(url, "malformed JSON project page: no 'files' list")
     meta = doc.get("meta")
     _check_version(meta.get("api-version") if isinstance(meta, dict) else None, url)
-    links = []
+    rows: list[Row] = []
     for item in doc["files"]:
         if not isinstance(item, dict) or not isinstance(item.get("filename"), str) or not isinstance(item.get("url"), str):
             raise _fail(url, "malformed JSON project page: a file without filename or url")
@@ -171,20 +193,19 @@ def parse_json_page(content: bytes, url: str) -> list[Link]:
             except ValueError:
                 raise _fail(url, f"malformed JSON project page: the url of {filename} is not a URL") from None
             _check_link(url, absolute, filename)
-        links.append(
-            Link(
-                filename=filename,
-                url=absolute,
-                hashes=hashes,
-                requires_python=requires_python if isinstance(requires_python, str) and requires_python.strip() else None,
-                yanked=bool(yanked),
-                yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
-                core_metadata=core_metadata,
-                size=size if isinstance(size, int) else None,
-                upload_time=item.get("upload-time") if isinstance(item.get("upload-time"), str) else None,
-            )
-        )
-    return links
+        upload_time = item.get("upload-time")
+        rows.append((
+            filename,
+            absolute,
+            hashes,
+            requires_python if isinstance(requires_python, str) and requires_python.strip() else None,
+            bool(yanked),
+            yanked if isinstance(yanked, str) and yanked else None,
+            core_metadata,
+            size if type(size) is int and size >= 0 else None,  # a count of bytes, or unknown
+            upload_time if isinstance(upload_time, str) else None,
+        ))
+    return rows
 
 
 def _anchor_parser() -> _AnchorParser:
@@ -211,6 +232,10 @@ def _anchor_parser() -> _AnchorParser:
 
 
 def parse_html_page(content: bytes, url: str, charset: str = "utf-8") -> list[Link]:
+    return [Link(*row) for row in html_page_rows(content, url, charset)]
+
+
+def html_page_rows(content: bytes, url: str, charset: str = "utf-8") -> list[Row]:
     try:
         text = content.decode(charset)
     except (UnicodeDecodeError, LookupError):
@@ -223,7 +248,7 @@ def parse_html_page(content: bytes, url: str, charset: str = "utf-8") -> list[Li
         base = urllib.parse.urljoin(url, parser.base) if parser.base else url
     except ValueError:
         raise _fail(url, "malformed HTML project page: <base href> is not a URL") from None
-    links = []
+    rows: list[Row] = []
     for attrs in parser.anchors:
         href = attrs.get("href")
         if not href:
@@ -262,15 +287,65 @@ def parse_html_page(content: bytes, url: str, charset: str = "utf-8") -> list[Li
         yanked = "data-yanked" in attrs
         reason = attrs.get("data-yanked") or None
         requires_python = attrs.get("data-requires-python")
-        links.append(
-            Link(
-                filename=filename,
-                url=target,
-                hashes=hashes,
-                requires_python=requires_python if requires_python and requires_python.strip() else None,
-                yanked=yanked,
-                yanked_reason=reason,
-                core_metadata=core_metadata,
-            )
-        )
-    return links
+        rows.append((
+            filename,
+            target,
+            hashes,
+            requires_python if requires_python and requires_python.strip() else None,
+            yanked,
+            reason,
+            core_metadata,
+            None,
+            None,
+        ))
+    return rows
+
+
+def checked_row(row: object, page: str) -> Row | None:
+    """``row`` as :func:`page_rows` makes them for a page served from ``page``, else ``None``:
+    how a row read back from the parsed-page cache is checked before it becomes a
+    :class:`Link` (a cache directory may be shared: an entry may have been planted). The
+    rules are the parsers' own: strings where they give strings, hashes lower-case (and of
+    known algorithms well-formed), and a page served over http(s) links only http(s) URLs to
+    the files varsolve reads. (Written for speed: a warm run checks every file of every
+    release the resolver reads.)"""
+    if type(row) is not list or len(row) != 9:
+        return None
+    filename, url, hashes, requires_python, yanked, reason, core, size, upload_time = row
+    if (
+        type(filename) is not str
+        or type(url) is not str
+        or type(hashes) is not dict
+        or type(yanked) is not bool
+        or not (requires_python is None or (type(requires_python) is str and requires_python.strip()))
+        or not (reason is None or (type(reason) is str and reason and yanked))
+        or not (core is None or type(core) is dict)
+        or not (size is None or (type(size) is int and size >= 0))
+        or not (upload_time is None or type(upload_time) is str)
+    ):
+        return None
+    if not (_hashes_ok(hashes) and (core is None or _hashes_ok(core))):
+        return None
+    if not _plain_url(url) or "?" in url:
+        if "#" in url:
+            return None
+        try:
+            _check_link(page, url, filename)
+        except (SourceError, ValueError):
+            return None
+    return (filename, url, hashes, requires_python, yanked, reason, core, size, upload_time)
+
+
+def _hashes_ok(hashes: dict[object, object]) -> bool:
+    """Hashes as the parsers leave them: strings, lower-case, well-formed when the algorithm is
+    known (:func:`_check_hash`)."""
+    for algo, digest in hashes.items():
+        if type(algo) is not str or type(digest) is not str:
+            return False
+        expected = _HASH_LENGTHS.get(algo)
+        if expected is None:
+            if algo != algo.lower() or digest != digest.lower():
+                return False
+        elif len(digest) != expected or digest.strip("0123456789abcdef"):  # not lower-case hex
+            return False
+    return True

@@ -8,6 +8,11 @@ fetch once, in the background or in the thread that waits for it; :mod:`.build` 
 the metadata of sdists that need it, only in the thread of a caller that asked for it (never
 in a prefetch). This module ties them to the :class:`~varsolve.repository.Repository`
 protocol. Open one with :func:`varsolve.sources.open_repository`.
+
+A project's releases are listed at once, but the files of a release (their
+:class:`~varsolve.repository.DistFile` and :class:`~.pages.Link` objects) are built when the
+resolver first reads them (:class:`~.files.ProjectPage`): it reads a few releases of a large
+project, newest first.
 """
 
 from __future__ import annotations
@@ -17,18 +22,20 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 from ..errors import BuildError, SourceError, VarsolveError
 from ..repository import CoreMetadata, DistFile, Release, RepositoryBase
 from ..variants.metadata import VariantMetadata
 from .distmeta import DynamicMetadata
 from .fetch import Fetcher, Project
-from .files import is_local
+from .files import ProjectPage, is_local
 from .http import HttpClient
 from .linksources import LinkSource
+from .pages import Link, Row
 from .prefetch import Prefetcher
 from .settings import SourceSettings
 from .workers import TaskTable
@@ -36,6 +43,110 @@ from .workers import TaskTable
 if TYPE_CHECKING:
     from ..target import Target
     from .build import SdistBuilder
+
+
+_T = TypeVar("_T")
+
+
+class _LazyRelease(Release):
+    """A :class:`~varsolve.repository.Release` whose files are built the first time they are
+    read. Hashed by name and version (equal releases have equal ones), equal to another lazy
+    release with the same files, and pickled (or copied) as a plain Release."""
+
+    _build: Callable[[], tuple[DistFile, ...]]
+
+    def __init__(self, name: NormalizedName, version: Version, build: Callable[[], tuple[DistFile, ...]]) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "_build", build)
+
+    @property
+    def files(self) -> tuple[DistFile, ...]:
+        return self._build()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.version))
+
+    def __reduce__(self) -> tuple[type[Release], tuple[NormalizedName, Version, tuple[DistFile, ...]]]:
+        return Release, (self.name, self.version, self.files)
+
+
+class _ProjectFiles:
+    """The files of one project's releases, each release built once (under a lock: every
+    thread sees the same objects), from the page of the source its version comes from."""
+
+    def __init__(self, owners: dict[Version, ProjectPage]) -> None:
+        self._owners = owners
+        self._built: dict[Version, tuple[DistFile, ...]] = {}
+        self._lock = threading.Lock()
+        self.links = _Links(self)
+
+    @property
+    def versions(self) -> list[Version]:
+        return list(self._owners)
+
+    def files(self, version: Version) -> tuple[DistFile, ...]:
+        with self._lock:
+            found = self._built.get(version)
+            if found is None:
+                pairs = self._owners[version].files(version)
+                for row, _ in pairs:
+                    self.links.put_row(row)
+                found = self._built[version] = tuple(dist for _, dist in pairs)
+            return found
+
+    def build_all(self) -> None:
+        for version in self._owners:
+            self.files(version)
+
+
+class _Links(dict[str, Link]):
+    """A project's links by URL, filled as its releases are built (a file's :class:`Link` is
+    made when it is first asked for): a URL asked for that is not there yet (a file of a
+    release not built: nothing the resolver saw) builds them all."""
+
+    def __init__(self, project: _ProjectFiles) -> None:
+        super().__init__()
+        self._project = project
+        self._rows: dict[str, Row] = {}
+
+    def put(self, link: Link) -> None:
+        super().__setitem__(link.url, link)
+
+    def put_row(self, row: Row) -> None:
+        self._rows[row[1]] = row
+
+    def _find(self, url: object) -> Link | None:
+        link = super().get(url)  # type: ignore[call-overload]
+        if link is None and isinstance(url, str):
+            row = self._rows.get(url)
+            if row is None:
+                self._project.build_all()
+                link = super().get(url)
+                row = self._rows.get(url)
+            if link is None and row is not None:
+                link = Link(*row)
+                super().__setitem__(url, link)
+        return link if isinstance(link, Link) else None
+
+    def __missing__(self, url: str) -> Link:
+        link = self._find(url)
+        if link is None:
+            raise KeyError(url)
+        return link
+
+    def __contains__(self, url: object) -> bool:
+        return self._find(url) is not None
+
+    @overload
+    def get(self, url: str, default: None = None, /) -> Link | None: ...
+    @overload
+    def get(self, url: str, default: Link, /) -> Link: ...
+    @overload
+    def get(self, url: str, default: _T, /) -> Link | _T: ...
+    def get(self, url: str, default: Any = None, /) -> Any:
+        link = self._find(url)
+        return default if link is None else link
 
 
 class _NotCached(Exception):
@@ -67,6 +178,7 @@ class SimpleRepository(RepositoryBase):
         # for fetches, or doing them, and parsing what came back (counters: source_wait_ms).
         self._waited = 0.0
         self._depth = threading.local()
+        self._pages: list[ProjectPage] = []  # every page read, for the counters
 
     # -- lifecycle -----------------------------------------------------------------------------
     def hint_target(self, target: Target) -> None:
@@ -93,7 +205,17 @@ class SimpleRepository(RepositoryBase):
     @property
     def counters(self) -> Mapping[str, int]:
         counters = self.client.counters.snapshot() if self.client is not None else {}
-        return {**counters, "source_wait_ms": round(self._waited * 1000)}
+        pages = list(self._pages)
+        return {
+            **counters,
+            "source_wait_ms": round(self._waited * 1000),
+            # Project pages parsed from their body (a damaged parsed-page entry: once more), read
+            # in parsed form from the cache (parsed-page cache hits), and releases whose files
+            # were built (the rest of each page's releases were never read).
+            "pages_parsed": sum(p.parses for p in pages),
+            "pages_from_parsed_cache": sum(p.from_cache for p in pages),
+            "releases_built": sum(p.releases_built for p in pages),
+        }
 
     @contextmanager
     def _waiting(self) -> Iterator[None]:
@@ -121,13 +243,47 @@ class SimpleRepository(RepositoryBase):
         self._tasks.prefetch(("project", name), lambda: self._load_project(name))
 
     def _load_project(self, name: NormalizedName) -> Project:
-        project = self._fetcher.project(name)
+        project = self._read_project(name)
         for release, file, variants in self._prefetcher.newest(project):
             if variants:
                 self._tasks.prefetch(("variants", release.name, release.version), partial(self._load_variant_metadata, release))
             if file is not None:
                 self._prefetch_metadata(release, file)
         return project
+
+    def _read_project(self, name: NormalizedName) -> Project:
+        """The project as the sources list it (``first-index``: the first source that lists it
+        is its only one; ``unsafe-best-match``: a version comes whole, files and
+        ``*-variants.json``, from the first source that lists it), releases newest first."""
+        owners: dict[Version, ProjectPage] = {}
+        pages: list[ProjectPage] = []
+        for source in self.sources:
+            page = source.project_page(name)
+            if page is None:
+                continue
+            pages.append(page)
+            for version in (*page.versions, *page.variants):
+                owners.setdefault(version, page)
+            if self.settings.index_strategy == "first-index":
+                break
+        self._pages.extend(pages)
+        if self.client is not None:
+            self.client.count(pages=1)
+        # A release: a version whose source (its first) lists distributions of it; written as
+        # that page writes it (as its first file by name does).
+        listed = {id(page): set(page.versions) for page in pages}
+        files = _ProjectFiles({v: page for v, page in owners.items() if v in listed[id(page)]})
+        variants_links: dict[Version, list[Link]] = {}
+        seen: set[str] = set()
+        for version, page in owners.items():
+            for link in page.variants.get(version, ()):
+                if link.url not in seen:
+                    seen.add(link.url)
+                    variants_links.setdefault(version, []).append(link)
+                    files.links.put(link)
+        releases: list[Release] = [_LazyRelease(name, v, partial(files.files, v)) for v in files.versions]
+        releases.sort(key=lambda r: r.version, reverse=True)
+        return Project(releases, files.links, variants_links)
 
     # -- core metadata -------------------------------------------------------------------------
     def metadata(self, release: Release, file: DistFile) -> CoreMetadata:
