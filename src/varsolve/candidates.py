@@ -203,7 +203,8 @@ class CandidateFinder:
         self._deps: dict[tuple[int, frozenset[str]], list[Dependency]] = {}
         self._rejected: dict[int, str] = {}  # id(candidate) -> why its metadata is unusable
         self._supported: dict[tuple[NormalizedName, Version], SupportedMap] = {}
-        self._value_orders: dict[VariantFeature, tuple[int, tuple[str, ...]]] = {}  # (len(_supported), order)
+        # (namespace, feature) -> value -> (first release key listing it, its index there)
+        self._first_seen: dict[tuple[str, str], dict[str, tuple[tuple[NormalizedName, Version], int]]] = {}
         # id(parsed Requires-Python or tag set) -> (it, usable in the region); the object is kept
         # so that its id stays its own.
         self._usable_parts: dict[int, tuple[object, bool]] = {}
@@ -267,8 +268,8 @@ class CandidateFinder:
             if shared is not None and share_key in shared:
                 # Another fork that can use the same files already expanded this release.
                 self._by_release[key], supported = shared[share_key]
-                if supported is not None:
-                    self._supported.setdefault(key, supported)
+                if supported is not None and key not in self._supported:
+                    self._record_supported(key, supported)
             else:
                 self._by_release[key] = self._release_candidates(release)
                 if shared is not None:
@@ -280,8 +281,20 @@ class CandidateFinder:
     def supported_for(self, release: Release, metadata: VariantMetadata) -> SupportedMap:
         key = (release.name, release.version)
         if key not in self._supported:
-            self._supported[key] = supported_for_release(metadata, self.target)
+            self._record_supported(key, supported_for_release(metadata, self.target))
         return self._supported[key]
+
+    def _record_supported(self, key: tuple[NormalizedName, Version], supported: SupportedMap) -> None:
+        """Keep a release's supported properties, and for each value where it comes first in
+        :meth:`value_order`'s order of releases (so that the order is not rebuilt from every
+        release read, at every unified decision)."""
+        self._supported[key] = supported
+        for namespace, features in supported.items():
+            for feature, values in features.items():
+                first = self._first_seen.setdefault((namespace, feature), {})
+                for i, value in enumerate(values):
+                    if value not in first or (key, i) < first[value]:
+                        first[value] = (key, i)
 
     def rank_values(self, feature: VariantFeature, values: Iterable[str]) -> list[str]:
         """``values`` of ``feature``, most preferred first (:meth:`value_order`; values it does not
@@ -296,15 +309,12 @@ class CandidateFinder:
         releases' providers (metadata static-properties, detectors, plugins) seen so far, in a
         deterministic order of releases.
         """
-        known = self._value_orders.get(feature)
-        if known is not None and known[0] == len(self._supported):
-            return list(known[1])  # nothing read since: the same order (asked at every unified decision)
         order = list(self.target.variants.get(feature.namespace, {}).get(feature.feature, ()))
-        for key in sorted(self._supported):
-            for value in self._supported[key].get(feature.namespace, {}).get(feature.feature, ()):
-                if value not in order:
-                    order.append(value)
-        self._value_orders[feature] = (len(self._supported), tuple(order))
+        # A value's place: the first release (in key order) that lists it, and where it lists it.
+        first = self._first_seen.get((feature.namespace, feature.feature), {})
+        for _, value in sorted((place, value) for value, place in first.items()):
+            if value not in order:
+                order.append(value)
         return order
 
     def _share_key(self, release: Release) -> Hashable:
