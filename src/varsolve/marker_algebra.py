@@ -281,10 +281,14 @@ def _combine(a: _Node, b: _Node, conj: bool, memo: dict[tuple[_Node, _Node], _No
     return result
 
 
+# Memoised across calls: a universal resolution meets the same regions and requirement markers
+# in every fork (tens of thousands of intersections, a few thousand distinct).
+@lru_cache(maxsize=65536)
 def _and(a: _Node, b: _Node) -> _Node:
     return _combine(a, b, True, {})
 
 
+@lru_cache(maxsize=65536)
 def _or(a: _Node, b: _Node) -> _Node:
     return _combine(a, b, False, {})
 
