@@ -203,3 +203,18 @@ MKL = VariantState.for_wheel("mkl", {"blas_lapack": {"library": ["mkl"]}})
 )
 def test_specialise_evaluates_only_the_variant_markers(text: str, variant: VariantState, expected: str | None) -> None:
     assert parse_requirement(text).specialise(variant) == expected
+
+
+def test_evaluation_fills_a_partial_environment_and_normalises_the_extra() -> None:
+    # The fast path takes a full environment as given; a partial one is completed from this
+    # interpreter, as packaging's Marker.evaluate does, and extras compare normalised.
+    import sys
+
+    from varsolve.variants.markers import parse_requirement
+
+    req = parse_requirement("x ; python_version >= '3' and sys_platform == 'linux' and extra == 'Foo_Bar'")
+    assert req.evaluate({"sys_platform": "linux"}, extra="foo-bar")
+    assert not req.evaluate({"sys_platform": "win32"}, extra="foo-bar")
+    assert not req.evaluate({"sys_platform": "linux"}, extra="other")
+    here = parse_requirement(f"x ; python_full_version == '{'.'.join(map(str, sys.version_info[:3]))}'")
+    assert here.evaluate({"sys_platform": "linux"})

@@ -14,14 +14,18 @@ import re
 from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from ..errors import InputError
 from .properties import PropertyMap, canonical
+
+_NONE: frozenset[str] = frozenset()
+_PEP508_KEYS = frozenset(default_environment())
 
 LABEL_MARKER = "variant_label"
 
@@ -147,12 +151,15 @@ class VariantRequirement:
         """Whether the dependency applies, for this target, selected wheel and extra."""
         if self._marker is None:
             return True
-        holding = frozenset(f"vs{i}" for i, c in enumerate(self.clauses) if c.holds(variant))
-        env = dict(environment)
-        env["dependency_groups"] = holding
-        env["extra"] = extra
+        holding = frozenset(f"vs{i}" for i, c in enumerate(self.clauses) if c.holds(variant)) if self.clauses else _NONE
+        # Prepared by hand (packaging's evaluate merges in this interpreter's environment and
+        # repairs it at every call; a resolution evaluates tens of thousands of markers): the
+        # target's environment has every PEP 508 key, plus the keys of the lock_file context.
+        if not environment.keys() >= _PEP508_KEYS:  # a partial environment: the rest is this interpreter's
+            environment = {**cast("dict[str, str]", default_environment()), **environment}
+        env = {**environment, "extras": _NONE, "dependency_groups": holding, "extra": canonicalize_name(extra) if extra else ""}
         try:
-            return self._marker.evaluate(env, context="lock_file")
+            return self._marker.evaluate_prepared(env)
         except (UndefinedComparison, UndefinedEnvironmentName) as exc:
             raise InputError(f"cannot evaluate marker of {self.text!r}: {_first_line(exc)}") from None
 
