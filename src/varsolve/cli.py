@@ -188,7 +188,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     from .api import build_problem, solve
     from .commands.options import apply_requirement_options, check_universal_arguments, read_requirement_arguments
     from .errors import InputError
-    from .sources.scenario import load_scenario  # noqa: F401  (fail early on bad scenarios)
+    from .sources.scenario import load_scenario
 
     check_universal_arguments(args)
     if args.target and not args.universal:
@@ -211,12 +211,17 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     try:
         if args.scenario is None and not requirements:
             raise InputError("nothing to resolve: give requirements (or -r FILE)")
-        # With a scenario and a repository: root, target and options from the scenario, the
-        # packages from the repository.
+        # With a scenario and a repository: root, target and options from the scenario (its
+        # [packages] not even parsed), the packages from the repository.
+        given = None
+        if args.scenario is not None and repository is not None:
+            given = load_scenario(args.scenario, strict=getattr(args, "strict", None), packages=False).problem
         problem = build_problem(
-            requirements or None,
-            scenario=args.scenario,
+            requirements or (list(given.requirements) if given is not None else None),
+            scenario=args.scenario if given is None else None,
             repository=repository,
+            target=given.target if given is not None else None,
+            options=given.options if given is not None else None,
             python=args.python,
             variants_file=args.variants,
             unify=args.unify or None,
@@ -260,7 +265,7 @@ def _resolve_universal(
     if args.scenario is not None:
         from .sources.scenario import load_scenario
 
-        scenario = load_scenario(args.scenario, strict=getattr(args, "strict", None))
+        scenario = load_scenario(args.scenario, strict=getattr(args, "strict", None), packages=repository is None)
         if not requires_python and scenario.requires_python:
             requires_python, python_key = scenario.requires_python, f"{args.scenario}: root.requires_python"
         if not environments and scenario.environments:

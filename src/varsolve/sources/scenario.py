@@ -99,31 +99,66 @@ class ScenarioRepository(RepositoryBase):
         return found
 
 
-def load_scenario(path: str | Path, strict: bool | None = None) -> Scenario:
+def load_scenario(path: str | Path, strict: bool | None = None, *, packages: bool = True) -> Scenario:
     """Load a scenario file.
 
     ``strict`` (default: the file's ``resolver_options.strict``, else off) also rejects a
     requirement on a package the file does not define and a dependency cycle among its
     packages, as input errors. Off by default because packse's scenarios use missing packages
     to mean "unsatisfiable" (and pip installs cycles).
+
+    ``packages=False``: the packages come from elsewhere (an index): the ``[packages]`` table
+    is neither read nor checked, and the problem's repository is empty.
     """
     from ..textfile import read_text_file
 
-    return load_scenario_text(read_text_file(path, "scenario"), Path(path), strict)
+    return load_scenario_text(read_text_file(path, "scenario"), Path(path), strict, packages=packages)
 
 
-def load_scenario_text(text: str, path: str | Path, strict: bool | None = None) -> Scenario:
+def load_scenario_text(text: str, path: str | Path, strict: bool | None = None, *, packages: bool = True) -> Scenario:
     """Load a scenario from its text; ``path`` names it (in errors and ``Scenario.path``)."""
     from ..structured import load_toml
 
     path = Path(path)
-    data = load_toml(text, str(path))
+    data = None
+    if not packages:  # not even parsed, when its tables can be cut out of the text safely
+        short = without_packages_tables(text)
+        if short is not None:
+            try:
+                data = load_toml(short, str(path))
+            except InputError:
+                data = None  # the whole text tells what is wrong, if anything
+    if data is None:
+        data = load_toml(text, str(path))
     try:
-        return ScenarioLoader(path, strict).scenario(data)
+        return ScenarioLoader(path, strict, packages=packages).scenario(data)
     except VarsolveError as exc:
         if isinstance(exc, InputError) and exc.where and exc.where.startswith(str(path)):
             raise
         raise InputError(str(exc), where=str(path)) from None
+
+
+# A TOML table header line: [a.b."c"] or [[a.b]], with an optional comment.
+_KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_HEADER_PATTERN = rf"^[ \t]*\[\[?[ \t]*({_KEY})(?:[ \t]*\.[ \t]*{_KEY})*[ \t]*\]\]?[ \t]*(?:#[^\n]*)?\r?$"
+_PACKAGES_KEYS = ("packages", '"packages"', "'packages'")
+
+
+def without_packages_tables(text: str) -> str | None:
+    """``text`` without its ``[packages...]`` tables (each header line to the next header),
+    or ``None`` when that cannot be done safely: a multi-line string at or after the first of
+    them (a header-like line in it would be cut). A header-like line elsewhere can only be an
+    element of a multi-line array, and cutting there leaves text that is not TOML (the line
+    after it starts with ``,`` or ``]``): the caller then parses the whole text."""
+    headers = list(re.finditer(_HEADER_PATTERN, text, re.M))  # compiled once, by re's cache
+    first = next((h.start() for h in headers if h[1] in _PACKAGES_KEYS), None)
+    if first is None or '"""' in text[first:] or "'''" in text[first:]:
+        return None
+    parts = [text[: headers[0].start()]] if headers else [text]
+    for header, following in zip(headers, [*headers[1:], None], strict=True):
+        if header[1] not in _PACKAGES_KEYS:
+            parts.append(text[header.start() : following.start() if following is not None else len(text)])
+    return "".join(parts)
 
 
 def iter_scenario_files(paths: list[str | Path]) -> list[Path]:
@@ -141,9 +176,10 @@ def iter_scenario_files(paths: list[str | Path]) -> list[Path]:
 class ScenarioLoader(TomlFields):
     """A scenario file's TOML document -> :class:`Scenario` (one loader per file)."""
 
-    def __init__(self, path: Path, strict: bool | None = None) -> None:
+    def __init__(self, path: Path, strict: bool | None = None, *, packages: bool = True) -> None:
         super().__init__(path)
         self.strict = strict
+        self.packages = packages  # False: [packages] is not read (see load_scenario)
         # (requiring package or None for the root, required name, key) for the strict checks
         self.edges: list[tuple[NormalizedName | None, NormalizedName, str]] = []
 
@@ -200,15 +236,16 @@ class ScenarioLoader(TomlFields):
             raise self.err("environment.targets", "variant targets need resolver_options.universal = true")
         options = self.options(opts)
         repo = ScenarioRepository()
-        packages = self.table(data.get("packages", {}), "packages")
-        self.distinct(packages, "packages", self.package_name, "package")
-        for raw_name, pkg in packages.items():
-            self._current = canonicalize_name(raw_name)
-            self.package(repo, raw_name, pkg)
-        self._current = None
         strict = self.strict if self.strict is not None else self.boolean(opts.get("strict", False), "resolver_options.strict")
-        if strict:
-            self.check_closed_and_acyclic(set(repo.names()))
+        if self.packages:
+            packages = self.table(data.get("packages", {}), "packages")
+            self.distinct(packages, "packages", self.package_name, "package")
+            for raw_name, pkg in packages.items():
+                self._current = canonicalize_name(raw_name)
+                self.package(repo, raw_name, pkg)
+            self._current = None
+            if strict:
+                self.check_closed_and_acyclic(set(repo.names()))
         expected = read_expected(self, data.get("expected", {"satisfiable": True}))
         problem = Problem(repo, target, tuple(requires), options)
         return Scenario(
