@@ -119,3 +119,30 @@ def test_resolve_with_a_scenario_and_an_index_reads_no_packages(tmp_path: Path, 
             assert main(["-q", "resolve", "--scenario", str(path), "--index-url", server.index_url, "--no-cache"]) == 0
             outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1] and "numpy  2.3.0 [openblas]" in outputs[0]
+
+
+# -- the process's end -------------------------------------------------------------------------------
+
+
+def test_main_called_in_process_leaves_the_collector_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line freezes what it built before the interpreter exits (the exit's
+    collections skip it); a caller that runs ``main(argv)`` in its own process keeps collecting."""
+    import gc
+
+    frozen = gc.get_freeze_count()
+    assert main(["resolve", "--scenario", str(REPO / "scenarios" / "variants" / "blas-unify.toml")]) == 0
+    assert gc.get_freeze_count() == frozen
+    assert "numpy  2.3.0 [openblas]" in capsys.readouterr().out
+
+
+def test_the_command_line_freezes_before_it_exits() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys; from varsolve.cli import main; sys.argv = ['varsolve', 'resolve', '--scenario', sys.argv[1]]; "
+        "code = main(); print(code, gc.get_freeze_count() > 0)"
+    )
+    scenario = str(REPO / "scenarios" / "variants" / "blas-unify-unsatisfiable.toml")
+    out = subprocess.run([sys.executable, "-c", code, scenario], capture_output=True, text=True, timeout=120).stdout
+    assert out.splitlines()[-1] == "1 True"  # no solution: exit code 1, kept
