@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
@@ -374,10 +375,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(parser, args)
     finally:
         logger.handlers[:], logger.level, logger.propagate = saved
-        if process:
+        if process and threading.active_count() == 1:
             # The command is over and the process about to end: what it built is never
             # collected, so the collections of the interpreter's exit need not look at it
-            # (about 10 ms of a small resolve's 100).
+            # (about 10 ms of a small resolve's 100). Not while other threads live (prefetch
+            # workers are daemons): a daemon thread still running while a faster exit tears the
+            # interpreter down can crash it (seen once in about 30 warm index runs).
             import gc
 
             gc.freeze()
