@@ -32,7 +32,9 @@ rest): ``is_satisfied_by`` is pure; ``get_preference(identifier, ...)`` depends 
 identifier's own criterion (its ``information`` and ``candidates``) and on whether the identifier
 is one of ``identify(cause.requirement)`` for the backtrack causes, not on the pins nor on other
 criteria; preferences of different identifiers differ (ties are broken by criteria order, as
-resolvelib's ``min`` does, either way); ``narrow_requirement_selection`` is resolvelib's default.
+resolvelib's ``min`` does, either way); ``find_matches`` reads ``incompatibilities`` as a set (the
+incremental loop keeps each candidate once where resolvelib's lists repeat them, doubling at every
+patch of the same criterion); ``narrow_requirement_selection`` is resolvelib's default.
 A reporter's ``ending_round`` gets a snapshot of the state (O(n)), and only if it overrides it.
 
 Guarded: :func:`supports` is false for any other resolvelib release (the caller then uses
@@ -384,7 +386,13 @@ class IncrementalResolution(Generic[RT, CT, KT]):
             candidates = build_iter_view(matches)
             if not candidates:
                 return False
-            incompatibilities.extend(criterion.incompatibilities)
+            # resolvelib extends with every known incompatibility, also those the broken state
+            # inherited from this one (all of them, usually): the list doubles at every patch of
+            # the same key, 2^k entries after k backjumps over it (a 2,000-package layered
+            # instance ran out of 24 GB). The provider reads the list as a set (see the module
+            # docstring), so each candidate is kept once, first place first.
+            known = {id(c) for c in incompatibilities}
+            incompatibilities.extend(c for c in criterion.incompatibilities if id(c) not in known)
             self._set_criterion(
                 k, Criterion(candidates=candidates, information=list(criterion.information), incompatibilities=incompatibilities)
             )
