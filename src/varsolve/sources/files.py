@@ -307,8 +307,10 @@ class ProjectPage:
                 return self._files(version)
             except BadEntry:
                 log.debug("%s: its parsed-page cache entry does not check: parsing the page again", self.url)
-            reload, self._reload = self._reload, None
-            fresh = reload() if reload is not None else None
+            if self._reload is None:  # not reached: rows are only decoded from a page that can reload
+                return []
+            fresh = self._reload()  # may raise (the index unreachable): the next read tries again
+            self._reload = None
             self.parses += 1
             self._groups = fresh.parsed_rows() if fresh is not None else {}
             self._spans, self._region = {}, memoryview(b"")

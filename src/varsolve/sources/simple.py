@@ -86,6 +86,9 @@ class _ProjectFiles:
         return list(self._owners)
 
     def files(self, version: Version) -> tuple[DistFile, ...]:
+        found = self._built.get(version)  # a dict read is atomic: no lock for what is built
+        if found is not None:
+            return found
         with self._lock:
             found = self._built.get(version)
             if found is None:
