@@ -13,12 +13,15 @@ Both are greedy: the first solution found in preference order is returned.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 from resolvelib.resolvers import Criterion
 from resolvelib.structs import RequirementInformation
@@ -26,6 +29,7 @@ from resolvelib.structs import RequirementInformation
 from ..candidates import Candidate, CandidateFinder, Dependency, UnusableCandidate
 from ..explain.conflict import Cause, ExactCause, RejectedCause, RequirementCause, UnifyCause, explain_conflict
 from ..problem import Problem
+from ..repository import Release
 from ..resolution import Explanation, Pin, Resolution, Step
 from ..variants.properties import VariantFeature
 from .graph import walk
@@ -98,12 +102,101 @@ Key = PackageKey | UnifyKey
 Info = RequirementInformation[Req, Cand]
 
 
+class ReleaseIndex:
+    """The releases of one package in the order the search tries them, and their versions sorted,
+    so that the releases a requirement may admit are found by bisection instead of asking every
+    release (a backtracking search asks about thousands of releases per conflict: botocore has
+    2,000, and each boto3 release tried requires a different range of them).
+
+    :meth:`window` is a necessary condition only (a range of sorted positions outside of which
+    no version matches); :meth:`Dependency.contains` still decides every release inside it."""
+
+    def __init__(self, releases: Sequence[Release]) -> None:
+        self.releases = list(releases)
+        n = len(self.releases)
+        ascending = sorted(range(n), key=lambda i: self.releases[i].version)
+        self.versions = [self.releases[i].version for i in ascending]
+        self.position = [0] * n  # place in the search order -> place among the sorted versions
+        for place, i in enumerate(ascending):
+            self.position[i] = place
+        self.newest_first = ascending == list(range(n - 1, -1, -1))
+        self._windows: dict[int, tuple[Dependency, int, int]] = {}  # id(dep) -> (dep, lo, hi)
+
+    def window(self, dep: Dependency) -> tuple[int, int]:
+        """Sorted positions ``[lo, hi)`` outside of which ``dep`` admits no version."""
+        known = self._windows.get(id(dep))
+        if known is None or known[0] is not dep:
+            spans = [self._spec_window(spec) for spec in dep.specifiers]
+            lo = min((s[0] for s in spans), default=0)
+            hi = max((s[1] for s in spans), default=len(self.versions))
+            known = self._windows[id(dep)] = (dep, lo, hi)
+        return known[1], known[2]
+
+    def _spec_window(self, spec: SpecifierSet) -> tuple[int, int]:
+        versions = self.versions
+        lo, hi = 0, len(versions)
+        for clause in spec:
+            op, text = clause.operator, clause.version
+            if op in ("===", "!=") or text.endswith(".*"):
+                continue  # no bound: every version inside is checked
+            try:
+                bound = Version(text)
+            except InvalidVersion:
+                continue
+            if op in (">=", "~="):  # public(v) >= X exactly when v >= X (a local sorts right after its public)
+                lo = max(lo, bisect.bisect_left(versions, bound))
+                if op == "~=":  # and ==P.* for X's release but its last part: below the next P's .dev0
+                    *prefix, last = bound.release[:-1]
+                    upper = Version(f"{bound.epoch}!{'.'.join(map(str, [*prefix, last + 1]))}.dev0")
+                    hi = min(hi, bisect.bisect_left(versions, upper))
+            elif op == ">":
+                lo = max(lo, bisect.bisect_right(versions, bound))
+            elif op == "<":
+                hi = min(hi, bisect.bisect_left(versions, bound))
+            elif op == "<=":  # X and its local versions
+                hi = min(hi, self._past_locals(bisect.bisect_right(versions, bound), bound))
+            elif op == "==":  # X and, unless X has one, its local versions
+                public = Version(bound.public)
+                lo = max(lo, bisect.bisect_left(versions, public))
+                hi = min(hi, self._past_locals(bisect.bisect_right(versions, public), public))
+        return lo, hi
+
+    def _past_locals(self, i: int, public: Version) -> int:
+        versions = self.versions
+        while i < len(versions) and versions[i].local is not None and Version(versions[i].public) == public:
+            i += 1
+        return i
+
+    def between(self, lo: int, hi: int) -> Iterator[Release]:
+        """The releases whose versions lie at sorted positions ``[lo, hi)``, in search order."""
+        if lo >= hi:
+            return
+        if self.newest_first:
+            last = len(self.releases) - 1
+            for place in range(hi - 1, lo - 1, -1):
+                yield self.releases[last - place]
+            return
+        for i, release in enumerate(self.releases):
+            if lo <= self.position[i] < hi:
+                yield release
+
+
 class _Provider(AbstractProvider[Req, Cand, Key]):
     def __init__(self, finder: CandidateFinder, one_per_version: bool, unify: Sequence[VariantFeature]) -> None:
         self.finder = finder
         self.one_per_version = one_per_version
         self.unify = tuple(unify)
         self.roots = finder.problem.root_names()
+        self._indexes: dict[str, ReleaseIndex] = {}
+        # (id(candidate), extras) whose dependencies were read (not unusable), and the candidates,
+        # kept so that the ids stay theirs.
+        self._deps_read: dict[tuple[int, frozenset[str]], Candidate] = {}
+
+    def release_index(self, name: str) -> ReleaseIndex:
+        index = self._indexes.get(name)
+        if index is None:
+            index = self._indexes[name] = ReleaseIndex(self.finder.preferred_releases(name))
+        return index
 
     def identify(self, requirement_or_candidate: Req | Cand) -> Key:
         x = requirement_or_candidate
@@ -129,6 +222,14 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         in the last conflict, the root's requirements, then the package with the fewest
         candidates left (PubGrub's heuristic: a package with few versions is decided, or found
         impossible, quickly), then by name for determinism."""
+        in_conflict = any(self.identify(c.requirement) == identifier for c in backtrack_causes)
+        # Counted up to a cap: the order among packages with many candidates matters little,
+        # and counting every release of a large project at every round would be quadratic.
+        left = sum(1 for _ in itertools.islice(candidates[identifier], FEWEST_CANDIDATES_CAP))
+        if isinstance(identifier, UnifyKey):
+            # Only unified values' requirements are on it: never pinned, never the root's. Not
+            # read: every candidate that declares the feature requires it (thousands at scale).
+            return (False, True, not in_conflict, True, left, _sort_text(identifier))
         infos = list(information[identifier])
         pinned = any(
             isinstance(i.requirement, ExactRequirement)
@@ -136,12 +237,7 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
             for i in infos
         )
         is_root = any(i.parent is None for i in infos)
-        in_conflict = any(self.identify(c.requirement) == identifier for c in backtrack_causes)
-        is_unify = isinstance(identifier, UnifyKey)
-        # Counted up to a cap: the order among packages with many candidates matters little,
-        # and counting every release of a large project at every round would be quadratic.
-        left = sum(1 for _ in itertools.islice(candidates[identifier], FEWEST_CANDIDATES_CAP))
-        return (not is_unify, not pinned, not in_conflict, not is_root, left, _sort_text(identifier))
+        return (True, not pinned, not in_conflict, not is_root, left, _sort_text(identifier))
 
     def find_matches(
         self,
@@ -152,20 +248,29 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         reqs = list(requirements[identifier])
         bad = set(incompatibilities[identifier])
         if isinstance(identifier, UnifyKey):
-            unify_reqs = [r for r in reqs if isinstance(r, UnifyRequirement)]
-            allowed = set.intersection(*(set(r.values) for r in unify_reqs)) if unify_reqs else set()
+            # One requirement per candidate that declares the feature, with a few distinct sets
+            # of values among them: intersect those.
+            distinct = {r.values for r in reqs if isinstance(r, UnifyRequirement)}
+            allowed = frozenset.intersection(*distinct) if distinct else frozenset()
             ranked = self.finder.rank_values(identifier.feature, allowed)
             return [c for c in (UnifyValue(identifier.feature, v) for v in ranked) if c not in bad]
         name, extras = identifier
         # The yanked and pre-release policies read all requirements on the package together.
         deps = [r.dep for r in reqs if isinstance(r, PackageRequirement)]
+        # The rest (exact candidates, rejections) per candidate; ``deps`` per release.
+        others = [r for r in reqs if not isinstance(r, PackageRequirement)]
         finder = self.finder
+        index = self.release_index(name)
+        lo, hi = 0, len(index.versions)
+        for dep in deps:
+            dep_lo, dep_hi = index.window(dep)
+            lo, hi = max(lo, dep_lo), min(hi, dep_hi)
 
         def matches() -> Iterator[Cand]:
             # Lazily, newest first (uv's policy: final releases first): resolvelib asks for the
             # next candidate only when the ones before it failed, and a project may have
             # thousands of files whose candidates (and variant metadata) need not be built.
-            for release in finder.preferred_releases(name):
+            for release in index.between(lo, hi):
                 if not all(d.contains(release.version) for d in deps):
                     continue  # no candidate of it can match: not even built
                 for cand in finder.release_candidates(release):
@@ -174,10 +279,27 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
                     wrapped: Cand = ExtrasCandidate(cand, extras) if extras else cand
                     if wrapped in bad:
                         continue
-                    if all(self.is_satisfied_by(r, wrapped) for r in reqs) and finder.admissible(cand, deps):
+                    if all(self.is_satisfied_by(r, wrapped) for r in others) and finder.admissible(cand, deps):
                         yield wrapped
 
         return matches
+
+    def _dependencies(self, candidate: Candidate, extras: frozenset[str]) -> list[Dependency]:
+        """``candidate``'s dependencies with ``extras``. An sdist whose metadata is not at hand
+        (it would be downloaded whole, or built) is read through the non-variant wheel of its
+        release when the search read that wheel's: the files of one release share their
+        metadata (uv and pip assume it: neither looks at an sdist of a version with a usable
+        wheel; a universal fork reads sdists so too, ``CandidateFinder.metadata_file``). The
+        sdist, tried right after its wheel, then meets the same conflict without the download
+        (backtracking through 820 boto3 releases downloaded 870 MB of sdists)."""
+        finder = self.finder
+        if candidate.label is None and finder.needs_build(candidate):
+            for twin in finder.release_candidates(candidate.release):
+                if twin.label == "" and self._deps_read.get((id(twin), extras)) is twin:
+                    return finder.dependencies(twin, extras)
+        found = finder.dependencies(candidate, extras)
+        self._deps_read[(id(candidate), extras)] = candidate
+        return found
 
     def is_satisfied_by(self, requirement: Req, candidate: Cand) -> bool:
         if isinstance(requirement, UnifyRequirement):
@@ -198,7 +320,7 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         base = candidate.base if isinstance(candidate, ExtrasCandidate) else candidate
         extras = candidate.extras if isinstance(candidate, ExtrasCandidate) else frozenset()
         try:
-            found = self.finder.dependencies(base, extras)
+            found = self._dependencies(base, extras)
         except UnusableCandidate as exc:
             return [RejectedRequirement(base, exc.reason)]
         if isinstance(candidate, ExtrasCandidate):
