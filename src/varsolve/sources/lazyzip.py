@@ -5,15 +5,16 @@ a large wheel whose size the index announced, :func:`tail_size`), which hold the
 central directory and, since ``*.dist-info`` comes last, usually ``METADATA`` itself.
 :meth:`RemoteWheel.dist_info_members` reads only the directory entries it needs: those in the
 tail, parsed from the end record backwards (the entries of ``*.dist-info`` are the last ones),
-then the member's own bytes, one request when they lie before the tail. So a wheel costs one
-request, or two, whatever the size of its central directory (a torch or botocore wheel lists
-thousands of files, which ``zipfile`` would read and parse whole).
+then the member's own bytes, exactly those, in one request when they lie before the tail. So a
+wheel costs one request, or two, whatever the size of its central directory (a torch or
+botocore wheel lists thousands of files, which ``zipfile`` would read and parse whole). A
+``*.dist-info`` that is not among the last entries costs one more request: the rest of the
+directory, at once.
 
 Anything unusual (zip64, an archive with a prefix, a compression other than deflate, entries
-that do not chain up, a ``*.dist-info`` that is not among the last entries) goes to
-``zipfile`` over :class:`RangeFile`, which fetches whatever it reads in chunks of at least
-:data:`CHUNK` bytes. A server that ignores ``Range`` answers 200 with the whole file, which is
-then used (and hash-checked) as it is.
+that do not chain up) goes to ``zipfile`` over :class:`RangeFile`, which fetches whatever it
+reads in chunks of at least :data:`CHUNK` bytes. A server that ignores ``Range`` answers 200
+with the whole file, which is then used (and hash-checked) as it is.
 
 Written by hand because no maintained library reads zips over HTTP ranges.
 """
@@ -37,10 +38,11 @@ if TYPE_CHECKING:
 
     from .http import HttpClient, Response
 
-TAIL = 64 * 1024
+TAIL = 16 * 1024  # uv's first range too; a small wheel's METADATA lies within (boto3's: 10 KiB from the end)
 MAX_TAIL = 512 * 1024
 MAX_MEMBER = 16 * 1024 * 1024  # a METADATA or variant.json larger than this goes to zipfile
 CHUNK = 32 * 1024
+_SLACK = 64  # bytes read past a member's expected end: a local extra field longer than the central one
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _END = struct.Struct("<4s4H2LH")  # end of central directory record
 _ENTRY = struct.Struct("<4s6H3L5H2L")  # central directory file header
@@ -51,7 +53,8 @@ def tail_size(size: int | None) -> int:
     """Bytes of the first request: :data:`TAIL`, or a 40th of a larger wheel (up to
     :data:`MAX_TAIL`). What lies after ``METADATA`` (the central directory and ``RECORD``)
     grows with the number of files, and so, roughly, does the size: one larger request is
-    cheaper than a second round trip."""
+    cheaper than a second round trip. A missed ``METADATA`` costs a second request of its own
+    size only."""
     return TAIL if size is None else max(TAIL, min(MAX_TAIL, size // 40))
 
 
@@ -112,6 +115,15 @@ class RangeFile(io.RawIOBase):
         self._pos = end
         return out
 
+    def read_span(self, start: int, length: int) -> bytes:
+        """The bytes ``[start, start + length)`` (fewer at the end of the file), fetching only
+        what is missing, exactly (no :data:`CHUNK` rounding: the caller knows what it needs)."""
+        end = min(self.size, start + length)
+        if start >= end:
+            return b""
+        self._ensure(start, end, chunk=0)
+        return self._slice(start, end)
+
     def readinto(self, buffer: WriteableBuffer) -> int:
         view = memoryview(buffer).cast("B")
         data = self.read(len(view))
@@ -147,7 +159,7 @@ class RangeFile(io.RawIOBase):
                 return s
         return None
 
-    def _ensure(self, start: int, end: int) -> None:
+    def _ensure(self, start: int, end: int, chunk: int = CHUNK) -> None:
         pos = start
         while pos < end:
             s = self._covering(pos)
@@ -156,7 +168,7 @@ class RangeFile(io.RawIOBase):
                 continue
             nxt = bisect.bisect_right(self._starts, pos)
             gap_end = self._starts[nxt] if nxt < len(self._starts) else self.size
-            fetch_end = min(gap_end, max(end, pos + CHUNK), self.size)
+            fetch_end = min(gap_end, max(end, pos + chunk), self.size)
             data = self._fetch(pos, fetch_end - 1)
             self.requests += 1
             if len(data) != fetch_end - pos:
@@ -245,8 +257,11 @@ class RemoteWheel:
             return {m: distmeta.read_wheel_member(archive, project, m, self.url) for m in members}
 
     def _read(self, start: int, length: int) -> bytes:
-        self.file.seek(start)
-        data: bytes = self.file.read(length)
+        if isinstance(self.file, RangeFile):
+            data = self.file.read_span(start, length)
+        else:
+            self.file.seek(start)
+            data = self.file.read(length)
         if len(data) != length:
             raise _Unusual
         return data
@@ -263,13 +278,17 @@ class RemoteWheel:
         for member in members:
             name = dist_info_member(names, project, member)
             if name is None and not complete:
-                raise _Unusual  # maybe among the entries before the tail: read them all
+                # Maybe among the entries before the tail: read them all, in one request.
+                entries, complete = self._entries(whole=True)
+                names = [e.name for e in entries]
+                name = dist_info_member(names, project, member)
             found[member] = None if name is None else self._member(entries[names.index(name)])
         return found
 
-    def _entries(self) -> tuple[list[ZipEntry], bool]:
+    def _entries(self, whole: bool = False) -> tuple[list[ZipEntry], bool]:
         """The central directory entries in the fetched tail (all of them when the whole
-        directory is there) and whether they are all."""
+        directory is there, or ``whole`` asks for it: then the rest of it is fetched) and
+        whether they are all."""
         size = self._size()
         loaded = self.file.loaded_tail() if isinstance(self.file, RangeFile) else 0
         tail = self._read(loaded, size - loaded)
@@ -281,6 +300,10 @@ class RemoteWheel:
             raise _Unusual  # several disks or zip64
         if cd_offset + cd_size != loaded + end:
             raise _Unusual  # bytes before the archive, or a broken end record
+        if whole and cd_offset < loaded:
+            tail = self._read(cd_offset, size - cd_offset)
+            end -= cd_offset - loaded
+            loaded = cd_offset
         if cd_offset >= loaded:
             entries = _chain(tail, loaded, cd_offset, loaded + end)
             if entries is None or len(entries) != count:
@@ -299,8 +322,9 @@ class RemoteWheel:
     def _member(self, entry: ZipEntry) -> bytes:
         if entry.flags & 0x1 or entry.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or entry.size > MAX_MEMBER:
             raise _Unusual  # encrypted, another compression, or larger than any metadata file
-        # One read for the local header and the data (its extra field is usually the entry's).
-        guess = _LOCAL.size + len(entry.raw_name) + entry.extra_length + entry.compressed_size
+        # One read for the local header and the data (its extra field is usually the entry's, or
+        # shorter; a little more in case it is longer).
+        guess = _LOCAL.size + len(entry.raw_name) + entry.extra_length + entry.compressed_size + _SLACK
         head = self._read(entry.header_offset, min(guess, self._size() - entry.header_offset))
         if len(head) < _LOCAL.size:
             raise _Unusual
