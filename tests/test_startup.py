@@ -99,11 +99,6 @@ def test_resolve_with_a_scenario_and_an_index_reads_only_its_header(
     assert capsys.readouterr().out == with_index
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands.options.check_universal_arguments reads the whole scenario for its 'universal' key "
-    "(load_scenario(..., packages=False) there would do)",
-)
 def test_resolve_with_a_scenario_and_an_index_reads_no_packages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenario = REPO / "scenarios" / "variants" / "blas-unify.toml"
     build_index(scenario, tmp_path / "index")

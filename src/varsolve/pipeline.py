@@ -54,7 +54,7 @@ def build_problem(
     if scenario is not None:
         from .sources.scenario import load_scenario
 
-        problem = load_scenario(scenario, strict=strict).problem
+        problem = load_scenario(scenario, strict=strict, packages=repository is None).problem
     elif repository is not None:
         problem = Problem(
             repository, target or Target.of_running_interpreter(), tuple(requirements or ()), options or ResolverOptions()

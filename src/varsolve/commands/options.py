@@ -125,7 +125,7 @@ def check_universal_arguments(args: argparse.Namespace) -> None:
         from ..sources.scenario import load_scenario
 
         # A scenario that asks for universal resolution gets it without the flag.
-        args.universal = load_scenario(args.scenario, strict=getattr(args, "strict", None)).universal
+        args.universal = load_scenario(args.scenario, strict=getattr(args, "strict", None), packages=False).universal
     if args.universal:
         if getattr(args, "python_platform", None):
             raise InputError("--python-platform: a universal resolution serves every platform; drop one of them")
