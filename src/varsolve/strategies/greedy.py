@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -191,6 +192,7 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         # (id(candidate), extras) whose dependencies were read (not unusable), and the candidates,
         # kept so that the ids stay theirs.
         self._deps_read: dict[tuple[int, frozenset[str]], Candidate] = {}
+        self._causes: tuple[tuple[Info, ...], frozenset[Key]] | None = None
 
     def release_index(self, name: str) -> ReleaseIndex:
         index = self._indexes.get(name)
@@ -222,7 +224,7 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         in the last conflict, the root's requirements, then the package with the fewest
         candidates left (PubGrub's heuristic: a package with few versions is decided, or found
         impossible, quickly), then by name for determinism."""
-        in_conflict = any(self.identify(c.requirement) == identifier for c in backtrack_causes)
+        in_conflict = identifier in self._in_conflict(backtrack_causes)
         # Counted up to a cap: the order among packages with many candidates matters little,
         # and counting every release of a large project at every round would be quadratic.
         left = sum(1 for _ in itertools.islice(candidates[identifier], FEWEST_CANDIDATES_CAP))
@@ -238,6 +240,16 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         )
         is_root = any(i.parent is None for i in infos)
         return (True, not pinned, not in_conflict, not is_root, left, _sort_text(identifier))
+
+    def _in_conflict(self, causes: Sequence[Info]) -> frozenset[Key]:
+        """The identifiers of ``causes``' requirements, once per list of causes (the same list
+        is passed to every preference of a round; a conflict on a unified feature lists every
+        candidate that declares it)."""
+        known = self._causes
+        # By the identity of each cause: resolvelib's loop replaces the list's items in place.
+        if known is None or len(known[0]) != len(causes) or not all(map(operator.is_, known[0], causes)):
+            known = self._causes = (tuple(causes), frozenset(self.identify(c.requirement) for c in causes))
+        return known[1]
 
     def find_matches(
         self,
