@@ -390,7 +390,8 @@ def _end_process(code: int) -> None:
     ``os._exit`` is meant for). Otherwise what the command built is never collected again, so the
     exit's collections need not look at it (about 10 ms of a small resolve's 100).
     """
-    if threading.active_count() > 1:
+    if threading.active_count() > 1 and sys.getprofile() is None and sys.gettrace() is None:
+        # (A profiler or coverage tool writes its report in the teardown: then it happens.)
         import os
 
         for stream in (sys.stdout, sys.stderr):

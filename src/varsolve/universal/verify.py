@@ -146,8 +146,14 @@ def read_as_locked(fork: Fork) -> Repository:
     }
 
     class ReadAsLocked(RepositoryBase):
+        def __init__(self) -> None:
+            # Asked for the same projects once per pin in every environment checked.
+            self.known: dict[NormalizedName, list[Release]] = {}
+
         def releases(self, name: NormalizedName) -> list[Release]:
-            return base.releases(name)
+            if name not in self.known:
+                self.known[name] = base.releases(name)
+            return list(self.known[name])
 
         def metadata(self, release: Release, file: DistFile) -> CoreMetadata:
             return base.metadata(release, self._read(release, file))
