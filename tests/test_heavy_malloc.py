@@ -50,11 +50,31 @@ def test_nothing_on_another_c_library(libc: _Libc, monkeypatch: pytest.MonkeyPat
     assert libc.calls == []
 
 
-def test_made_with_the_first_client(libc: _Libc) -> None:
-    client = http.HttpClient()
+def test_made_with_the_first_client_of_the_command_line(libc: _Libc) -> None:
+    client = http.HttpClient(tune_process=True)
     try:
         assert libc.calls == []  # no request yet: no httpx, no allocator settings
         client._client  # noqa: B018
         assert libc.calls == [(-8, 1), (-3, 128 * 1024)]
     finally:
         client.close()
+
+
+def test_a_library_leaves_the_allocator_of_the_process_alone(libc: _Libc) -> None:
+    client = http.HttpClient()  # what varsolve.sources.open_repository makes for an API user
+    try:
+        client._client  # noqa: B018
+        assert libc.calls == []
+    finally:
+        client.close()
+
+
+def test_only_the_command_line_process_asks_for_it() -> None:
+    from varsolve.cli import build_parser
+    from varsolve.commands.options import source_settings_from_args as source_settings
+
+    argv = ["resolve", "x", "--index-url", "http://127.0.0.1:9/simple/"]
+    args = build_parser(argv).parse_args(argv)
+    assert source_settings(args).tune_process is False  # main(argv) in a caller's process
+    args.whole_process = True
+    assert source_settings(args).tune_process is True

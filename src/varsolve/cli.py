@@ -361,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     args.command_line = argv  # for headers of written files
+    args.whole_process = process
     logger = logging.getLogger("varsolve")
     # Restored on return, so that main() called in-process (tests, notebooks) leaves logging as it found it.
     saved = (logger.handlers[:], logger.level, logger.propagate)

@@ -381,6 +381,7 @@ def source_settings_from_args(args: argparse.Namespace, *, environment: bool = T
         builds=not getattr(args, "no_build", False),
         build_timeout=_build_timeout(args, defaults.build_timeout),
         reporter=TerminalReporter.for_stderr(quiet=bool(getattr(args, "quiet", False))),
+        tune_process=bool(getattr(args, "whole_process", False)),
     )
 
 

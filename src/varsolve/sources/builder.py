@@ -34,7 +34,7 @@ def open_repository(settings: SourceSettings) -> Repository | None:
             cache=cache, timeout=settings.timeout, retries=max(0, settings.retries), backoff=settings.backoff,
             max_connections=settings.workers + 2, reporter=settings.reporter,
             refresh=settings.refresh, refresh_packages=settings.refresh_packages, offline=settings.offline,
-            limits=settings.limits,
+            limits=settings.limits, tune_process=settings.tune_process,
         )
     sources: list[LinkSource] = [IndexSource(url, client) for url in settings.index_urls]
     sources += [FindLinksSource(Path(path)) for path in settings.find_links]

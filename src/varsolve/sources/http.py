@@ -106,8 +106,10 @@ class HttpClient:
         refresh_packages: frozenset[str] = frozenset(),
         offline: bool = False,
         limits: NetworkLimits | None = None,
+        tune_process: bool = False,
     ) -> None:
         self.cache = cache
+        self.tune_process = tune_process
         self.limits = limits or NetworkLimits()
         self.refresh = refresh
         self.refresh_packages = refresh_packages  # normalized names
@@ -136,7 +138,8 @@ class HttpClient:
 
     def _make_client(self) -> httpx.Client:
         lib = import_httpx()  # the module, typed as such only under TYPE_CHECKING
-        bound_malloc()
+        if self.tune_process:
+            bound_malloc()
 
         limits = lib.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
         client: httpx.Client = lib.Client(

@@ -79,6 +79,9 @@ class SourceSettings:
     # from every source, a version listed by several from the first of them (as uv's).
     index_strategy: str = "first-index"
     limits: NetworkLimits = field(default_factory=NetworkLimits)
+    # The process is this command alone (the command line sets it): the source may tune what
+    # belongs to the whole process (sources.http.bound_malloc); a library never does.
+    tune_process: bool = False
     # Progress; None: none shown. Not part of equality: it says who watches, not what is read.
     reporter: Reporter | None = field(default=None, compare=False)
 
