@@ -5,7 +5,7 @@ threshold, unless the environment already says what to use."""
 from __future__ import annotations
 
 import ctypes
-import platform
+import os
 
 import pytest
 
@@ -26,7 +26,7 @@ def libc(monkeypatch: pytest.MonkeyPatch) -> _Libc:
     fake = _Libc()
     monkeypatch.setattr(http, "_MALLOC_BOUND", False)
     monkeypatch.setattr(ctypes, "CDLL", lambda name: fake)
-    monkeypatch.setattr(platform, "libc_ver", lambda: ("glibc", "2.36"))
+    monkeypatch.setattr(os, "confstr", lambda name: "glibc 2.36")
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     return fake
@@ -45,7 +45,10 @@ def test_the_environment_decides_first(libc: _Libc, monkeypatch: pytest.MonkeyPa
 
 
 def test_nothing_on_another_c_library(libc: _Libc, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platform, "libc_ver", lambda: ("", ""))
+    def no_glibc(name: str) -> str:
+        raise ValueError("unrecognized configuration name")
+
+    monkeypatch.setattr(os, "confstr", no_glibc)
     http.bound_malloc()
     assert libc.calls == []
 

@@ -351,16 +351,19 @@ def bound_malloc() -> None:
     allocations are mapped and unmapped, so later project pages (7 MB, parsed several at once)
     stay in the arenas, fragmented, after they are freed. One arena and a fixed threshold
     (128 KiB, glibc's default before it adapts) took a cold ``apache-airflow``'s peak RSS from
-    219-230 MB to 167-182 MB (docs/benchmarks.md, "Heavy sets and memory"). Nothing on other
+    219-230 MB to 167-197 MB (docs/benchmarks.md, "Heavy sets and memory"). Nothing on other
     C libraries, or when ``MALLOC_ARENA_MAX``/``MALLOC_MMAP_THRESHOLD_`` say otherwise."""
     global _MALLOC_BOUND
     if _MALLOC_BOUND:
         return
     _MALLOC_BOUND = True
     import os
-    import platform
 
-    if platform.libc_ver()[0] != "glibc":
+    try:
+        libc_name = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        libc_name = ""  # not glibc (platform.libc_ver() would read the interpreter's binary to say so)
+    if not libc_name.startswith("glibc"):
         return
     import ctypes
 
