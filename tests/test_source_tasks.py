@@ -42,3 +42,29 @@ def test_a_failed_fetch_raises_its_error_for_every_caller_and_is_not_retried() -
         with pytest.raises(ValueError, match="broken page"):
             table.result("p", fetch)
     assert calls == [1]
+
+
+def test_prefetch_looks_further_ahead_the_longer_the_search_walks_down_a_project() -> None:
+    # boto3 against a capped botocore reads hundreds of older releases one by one: after the
+    # first two, each one read doubles how many older releases are fetched ahead (up to 32),
+    # so the walk stops waiting on the network per release.
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from varsolve.repository import DistFile, Release
+    from varsolve.sources.fetch import Project
+    from varsolve.sources.files import wheel_of
+    from varsolve.sources.prefetch import MAX_LOOKAHEAD, Prefetcher
+    from varsolve.target import Target
+
+    name = NormalizedName("lib")
+    releases = [
+        Release(name, Version(f"{n}.0"), (DistFile(f"lib-{n}.0-py3-none-any.whl", wheel_of(f"lib-{n}.0-py3-none-any.whl")),))
+        for n in range(200, 0, -1)
+    ]
+    project = Project(releases, {}, {})
+    prefetcher = Prefetcher(depth=1)
+    prefetcher.hint_target(Target.make("3.12", "linux"))
+    ahead = [len(list(prefetcher.older(project, release))) for release in releases[1:9]]
+    assert ahead == [2, 2, 4, 8, 16, 32, 32, MAX_LOOKAHEAD]
+    assert list(prefetcher.older(project, releases[1])) == []  # each release is handled once

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from ..target import Target
 
 
+MAX_LOOKAHEAD = 32  # older releases prefetched at most when the search walks down a project
+
+
 class Prefetcher:
     """Decides; the repository schedules the fetches it names."""
 
@@ -33,6 +36,7 @@ class Prefetcher:
         self._tag_rank: dict[Tag, int] = {}
         self._env: dict[str, str] | None = None
         self._older_done: set[tuple[NormalizedName, object]] = set()
+        self._walked: dict[NormalizedName, int] = {}  # older releases read, per project
 
     def hint_target(self, target: Target) -> None:
         self._target = target
@@ -66,7 +70,12 @@ class Prefetcher:
             return
         if i == 0:
             return
-        for older in project.releases[i + 1 : i + 1 + max(2, self.depth)]:
+        # The more older releases of one project the search reads, the likelier it is walking
+        # down them one by one (boto3 against a capped botocore: hundreds): look further ahead,
+        # doubling from the third on, up to MAX_LOOKAHEAD, so the walk stops waiting per release.
+        walked = self._walked[release.name] = self._walked.get(release.name, 0) + 1
+        ahead = max(2, self.depth) if walked < 3 else min(MAX_LOOKAHEAD, max(2, self.depth) * 2 ** (walked - 2))
+        for older in project.releases[i + 1 : i + 1 + ahead]:
             file = self.likely_file(older, project)
             if file is not None:
                 yield older, file
