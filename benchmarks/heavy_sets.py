@@ -44,12 +44,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from real_index import Run as RealIndexRun  # noqa: E402
 from real_index import Tools, clean_env, default_platform, machine, run_measured  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,21 +72,11 @@ GENERATED: list[tuple[str, dict[str, Any]]] = [
 
 
 @dataclass
-class Run:
-    set: str
-    tool: str
-    round: int
-    phase: str  # cold | warm
-    wall: float
-    cpu: float
-    maxrss_kb: int
-    rc: int
-    load: float
-    versions: dict[str, str] = field(default_factory=dict)
+class Run(RealIndexRun):
+    """A run of real_index.py's kind, with what the index was asked for."""
+
     requests: int | None = None
     bytes: int | None = None
-    stats: dict[str, Any] = field(default_factory=dict)
-    error: str = ""
 
 
 def snapshot(rev: str, into: Path) -> str:
@@ -124,11 +115,10 @@ def run_set(tools: Tools, tool: str, name: str, cache: Path, round_: int, phase:
     http = stats.get("http", {})
     return Run(
         name, tool, round_, phase, wall, cpu, rss, rc, load, versions,
-        http.get("requests"), http.get("bytes"),
         {k: stats[k] for k in ("seconds", "rounds", "backtracks", "rejected", "candidates") if k in stats} | (
             {"source_wait_ms": http.get("source_wait_ms")} if http else {}
         ),
-        error,
+        error, requests=http.get("requests"), bytes=http.get("bytes"),
     )
 
 
