@@ -317,13 +317,16 @@ def test_older_releases_are_read_where_the_optimum_needs_them(load) -> None:
 
 
 def test_expensive_rounds_switch_to_reading_everything(load) -> None:
-    """Once a round's optimisation is slower than ``eager_after_seconds``, the rest is read at
-    once: one more round, the same optimum."""
+    """``lazy="auto"``: once the rounds' optimisation costs more than reading the rest is
+    estimated to (here at once: ``switch_factor=0``), the rest is read at once: one more round,
+    the same optimum. ``lazy=True`` never switches."""
     problem = load(_many_releases(40, cap="<3")).problem
-    resolution = SatStrategy(eager_after_seconds=0.0).solve(problem)
+    resolution = SatStrategy(switch_factor=0.0).solve(problem)
     assert resolution.stats["read_everything_after_round"] == 1 and resolution.stats["rounds"] == 2
     assert resolution.stats["releases_read"] == 42
     assert resolution.stats["objective"] == SatStrategy(lazy=False).solve(problem).stats["objective"]
+    always = SatStrategy(lazy=True, switch_factor=0.0).solve(problem)
+    assert "read_everything_after_round" not in always.stats and always.stats["releases_read"] < 10
 
 
 def test_lazy_over_http_reads_few_metadata_files(tmp_path: Path, write_scenario) -> None:

@@ -1,14 +1,29 @@
-"""CNF encoding of the materialised part of a problem for the ``sat`` strategy.
+"""CNF encoding of the materialised part of a problem for the ``sat`` strategy, built
+incrementally: each round adds the clauses of what the universe gained since the last one.
 
 Variables (all from one :class:`pysat.formula.IDPool`, so that cardinality encodings, objective
 ladders and explanation selectors never collide):
 
 * ``x`` per candidate (package, version, variant label | non-variant wheel | sdist);
+* ``y`` per release read: "some candidate of this release" (``y ↔ OR x``);
 * ``o`` per run of releases not read yet ("gap"): "some release of this gap", a stand-in whose
   cost is a lower bound of theirs and which has no dependencies (a relaxation, see sat.py);
 * ``e`` per requested extra of a package; ``u`` per value of a unified feature;
 * ``p`` (package present), ``g`` (version index ladder) and ``r`` (variant rank ladder) for the
   objective.
+
+**Monotone.** Reading releases only ever adds clauses. A package's releases form a tree: at the
+top, the releases read when the package was met and the gaps between them; when releases of a
+gap are read, the gap gets children (the releases read and the smaller gaps left), each child
+implies the gap and the gap implies one of its children. A requirement is a clause over the ``y``
+of the releases in its range and the ``o`` of the gaps that touch it; when such a gap gets
+children the clause is added again over the children (the old one, implied by the new, stays).
+So nothing is ever re-encoded, and a round costs what it added.
+
+**Closed-world pieces** depend on every requirement known on a package (pip's yanked and
+pre-release policies, "an extra is requested only by a requirement that applies", and the
+optimiser-only support and dominance clauses below): they are kept per package, rebuilt when its
+requirements change and handed to each round's optimiser as they are (never accumulated).
 
 Hard clauses carry the key of their constraint group (None: a fact about a candidate), which
 the explanation of an unsatisfiable problem minimises over.
@@ -16,10 +31,9 @@ the explanation of an unsatisfiable problem minimises over.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Protocol
 
 from packaging.utils import NormalizedName
@@ -27,14 +41,11 @@ from pysat.card import CardEnc, EncType
 
 from ..candidates import Candidate
 from ..variants.properties import VariantFeature
-from .sat_universe import Gap, GroupKey, Requirement, Universe
+from .sat_universe import Gap, GroupKey, PackageState, Requirement, Universe, dependency_key, positions, touches
 
-# Objective levels, most important first (docs/strategies.md).
-ROOT_VERSIONS, OTHER_VERSIONS, VARIANT_RANK, PACKAGE_COUNT = range(4)
 PAIRWISE_MAX = 6  # at-most-one over this many literals or fewer: pairwise, no auxiliaries
 
-# What a cached piece of the encoding depends on: its kind, then names, requirements and counts.
-PieceKey = tuple[Hashable, ...]
+Clause = tuple[GroupKey | None, list[int]]
 
 
 class VariablePool(Protocol):
@@ -57,48 +68,35 @@ class Group:
 
 @dataclass
 class Formula:
-    hard: list[tuple[GroupKey | None, list[int]]] = field(default_factory=list)
-    soft: list[tuple[int, int]] = field(default_factory=list)  # (literal to make true, level)
+    """Hard clauses with their groups: what the explanation's minimal core is computed over."""
+
+    hard: list[Clause] = field(default_factory=list)
     groups: dict[GroupKey, Group] = field(default_factory=dict)
-    boundary: dict[int, Gap] = field(default_factory=dict)  # literal -> the gap it stands for
-    matching: dict[Requirement, list[Candidate]] = field(default_factory=dict)
-    conditions: dict[Requirement, list[int]] = field(default_factory=dict)
-    candidates: dict[int, Candidate] = field(default_factory=dict)  # x literal -> candidate
-    excluded: set[Candidate] = field(default_factory=set)  # by a policy, whatever else applies
-    hidden: set[Requirement] = field(default_factory=set)  # may be met by a release not read yet
 
-    def add(self, group: GroupKey | None, clause: list[int]) -> None:
-        self.hard.append((group, clause))
 
-    def merge(self, part: Formula) -> None:
-        """Add ``part`` (a cached piece: never modified here) to this formula."""
-        self.hard.extend(part.hard)
-        self.soft.extend(part.soft)
-        for key, group in part.groups.items():
-            mine = self.groups.get(key)
-            if mine is None:
-                self.groups[key] = Group(
-                    group.kind, key, list(group.requirements), group.package, group.feature, list(group.candidates)
-                )
-            else:
-                mine.requirements.extend(group.requirements)
-        self.boundary.update(part.boundary)
-        self.matching.update(part.matching)
-        self.conditions.update(part.conditions)
-        self.candidates.update(part.candidates)
-        self.excluded |= part.excluded
-        self.hidden |= part.hidden
+@dataclass
+class _Piece:
+    """A closed-world piece of one package: its inputs' state, clauses and groups."""
 
-    def chosen(self, model: set[int]) -> list[Candidate]:
-        return [c for lit, c in self.candidates.items() if lit in model]
+    state: Hashable
+    clauses: list[Clause] = field(default_factory=list)
+    groups: dict[GroupKey, Group] = field(default_factory=dict)
+    explain: bool = True  # part of the formula explanations read (support, dominance: not)
 
-    def applies(self, req: Requirement, model: set[int]) -> bool:
-        return all(-neg in model for neg in self.conditions[req])
+
+@dataclass
+class _Package:
+    """What the encoding has of one package: the objective's literals and the current leaves."""
+
+    present: int
+    versions: list[int] = field(default_factory=list)  # g_1 ... g_K
+    ranks: list[int] = field(default_factory=list)  # r_1 ... r_K
+    leaves: dict[tuple[int, int], int] = field(default_factory=dict)  # (start, stop) -> o literal
+    candidates: list[Candidate] = field(default_factory=list)  # read so far (for explanations)
 
 
 class Encoder:
-    """Encodes a universe; ``cache`` (kept across rounds) holds the pieces of earlier rounds,
-    each keyed by what it depends on, so a round re-encodes only what widening changed."""
+    """The formula of a universe, kept up to date by :meth:`update` (call once per round)."""
 
     def __init__(
         self,
@@ -106,20 +104,45 @@ class Encoder:
         pool: VariablePool,
         unify: tuple[VariantFeature, ...],
         roots: AbstractSet[str],
-        cache: dict[PieceKey, Formula] | None = None,
+        *,
+        support: bool = True,
+        dominance: bool = True,
     ) -> None:
         self.universe = universe
         self.finder = universe.finder
         self.pool = pool
         self.unify = unify
         self.roots = roots
-        self.cache = {} if cache is None else cache
-        self.formula = Formula()
+        self.support = support and self._founded_subsets_stay_valid()
+        self.dominance = dominance
+        self.hard: list[Clause] = []  # monotone: only ever appended to
+        self.groups: dict[GroupKey, Group] = {}
+        self.candidates: dict[int, Candidate] = {}  # x literal -> candidate
+        self.excluded: set[Candidate] = set()  # by a policy, whatever else applies
+        self.conditions: dict[Requirement, list[int]] = {}
+        self.boundary: dict[int, Gap] = {}  # o literal of a current leaf -> its gap
+        self.packages: dict[NormalizedName, _Package] = {}
+        self._requirements_on: dict[NormalizedName, list[Requirement]] = {}  # encoded so far
+        self._values: dict[str, list[str]] = {}  # unified feature -> values with a literal
+        self._actives: set[Requirement] = set()
+        self._pieces: dict[tuple[str, str], _Piece] = {}
+        self.rounds = 0
+
+    def _founded_subsets_stay_valid(self) -> bool:
+        """Support clauses (a package is installed only if a requirement that applies asks for
+        it) keep every optimum as long as dropping what nothing requires keeps a resolution
+        valid, which pip's yanked and pre-release policies (a pin or a pre-release named by
+        *any* requirement that applies) do not promise."""
+        opts = self.finder.options
+        return opts.yanked not in ("pip", "pinned") and not (opts.prerelease_policy == "pip" and not opts.prereleases)
 
     # -- literals ---------------------------------------------------------------------------
     def x(self, cand: Candidate) -> int:
         # Candidates are unique objects of the finder's cache: identity is a cheap, exact key.
         return self.pool.id(("x", cand))
+
+    def y(self, name: NormalizedName, position: int) -> int:
+        return self.pool.id(("y", name, position))
 
     def e(self, name: str, extra: str) -> int:
         return self.pool.id(("e", name, extra))
@@ -140,8 +163,10 @@ class Encoder:
         if req.extra is None:
             return self.x(req.parent)
         lit = self.pool.id(("active",) + req.key)
-        for neg in self.condition(req):  # in every piece that uses it; duplicates are harmless
-            self.formula.add(None, [-lit, -neg])
+        if req not in self._actives:
+            self._actives.add(req)
+            for neg in self.condition(req):
+                self.hard.append((None, [-lit, -neg]))
         return lit
 
     def actives(self, reqs: Sequence[Requirement]) -> list[int]:
@@ -153,8 +178,9 @@ class Encoder:
             lits.append(lit)
         return lits
 
-    def group(
+    def _group(
         self,
+        groups: dict[GroupKey, Group],
         key: GroupKey,
         kind: str,
         *,
@@ -162,179 +188,369 @@ class Encoder:
         feature: VariantFeature | None = None,
         candidates: list[Candidate] | None = None,
     ) -> Group:
-        if key not in self.formula.groups:
-            self.formula.groups[key] = Group(
-                kind, key, package=package, feature=feature, candidates=[] if candidates is None else candidates
-            )
-        return self.formula.groups[key]
+        if key not in groups:
+            groups[key] = Group(kind, key, package=package, feature=feature, candidates=[] if candidates is None else candidates)
+        return groups[key]
 
-    # -- encoding ---------------------------------------------------------------------------
-    def encode(self) -> Formula:
+    def _at_most_one(self, group: GroupKey | None, lits: list[int], out: list[Clause]) -> None:
+        encoding = EncType.pairwise if len(lits) <= PAIRWISE_MAX else EncType.seqcounter
+        for clause in CardEnc.atmost(lits, 1, vpool=self.pool, encoding=encoding).clauses:
+            out.append((group, clause))
+
+    # -- the round --------------------------------------------------------------------------
+    def update(self) -> None:
+        """Encode what the universe gained since the last call."""
+        self.rounds += 1
         u = self.universe
-        whole = Formula()
-        read = 0
-        for name in sorted(u.packages):
-            state = (
-                name, len(u.packages[name].materialised), len(u.by_target.get(name, [])), u.rejected_count.get(name, 0)
-            )
-            read += state[1]
-            whole.merge(self._piece(("package", *state), partial(self._package, name)))
-            whole.merge(self._piece(("admissible", *state), partial(self._admissible, name)))
-        for req in u.requirements:
-            key = ("requirement", req, len(u.packages[req.dep.name].materialised))
-            whole.merge(self._piece(key, partial(self._requirement, req)))
-        whole.merge(self._piece(("extras", len(u.requirements), read), self._extras))
-        for feature in self.unify:
-            whole.merge(self._piece(("unify", str(feature), read), partial(self._unified, feature)))
-        return whole
+        changes = u.take_changes()
+        fresh: dict[NormalizedName, list[int]] = {name: [] for name in changes.packages}
+        for name, position in changes.releases:
+            fresh.setdefault(name, []).append(position)
+        refined: dict[NormalizedName, list[tuple[int, int]]] = {}
+        for name in sorted(fresh):
+            state = u.packages[name]
+            if name not in self.packages:
+                self._cover(state, None, 0, len(state.releases))
+            else:
+                spans = self._refine(state, fresh[name])
+                if spans:
+                    refined[name] = spans
+        for cand in changes.rejected:
+            key: GroupKey = ("rejected", cand.name, str(cand.version), cand.label or "", u.rejected[cand])
+            self._group(self.groups, key, "rejected", package=cand.name, candidates=[cand])
+            self.hard.append((key, [-self.x(cand)]))
+            self.excluded.add(cand)
+        # Requirements met before this round whose clause named a gap that got children.
+        for name, spans in sorted(refined.items()):
+            for req in self._requirements_on.get(name, []):
+                inside = u.intervals(req.dep)
+                if any(touches(inside, a, b) for a, b in spans):
+                    self.hard.append((req.group, self.conditions[req] + self._cover_literals(req)))
+        for req in changes.requirements:
+            self._requirement(req)
+        self._closed_world()
 
-    def _piece(self, key: PieceKey, build: Callable[[], None]) -> Formula:
-        if key not in self.cache:
-            outer, self.formula = self.formula, Formula()
-            build()
-            self.cache[key], self.formula = self.formula, outer
-        return self.cache[key]
+    def _structure(self, state: PackageState, start: int, stop: int) -> Iterator[tuple[int, Gap | None]]:
+        """Positions [start, stop) as nodes: (position, None) per release read, (start, gap)
+        per run not read."""
+        gaps = {g.start: g for g in state.gaps(start, stop)}
+        i = start
+        while i < stop:
+            if i in gaps:
+                yield i, gaps[i]
+                i = gaps[i].stop
+            else:
+                yield i, None
+                i += 1
 
-    def _package(self, name: NormalizedName) -> None:
+    def _cover(self, state: PackageState, parent: int | None, start: int, stop: int) -> None:
+        """Literals for the releases and gaps of [start, stop): at most one of them; with a
+        ``parent`` gap, each implies it and it implies one of them."""
+        name = state.name
+        pkg = self.packages.get(name)
+        lits: list[int] = []
+        for position, gap in self._structure(state, start, stop):
+            if pkg is None:
+                pkg = self.packages[name] = _Package(self.pool.id(("p", name)))
+            if gap is None:
+                lit = self.y(name, position)
+                self._release(state, position, lit, pkg)
+            else:
+                lit = self.pool.id(gap.key)
+                self.boundary[lit] = gap
+                pkg.leaves[(gap.start, gap.stop)] = lit
+            lits.append(lit)
+            self.hard.append((None, [-lit, pkg.present]))
+            if position:
+                self.hard.append((None, [-lit, self._step(name, pkg.versions, "g", position)]))
+        if parent is not None:
+            self.hard.extend((None, [-lit, parent]) for lit in lits)
+            self.hard.append((None, [-parent, *lits]))
+        if len(lits) > 1 and pkg is not None:
+            self._at_most_one(self._one(name, pkg), lits, self.hard)
+
+    def _one(self, name: NormalizedName, pkg: _Package) -> GroupKey:
+        """The group "one candidate per package" of ``name``."""
+        key: GroupKey = ("one", name)
+        self._group(self.groups, key, "one", package=name, candidates=pkg.candidates)
+        return key
+
+    def _refine(self, state: PackageState, fresh: list[int]) -> list[tuple[int, int]]:
+        """Give children to the leaves of ``state`` in which releases were read."""
+        pkg = self.packages[state.name]
+        spans = []
+        for span, lit in sorted(pkg.leaves.items()):
+            if any(span[0] <= i < span[1] for i in fresh):
+                del pkg.leaves[span]
+                del self.boundary[lit]
+                self._cover(state, lit, *span)
+                spans.append(span)
+        return spans
+
+    def _step(self, name: NormalizedName, steps: list[int], kind: str, k: int) -> int:
+        """The literal "cost at least k" of a ladder, extending it (``k`` >= 1)."""
+        while len(steps) < k:
+            lit = self.pool.id((kind, name, len(steps) + 1))
+            if steps:
+                self.hard.append((None, [-lit, steps[-1]]))
+            steps.append(lit)
+        return steps[k - 1]
+
+    def _release(self, state: PackageState, position: int, y: int, pkg: _Package) -> None:
+        """A release read: ``y`` is one of its candidates, at most one of them, their ranks,
+        the unified values they declare, the policies that exclude one whatever else applies."""
+        name = state.name
+        finder = self.finder
+        cands = finder.release_candidates(state.releases[position])
+        xs = [self.x(c) for c in cands]
+        self.hard.append((None, [-y, *xs]))
+        pkg.candidates.extend(cands)
+        for cand, x in zip(cands, xs, strict=True):
+            self.candidates[x] = cand
+            self.hard.append((None, [-x, y]))
+            if cand.rank:
+                self.hard.append((None, [-x, self._step(name, pkg.ranks, "r", cand.rank)]))
+            for feature in self.unify:
+                values = cand.feature_values(feature)
+                if values is not None:
+                    self.hard.append((None, [-x, *(self._value(feature, v) for v in values)]))
+            if self._policy_excludes(cand):
+                self.hard.append((None, [-x]))
+                self.excluded.add(cand)
+        if len(xs) > 1:
+            self._at_most_one(self._one(name, pkg), xs, self.hard)
+
+    def _policy_excludes(self, cand: Candidate) -> bool:
+        """A yanked or pre-release candidate that no requirement can make usable."""
+        finder = self.finder
+        opts = finder.options
+        if cand.yanked and not finder.yanked_usable(cand, pinned=False) and not finder.yanked_usable(cand, pinned=True):
+            return True
+        if not cand.version.is_prerelease or opts.prereleases or opts.prerelease_policy == "uv":
+            return False
+        return opts.prerelease_policy == "packse" and not finder.prereleases_allowed_for(cand.name)
+
+    def _value(self, feature: VariantFeature, value: str) -> int:
+        """The literal of ``feature`` taking ``value``: at most one per feature."""
+        values = self._values.setdefault(str(feature), [])
+        lit = self.pool.id(("u", str(feature), value))
+        if value not in values:
+            if values:
+                key: GroupKey = ("unify", str(feature))
+                self._group(self.groups, key, "unify", feature=feature)
+                self.hard.extend((key, [-self.pool.id(("u", str(feature), v)), -lit]) for v in values)
+            values.append(value)
+        return lit
+
+    def _cover_literals(self, req: Requirement) -> list[int]:
+        """The ``y`` of the releases read in ``req``'s range and the ``o`` of the gaps touching it."""
+        name = req.dep.name
         state = self.universe.packages[name]
-        cands = self.universe.candidates(name)
-        reqs = self.universe.by_target.get(name, [])
-        entries: list[tuple[int, int, int]] = [(self.x(c), state.index[c.version], c.rank) for c in cands]
-        for cand in cands:
-            self.formula.candidates[self.x(cand)] = cand
-        hidden = {g for r in reqs for g in self.universe.hidden_gaps(r.dep)}
-        for gap in sorted(hidden, key=lambda g: g.index):
-            lit = self.pool.id(gap.key)
-            self.formula.boundary[lit] = gap
-            entries.append((lit, gap.index, 0))
-        if not entries:
-            return
-        lits = [lit for lit, _, _ in entries]
-        if len(lits) > 1:
-            self.group(("one", name), "one", package=name, candidates=cands)
-            encoding = EncType.pairwise if len(lits) <= PAIRWISE_MAX else EncType.seqcounter
-            for clause in CardEnc.atmost(lits, 1, vpool=self.pool, encoding=encoding).clauses:
-                self.formula.add(("one", name), clause)
-        present = self.pool.id(("p", name))
-        for lit in lits:
-            self.formula.add(None, [-lit, present])
-        self.formula.soft.append((-present, PACKAGE_COUNT))
-        level = ROOT_VERSIONS if name in self.roots else OTHER_VERSIONS
-        self._ladder(("g", name), [(lit, index) for lit, index, _ in entries], level)
-        self._ladder(("r", name), [(lit, rank) for lit, _, rank in entries], VARIANT_RANK)
-
-    def _ladder(self, key: tuple[str, str], costs: list[tuple[int, int]], level: int) -> None:
-        """cost(chosen literal) as a sum of unit soft clauses: step k is true when the cost is at
-        least k, so each level of the objective is an unweighted sum (good for core-guided MaxSAT)."""
-        top = max((cost for _, cost in costs), default=0)
-        steps = [self.pool.id(key + (k,)) for k in range(1, top + 1)]
-        for k in range(1, top):
-            self.formula.add(None, [-steps[k], steps[k - 1]])
-        for lit, cost in costs:
-            if cost:
-                self.formula.add(None, [-lit, steps[cost - 1]])
-        for step in steps:
-            self.formula.soft.append((-step, level))
+        inside = self.universe.intervals(req.dep)
+        lits = [self.y(name, i) for i in positions(inside) if state.read[i]]
+        pkg = self.packages.get(name)
+        if pkg is not None:
+            lits.extend(lit for (a, b), lit in sorted(pkg.leaves.items()) if touches(inside, a, b))
+        return lits
 
     def _requirement(self, req: Requirement) -> None:
-        dep = req.dep
-        u = self.universe
-        matching = [c for r in u.materialised_releases(dep.name) for c in u.matching(dep, r)]
-        self.formula.matching[req] = matching
-        lits = [self.x(c) for c in matching]
-        gaps = u.hidden_gaps(dep)
-        if gaps:
-            lits.extend(self.pool.id(gap.key) for gap in gaps)
-            self.formula.hidden.add(req)
         key = req.group
-        self.group(key, key[0]).requirements.append(req)
+        self._group(self.groups, key, key[0]).requirements.append(req)
         cond = self.condition(req)
-        self.formula.conditions[req] = cond
-        self.formula.add(key, cond + lits)
-        for extra in sorted(dep.extras):
-            self.formula.add(key, cond + [self.e(dep.name, extra)])
+        self.conditions[req] = cond
+        self._requirements_on.setdefault(req.dep.name, []).append(req)
+        self.hard.append((key, cond + self._cover_literals(req)))
+        for extra in sorted(req.dep.extras):
+            self.hard.append((key, cond + [self.e(req.dep.name, extra)]))
 
-    def _extras(self) -> None:
-        """A requested extra only where some applying requirement asks for it, so that its
-        dependencies (and their pins, which the yanked policy reads) are not imagined."""
-        for name in sorted(self.universe.extras):
-            for extra in self.universe.extras[name]:
-                requesters = [r for r in self.universe.by_target.get(name, []) if extra in r.dep.extras]
-                if any(r.parent is None for r in requesters):
-                    continue
-                self.formula.add(None, [-self.e(name, extra)] + self.actives(requesters))
+    # -- closed-world pieces ------------------------------------------------------------------
+    def _closed_world(self) -> None:
+        u = self.universe
+        for name in sorted(u.packages):
+            state = u.packages[name]
+            inputs = (state.count, len(u.by_target.get(name, [])), u.rejected_count.get(name, 0), len(u.extras.get(name, [])))
+            self._piece("admissible", name, inputs, self._admissible)
+            if name in u.extras:
+                self._piece("extras", name, inputs, self._extras)
+            if self.support and name in self.packages and name not in self.roots:
+                self._piece("support", name, (*inputs, len(self.packages[name].leaves)), self._support)
+            if self.dominance and state.count:
+                self._piece("dominance", name, inputs, self._dominance)
 
-    def _admissible(self, name: NormalizedName) -> None:
-        """``CandidateFinder.admissible`` as clauses: its yanked and pre-release policies depend
-        on every requirement on the package that applies, so they are constraints, not filters.
+    def _piece(
+        self, kind: str, name: NormalizedName, inputs: Hashable, build: Callable[[NormalizedName, _Piece], None]
+    ) -> None:
+        """The piece ``kind`` of ``name``, rebuilt when its ``inputs`` changed."""
+        piece = self._pieces.get((kind, name))
+        if piece is None or piece.state != inputs:
+            piece = self._pieces[(kind, name)] = _Piece(inputs, explain=kind not in ("support", "dominance"))
+            build(name, piece)
 
-        * yanked: usable without a pin, never, or only when an applying requirement pins it
-          (``pip``: and for every version that is not yanked, an applying requirement excludes it);
-        * pre-release: always (``prereleases``, ``uv``), per package (``packse``), or PEP 440 on
-          the merged requirements (``pip``): one of them names a pre-release, or no final release
-          satisfies all of them, i.e. for every final version one of them excludes it.
+    def _when_some_applies(self, piece: _Piece, key: GroupKey, cand: Candidate, reqs: list[Requirement]) -> None:
+        """``cand`` only if one of ``reqs`` applies (nothing to add when the root is among them)."""
+        if any(r.parent is None for r in reqs):
+            return
+        self._group(piece.groups, key, key[0], package=cand.name, candidates=[cand])
+        piece.clauses.append((key, [-self.x(cand)] + self.actives(reqs)))
+
+    def _admissible(self, name: NormalizedName, piece: _Piece) -> None:
+        """``CandidateFinder.admissible`` as clauses where it depends on the requirements that
+        apply (the rest is :meth:`_policy_excludes`):
+
+        * yanked (``pip``): usable only when an applying requirement pins it, and for every
+          version that is not yanked, an applying requirement excludes it;
+        * pre-release (``pip``, PEP 440 on the merged requirements): one of them names a
+          pre-release, or no final release satisfies all of them, i.e. for every final version
+          one of them excludes it.
         """
         finder = self.finder
         opts = finder.options
         reqs = self.universe.by_target.get(name, [])
         for cand in self.universe.candidates(name):
-            x = self.x(cand)
-            reason = self.universe.rejected.get(cand)
-            if reason is not None:
-                rejected: GroupKey = ("rejected", name, str(cand.version), cand.label or "", reason)
-                self.group(rejected, "rejected", package=name, candidates=[cand])
-                self.formula.add(rejected, [-x])
-                self.formula.excluded.add(cand)
+            if cand in self.universe.rejected or cand in self.excluded:
                 continue
             if cand.yanked and not finder.yanked_usable(cand, pinned=False):
-                if not finder.yanked_usable(cand, pinned=True):
-                    self.formula.add(None, [-x])
-                    self.formula.excluded.add(cand)
-                    continue
                 pins = [r for r in reqs if r.dep.pins and r.dep.contains(cand.version)]
-                self._when_some_applies(("yanked", name, str(cand.version)), cand, pins)
+                self._when_some_applies(piece, ("yanked", name, str(cand.version)), cand, pins)
                 if opts.yanked in ("pip", "pinned"):
-                    # pip: and only when no release that is not yanked satisfies them all.
                     for version in sorted({c.version for c in finder.candidates(name) if not c.yanked}):
                         excluding = [r for r in reqs if not r.dep.contains(version)]
-                        self._when_some_applies(("yanked", name, str(cand.version), str(version)), cand, excluding)
-            if not cand.version.is_prerelease or opts.prereleases or opts.prerelease_policy == "uv":
-                continue  # uv: pre-releases are only tried late (a preference), never excluded
-            if opts.prerelease_policy == "packse":
-                if not finder.prereleases_allowed_for(name):
-                    self.formula.add(None, [-x])
-                    self.formula.excluded.add(cand)
+                        self._when_some_applies(piece, ("yanked", name, str(cand.version), str(version)), cand, excluding)
+            if not cand.version.is_prerelease or opts.prereleases or opts.prerelease_policy != "pip":
                 continue
             explicit = [r for r in reqs if r.dep.explicit_prerelease]
             finals = sorted({c.version for c in finder.candidates(name) if not c.version.is_prerelease})
             for version in finals:
                 excluding = [r for r in reqs if not r.dep.contains(version)]
-                key = ("prerelease", name, str(cand.version), str(version))
-                self._when_some_applies(key, cand, explicit + excluding)
+                self._when_some_applies(piece, ("prerelease", name, str(cand.version), str(version)), cand, explicit + excluding)
 
-    def _when_some_applies(self, key: GroupKey, cand: Candidate, reqs: list[Requirement]) -> None:
-        """``cand`` only if one of ``reqs`` applies (nothing to add when the root is among them)."""
-        if any(r.parent is None for r in reqs):
-            return
-        self.group(key, key[0], package=cand.name, candidates=[cand])
-        self.formula.add(key, [-self.x(cand)] + self.actives(reqs))
+    def _extras(self, name: NormalizedName, piece: _Piece) -> None:
+        """A requested extra only where some applying requirement asks for it, so that its
+        dependencies (and their pins, which the yanked policy reads) are not imagined."""
+        for extra in self.universe.extras[name]:
+            requesters = [r for r in self.universe.by_target.get(name, []) if extra in r.dep.extras]
+            if any(r.parent is None for r in requesters):
+                continue
+            piece.clauses.append((None, [-self.e(name, extra)] + self.actives(requesters)))
 
-    def _unified(self, feature: VariantFeature) -> None:
-        order = self.finder.value_order(feature)
-        declaring: list[tuple[Candidate, tuple[str, ...]]] = []
-        for name in sorted(self.universe.packages):
-            for cand in self.universe.candidates(name):
-                values = cand.feature_values(feature)
-                if values is not None:
-                    declaring.append((cand, values))
-        used = sorted({v for _, vs in declaring for v in vs}, key=lambda v: (order.index(v) if v in order else len(order), v))
-        value_lit = {v: self.pool.id(("u", str(feature), v)) for v in used}
-        for cand, values in declaring:
-            self.formula.add(None, [-self.x(cand)] + [value_lit[v] for v in values])
-        if len(used) > 1:
-            key = ("unify", str(feature))
-            self.group(key, "unify", feature=feature)
-            lits = [value_lit[v] for v in used]
-            encoding = EncType.pairwise if len(lits) <= PAIRWISE_MAX else EncType.seqcounter
-            for clause in CardEnc.atmost(lits, 1, vpool=self.pool, encoding=encoding).clauses:
-                self.formula.add(key, clause)
+    def _support(self, name: NormalizedName, piece: _Piece) -> None:
+        """Optimiser-only: a package, a release, a gap is chosen only if a requirement that
+        applies asks for it. Every optimum keeps them once what nothing requires is dropped
+        (which lowers the objective), and with them an optimiser learns at once that leaving a
+        dependency out means changing what requires it."""
+        u = self.universe
+        reqs = u.by_target.get(name, [])
+        pkg = self.packages[name]
+        piece.clauses.append((None, [-pkg.present, *self.actives(reqs)]))
+        state = u.packages[name]
+        covering: dict[int, list[int]] = {}  # node literal -> actives of the requirements in range
+        for req in reqs:
+            inside = u.intervals(req.dep)
+            lit = self.active(req)
+            assert lit is not None
+            for i in positions(inside):
+                if state.read[i]:
+                    covering.setdefault(self.y(name, i), []).append(lit)
+            for (a, b), leaf in pkg.leaves.items():
+                if touches(inside, a, b):
+                    covering.setdefault(leaf, []).append(lit)
+        for i in state.read_positions():
+            node = self.y(name, i)
+            piece.clauses.append((None, [-node, *covering.get(node, [])]))
+        for leaf in pkg.leaves.values():
+            piece.clauses.append((None, [-leaf, *covering.get(leaf, [])]))
+
+    def _dominance(self, name: NormalizedName, piece: _Piece) -> None:
+        """Optimiser-only: a file is never chosen where a better-ranked file of the same release
+        does everything it does: it is usable (read, not rejected, not yanked unless this one is
+        too), needs no dependency this one does not (with the extras requested of the package),
+        and declares, for each unified feature, nothing or a superset of this one's values.
+        Swapping one for the other keeps a resolution valid and lowers its variant rank."""
+        u = self.universe
+        finder = self.finder
+        extras = frozenset(u.extras.get(name, []))
+        state = u.packages[name]
+
+        def usable(cand: Candidate) -> bool:
+            return cand not in u.unread and cand not in u.rejected and cand not in self.excluded
+
+        for i in state.read_positions():
+            cands = finder.release_candidates(state.releases[i])
+            if len(cands) < 2:
+                continue
+            deps = {c: {dependency_key(d) for d in finder.dependencies(c, extras)} for c in cands if usable(c)}
+            for cand in cands:
+                if cand not in deps:
+                    continue
+                for better in cands:
+                    if better.rank >= cand.rank or better not in deps or (better.yanked and not cand.yanked):
+                        continue
+                    if deps[better] <= deps[cand] and all(_covers(better, cand, f) for f in self.unify):
+                        piece.clauses.append((None, [-self.x(cand)]))
+                        break
+
+    # -- what a round hands out ---------------------------------------------------------------
+    def clauses(self) -> Iterator[list[int]]:
+        """Every hard clause for the optimiser: the monotone ones and the current pieces."""
+        for _, clause in self.hard:
+            yield clause
+        for piece in self._pieces.values():
+            for _, clause in piece.clauses:
+                yield clause
+
+    def formula(self) -> Formula:
+        """The clauses and groups an explanation is computed over (no optimiser-only pieces)."""
+        hard = list(self.hard)
+        groups = dict(self.groups)
+        for piece in self._pieces.values():
+            if piece.explain:
+                hard.extend(piece.clauses)
+                groups.update(piece.groups)
+        return Formula(hard, groups)
+
+    def soft(self) -> Iterable[tuple[NormalizedName, _Package]]:
+        return sorted(self.packages.items())
+
+    def chosen(self, model: AbstractSet[int]) -> list[Candidate]:
+        return [c for lit, c in self.candidates.items() if lit in model]
+
+    def applies(self, req: Requirement, model: AbstractSet[int]) -> bool:
+        return all(-neg in model for neg in self.conditions[req])
+
+    def core_view(self) -> CoreView:
+        return CoreView(self)
+
+
+def _covers(better: Candidate, cand: Candidate, feature: VariantFeature) -> bool:
+    mine = better.feature_values(feature)
+    if mine is None:
+        return True
+    theirs = cand.feature_values(feature)
+    return theirs is not None and set(mine) >= set(theirs)
+
+
+class _Matching(Mapping[Requirement, Sequence[Candidate]]):
+    """Candidates read within each requirement's range, computed when asked."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+
+    def __getitem__(self, req: Requirement) -> Sequence[Candidate]:
+        if req not in self.encoder.conditions:
+            raise KeyError(req)
+        return self.encoder.universe.matching_candidates(req.dep)
+
+    def __iter__(self) -> Iterator[Requirement]:
+        return iter(self.encoder.conditions)
+
+    def __len__(self) -> int:
+        return len(self.encoder.conditions)
+
+
+class CoreView:
+    """What :func:`varsolve.explain.unsat.explain_core` reads of the encoding."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.matching = _Matching(encoder)
+        self.excluded: set[Candidate] = set(encoder.excluded)
+        self.hidden: set[Requirement] = {r for r in encoder.conditions if encoder.universe.hidden_gaps(r.dep)}

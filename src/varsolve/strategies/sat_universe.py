@@ -3,18 +3,23 @@
 Every requirement starts out with the newest release in its range; older releases of a package
 are read only when the optimiser asks for them (see :mod:`varsolve.strategies.sat`), so a
 resolution over a real index does not fetch the metadata of every release ever published.
+
+The universe only grows, and it records what grew since the encoding last looked
+(:meth:`Universe.take_changes`), so that each round encodes only the new part. What it keeps is
+bounded by what it has read: per package its releases and which were read, per requirement its
+range as intervals of release positions (per distinct requirement text, not per requirement
+and release).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
 
 from packaging.ranges import VersionRange
 from packaging.utils import NormalizedName
-from packaging.version import Version
 
 from ..candidates import Candidate, CandidateFinder, Dependency, UnusableCandidate
 from ..repository import Release
@@ -23,11 +28,18 @@ from ..repository import Release
 DependencyKey = tuple[NormalizedName, str | tuple[str, ...], frozenset[str]]
 # A constraint group of the encoding: its kind, then strings (see Requirement.group).
 GroupKey = tuple[str, ...]
+# Release positions of one package as half-open intervals [start, stop), newest first.
+Intervals = tuple[tuple[int, int], ...]
 
 
 def dependency_key(dep: Dependency) -> DependencyKey:
     """A cheap key for ``dep`` (hashing its SpecifierSets canonicalises every version)."""
     return (dep.name, dep.text, dep.extras) if dep.text else (dep.name, tuple(map(str, dep.specifiers)), dep.extras)
+
+
+def _range_key(dep: Dependency) -> tuple[NormalizedName, tuple[str, ...]]:
+    """What a requirement's range depends on: its package and specifiers (not extras or markers)."""
+    return (dep.name, tuple(map(str, dep.specifiers)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,44 +74,60 @@ class Requirement:
 @dataclass
 class PackageState:
     name: NormalizedName
-    releases: list[Release]  # newest first: the project page, read once
-    materialised: set[Version] = field(default_factory=set)
+    releases: list[Release]  # the finder's order (newest first): the project page, read once
+    read: list[bool] = field(default_factory=list)  # per position: materialised
+    count: int = 0  # releases read
 
     def __post_init__(self) -> None:
         self.index = {r.version: i for i, r in enumerate(self.releases)}
+        self.read = [False] * len(self.releases)
 
-    def unmaterialised(self) -> list[Release]:
-        return [r for r in self.releases if r.version not in self.materialised]
+    def read_positions(self) -> list[int]:
+        return [i for i, done in enumerate(self.read) if done]
 
-    def gaps(self) -> list[Gap]:
-        """Runs of consecutive releases not read yet, newest first."""
+    def gaps(self, start: int = 0, stop: int | None = None) -> list[Gap]:
+        """Runs of consecutive releases not read yet within positions [start, stop), newest first."""
+        stop = len(self.releases) if stop is None else stop
         out: list[Gap] = []
-        run: list[Release] = []
-        for index, release in enumerate(self.releases):
-            if release.version in self.materialised:
-                if run:
-                    out.append(Gap(self.name, index - len(run), tuple(run)))
-                run = []
-            else:
-                run.append(release)
-        if run:
-            out.append(Gap(self.name, len(self.releases) - len(run), tuple(run)))
+        run = -1
+        for i in range(start, stop):
+            if self.read[i]:
+                if run >= 0:
+                    out.append(Gap(self, run, i))
+                run = -1
+            elif run < 0:
+                run = i
+        if run >= 0:
+            out.append(Gap(self, run, stop))
         return out
 
 
 @dataclass(frozen=True, eq=False)
 class Gap:
     """Releases of one package not read yet, between two that were (or the ends): what one
-    boundary literal stands for. ``index`` is the version index of the newest: a lower bound on
-    the cost of every candidate in the gap."""
+    boundary literal stands for. ``index`` (= ``start``) is the version index of the newest: a
+    lower bound on the cost of every candidate in the gap."""
 
-    name: NormalizedName
-    index: int
-    releases: tuple[Release, ...]
+    state: PackageState
+    start: int
+    stop: int
+
+    @property
+    def name(self) -> NormalizedName:
+        return self.state.name
+
+    @property
+    def index(self) -> int:
+        return self.start
+
+    @property
+    def releases(self) -> list[Release]:
+        return self.state.releases[self.start : self.stop]
 
     @cached_property
     def key(self) -> tuple[str, str, str, str]:
-        return ("o", self.name, str(self.releases[0].version), str(self.releases[-1].version))
+        releases = self.state.releases
+        return ("o", self.name, str(releases[self.start].version), str(releases[self.stop - 1].version))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Gap) and self.key == other.key
@@ -114,6 +142,30 @@ def dependency_range(dep: Dependency) -> VersionRange:
     return reduce(VersionRange.union, (spec.to_range() for spec in dep.specifiers))
 
 
+def touches(intervals: Intervals, start: int, stop: int) -> bool:
+    """Whether some position in [start, stop) is in ``intervals``."""
+    return any(a < stop and start < b for a, b in intervals)
+
+
+def positions(intervals: Intervals) -> Iterator[int]:
+    for a, b in intervals:
+        yield from range(a, b)
+
+
+@dataclass
+class Changes:
+    """What the universe gained since the encoding last looked (:meth:`Universe.take_changes`)."""
+
+    packages: list[NormalizedName] = field(default_factory=list)  # first seen
+    releases: list[tuple[NormalizedName, int]] = field(default_factory=list)  # read: (package, position)
+    requirements: list[Requirement] = field(default_factory=list)
+    rejected: list[Candidate] = field(default_factory=list)
+    extras: list[tuple[NormalizedName, str]] = field(default_factory=list)  # newly requested extras
+
+    def __bool__(self) -> bool:
+        return bool(self.packages or self.releases or self.requirements or self.rejected or self.extras)
+
+
 class Universe:
     """Packages, materialised releases and requirements seen so far."""
 
@@ -125,10 +177,8 @@ class Universe:
         self._seen_requirements: set[Requirement] = set()
         self.by_target: dict[NormalizedName, list[Requirement]] = {}
         self.extras: dict[NormalizedName, list[str]] = {}  # extras requested of each package
-        self._ranges: dict[DependencyKey, VersionRange] = {}
-        self._matching: dict[tuple[DependencyKey, Version], list[Candidate]] = {}
-        self._hidden: dict[tuple[DependencyKey, int], list[Gap]] = {}
-        self._read: dict[tuple[NormalizedName, int], list[Release]] = {}
+        self._ranges: dict[tuple[NormalizedName, tuple[str, ...]], VersionRange] = {}
+        self._intervals: dict[tuple[NormalizedName, tuple[str, ...]], Intervals] = {}
         self._queue: deque[Requirement] = deque()
         # Candidates whose dependencies are not read yet because that builds an sdist: encoded
         # without them (a relaxation, like an unread release), read once an optimum chooses one.
@@ -137,6 +187,12 @@ class Universe:
         # metadata), with the reason; the encoding forbids them.
         self.rejected: dict[Candidate, str] = {}
         self.rejected_count: dict[NormalizedName, int] = {}
+        self.changes = Changes()
+        self.releases_read = 0
+
+    def take_changes(self) -> Changes:
+        changes, self.changes = self.changes, Changes()
+        return changes
 
     # -- growing ----------------------------------------------------------------------------
     def add_roots(self, deps: Iterable[Dependency]) -> None:
@@ -148,41 +204,46 @@ class Universe:
         """Read more releases of ``gap``: ``preferred`` first (newest first), then its newest;
         twice as many as the package has so far, so that a package needs O(log n) widenings."""
         state = self.packages[gap.name]
-        budget = max(1, len(state.materialised))
-        chosen: list[Release] = []
-        for release in [*preferred, *gap.releases]:
+        budget = max(1, state.count)
+        chosen: list[int] = []
+        for i in [*(state.index[r.version] for r in preferred), *range(gap.start, gap.stop)]:
             if len(chosen) == budget:
                 break
-            if release.version not in state.materialised and release not in chosen:
-                chosen.append(release)
-        for release in chosen:
-            self._materialise(state, release)
+            if not state.read[i] and i not in chosen:
+                chosen.append(i)
+        for i in chosen:
+            self._materialise(state, i)
         self._drain()
-        return chosen
+        return [state.releases[i] for i in chosen]
 
     def read_everything(self) -> None:
         """Stop being lazy: read every release of every package met, and of those met later."""
         self.lazy = False
         for state in list(self.packages.values()):
-            for release in state.unmaterialised():
-                self._materialise(state, release)
+            for i in range(len(state.releases)):
+                self._materialise(state, i)
         self._drain()
+
+    def unread_releases(self) -> int:
+        """Releases on the project pages of the packages met that are not read yet."""
+        return sum(len(s.releases) - s.count for s in self.packages.values())
 
     def _require(self, req: Requirement) -> None:
         if req in self._seen_requirements:
             return
         self._seen_requirements.add(req)
         self.requirements.append(req)
+        self.changes.requirements.append(req)
         name = req.dep.name
         state = self._package(name)
         self.by_target.setdefault(name, []).append(req)
         for extra in sorted(req.dep.extras):
             if extra not in self.extras.setdefault(name, []):
                 self.extras[name].append(extra)
-                for release in state.releases:
-                    if release.version in state.materialised:
-                        for cand in self.finder.release_candidates(release):
-                            self._add_extra_requirements(cand, extra)
+                self.changes.extras.append((name, extra))
+                for i in state.read_positions():
+                    for cand in self.finder.release_candidates(state.releases[i]):
+                        self._add_extra_requirements(cand, extra)
         self._queue.append(req)
 
     def _drain(self) -> None:
@@ -190,25 +251,44 @@ class Universe:
             req = self._queue.popleft()
             state = self.packages[req.dep.name]
             if not self.lazy:
-                for release in state.unmaterialised():
-                    self._materialise(state, release)
+                for i in range(len(state.releases)):
+                    self._materialise(state, i)
                 continue
-            if any(self.matching(req.dep, release) for release in self.materialised_releases(state.name)):
+            inside = self.intervals(req.dep)
+            if any(state.read[i] for i in positions(inside)):
                 continue
-            newest = self.in_range(req.dep, state.unmaterialised())
-            if newest:
-                self._materialise(state, newest[0])
+            newest = self._newest_unread(state, inside)
+            if newest is not None:
+                self._materialise(state, newest)
+
+    @staticmethod
+    def _newest_unread(state: PackageState, inside: Intervals) -> int | None:
+        """The newest release in ``inside`` not read yet, final releases before pre-releases (a
+        guess at what the pre-release policy admits; the policy itself decides per candidate)."""
+        prerelease = None
+        for i in positions(inside):
+            if state.read[i]:
+                continue
+            if not state.releases[i].version.is_prerelease:
+                return i
+            if prerelease is None:
+                prerelease = i
+        return prerelease
 
     def _package(self, name: NormalizedName) -> PackageState:
         if name not in self.packages:
             self.packages[name] = PackageState(name, self.finder.releases(name))
+            self.changes.packages.append(name)
         return self.packages[name]
 
-    def _materialise(self, state: PackageState, release: Release) -> None:
-        if release.version in state.materialised:
+    def _materialise(self, state: PackageState, i: int) -> None:
+        if state.read[i]:
             return
-        state.materialised.add(release.version)
-        for cand in self.finder.release_candidates(release):
+        state.read[i] = True
+        state.count += 1
+        self.releases_read += 1
+        self.changes.releases.append((state.name, i))
+        for cand in self.finder.release_candidates(state.releases[i]):
             if self.finder.needs_build(cand):
                 self.unread.add(cand)
             else:
@@ -239,6 +319,7 @@ class Universe:
     def _reject(self, cand: Candidate, reason: str) -> None:
         self.rejected[cand] = reason
         self.rejected_count[cand.name] = self.rejected_count.get(cand.name, 0) + 1
+        self.changes.rejected.append(cand)
 
     def _add_extra_requirements(self, cand: Candidate, extra: str) -> None:
         if cand in self.unread or cand in self.rejected:
@@ -251,46 +332,63 @@ class Universe:
     # -- queries ----------------------------------------------------------------------------
     def materialised_releases(self, name: NormalizedName) -> list[Release]:
         state = self.packages[name]
-        key = (name, len(state.materialised))
-        if key not in self._read:
-            self._read[key] = [r for r in state.releases if r.version in state.materialised]
-        return self._read[key]
+        return [state.releases[i] for i in state.read_positions()]
 
     def candidates(self, name: NormalizedName) -> list[Candidate]:
         """Materialised candidates of ``name``: newest first, then PEP 825 order."""
         return [c for r in self.materialised_releases(name) for c in self.finder.release_candidates(r)]
 
     def range_of(self, dep: Dependency) -> VersionRange:
-        key = dependency_key(dep)
+        key = _range_key(dep)
         if key not in self._ranges:
             self._ranges[key] = dependency_range(dep)
         return self._ranges[key]
 
-    def in_range(self, dep: Dependency, releases: list[Release]) -> list[Release]:
-        """``releases`` within ``dep``'s range, final releases before pre-releases (a guess at
-        what the pre-release policy admits; the policy itself decides per candidate)."""
-        inside = list(self.range_of(dep).filter(releases, prereleases=True, key=lambda r: r.version))
-        return sorted(inside, key=lambda r: r.version.is_prerelease)  # stable: newest first within
+    def intervals(self, dep: Dependency) -> Intervals:
+        """The positions of ``dep``'s package's releases within its range, as intervals: one
+        computation per distinct range, whatever number of requirements share it."""
+        key = _range_key(dep)
+        found = self._intervals.get(key)
+        if found is None:
+            state = self._package(dep.name)
+            inside = self.range_of(dep).filter(enumerate(state.releases), prereleases=True, key=lambda t: t[1].version)
+            runs: list[tuple[int, int]] = []
+            for i, _ in inside:
+                if runs and runs[-1][1] == i:
+                    runs[-1] = (runs[-1][0], i + 1)
+                else:
+                    runs.append((i, i + 1))
+            found = self._intervals[key] = tuple(runs)
+        return found
 
-    def matching(self, dep: Dependency, release: Release) -> list[Candidate]:
-        """Candidates of ``release`` within ``dep``'s range (``CandidateFinder.satisfies``); the
-        yanked and pre-release policies read all requirements on a package together and are
-        constraints of the encoding (``CandidateFinder.admissible``)."""
-        key = (dependency_key(dep), release.version)
-        if key not in self._matching:
-            if release.name != dep.name or not dep.contains(release.version):
-                self._matching[key] = []
-            else:
-                self._matching[key] = [
-                    c for c in self.finder.release_candidates(release) if self.finder.satisfies(dep, c)
-                ]
-        return self._matching[key]
+    def matching_candidates(self, dep: Dependency) -> list[Candidate]:
+        """Every read candidate within ``dep``'s range, newest first."""
+        state = self.packages[dep.name]
+        return [
+            c for i in positions(self.intervals(dep)) if state.read[i] for c in self.finder.release_candidates(state.releases[i])
+        ]
 
     def hidden_gaps(self, dep: Dependency) -> list[Gap]:
         """The gaps of ``dep``'s package with a release in ``dep``'s range: their boundary
         literals may stand in for it."""
-        state = self.packages[dep.name]
-        key = (dependency_key(dep), len(state.materialised))
-        if key not in self._hidden:
-            self._hidden[key] = [g for g in state.gaps() if self.in_range(dep, list(g.releases))]
-        return self._hidden[key]
+        inside = self.intervals(dep)
+        return [g for g in self.packages[dep.name].gaps() if touches(inside, g.start, g.stop)]
+
+    def depths(self) -> dict[NormalizedName, int]:
+        """The static depth of every package met: the fewest requirements from the root to it
+        through any candidate read (the root's requirements: 1)."""
+        children: dict[NormalizedName, set[NormalizedName]] = {}
+        depth: dict[NormalizedName, int] = {}
+        for req in self.requirements:
+            if req.parent is None:
+                depth[req.dep.name] = 1
+            elif req.parent not in self.rejected:
+                children.setdefault(req.parent.name, set()).add(req.dep.name)
+        queue = deque(sorted(depth))
+        while queue:
+            name = queue.popleft()
+            for child in sorted(children.get(name, ())):
+                if child not in depth:
+                    depth[child] = depth[name] + 1
+                    queue.append(child)
+        return depth
