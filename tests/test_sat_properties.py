@@ -3,7 +3,8 @@
 On every drawn problem: ``sat`` is satisfiable exactly when an exhaustive search over all
 assignments of candidates says so (each assignment judged by the independent verifier), its
 answer passes the verifier, its objective equals the exhaustive optimum, is never worse than
-``backtrack``'s, and the lazy and eager encodings agree.
+``backtrack``'s, and the lazy, eager and automatic readings agree; with the ``newest``
+objective, its objective equals the exhaustive optimum of that objective too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from conftest import examples
 from varsolve.api import solve
 from varsolve.candidates import CandidateFinder
 from varsolve.generate.toml import dumps
-from varsolve.objective import objective_vector
+from varsolve.objective import Objective, objective_vector, package_depths
 from varsolve.problem import Problem
 from varsolve.resolution import Pin, Resolution
 from varsolve.sources.scenario import load_scenario
@@ -95,22 +96,25 @@ def load(data: dict) -> Problem:
         return load_scenario(path).problem
 
 
-def exhaustive(problem: Problem) -> tuple[int, tuple[int, ...] | None]:
-    """(number of valid assignments, best objective) over every choice of at most one candidate
-    per package; validity is the independent verifier's."""
+def exhaustive(problem: Problem) -> tuple[int, Objective | None, Objective | None]:
+    """(number of valid assignments, best default objective, best ``newest`` objective) over
+    every choice of at most one candidate per package; validity is the independent verifier's."""
     finder = CandidateFinder(problem)
+    depths = package_depths(problem, CandidateFinder(problem))
     names = problem.repository.names()
     choices = [[None, *finder.candidates(n)] for n in names]
-    valid, best = 0, None
+    valid, best, best_newest = 0, None, None
     for combo in itertools.product(*choices):
         pins = {c.name: Pin(c.version, c.label, c.file.filename) for c in combo if c is not None}
         resolution = Resolution("exhaustive", True, pins)
         if verify(problem, resolution):
             continue
         valid += 1
-        vector = objective_vector(problem, resolution)
-        best = vector if best is None or vector < best else best
-    return valid, best
+        vector = objective_vector(problem, resolution, finder)
+        best = vector if best is None or (vector is not None and vector < best) else best
+        newest = objective_vector(problem, resolution, finder, "newest", depths)
+        best_newest = newest if best_newest is None or (newest is not None and newest < best_newest) else best_newest
+    return valid, best, best_newest
 
 
 def assignments(problem: Problem) -> int:
@@ -124,17 +128,23 @@ def assignments(problem: Problem) -> int:
 def check_problem(problem: Problem) -> None:
     sat = solve(problem, "sat")
     assert sat.violations == (), sat.violations
-    valid, best = exhaustive(problem)
+    valid, best, best_newest = exhaustive(problem)
     event("satisfiable" if valid else "unsatisfiable")
     assert sat.satisfiable == (valid > 0), sat.explanation
+    newest = solve(problem, SatStrategy(objective="newest"))
+    assert newest.violations == () and newest.satisfiable == sat.satisfiable
     if not sat.satisfiable:
-        assert sat.explanation
+        assert sat.explanation and newest.explanation
         return
     vector = tuple(sat.stats["objective"])
     assert vector == objective_vector(problem, sat)
     assert vector == best, (vector, best, sat.to_text())
-    eager = SatStrategy(lazy=False).solve(problem)
-    assert eager.satisfiable and tuple(eager.stats["objective"]) == vector
+    for reading in (False, True):  # eager, and lazy without ever switching
+        other = SatStrategy(lazy=reading).solve(problem)
+        assert other.satisfiable and tuple(other.stats["objective"]) == vector
+    newest_vector = tuple(newest.stats["objective"])
+    assert newest_vector == objective_vector(problem, newest, objective="newest") == best_newest, newest.to_text()
+    assert newest.stats["objective_name"] == "newest" and sat.stats["objective_name"] == "default"
     backtrack = solve(problem, "backtrack")
     if backtrack.satisfiable and not backtrack.violations:
         greedy = objective_vector(problem, backtrack)

@@ -172,6 +172,14 @@ class SatStrategy:
                 continue
             if not hidden:
                 resolution = _resolution(self.name, problem, finder, encoder, model)
+                unfounded = frozenset(c.name for c in encoder.chosen(model)) - frozenset(resolution.packages)
+                if unfounded and not encoder.support:
+                    # With pip's policies an optimum may install what nothing reachable
+                    # requires, to pin a yanked release: not a resolution. Each such set needs a
+                    # requirement from outside it from now on, and the round repeats.
+                    encoder.unfounded.append(unfounded)
+                    stats["unfounded_sets"] = stats.get("unfounded_sets", 0) + 1
+                    continue
                 vector = objective_vector(problem, resolution, finder, self.objective, depths)
                 stats["objective"] = list(vector or ())
                 stats["optimal"] = optimal

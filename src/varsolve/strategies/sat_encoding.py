@@ -113,8 +113,10 @@ class Encoder:
         self.pool = pool
         self.unify = unify
         self.roots = roots
-        self.support = support and self._founded_subsets_stay_valid()
-        self.dominance = dominance
+        # Both rest on "a requirement only ever constrains": not so under pip's policies, where a
+        # requirement that applies can make a yanked release or a pre-release usable.
+        self.support = support and self._requirements_only_constrain()
+        self.dominance = dominance and self._requirements_only_constrain()
         self.hard: list[Clause] = []  # monotone: only ever appended to
         self.groups: dict[GroupKey, Group] = {}
         self.candidates: dict[int, Candidate] = {}  # x literal -> candidate
@@ -126,13 +128,20 @@ class Encoder:
         self._values: dict[str, list[str]] = {}  # unified feature -> values with a literal
         self._actives: set[Requirement] = set()
         self._pieces: dict[tuple[str, str], _Piece] = {}
+        # "Something not read yet is chosen": a gap or a candidate whose dependencies are
+        # unknown. Closed-world clauses that a release not read yet could satisfy (a pin from
+        # its dependencies) hold unless it is true; its definition is each round's own.
+        self.escape = self.pool.id(("escape",))
+        # Sets of packages an optimum installed that nothing installed from the root required
+        # (with pip's policies, to pin a yanked release): each needs a requirement from outside.
+        self.unfounded: list[frozenset[NormalizedName]] = []
         self.rounds = 0
 
-    def _founded_subsets_stay_valid(self) -> bool:
+    def _requirements_only_constrain(self) -> bool:
         """Support clauses (a package is installed only if a requirement that applies asks for
-        it) keep every optimum as long as dropping what nothing requires keeps a resolution
-        valid, which pip's yanked and pre-release policies (a pin or a pre-release named by
-        *any* requirement that applies) do not promise."""
+        it) and dominance (a file with fewer dependencies) keep every optimum as long as a
+        requirement only ever rules candidates out, which pip's yanked and pre-release policies
+        (a pin or a pre-release named by *any* requirement that applies) do not promise."""
         opts = self.finder.options
         return opts.yanked not in ("pip", "pinned") and not (opts.prerelease_policy == "pip" and not opts.prereleases)
 
@@ -391,7 +400,7 @@ class Encoder:
         if any(r.parent is None for r in reqs):
             return
         self._group(piece.groups, key, key[0], package=cand.name, candidates=[cand])
-        piece.clauses.append((key, [-self.x(cand)] + self.actives(reqs)))
+        piece.clauses.append((key, [-self.x(cand)] + self.actives(reqs) + [self.escape]))
 
     def _admissible(self, name: NormalizedName, piece: _Piece) -> None:
         """``CandidateFinder.admissible`` as clauses where it depends on the requirements that
@@ -490,22 +499,44 @@ class Encoder:
                         break
 
     # -- what a round hands out ---------------------------------------------------------------
+    def _round_clauses(self) -> list[Clause]:
+        """This round's own facts: what "something not read yet is chosen" means now, and the
+        requirement from outside that each unfounded set needs (with the requirements known now)."""
+        unread = [self.x(c) for c in self.universe.unread]
+        out: list[Clause] = [(None, [-self.escape, *sorted(self.boundary), *unread])]
+        for loop in self.unfounded:
+            external = [
+                r for name in sorted(loop) for r in self.universe.by_target.get(name, [])
+                if r.parent is None or r.parent.name not in loop
+            ]
+            if any(r.parent is None for r in external):
+                continue
+            support = self.actives(external) + [self.escape]
+            out.extend((None, [-self.packages[name].present, *support]) for name in sorted(loop) if name in self.packages)
+        return out
+
     def clauses(self) -> Iterator[list[int]]:
-        """Every hard clause for the optimiser: the monotone ones and the current pieces."""
+        """Every hard clause for the optimiser: the monotone ones, the current pieces and this
+        round's own."""
+        round_clauses = self._round_clauses()  # may add "active" literals' facts to the hard part
         for _, clause in self.hard:
             yield clause
         for piece in self._pieces.values():
             for _, clause in piece.clauses:
                 yield clause
+        for _, clause in round_clauses:
+            yield clause
 
     def formula(self) -> Formula:
         """The clauses and groups an explanation is computed over (no optimiser-only pieces)."""
+        round_clauses = self._round_clauses()
         hard = list(self.hard)
         groups = dict(self.groups)
         for piece in self._pieces.values():
             if piece.explain:
                 hard.extend(piece.clauses)
                 groups.update(piece.groups)
+        hard.extend(round_clauses)
         return Formula(hard, groups)
 
     def soft(self) -> Iterable[tuple[NormalizedName, _Package]]:
