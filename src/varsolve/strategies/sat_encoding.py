@@ -128,10 +128,11 @@ class Encoder:
         self._values: dict[str, list[str]] = {}  # unified feature -> values with a literal
         self._actives: set[Requirement] = set()
         self._pieces: dict[tuple[str, str], _Piece] = {}
-        # "Something not read yet is chosen": a gap or a candidate whose dependencies are
-        # unknown. Closed-world clauses that a release not read yet could satisfy (a pin from
-        # its dependencies) hold unless it is true; its definition is each round's own.
-        self.escape = self.pool.id(("escape",))
+        # Per package (or set of packages), "something not read yet of another package is
+        # chosen": a gap or a candidate whose dependencies are unknown. Closed-world clauses that
+        # a release not read yet could satisfy (a pin from its dependencies) hold unless it is
+        # true; what it means is each round's own (:meth:`_round_clauses`).
+        self._escapes: dict[frozenset[NormalizedName], int] = {}
         # Sets of packages an optimum installed that nothing installed from the root required
         # (with pip's policies, to pin a yanked release): each needs a requirement from outside.
         self.unfounded: list[frozenset[NormalizedName]] = []
@@ -400,7 +401,7 @@ class Encoder:
         if any(r.parent is None for r in reqs):
             return
         self._group(piece.groups, key, key[0], package=cand.name, candidates=[cand])
-        piece.clauses.append((key, [-self.x(cand)] + self.actives(reqs) + [self.escape]))
+        piece.clauses.append((key, [-self.x(cand)] + self.actives(reqs) + [self._escape(frozenset([cand.name]))]))
 
     def _admissible(self, name: NormalizedName, piece: _Piece) -> None:
         """``CandidateFinder.admissible`` as clauses where it depends on the requirements that
@@ -502,8 +503,7 @@ class Encoder:
     def _round_clauses(self) -> list[Clause]:
         """This round's own facts: what "something not read yet is chosen" means now, and the
         requirement from outside that each unfounded set needs (with the requirements known now)."""
-        unread = [self.x(c) for c in self.universe.unread]
-        out: list[Clause] = [(None, [-self.escape, *sorted(self.boundary), *unread])]
+        out: list[Clause] = []
         for loop in self.unfounded:
             external = [
                 r for name in sorted(loop) for r in self.universe.by_target.get(name, [])
@@ -511,9 +511,19 @@ class Encoder:
             ]
             if any(r.parent is None for r in external):
                 continue
-            support = self.actives(external) + [self.escape]
+            support = self.actives(external) + [self._escape(loop)]
             out.extend((None, [-self.packages[name].present, *support]) for name in sorted(loop) if name in self.packages)
+        for names, escape in self._escapes.items():
+            unread = [lit for lit, gap in self.boundary.items() if gap.name not in names]
+            unread += [self.x(c) for c in self.universe.unread if c.name not in names]
+            out.append((None, [-escape, *sorted(unread)]))
         return out
+
+    def _escape(self, names: frozenset[NormalizedName]) -> int:
+        """The literal "something not read yet of a package other than ``names`` is chosen"."""
+        if names not in self._escapes:
+            self._escapes[names] = self.pool.id(("escape", *sorted(names)))
+        return self._escapes[names]
 
     def clauses(self) -> Iterator[list[int]]:
         """Every hard clause for the optimiser: the monotone ones, the current pieces and this
