@@ -75,6 +75,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "--time-budget", type=float, metavar="SECONDS",
         help="sat only: stop optimising after SECONDS and return a valid resolution, marked not optimal",
     )
+    p.add_argument(
+        "--objective", choices=["default", "newest"], metavar="default|newest",
+        help="sat only: what the optimum minimises (docs/strategies.md): default (versions, then variant rank, then "
+        "packages; fewer, older packages can win) or newest (versions nearest the root first, as greedy resolvers take them)",
+    )
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument(
         "-o", "--output", metavar="FILE",
@@ -174,15 +179,17 @@ def _strategy(args: argparse.Namespace) -> Strategy:
     from .errors import InputError
     from .strategies import get_strategy
 
-    if args.time_budget is None:
+    objective = getattr(args, "objective", None)
+    if args.time_budget is None and objective is None:
         return get_strategy(args.strategy)
+    option = "--time-budget" if args.time_budget is not None else "--objective"
     if args.strategy != "sat":
-        raise InputError("--time-budget: only --strategy sat optimises (the others return their first resolution)")
-    if not 0 < args.time_budget < float("inf"):
+        raise InputError(f"{option}: only --strategy sat optimises (the others return their first resolution)")
+    if args.time_budget is not None and not 0 < args.time_budget < float("inf"):
         raise InputError(f"--time-budget: must be a positive number of seconds, not {args.time_budget:g}")
     from .strategies.sat import SatStrategy
 
-    return SatStrategy(time_budget=args.time_budget)
+    return SatStrategy(time_budget=args.time_budget, objective=objective or "default")
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
@@ -247,6 +254,11 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         out = json.dumps({**resolution.to_dict(), "target": problem.target.describe()}, indent=2) + "\n"
     else:
         out = resolution.to_text()
+        from .objective import objective_note
+
+        note = objective_note(resolution.stats)
+        if note is not None and not getattr(args, "quiet", False):
+            print(f"varsolve: {note}", file=sys.stderr)
     sys.stdout.write(out)
     return exit_code(resolution)
 

@@ -31,7 +31,8 @@ Two objectives, each compared lexicographically, smaller is better (docs/strateg
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, get_args
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
@@ -44,13 +45,31 @@ Objective = tuple[int, ...]
 ObjectiveName = Literal["default", "newest"]
 OBJECTIVES: tuple[ObjectiveName, ...] = get_args(ObjectiveName)
 
-DESCRIPTIONS: dict[ObjectiveName, str] = {
-    "default": (
-        "default (root versions, other versions, variant rank, packages; a package left out counts 0,"
-        " so fewer, older packages can win)"
-    ),
-    "newest": "newest (versions by depth from the root, nearest first; then variant rank, packages)",
+LEVELS: dict[ObjectiveName, str] = {
+    "default": "root versions, other versions, variant rank, packages",
+    "newest": "versions at depth 1, 2, ... from the root, variant rank, packages",
 }
+
+
+def objective_note(stats: Mapping[str, Any]) -> str | None:
+    """One line for the user about what a ``sat`` resolution optimised (None for other
+    strategies, or without a resolution)::
+
+        sat: objective default (root versions, other versions, variant rank, packages) =
+        (0, 95, 125, 142), proved optimal; a package left out counts 0, so fewer, older packages
+        can win (--objective newest: versions nearest the root first)
+    """
+    name, vector = stats.get("objective_name"), stats.get("objective")
+    if name not in LEVELS or not vector:
+        return None
+    proof = "proved optimal" if stats.get("optimal") else "not proved optimal (the time budget ran out)"
+    note = f"sat: objective {name} ({LEVELS[name]}) = ({', '.join(map(str, vector))}), {proof}"
+    if name == "default":
+        note += (
+            "; a package left out counts 0, so fewer, older packages can win"
+            " (--objective newest: versions nearest the root first)"
+        )
+    return note
 
 
 def check_objective(name: str) -> ObjectiveName:

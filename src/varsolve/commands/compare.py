@@ -36,6 +36,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="peak memory: Python heap of a second traced run (default), RSS growth in a fresh process per task, or off",
     )
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a run after SECONDS (local executor)")
+    p.add_argument(
+        "--objective", choices=["default", "newest"], default="default", metavar="default|newest",
+        help="the objective sat optimises and every run is ranked by (docs/strategies.md; default: default)",
+    )
     p.add_argument("-q", "--quiet", dest="compare_quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
 
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         require_matplotlib()  # say so before the sweep, not after it
     report = run_compare(
         args.paths, args.strategy or None, args.target, jobs=args.jobs, executor=args.executor,
-        memory=args.memory, timeout=args.timeout, reporter=TerminalReporter.for_stderr(quiet),
+        memory=args.memory, timeout=args.timeout, reporter=TerminalReporter.for_stderr(quiet), objective=args.objective,
     )
     text = report.render(args.format)
     if args.output:

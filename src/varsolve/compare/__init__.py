@@ -34,6 +34,7 @@ def run_compare(
     memory: str = "tracemalloc",
     timeout: float | None = None,
     reporter: Reporter | None = None,
+    objective: str = "default",
 ) -> Report:
     """Run the sweep. ``reporter`` hears ``tasks_started(number of tasks)`` once the inputs are
     valid, ``task_done("scenario [strategy]")`` as each task finishes (in completion order; the
@@ -47,6 +48,12 @@ def run_compare(
     from .tasks import scenario_from_text
 
     kind, address = parse_executor(executor)
+    from ..objective import check_objective
+
+    try:
+        check_objective(objective)  # sat optimises it, every run is ranked by it
+    except ValueError as exc:
+        raise InputError(f"--objective: {exc}") from None
     if memory not in MEMORY_MODES:
         raise InputError(f"--memory: expected one of {', '.join(MEMORY_MODES)}, got {memory!r}")
     if memory == "rss" and kind == "dask":
@@ -79,7 +86,7 @@ def run_compare(
                     Task(
                         index=len(tasks), scenario_path=file, scenario_text=text, strategy=name,
                         target_path=target_path, target_text=target_text, memory=memory, timeout=timeout,
-                        scenario_name=scenario_name, target_name=target_name,
+                        scenario_name=scenario_name, target_name=target_name, objective=objective,
                     )
                 )
     events = reporter or Reporter()

@@ -21,6 +21,7 @@ from ..resolution import Resolution
 from ..sources.scenario import Scenario
 
 if TYPE_CHECKING:
+    from ..strategies import Strategy
     from ..target_file import TargetFile
 
 # Counters a strategy may report in ``resolution.stats``; missing ones stay None.
@@ -42,6 +43,7 @@ class Task:
     # Known to the main process already; used for rows of tasks whose worker died.
     scenario_name: str = ""
     target_name: str = ""
+    objective: str = "default"  # what sat optimises and every run is ranked by
 
 
 @dataclass
@@ -170,13 +172,13 @@ def run_task(task: Task) -> Row:
         return _run_universal(task, scenario, row)
     try:
         with _deadline(task.timeout):
-            resolution, row.seconds, rss_kib = _timed_solve(problem, task.strategy)
+            resolution, row.seconds, rss_kib = _timed_solve(problem, task.strategy, task.objective)
         if task.memory == "rss":
             row.peak_kib = rss_kib
         elif task.memory == "tracemalloc":
             # Tracing makes a run a few times slower; its own, longer deadline.
             with _deadline(task.timeout * TRACED_SLOWDOWN if task.timeout else None):
-                row.peak_kib = _traced_peak_kib(problem, task.strategy)
+                row.peak_kib = _traced_peak_kib(problem, task.strategy, task.objective)
     except TaskTimeout:
         row.status = "timeout"
         row.error = f"no answer within {task.timeout:g} s"
@@ -185,7 +187,7 @@ def run_task(task: Task) -> Row:
         row.status = "error"
         row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
         return row
-    _fill_outcome(row, scenario, problem, resolution, overridden=task.target_text is not None)
+    _fill_outcome(row, scenario, problem, resolution, overridden=task.target_text is not None, objective=task.objective)
     return row
 
 
@@ -226,12 +228,22 @@ def _run_universal(task: Task, scenario: Scenario, row: Row) -> Row:
     return row
 
 
-def _timed_solve(problem: Problem, strategy_name: str) -> tuple[Resolution, float, int]:
-    import resource
-
+def _strategy(strategy_name: str, objective: str) -> Strategy:
+    """The strategy of ``strategy_name``; ``sat`` optimising ``objective``."""
+    from ..objective import check_objective
     from ..strategies import get_strategy
 
-    strategy = get_strategy(strategy_name)
+    if strategy_name == "sat" and objective != "default":
+        from ..strategies.sat import SatStrategy
+
+        return SatStrategy(objective=check_objective(objective))
+    return get_strategy(strategy_name)
+
+
+def _timed_solve(problem: Problem, strategy_name: str, objective: str = "default") -> tuple[Resolution, float, int]:
+    import resource
+
+    strategy = _strategy(strategy_name, objective)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     resolution = strategy.solve(problem)
@@ -246,15 +258,13 @@ def _timed_solve(problem: Problem, strategy_name: str) -> tuple[Resolution, floa
 _TRACE_LOCK = threading.Lock()
 
 
-def _traced_peak_kib(problem: Problem, strategy_name: str) -> int:
+def _traced_peak_kib(problem: Problem, strategy_name: str, objective: str = "default") -> int:
     """Peak Python heap of a second, traced run (tracing slows a run down, so the timed run
     is not traced). Memory allocated inside C extensions (the SAT solver's clause database) is
     not seen; use --memory rss for that."""
     import tracemalloc
 
-    from ..strategies import get_strategy
-
-    strategy = get_strategy(strategy_name)
+    strategy = _strategy(strategy_name, objective)
     with _TRACE_LOCK:
         tracemalloc.start()
         try:
@@ -288,9 +298,11 @@ class _deadline:
         raise TaskTimeout()
 
 
-def _fill_outcome(row: Row, scenario: Scenario, problem: Problem, resolution: Resolution, overridden: bool) -> None:
+def _fill_outcome(
+    row: Row, scenario: Scenario, problem: Problem, resolution: Resolution, overridden: bool, objective: str = "default"
+) -> None:
     from ..expectations import Outcome
-    from ..objective import objective_vector
+    from ..objective import check_objective, objective_vector
     from ..scenario_check import compare
     from ..verifier import verify
 
@@ -299,7 +311,7 @@ def _fill_outcome(row: Row, scenario: Scenario, problem: Problem, resolution: Re
     row.consistent = resolution.consistent if resolution.satisfiable else None
     row.valid = resolution.valid
     row.violations = [v.message for v in resolution.violations]
-    vector = objective_vector(problem, resolution)
+    vector = objective_vector(problem, resolution, objective=check_objective(objective))
     row.objective = None if vector is None else list(vector)
     row.packages = {
         name: f"{pin.version}" + ({None: " (sdist)", "": ""}.get(pin.variant, f" [{pin.variant}]"))
