@@ -61,3 +61,14 @@ requires_python = ""
 [packages.tinyutil.versions."1.0.0"]
 requires_python = ""
 """
+
+
+def build_index_from_text(directory: Path, text: str) -> Path:
+    """Build an index of the scenario ``text`` into ``directory`` (its TOML written next to it,
+    so that rebuilding in place with a changed text is one call); returns ``directory``."""
+    from varsolve.index.builder import build_index
+
+    scenario = directory.with_suffix(".toml")
+    scenario.write_text(text)
+    build_index(scenario, directory)
+    return directory

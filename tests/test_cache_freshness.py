@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 
 from conftest import varsolve_command
-from index_helpers import clean_env
+from index_helpers import build_index_from_text, clean_env
 from varsolve.errors import SourceError
-from varsolve.index.builder import build_index
 from varsolve.index.server import IndexServer
 from varsolve.pipeline import build_problem, solve
 from varsolve.sources import SourceSettings, open_repository
@@ -49,10 +48,7 @@ TIMEOUT = 120
 
 
 def _build(directory: Path, text: str = SCENARIO) -> Path:
-    scenario = directory.with_suffix(".toml")
-    scenario.write_text(text)
-    build_index(scenario, directory)
-    return directory
+    return build_index_from_text(directory, text)
 
 
 @pytest.fixture(scope="module")

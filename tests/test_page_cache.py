@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from index_helpers import build_index_from_text
 from varsolve.cli import main
-from varsolve.index.builder import build_index
 from varsolve.index.server import IndexServer
 from varsolve.pipeline import build_problem, solve
 from varsolve.repository import Release
@@ -72,10 +72,7 @@ EXPECTED = {"app": "1.0.0", "lib": "4.0.0", "numpy": "2.3.0"}
 
 
 def _build(directory: Path, text: str = SCENARIO) -> Path:
-    scenario = directory.with_suffix(".toml")
-    scenario.write_text(text)
-    build_index(scenario, directory)
-    return directory
+    return build_index_from_text(directory, text)
 
 
 @pytest.fixture(scope="module")
