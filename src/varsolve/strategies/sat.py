@@ -137,17 +137,29 @@ class SatStrategy:
                     until = min((d for d in (deadline, switch_at) if d is not None), default=None)
                     model = self._optimise(hard, soft, pool.top, stats, until, watch, version_levels)
                 else:
-                    model = self._feasible(hard, soft, stats)
-            except _OutOfTime:
-                if deadline is not None and time.perf_counter() >= deadline:
-                    # Settle for any resolution: read what is left (no stand-ins for unread
-                    # releases), then one plain SAT call in the next round.
-                    optimal = False
-                    stats["time_budget_spent_in_round"] = stats["rounds"]
-                else:  # lazy rounds cost more than reading the rest: stop this one, read it
+                    model = self._fallback(hard, soft, universe, encoder, pool.top, stats)
+            except _OutOfTime as stop:
+                if deadline is None or time.perf_counter() < deadline:
+                    # lazy rounds cost more than reading the rest: stop this one, read it
                     stats["read_everything_after_round"] = stats["rounds"]
-                self._read(stats, universe.read_everything)
-                continue
+                    self._read(stats, universe.read_everything)
+                    continue
+                optimal = False
+                stats["time_budget_spent_in_round"] = stats["rounds"]
+                incumbent = set() if stop.model is None else {lit for lit in stop.model if lit > 0}
+                stand_ins = incumbent & set(encoder.boundary) or any(c in universe.unread for c in encoder.chosen(incumbent))
+                if not incumbent or stand_ins:
+                    # Settle for some resolution (_fallback): read what is left (no stand-ins
+                    # for unread releases), then one more round.
+                    self._read(stats, universe.read_everything)
+                    continue
+                # The model of the last level proved is a resolution as it is; the fallback's
+                # may still be better below that level.
+                stats["levels_proved"] = stop.levels
+                model = self._fallback(hard, soft, universe, encoder, pool.top, stats)
+                if model is None or _vector(soft, incumbent) <= _vector(soft, model):
+                    stats["fallback"] = "levels proved"
+                    model = incumbent
             finally:
                 stats["solve_seconds"] += time.perf_counter() - t1
             if model is None:
@@ -221,6 +233,32 @@ class SatStrategy:
         spent: float = stats["solve_seconds"]
         return time.perf_counter() + self.switch_factor * estimate - spent
 
+    def _fallback(
+        self,
+        hard: list[list[int]],
+        soft: list[tuple[int, int]],
+        universe: Universe,
+        encoder: Encoder,
+        top: int,
+        stats: dict[str, Any],
+    ) -> set[int] | None:
+        """The anytime mode's resolution once the budget is spent and nothing better was proved:
+        the optimum of ``newest`` (versions level by level of depth: many small levels, quick to
+        prove even where the default objective is not) if it takes at most half the budget
+        again (at least a second), else one plain SAT call."""
+        assert self.time_budget is not None
+        if self.objective != "newest":
+            newest, levels = _soft(encoder, encoder.roots, universe.depths())
+            try:
+                grace = time.perf_counter() + max(1.0, self.time_budget / 2)
+                model = self._optimise(hard, newest, top, stats, grace, None, levels)
+                stats["fallback"] = "newest"
+                return model
+            except _OutOfTime:
+                pass
+        stats["fallback"] = "feasible"
+        return self._feasible(hard, soft, stats)
+
     def _feasible(self, hard: list[list[int]], soft: list[tuple[int, int]], stats: dict[str, Any]) -> set[int] | None:
         """Some model of the hard clauses (the objective's literals preferred as phases, which
         leans towards newer versions and better variants), or None if unsatisfiable."""
@@ -279,12 +317,17 @@ class SatStrategy:
                     timer.cancel()
             stats["sat_calls"] += rc2.calls
             if model is None and rc2.interrupted:
-                raise _OutOfTime
+                raise _OutOfTime(rc2.incumbent, rc2.levels_proved)
         return None if model is None else {lit for lit in model if lit > 0}
 
 
 class _OutOfTime(Exception):
-    """The time budget ran out during an optimisation."""
+    """The time budget ran out during an optimisation; ``model``: the optimum of the first
+    ``levels`` levels, if one was proved."""
+
+    def __init__(self, model: list[int] | None = None, levels: int = 0) -> None:
+        self.model = model
+        self.levels = levels
 
 
 class _Watched(Exception):  # noqa: N818 - a signal, not an error
@@ -299,13 +342,18 @@ class _CountingRC2(RC2Stratified):  # type: ignore[misc]  # pysat has no type in
     watch: frozenset[int] = frozenset()  # literals to watch for after the versions
     watch_below = 0  # weight of the last level after which the watch applies
 
+    incumbent: list[int] | None = None  # the model of the last level proved
+    levels_proved = 0
+
     def finish_level(self) -> None:
         # RC2Stratified calls this after each stratum but the last; a stratum is one level of
         # the objective (each level's weight exceeds all lower levels together).
+        model = self.oracle.get_model()
         if self.watch and self.blop[self.levl] <= self.watch_below:
-            model = self.oracle.get_model()
             if any(model[lit - 1] > 0 for lit in self.watch if lit <= len(model)):
                 raise _Watched(model)
+        self.incumbent = model
+        self.levels_proved = self.levl + 1
         super().finish_level()
 
     def _call_oracle(
@@ -336,6 +384,15 @@ def _soft(encoder: Encoder, roots: Any, depths: dict[Any, int] | None) -> tuple[
         soft.extend((-lit, rank_level) for lit in pkg.ranks)
         soft.append((-pkg.present, count_level))
     return soft, rank_level
+
+
+def _vector(soft: Sequence[tuple[int, int]], model: set[int]) -> list[int]:
+    """The objective of ``model`` (its true variables): per level, the units it does not satisfy."""
+    vector = [0] * (max((level for _, level in soft), default=0) + 1)
+    for lit, level in soft:
+        if (lit > 0) != (abs(lit) in model):
+            vector[level] += 1
+    return vector
 
 
 def _weights(soft: Sequence[tuple[int, int]]) -> list[int]:
