@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from conftest import SCENARIOS, run_varsolve
 from varsolve.api import build_problem, solve
 from varsolve.objective import objective_vector
+from varsolve.repository import RepositoryBase
 from varsolve.scenario_check import run_checks
 from varsolve.sources.scenario import load_scenario
 from varsolve.strategies.sat import SatStrategy
@@ -347,6 +349,63 @@ def test_lazy_over_http_reads_few_metadata_files(tmp_path: Path, write_scenario)
             counts[name] = sum(n for path, n in server.stats.by_path.items() if path.endswith(".metadata"))
         assert resolution.satisfiable and str(resolution.packages["lib"].version) == "30.0.0"
     assert counts["lazy"] <= 3 < 30 <= counts["eager"]
+
+
+class _Announced(RepositoryBase):
+    """A scenario repository that records what a strategy announces before reading it."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.batches: list[list[tuple[str, str]]] = []
+        self.read: list[tuple[str, str]] = []
+
+    def releases(self, name):
+        return self.inner.releases(name)
+
+    def metadata(self, release, file):
+        self.read.append((release.name, str(release.version)))
+        return self.inner.metadata(release, file)
+
+    def variant_metadata(self, release):
+        return self.inner.variant_metadata(release)
+
+    def prefetch_metadata(self, files) -> None:
+        self.batches.append([(release.name, str(release.version)) for release, _ in files])
+
+
+def test_a_lazy_round_announces_each_batch_before_reading_it(load) -> None:
+    """The requirements met at once are read as one batch, announced to the source first (an
+    index fetches the batch in parallel instead of one file after another)."""
+    text = '[root]\nrequires = ["a", "b", "c", "d"]\n' + "".join(
+        f'[packages.{name}.versions."{v}.0.0"]\nsdist = false\n' for name in "abcd" for v in (3, 2, 1)
+    )
+    problem = load(text).problem
+    announced = _Announced(problem.repository)
+    resolution = SatStrategy().solve(replace(problem, repository=announced))
+    assert resolution.violations == () and resolution.stats["rounds"] == 1
+    assert announced.batches == [[(n, "3.0.0") for n in "abcd"]]
+    assert set(announced.read) == set(announced.batches[0])
+    assert resolution.packages == solve(problem, "sat").packages
+
+
+def test_widening_does_not_count_releases_the_target_cannot_install(load) -> None:
+    """lib 39..3 need a newer Python (no candidate: reading them fetches nothing), 40 conflicts
+    with the root: one widening reaches lib 2.0.0 instead of doubling through the unusable ones
+    round after round (6 rounds before)."""
+    lines = ['[root]', 'requires = ["lib", "c<2"]']
+    for v in range(40, 0, -1):
+        lines += [f'[packages.lib.versions."{v}.0.0"]', "sdist = false"]
+        if v == 40:
+            lines.append('requires = ["c>=2"]')
+        elif v >= 3:
+            lines.append('requires_python = ">=3.99"')
+    lines += ['[packages.c.versions."2.0.0"]', "sdist = false", '[packages.c.versions."1.0.0"]', "sdist = false"]
+    problem = load("\n".join(lines) + "\n").problem
+    lazy = solve(problem, "sat")
+    assert lazy.violations == () and str(lazy.packages["lib"].version) == "2.0.0"
+    assert lazy.stats["rounds"] <= 3
+    eager = SatStrategy(lazy=False).solve(problem)
+    assert lazy.packages == eager.packages and lazy.stats["objective"] == eager.stats["objective"]
 
 
 # -- extras, policies, unify ----------------------------------------------------------------------

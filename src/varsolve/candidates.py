@@ -473,6 +473,17 @@ class CandidateFinder:
         a search reads them only when it is about to choose it."""
         return not self.repo.metadata_is_cheap(candidate.release, self.metadata_file(candidate))
 
+    def prefetch(self, candidates: Iterable[Candidate]) -> None:
+        """Tell the source that the dependencies of ``candidates`` are read next (a strategy
+        reading a batch): it may fetch their metadata in parallel. Nothing is built."""
+        wanted = [
+            (c.release, self.metadata_file(c))
+            for c in candidates
+            if id(c) not in self._rejected and (id(c), frozenset()) not in self._deps and not self.needs_build(c)
+        ]
+        if wanted:
+            self.repo.prefetch_metadata(wanted)
+
     def metadata_file(self, candidate: Candidate) -> DistFile:
         """The file whose metadata stands for ``candidate``: its own, except that in a universal
         fork an sdist of a release with wheels is read through a wheel (as uv does: the files of

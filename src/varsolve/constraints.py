@@ -100,6 +100,9 @@ class ConstrainedRepository(RepositoryBase):
     def prefetch(self, names: Iterable[str]) -> None:
         self.inner.prefetch(names)
 
+    def prefetch_metadata(self, files: Iterable[tuple[Release, DistFile]]) -> None:
+        self.inner.prefetch_metadata(files)
+
     def close(self) -> None:
         self.inner.close()
 

@@ -110,6 +110,10 @@ class Repository(Protocol):
     def prefetch(self, names: Iterable[str]) -> None:
         """The root requirements' names: a source may start fetching them in the background."""
 
+    def prefetch_metadata(self, files: Iterable[tuple[Release, DistFile]]) -> None:
+        """The strategy is about to ask :meth:`metadata` of each of ``files`` (a batch it reads
+        in one go): a source may fetch them in parallel now. Never builds anything."""
+
     def close(self) -> None:
         """Release connections and threads; the repository is not used afterwards."""
 
@@ -139,6 +143,9 @@ class RepositoryBase:
         return None
 
     def prefetch(self, names: Iterable[str]) -> None:
+        return None
+
+    def prefetch_metadata(self, files: Iterable[tuple[Release, DistFile]]) -> None:
         return None
 
     def close(self) -> None:

@@ -113,6 +113,8 @@ class ServerStats:
     by_path: dict[str, int] = field(default_factory=dict)
     range_requests: int = 0
     not_modified: int = 0
+    max_in_flight: int = 0  # the most requests being answered at once (how parallel a client is)
+    _in_flight: int = field(default=0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, path: str, ranged: bool) -> None:
@@ -120,6 +122,15 @@ class ServerStats:
             self.requests += 1
             self.by_path[path] = self.by_path.get(path, 0) + 1
             self.range_requests += ranged
+
+    def started(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def finished(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
 
 class IndexServer:
@@ -245,6 +256,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- request handling ---------------------------------------------------------------------
     def _serve(self, head: bool) -> None:
+        self.index.stats.started()
+        try:
+            self._answer(head)
+        finally:
+            self.index.stats.finished()
+
+    def _answer(self, head: bool) -> None:
         url = urllib.parse.urlsplit(self.path)
         path = urllib.parse.unquote(url.path)
         self.index.stats.count(path, "Range" in self.headers)

@@ -193,6 +193,11 @@ class SimpleRepository(RepositoryBase):
         for name in sorted(names):
             self._prefetch_project(canonicalize_name(name))
 
+    def prefetch_metadata(self, files: Iterable[tuple[Release, DistFile]]) -> None:
+        """Start fetching the metadata of ``files`` in parallel (a strategy's next batch)."""
+        for release, file in files:
+            self._prefetch_metadata(release, file)
+
     def close(self) -> None:
         if self._closed:
             return

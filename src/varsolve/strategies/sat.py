@@ -197,6 +197,7 @@ class SatStrategy:
                 stats["optimal"] = optimal
                 break
             preferred = [_preferred(universe, encoder, model, gap) for gap in hidden]
+            universe.prefetch_widenings(zip(hidden, preferred, strict=True))
             for gap, releases in zip(hidden, preferred, strict=True):
                 self._read(stats, partial(universe.widen, gap, releases))
         stats.update(

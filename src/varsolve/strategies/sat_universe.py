@@ -204,22 +204,48 @@ class Universe:
         """Read more releases of ``gap``: ``preferred`` first (newest first), then its newest;
         twice as many as the package has so far, so that a package needs O(log n) widenings."""
         state = self.packages[gap.name]
-        budget = max(1, state.count)
-        chosen: list[int] = []
-        for i in [*(state.index[r.version] for r in preferred), *range(gap.start, gap.stop)]:
-            if len(chosen) == budget:
-                break
-            if not state.read[i] and i not in chosen:
-                chosen.append(i)
+        chosen = self._widening(state, gap, preferred, state.count)
+        self._prefetch([(state, i) for i in chosen])
         for i in chosen:
             self._materialise(state, i)
         self._drain()
         return [state.releases[i] for i in chosen]
 
+    def prefetch_widenings(self, widenings: Iterable[tuple[Gap, list[Release]]]) -> None:
+        """The source may fetch what :meth:`widen` will read for each of ``widenings`` (called
+        in that order next), all at once."""
+        planned: list[tuple[PackageState, int]] = []
+        added: dict[NormalizedName, int] = {}
+        for gap, preferred in widenings:
+            state = self.packages[gap.name]
+            chosen = self._widening(state, gap, preferred, state.count + added.get(gap.name, 0))
+            added[gap.name] = added.get(gap.name, 0) + len(chosen)
+            planned.extend((state, i) for i in chosen)
+        self._prefetch(planned)
+
+    def _widening(self, state: PackageState, gap: Gap, preferred: list[Release], count: int) -> list[int]:
+        """What :meth:`widen` reads: ``count`` releases (at least one), not counting those the
+        target cannot install (no candidate: reading them costs no metadata) nor pre-releases
+        (the policy admits them rarely): each of those would otherwise cost a round."""
+        budget = max(1, count)
+        chosen: list[int] = []
+        counted = 0
+        for i in [*(state.index[r.version] for r in preferred), *range(gap.start, gap.stop)]:
+            if counted == budget:
+                break
+            if not state.read[i] and i not in chosen:
+                chosen.append(i)
+                release = state.releases[i]
+                if not release.version.is_prerelease and self.finder.release_candidates(release):
+                    counted += 1
+        return chosen
+
     def read_everything(self) -> None:
         """Stop being lazy: read every release of every package met, and of those met later."""
         self.lazy = False
-        for state in list(self.packages.values()):
+        states = list(self.packages.values())
+        self._prefetch([(state, i) for state in states for i in range(len(state.releases)) if not state.read[i]])
+        for state in states:
             for i in range(len(state.releases)):
                 self._materialise(state, i)
         self._drain()
@@ -247,19 +273,51 @@ class Universe:
         self._queue.append(req)
 
     def _drain(self) -> None:
+        # In waves: the requirements queued so far, then those their releases add (the same
+        # order as one at a time), so that a wave's metadata is fetched in parallel first.
         while self._queue:
-            req = self._queue.popleft()
+            wave = list(self._queue)
+            self._queue.clear()
+            self._prefetch(self._planned(wave))
+            for req in wave:
+                state = self.packages[req.dep.name]
+                if not self.lazy:
+                    for i in range(len(state.releases)):
+                        self._materialise(state, i)
+                    continue
+                inside = self.intervals(req.dep)
+                if any(state.read[i] for i in positions(inside)):
+                    continue
+                newest = self._newest_unread(state, inside)
+                if newest is not None:
+                    self._materialise(state, newest)
+
+    def _planned(self, wave: list[Requirement]) -> list[tuple[PackageState, int]]:
+        """The releases :meth:`_drain` will read for ``wave`` (before what they require)."""
+        planned: list[tuple[PackageState, int]] = []
+        seen: set[tuple[NormalizedName, int]] = set()
+        for req in wave:
             state = self.packages[req.dep.name]
             if not self.lazy:
-                for i in range(len(state.releases)):
-                    self._materialise(state, i)
-                continue
-            inside = self.intervals(req.dep)
-            if any(state.read[i] for i in positions(inside)):
-                continue
-            newest = self._newest_unread(state, inside)
-            if newest is not None:
-                self._materialise(state, newest)
+                found = [i for i in range(len(state.releases)) if not state.read[i]]
+            else:
+                inside = self.intervals(req.dep)
+                if any(state.read[i] or (state.name, i) in seen for i in positions(inside)):
+                    continue
+                newest = self._newest_unread(state, inside)
+                found = [] if newest is None else [newest]
+            for i in found:
+                if (state.name, i) not in seen:
+                    seen.add((state.name, i))
+                    planned.append((state, i))
+        return planned
+
+    def _prefetch(self, releases: list[tuple[PackageState, int]]) -> None:
+        """Let the source fetch the metadata of the candidates of ``releases`` in parallel
+        (reading them one by one would wait for each in turn)."""
+        if len(releases) < 2:
+            return
+        self.finder.prefetch(c for state, i in releases for c in self.finder.release_candidates(state.releases[i]))
 
     @staticmethod
     def _newest_unread(state: PackageState, inside: Intervals) -> int | None:
@@ -288,23 +346,24 @@ class Universe:
         state.count += 1
         self.releases_read += 1
         self.changes.releases.append((state.name, i))
-        for cand in self.finder.release_candidates(state.releases[i]):
-            if self.finder.needs_build(cand):
-                self.unread.add(cand)
-            else:
+        cands = self.finder.release_candidates(state.releases[i])
+        for cand in cands:
+            if not self.finder.needs_build(cand):
                 self._read_candidate(cand)
+            elif any(c.label is not None for c in cands):
+                # As in pip and uv, an sdist is not built while a wheel of its release can be
+                # installed. Said now: unread, it would have no dependencies, an optimum would
+                # lean on it, and a round would go to finding this out.
+                self._reject(cand, f"{cand.describe()} is not built: a wheel of the release can be installed")
+            else:
+                self.unread.add(cand)
 
     def read_candidates(self, cands: Iterable[Candidate]) -> None:
         """Read the dependencies of ``cands`` (unread ones an optimum chose: builds happen here)."""
         for cand in cands:
-            if cand in self.unread:
+            if cand in self.unread:  # an sdist of a release without wheels (see _materialise)
                 self.unread.discard(cand)
-                # As in pip and uv, an sdist is not built while a wheel of its release can be
-                # installed (unread, it has no dependencies, so an optimum leans on it).
-                if any(c.label is not None for c in self.finder.release_candidates(cand.release)):
-                    self._reject(cand, f"{cand.describe()} is not built: a wheel of the release can be installed")
-                else:
-                    self._read_candidate(cand)
+                self._read_candidate(cand)
         self._drain()
 
     def _read_candidate(self, cand: Candidate) -> None:

@@ -1,0 +1,49 @@
+"""A strategy that reads a batch of releases announces it first (``Repository.prefetch_metadata``)
+and the index source fetches the batch in parallel: checked on the project's own server, whose
+statistics count the requests it answers at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index_helpers import build_index_from_text, repository
+from varsolve.api import build_problem
+from varsolve.index.server import Fault, IndexServer
+from varsolve.strategies.sat import SatStrategy
+
+NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta")
+TEXT = '[root]\nrequires = ["app"]\n[packages.app.versions."1.0.0"]\nrequires_python = ""\nsdist = false\n' + "".join(
+    f'[packages.{name}.versions."{v}.0.0"]\nrequires_python = ""\nsdist = false\n' for name in NAMES for v in (2, 1)
+)
+
+
+def test_announced_metadata_is_fetched_in_parallel_and_once(tmp_path: Path) -> None:
+    index = build_index_from_text(tmp_path / "index", TEXT)
+    # Each metadata file answered late: fetched one after another, never two at once.
+    with IndexServer(index, faults=[Fault("delay", value=150, path="*.metadata")]) as server:
+        with repository(server.index_url) as repo:  # no target hint: nothing prefetched on its own
+            wanted = []
+            for name in NAMES:
+                release = max(repo.releases(name), key=lambda r: r.version)
+                wanted.append((release, release.files[0]))
+            before = server.stats.max_in_flight
+            repo.prefetch_metadata(wanted)
+            metas = [repo.metadata(release, file) for release, file in wanted]
+        assert len(metas) == len(NAMES)
+        assert server.stats.max_in_flight >= 2 > before
+        metadata_requests = {path: n for path, n in server.stats.by_path.items() if path.endswith(".metadata")}
+        assert len(metadata_requests) == len(NAMES) and set(metadata_requests.values()) == {1}
+
+
+def test_sat_over_http_reads_a_wave_of_requirements_in_parallel(tmp_path: Path) -> None:
+    """app needs six packages: their newest metadata is one wave, fetched at once."""
+    text = TEXT.replace('[packages.app.versions."1.0.0"]\n', f'[packages.app.versions."1.0.0"]\nrequires = {list(NAMES)!r}\n'.replace("'", '"'))
+    index = build_index_from_text(tmp_path / "index", text)
+    scenario = index.with_suffix(".toml")
+    with IndexServer(index, faults=[Fault("delay", value=150, path="*.metadata")]) as server:
+        with repository(server.index_url) as repo:
+            problem = build_problem(scenario=scenario, repository=repo)
+            resolution = SatStrategy().solve(problem)
+        assert resolution.satisfiable
+        assert {name: str(p.version) for name, p in resolution.packages.items()} == {"app": "1.0.0", **{n: "2.0.0" for n in NAMES}}
+        assert server.stats.max_in_flight >= 2
