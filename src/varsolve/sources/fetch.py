@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -47,6 +48,9 @@ from .http import HttpClient
 from .linksources import LinkSource
 from .pages import Link
 
+if TYPE_CHECKING:
+    from .lazyzip import Layout
+
 log = logging.getLogger("varsolve")
 
 
@@ -67,6 +71,9 @@ class Fetcher:
         self.client = client
         self.index_strategy = index_strategy  # SourceSettings.index_strategy
         self.cache: DiskCache | None = client.cache if client is not None else None
+        # The layout of the last wheel of each project read by ranges: the next wheel of the
+        # project asks for what it says (lazyzip.tail_for), not for a fixed tail.
+        self._layouts: dict[NormalizedName, Layout] = {}
 
     def count(self, **deltas: int) -> None:
         if self.client is not None:
@@ -181,11 +188,13 @@ class Fetcher:
 
     def _remote_wheel_member(self, release: Release, link: Link, member: str) -> bytes:
         """Read METADATA (and, for a variant wheel, variant.json) in one pass over the zip."""
-        from .lazyzip import RemoteWheel
+        from .lazyzip import RemoteWheel, tail_for
 
-        wheel = RemoteWheel(self._http(), link.url, link.size)
+        wheel = RemoteWheel(self._http(), link.url, link.size, tail_for(self._layouts.get(release.name)))
         wanted = ["METADATA"] + (["variant.json"] if parse_wheel(link.filename).label else [])
         found = wheel.dist_info_members(release.name, wanted)
+        if wheel.layout is not None:
+            self._layouts[release.name] = wheel.layout
         if found["METADATA"] is None:
             raise InvalidDistribution(link.url, f"not a valid wheel (no {release.name}-*.dist-info/METADATA)")
         if wheel.whole is not None:

@@ -1,15 +1,19 @@
 """Read members of a remote wheel with HTTP Range requests, as pip's ``LazyZipOverHTTP`` does.
 
-The first request asks for the last bytes of the file (a suffix range: :data:`TAIL`, more for
-a large wheel whose size the index announced, :func:`tail_size`), which hold the end of the
-central directory and, since ``*.dist-info`` comes last, usually ``METADATA`` itself.
-:meth:`RemoteWheel.dist_info_members` reads only the directory entries it needs: those in the
-tail, parsed from the end record backwards (the entries of ``*.dist-info`` are the last ones),
-then the member's own bytes, exactly those, in one request when they lie before the tail. So a
-wheel costs one request, or two, whatever the size of its central directory (a torch or
-botocore wheel lists thousands of files, which ``zipfile`` would read and parse whole). A
-``*.dist-info`` that is not among the last entries costs one more request: the rest of the
-directory, at once.
+The first request asks for the last bytes of the file (a suffix range), which hold the end of
+the central directory and, since ``*.dist-info`` comes last, often ``METADATA`` itself: the
+first wheel of a project :data:`TAIL` bytes; the next ones what the previous wheel's
+:class:`Layout` says they need (:func:`tail_for`; the releases of one project are laid out
+alike): ``METADATA`` and what follows it, in one request, when that is small (a boto3 wheel:
+10 KiB, not 16), else only the last directory entries, ``METADATA`` then costing a second
+request of exactly its own bytes (a botocore wheel: 224 KiB lie after its ``METADATA``, 4 KiB
+of it are needed). :meth:`RemoteWheel.dist_info_members` reads only the directory entries it
+needs: those in the tail, parsed from the end record backwards (the entries of ``*.dist-info``
+are the last ones), then the member's own bytes, exactly those, in one request when they lie
+before the tail. So a wheel costs one request, or two, whatever the size of its central
+directory (a torch or botocore wheel lists thousands of files, which ``zipfile`` would read and
+parse whole). A ``*.dist-info`` that is not among the last entries costs one more request: the
+rest of the directory, at once.
 
 Anything unusual (zip64, an archive with a prefix, a compression other than deflate, entries
 that do not chain up) goes to ``zipfile`` over :class:`RangeFile`, which fetches whatever it
@@ -39,7 +43,10 @@ if TYPE_CHECKING:
     from .http import HttpClient, Response
 
 TAIL = 16 * 1024  # uv's first range too; a small wheel's METADATA lies within (boto3's: 10 KiB from the end)
-MAX_TAIL = 512 * 1024
+MAX_TAIL = 512 * 1024  # the most a first request asks for, whatever a Layout says
+# A second request (a round trip, ~1 KB of headers, CPU) is made when it saves more bytes than
+# this: one request of 24 KiB for urllib3 (METADATA is 17 KiB), two of 1 + 4 KiB for botocore.
+SECOND_REQUEST_WORTH = 16 * 1024
 MAX_MEMBER = 16 * 1024 * 1024  # a METADATA or variant.json larger than this goes to zipfile
 CHUNK = 32 * 1024
 _SLACK = 64  # bytes read past a member's expected end: a local extra field longer than the central one
@@ -49,13 +56,33 @@ _ENTRY = struct.Struct("<4s6H3L5H2L")  # central directory file header
 _LOCAL = struct.Struct("<4s5H3L2H")  # local file header
 
 
-def tail_size(size: int | None) -> int:
-    """Bytes of the first request: :data:`TAIL`, or a 40th of a larger wheel (up to
-    :data:`MAX_TAIL`). What lies after ``METADATA`` (the central directory and ``RECORD``)
-    grows with the number of files, and so, roughly, does the size: one larger request is
-    cheaper than a second round trip. A missed ``METADATA`` costs a second request of its own
-    size only."""
-    return TAIL if size is None else max(TAIL, min(MAX_TAIL, size // 40))
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where the members read lay in a wheel, as distances from its end: what the first
+    request for the next wheel of the same project asks for (:func:`tail_for`)."""
+
+    members: int  # from the first member's local header to the end: one request reads them
+    entries: int  # from the first of their central directory entries to the end
+    member_bytes: int  # their local headers and compressed data: what a second request reads
+
+
+def _margin(n: int) -> int:
+    """Room for the next release's files being a little larger (boto3's METADATA and RECORD
+    vary by ~100 bytes between releases): a miss costs a request for the missing bytes."""
+    return 512 + n // 32
+
+
+def tail_for(layout: Layout | None) -> int:
+    """Bytes of the first request: :data:`TAIL` without a layout; else the members and all
+    after them, unless reading only the directory's last entries, then the members exactly,
+    saves more than :data:`SECOND_REQUEST_WORTH` (at most :data:`MAX_TAIL`)."""
+    if layout is None:
+        return TAIL
+    one = layout.members + _margin(layout.members)
+    two = layout.entries + _margin(layout.entries)
+    if one - (two + layout.member_bytes) > SECOND_REQUEST_WORTH:
+        return min(MAX_TAIL, two)
+    return min(MAX_TAIL, one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +98,7 @@ class ZipEntry:
     size: int
     header_offset: int
     extra_length: int
+    position: int = 0  # of the entry itself, in the central directory
 
 
 class _Unusual(Exception):
@@ -189,13 +217,18 @@ class RangeFile(io.RawIOBase):
 
 
 class RemoteWheel:
-    """A wheel on an HTTP server, read lazily. ``whole`` is set when the server sent it all."""
+    """A wheel on an HTTP server, read lazily. ``whole`` is set when the server sent it all;
+    ``layout`` once :meth:`dist_info_members` found the members by range reads. ``tail``: the
+    bytes of the first request (:func:`tail_for`); ``size``, the size the index announced, no
+    longer changes it (a 40th of a large wheel was asked for: 505 KiB of awscli's 20 MB for 4
+    KiB of METADATA, which lay before them anyway)."""
 
-    def __init__(self, client: HttpClient, url: str, size: int | None = None) -> None:
+    def __init__(self, client: HttpClient, url: str, size: int | None = None, tail: int = TAIL) -> None:
         self.client = client
         self.url = url
         self.whole: bytes | None = None
-        first = client.get_range(url, f"bytes=-{tail_size(size)}", what="wheel")
+        self.layout: Layout | None = None
+        first = client.get_range(url, f"bytes=-{max(1, tail)}", what="wheel")
         if first.status == 200:
             self.whole = first.content
             self.file: io.IOBase = io.BytesIO(first.content)
@@ -275,6 +308,7 @@ class RemoteWheel:
         entries, complete = self._entries()
         names = [e.name for e in entries]
         found: dict[str, bytes | None] = {}
+        read: list[ZipEntry] = []
         for member in members:
             name = dist_info_member(names, project, member)
             if name is None and not complete:
@@ -283,6 +317,15 @@ class RemoteWheel:
                 names = [e.name for e in entries]
                 name = dist_info_member(names, project, member)
             found[member] = None if name is None else self._member(entries[names.index(name)])
+            if name is not None:
+                read.append(entries[names.index(name)])
+        if read and isinstance(self.file, RangeFile):
+            size = self._size()
+            self.layout = Layout(
+                members=size - min(e.header_offset for e in read),
+                entries=size - min(e.position for e in read),
+                member_bytes=sum(_LOCAL.size + len(e.raw_name) + e.extra_length + e.compressed_size for e in read),
+            )
         return found
 
     def _entries(self, whole: bool = False) -> tuple[list[ZipEntry], bool]:
@@ -362,7 +405,7 @@ def _chain(buf: bytes, base: int, start: int, end: int) -> list[ZipEntry] | None
         if len(raw) != name_length or 0xFFFFFFFF in (compressed, size, offset):
             return None
         name = raw.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
-        entries.append(ZipEntry(name, raw, flags, method, crc, compressed, size, offset, extra_length))
+        entries.append(ZipEntry(name, raw, flags, method, crc, compressed, size, offset, extra_length, pos))
         pos += _ENTRY.size + name_length + extra_length + comment_length
     return entries if pos == end else None
 

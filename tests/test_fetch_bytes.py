@@ -1,0 +1,115 @@
+"""What reading metadata over the network costs in bytes and requests (issue 15: the boto3 set
+must download no more than uv), against the project's loopback index server: the first range of
+a project's next wheel is what the previous wheel's layout says it needs (boto3: 10 KiB, not
+16), a large wheel costs a small tail and its METADATA exactly (not a 40th of the wheel)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import zipfile
+from pathlib import Path
+
+from index_helpers import repository
+from varsolve.index.server import IndexServer
+from varsolve.sources import lazyzip
+
+
+def metadata(version: str, padding: int = 2000) -> bytes:
+    rng = random.Random(version)
+    text = "".join(rng.choice("abcdefghij ") for _ in range(padding))
+    return f"Metadata-Version: 2.1\nName: lib\nVersion: {version}\nRequires-Dist: six>=1\n\n{text}\n".encode()
+
+
+def wheel(version: str, files: int, blob: int = 0, record_lines: int = 0, padding: int = 2000) -> bytes:
+    """Laid out as bdist_wheel writes one: the package, then ``*.dist-info`` (RECORD last)."""
+    rng = random.Random(version)
+    buf = io.BytesIO()
+    dist_info = f"lib-{version}.dist-info"
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for i in range(files):
+            z.writestr(f"lib/module_{i:05d}.py", rng.randbytes(300))
+        if blob:
+            z.writestr("lib/blob.bin", rng.randbytes(blob), compress_type=zipfile.ZIP_STORED)
+        z.writestr(f"{dist_info}/METADATA", metadata(version, padding))
+        z.writestr(f"{dist_info}/WHEEL", b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        record = "".join(f"lib/module_{i:05d}.py,sha256={rng.randbytes(32).hex()},300\n" for i in range(max(files, record_lines)))
+        z.writestr(f"{dist_info}/RECORD", record.encode())
+    return buf.getvalue()
+
+
+def write_index(root: Path, wheels: dict[str, bytes]) -> None:
+    """An HTML index of ``lib`` (no PEP 658 files: METADATA is read from the wheels) and ``six``."""
+    (root / "files").mkdir(parents=True)
+    links = []
+    for version, data in wheels.items():
+        name = f"lib-{version}-py3-none-any.whl"
+        (root / "files" / name).write_bytes(data)
+        links.append(f'<a href="../../files/{name}#sha256={hashlib.sha256(data).hexdigest()}">{name}</a>')
+    for project, body in (("lib", "\n".join(links)), ("six", "")):
+        (root / "simple" / project).mkdir(parents=True)
+        (root / "simple" / project / "index.html").write_text(f"<!DOCTYPE html>\n<html><body>\n{body}\n</body></html>\n")
+
+
+def read_all(root: Path, versions: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Read each version's METADATA in order, no prefetch; (requests per wheel, client counters)."""
+    with IndexServer(root, html_only=True) as server:
+        with repository(server.index_url, workers=0) as repo:
+            releases = {str(r.version): r for r in repo.releases("lib")}
+            for version in versions:
+                release = releases[version]
+                assert repo.metadata(release, release.files[0]).requires_dist == ("six>=1",)
+            counters = dict(repo.counters)
+        per_wheel = {v: server.stats.by_path.get(f"/files/lib-{v}-py3-none-any.whl", 0) for v in versions}
+    return per_wheel, counters
+
+
+def test_the_next_wheel_of_a_project_asks_for_what_the_last_one_needed(tmp_path: Path) -> None:
+    # Like boto3: 60 modules, METADATA ~10 KiB from the end; the first wheel costs the 16 KiB
+    # tail, the next ones one request each of about what lies from METADATA to the end.
+    versions = [f"1.{n}.0" for n in range(10, 0, -1)]
+    wheels = {v: wheel(v, files=60, blob=100_000, padding=4000) for v in versions}
+    write_index(tmp_path, wheels)
+    need = max(len(data) - zipfile.ZipFile(io.BytesIO(data)).getinfo(f"lib-{v}.dist-info/METADATA").header_offset
+               for v, data in wheels.items())
+    assert need + lazyzip._margin(need) < lazyzip.TAIL * 0.7
+    per_wheel, counters = read_all(tmp_path, versions)
+    assert set(per_wheel.values()) == {1}, per_wheel  # one request each: the layout's margin holds
+    metadata_bytes = counters["bytes"] - sum(  # the two pages
+        len((tmp_path / "simple" / p / "index.html").read_bytes()) for p in ("lib",)
+    )
+    assert metadata_bytes < lazyzip.TAIL + (len(versions) - 1) * (need + lazyzip._margin(need)) + 1000
+    assert metadata_bytes < len(versions) * lazyzip.TAIL * 0.75
+
+
+def test_a_large_wheel_costs_its_last_entries_and_its_metadata(tmp_path: Path) -> None:
+    # Like botocore: thousands of files, a RECORD of 200 kB after METADATA; the size the index
+    # announces no longer makes the first range a 40th of the wheel (awscli: 505 KiB).
+    versions = ["2.0", "1.0"]
+    wheels = {v: wheel(v, files=3000, blob=2_000_000) for v in versions}
+    write_index(tmp_path, wheels)
+    per_wheel, counters = read_all(tmp_path, versions)
+    assert per_wheel == {"2.0": 2, "1.0": 2}  # the tail (then only the last entries), METADATA
+    member = 30 + 40 + len(metadata("2.0"))  # at most: local header, name, data (deflated: less)
+    assert counters["bytes"] < lazyzip.TAIL + member + 2 * (1500 + member) + 1000
+
+
+def test_a_layout_that_no_longer_fits_costs_a_request_not_a_failure(tmp_path: Path) -> None:
+    # The newer wheel is small, the older one's METADATA much larger: the second wheel's first
+    # range misses part of it, and a second request reads the rest.
+    versions = ["2.0", "1.0"]
+    wheels = {"2.0": wheel("2.0", files=20, blob=50_000, padding=1000), "1.0": wheel("1.0", files=20, blob=50_000, padding=20_000)}
+    write_index(tmp_path, wheels)
+    per_wheel, _ = read_all(tmp_path, versions)
+    assert per_wheel["1.0"] == 2
+
+
+def test_tail_for_a_layout() -> None:
+    assert lazyzip.tail_for(None) == lazyzip.TAIL
+    small = lazyzip.Layout(members=10_400, entries=700, member_bytes=2_800)  # a boto3 wheel
+    assert lazyzip.tail_for(small) == 10_400 + lazyzip._margin(10_400) < lazyzip.TAIL
+    large = lazyzip.Layout(members=224_000, entries=700, member_bytes=2_400)  # a botocore wheel
+    assert lazyzip.tail_for(large) == 700 + lazyzip._margin(700)
+    huge = lazyzip.Layout(members=5_000_000, entries=4_000_000, member_bytes=1_000)
+    assert lazyzip.tail_for(huge) == lazyzip.MAX_TAIL
