@@ -81,7 +81,15 @@ class UniversalResolution:
 
     def marker_text(self, marker: MarkerSet) -> str:
         """``marker`` as the output writes it: relative to the universe (:func:`relative_marker`)."""
-        return relative_marker(marker, self.universe)
+        known = self._marker_texts.get(marker)
+        if known is None:
+            known = self._marker_texts[marker] = relative_marker(marker, self.universe)
+        return known
+
+    @cached_property
+    def _marker_texts(self) -> dict[MarkerSet, str]:
+        # Most packages of a fork share its region as their marker; entries repeat forks' markers.
+        return {}
 
     @property
     def valid(self) -> bool:

@@ -17,14 +17,16 @@ still checked per environment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..resolution import Pin, Resolution, Violation
 
 if TYPE_CHECKING:
+    from packaging.tags import Tag
     from packaging.utils import NormalizedName
+    from packaging.version import Version
 
     from ..marker_algebra import MarkerSet
     from ..problem import Problem
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from ..variants.metadata import VariantMetadata
     from .result import Fork, UniversalResolution
 
-__all__ = ["Finding", "describe_environment", "environments_of", "project", "verify_universal"]
+__all__ = ["Finding", "describe_environment", "environments_of", "project", "projections", "verify_universal"]
 
 # (fork index, environment described, what is wrong there)
 Finding = tuple[int, str, Violation]
@@ -57,6 +59,8 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
     violations: list[Finding] = []
     gaps: list[Finding] = []
     required = bool(result.environments)
+    # A file's core metadata, read once for every fork and environment that reads it.
+    metadata_memo: dict[tuple[NormalizedName, Version, str], CoreMetadata] = {}
     for i, fork in enumerate(result.forks):
         for name in sorted(fork.resolution.packages):
             if fork.markers[name].is_empty():
@@ -64,9 +68,7 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
                 violations.append((i, where, Violation(
                     "requirement", f"{name} is in the resolution but nothing requires it in any environment", (name,),
                 )))
-        repository = read_as_locked(fork)
-        for env in environments_of(fork):
-            problem, projected, missing = project(fork, env, repository)
+        for env, problem, projected, missing in projections(fork, metadata_memo):
             where = describe_environment(env)
             for violation in verify(problem, projected):
                 if violation.kind == "file" and set(violation.packages) <= missing and not required:
@@ -76,6 +78,17 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
                 gap = Violation("file", f"no file of {name} {projected.packages[name].version} installs", (name,))
                 (violations if required else gaps).append((i, where, gap))
     return violations, gaps
+
+
+def projections(
+    fork: Fork, memo: dict[tuple[NormalizedName, Version, str], CoreMetadata] | None = None
+) -> Iterator[tuple[dict[str, str], Problem, Resolution, set[str]]]:
+    """:func:`project` for each of :func:`environments_of`, sharing the work that does not depend
+    on the environment; ``memo`` as :func:`read_as_locked`'s."""
+    projector = _Projector(fork, read_as_locked(fork, memo))
+    for env in environments_of(fork):
+        problem, projected, missing = projector.project(env)
+        yield env, problem, projected, missing
 
 
 def environments_of(fork: Fork) -> list[dict[str, str]]:
@@ -116,26 +129,90 @@ def project(
     """The fork's problem for ``env`` alone (no region), what the fork installs there, and the
     packages none of whose files can be installed there. ``repository``: the fork's
     :func:`read_as_locked` view (made here when not given)."""
-    base = fork.problem
-    target = environment_target(base.target, env)
-    problem = replace(base, target=target, region=None, repository=repository or read_as_locked(fork))
-    packages: dict[str, Pin] = {}
-    missing: set[str] = set()
-    for name, pin in fork.resolution.packages.items():
-        if not fork.markers[name].evaluate(env):
-            continue
-        installed = _pin_for(problem, name, pin)
-        if installed is None:
-            missing.add(name)
-            installed = _stand_in(problem, name, pin)
-        packages[name] = installed
-    graph = tuple(e for e in fork.resolution.graph if e.child in packages and (e.parent is None or e.parent in packages))
-    return problem, Resolution(fork.resolution.strategy, True, packages, graph, dict(fork.resolution.unified)), missing
+    return _Projector(fork, repository or read_as_locked(fork)).project(env)
 
 
-def read_as_locked(fork: Fork) -> Repository:
+class _Projector:
+    """:func:`project` for the environments of one fork, sharing what does not depend on the
+    environment (each pin's release) or depends only on its tags (the file an installer takes
+    there: environments of one Python and platform take the same files)."""
+
+    def __init__(self, fork: Fork, repository: Repository) -> None:
+        self.fork = fork
+        self.repository = repository
+        self._releases: dict[tuple[str, Version], Release | None] = {}
+        # (name, pin, id of the environment's tag ranking) -> (the pin installed, or None)
+        self._pins: dict[tuple[str, Pin, int], Pin | None] = {}
+        self._ranks: dict[int, dict[Tag, int]] = {}  # id -> the ranking, kept so that ids stay theirs
+
+    def project(self, env: Mapping[str, str]) -> tuple[Problem, Resolution, set[str]]:
+        fork = self.fork
+        target = environment_target(fork.problem.target, env)
+        problem = replace(fork.problem, target=target, region=None, repository=self.repository)
+        rank = target.tag_rank()
+        self._ranks.setdefault(id(rank), rank)
+        holds: dict[int, bool] = {}  # id(marker) -> whether env is in it: packages share markers
+        packages: dict[str, Pin] = {}
+        missing: set[str] = set()
+        for name, pin in fork.resolution.packages.items():
+            marker = fork.markers[name]
+            inside = holds.get(id(marker))
+            if inside is None:
+                inside = holds[id(marker)] = marker.evaluate(env)
+            if not inside:
+                continue
+            key = (name, pin, id(rank))
+            if key in self._pins:
+                installed = self._pins[key]
+            else:
+                installed = self._pins[key] = self._pin_for(problem, name, pin, rank)
+            if installed is None:
+                missing.add(name)
+                installed = self._stand_in(problem, name, pin)
+            packages[name] = installed
+        graph = tuple(e for e in fork.resolution.graph if e.child in packages and (e.parent is None or e.parent in packages))
+        resolution = Resolution(fork.resolution.strategy, True, packages, graph, dict(fork.resolution.unified))
+        return problem, resolution, missing
+
+    def _release(self, name: str, version: Version) -> Release | None:
+        key = (name, version)
+        if key not in self._releases:
+            from packaging.utils import canonicalize_name
+
+            releases = self.repository.releases(canonicalize_name(name))
+            self._releases[key] = next((r for r in releases if r.version == version), None)
+        return self._releases[key]
+
+    def _pin_for(self, problem: Problem, name: str, pin: Pin, rank: Mapping[Tag, int]) -> Pin | None:
+        """The fork's pin with the file an installer takes in this environment: the best-tagged
+        wheel of the locked label, else (a non-variant pin) the sdist; None when nothing fits."""
+        release = self._release(name, pin.version)
+        if release is None:
+            return pin  # the verifier says it does not exist
+        file = _best_file(release.files, pin.variant, rank)
+        if file is None and pin.variant == "" and problem.options.allows_build(name):
+            file = _best_file(release.files, None, rank)
+        if file is None or (file.wheel is None and not problem.repository.metadata_is_cheap(release, file)):
+            return None  # nothing installs, or only a build would tell: a gap, never a build while checking
+        return Pin(pin.version, file.wheel.label or "" if file.wheel is not None else None, file.filename)
+
+    def _stand_in(self, problem: Problem, name: str, pin: Pin) -> Pin:
+        """A pin for a package with no file for this environment whose metadata the verifier can
+        read without a build (a wheel of the release, as the resolution read it); its file fault
+        is reported as a gap."""
+        if pin.variant is not None:
+            return pin
+        release = self._release(name, pin.version)
+        wheels = sorted(f.filename for f in release.files if f.wheel is not None and f.label is None) if release else []
+        return Pin(pin.version, "", wheels[0]) if wheels else pin
+
+
+def read_as_locked(
+    fork: Fork, memo: dict[tuple[NormalizedName, Version, str], CoreMetadata] | None = None
+) -> Repository:
     """The fork's repository, except that a wheel's metadata is that of the file the fork's
-    resolution pinned for the same release and label (see the module)."""
+    resolution pinned for the same release and label (see the module). ``memo``: each file's
+    metadata once read, shared with the views of the other forks of the same repository."""
     from ..repository import RepositoryBase
 
     base = fork.problem.repository
@@ -144,19 +221,35 @@ def read_as_locked(fork: Fork) -> Repository:
         for name, pin in fork.resolution.packages.items()
         if pin.variant is not None
     }
+    versions = {name: pin.version for name, pin in fork.resolution.packages.items()}
+    read: dict[tuple[NormalizedName, Version, str], CoreMetadata] = {} if memo is None else memo
 
     class ReadAsLocked(RepositoryBase):
         def __init__(self) -> None:
-            # Asked for the same projects once per pin in every environment checked.
+            # Asked for the same projects once per pin in every environment checked; the
+            # release the fork pinned first (any order will do), where a reader looks for it.
             self.known: dict[NormalizedName, list[Release]] = {}
+            self.asked: dict[int, tuple[DistFile, CoreMetadata]] = {}
 
         def releases(self, name: NormalizedName) -> list[Release]:
             if name not in self.known:
-                self.known[name] = base.releases(name)
+                found = base.releases(name)
+                version = versions.get(name)
+                self.known[name] = sorted(found, key=lambda r: r.version != version) if version is not None else found
             return list(self.known[name])
 
         def metadata(self, release: Release, file: DistFile) -> CoreMetadata:
-            return base.metadata(release, self._read(release, file))
+            # Asked again for the same file in every environment checked.
+            known = self.asked.get(id(file))
+            if known is not None and known[0] is file:
+                return known[1]
+            source = self._read(release, file)
+            key = (release.name, release.version, source.filename)
+            found = read.get(key)
+            if found is None:
+                found = read[key] = base.metadata(release, source)
+            self.asked[id(file)] = (file, found)  # the file kept, so that its id stays its own
+            return found
 
         def variant_metadata(self, release: Release) -> VariantMetadata | None:
             return base.variant_metadata(release)
@@ -209,39 +302,13 @@ def _platform(env: Mapping[str, str]) -> Platform:
     )
 
 
-def _pin_for(problem: Problem, name: str, pin: Pin) -> Pin | None:
-    """The fork's pin with the file an installer takes in this environment: the best-tagged
-    wheel of the locked label, else (a non-variant pin) the sdist; None when nothing fits."""
-    from packaging.utils import canonicalize_name
-
-    release = next((r for r in problem.repository.releases(canonicalize_name(name)) if r.version == pin.version), None)
-    if release is None:
-        return pin  # the verifier says it does not exist
-    file = best_file(release.files, pin.variant, problem.target)
-    if file is None and pin.variant == "" and problem.options.allows_build(name):
-        file = best_file(release.files, None, problem.target)
-    if file is None or (file.wheel is None and not problem.repository.metadata_is_cheap(release, file)):
-        return None  # nothing installs, or only a build would tell: a gap, never a build while checking
-    return Pin(pin.version, file.wheel.label or "" if file.wheel is not None else None, file.filename)
-
-
-def _stand_in(problem: Problem, name: str, pin: Pin) -> Pin:
-    """A pin for a package with no file for this environment whose metadata the verifier can
-    read without a build (a wheel of the release, as the resolution read it); its file fault is
-    reported as a gap."""
-    from packaging.utils import canonicalize_name
-
-    if pin.variant is not None:
-        return pin
-    release = next((r for r in problem.repository.releases(canonicalize_name(name)) if r.version == pin.version), None)
-    wheels = sorted(f.filename for f in release.files if f.wheel is not None and f.label is None) if release else []
-    return Pin(pin.version, "", wheels[0]) if wheels else pin
-
-
 def best_file(files: Sequence[DistFile], label: str | None, target: Target) -> DistFile | None:
     """Of ``files``, the wheel with the locked ``label`` ("" non-variant) the target ranks
     best, or for an sdist pin the sdist."""
-    rank = target.tag_rank()
+    return _best_file(files, label, target.tag_rank())
+
+
+def _best_file(files: Sequence[DistFile], label: str | None, rank: Mapping[Tag, int]) -> DistFile | None:
     best: tuple[int, str] | None = None
     chosen: DistFile | None = None
     for f in files:
