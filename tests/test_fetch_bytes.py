@@ -113,3 +113,85 @@ def test_tail_for_a_layout() -> None:
     assert lazyzip.tail_for(large) == 700 + lazyzip._margin(700)
     huge = lazyzip.Layout(members=5_000_000, entries=4_000_000, member_bytes=1_000)
     assert lazyzip.tail_for(huge) == lazyzip.MAX_TAIL
+
+
+def test_a_stalled_prefetch_does_not_hold_the_caller_for_the_request_timeout(tmp_path: Path) -> None:
+    # A prefetch thread's request gets no answer at all (a stalled connection): the caller that
+    # waits for that metadata asks again itself once the request has been silent for
+    # HEDGE_AFTER seconds, instead of waiting for the 30 s timeout; no thread is added.
+    import threading
+    import time
+
+    from varsolve.index.server import Fault
+    from varsolve.sources import workers
+    from varsolve.target import Target
+
+    wheels = {"2.0": wheel("2.0", files=20, blob=50_000), "1.0": wheel("1.0", files=20, blob=50_000)}
+    write_index(tmp_path, wheels)
+    stall = Fault("stall", times=1, path="/files/lib-2.0-*")
+    with IndexServer(tmp_path, html_only=True, faults=[stall]) as server:
+        with repository(server.index_url, timeout=30.0, retries=0) as repo:
+            repo.hint_target(Target.make("3.12", "linux"))
+            repo.prefetch(["lib"])  # the page, then the newest release's metadata, in a worker
+            deadline = time.monotonic() + 10
+            while stall.hits == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert stall.hits == 1  # the worker's request is stalled
+            release = next(r for r in repo.releases("lib") if str(r.version) == "2.0")
+            fetchers = {t.name for t in threading.enumerate() if t.name.startswith("varsolve-fetch")}
+            start = time.monotonic()
+            assert repo.metadata(release, release.files[0]).requires_dist == ("six>=1",)
+            waited = time.monotonic() - start
+            assert repo.counters["hedged"] == 1
+            assert {t.name for t in threading.enumerate() if t.name.startswith("varsolve-fetch")} == fetchers
+        assert workers.HEDGE_AFTER <= waited < workers.HEDGE_AFTER + 3, waited
+        assert server.stats.by_path["/files/lib-2.0-py3-none-any.whl"] == 2  # the stalled one, the caller's
+
+
+def test_a_slow_download_that_keeps_arriving_is_not_asked_for_twice() -> None:
+    # Silent for less than HEDGE_AFTER at every look: the waiter keeps waiting for the runner.
+    import threading
+
+    from varsolve.sources.workers import TaskTable
+
+    calls: list[int] = []
+    release = threading.Event()
+
+    def fetch() -> str:
+        calls.append(1)
+        release.wait(5)
+        return "done"
+
+    table = TaskTable(1, stalled=lambda thread: 0.1, hedge_after=0.3)
+    table.prefetch("k", fetch)
+    while not calls:
+        pass
+    threading.Timer(0.8, release.set).start()
+    assert table.result("k", fetch) == "done" and calls == [1]
+    table.close()
+
+
+def test_a_stalled_runner_is_hedged_once_and_the_first_result_wins() -> None:
+    import threading
+
+    from varsolve.sources.workers import TaskTable
+
+    calls: list[str] = []
+    stuck = threading.Event()
+
+    def fetch() -> str:
+        first = not calls
+        calls.append(threading.current_thread().name)
+        if first:
+            stuck.wait(5)  # the worker's attempt never answers in time
+            return "late"
+        return "hedged"
+
+    table = TaskTable(1, stalled=lambda thread: 10.0, hedge_after=0.3)
+    table.prefetch("k", fetch)
+    while not calls:
+        pass
+    assert table.result("k", fetch) == "hedged"
+    assert table.result("k", fetch) == "hedged" and len(calls) == 2  # memoised, not hedged again
+    stuck.set()
+    table.close()

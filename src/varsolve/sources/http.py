@@ -74,6 +74,7 @@ class Counters:
     cache_hits: int = 0  # pages and metadata answered by the cache (fresh, offline, or revalidated by a 304)
     not_modified: int = 0  # 304 answers (each also a cache hit)
     retries: int = 0
+    hedged: int = 0  # fetches asked for again by a waiting thread, the first attempt being silent (sources.workers)
     pages: int = 0  # project pages read
     metadata: int = 0  # core metadata files parsed (from the network or the cache)
     metadata_fetched: int = 0  # of those, fetched over the network
@@ -238,6 +239,8 @@ class HttpClient:
         deadline = _Deadline(self._timeout, self.limits.min_rate)
         previous = getattr(_ACTIVE, "deadline", None)
         _ACTIVE.deadline = deadline
+        thread = threading.get_ident()
+        _BY_THREAD[thread] = deadline
         try:
             current = url
             for hops in range(MAX_REDIRECTS + 1):
@@ -260,6 +263,10 @@ class HttpClient:
             raise AssertionError("unreachable")  # pragma: no cover
         finally:
             _ACTIVE.deadline = previous
+            if previous is None:
+                _BY_THREAD.pop(thread, None)
+            else:
+                _BY_THREAD[thread] = previous
 
     def _read_body(
         self, response: httpx.Response, url: str, what: str, limit: int | None, partial_limit: int | None, deadline: _Deadline
@@ -285,6 +292,7 @@ class HttpClient:
             if total > cap:
                 raise SourceError(f"{url}: larger than {why}")
             body.write(chunk)
+            deadline.last_progress = time.monotonic()  # also where the socket is not wrapped (_bounded)
             if deadline.remaining() <= 0:
                 raise _Expired
         return body.getvalue()
@@ -442,15 +450,16 @@ class _Expired(Exception):
 
 class _Deadline:
     """The time one request may still take: ``timeout`` seconds from its start, plus one second
-    for every ``min_rate`` bytes received."""
+    for every ``min_rate`` bytes received; and when it last received any (:func:`stalled_for`)."""
 
-    __slots__ = ("min_rate", "received", "start", "timeout")
+    __slots__ = ("last_progress", "min_rate", "received", "start", "timeout")
 
     def __init__(self, timeout: float, min_rate: int) -> None:
         self.start = time.monotonic()
         self.timeout = timeout
         self.min_rate = max(1, min_rate)
         self.received = 0
+        self.last_progress = self.start
 
     def remaining(self) -> float:
         return self.start + self.timeout + self.received / self.min_rate - time.monotonic()
@@ -459,6 +468,17 @@ class _Deadline:
 # The deadline of the request this thread is making (httpx's sync client does all of a
 # request's I/O in the calling thread).
 _ACTIVE = threading.local()
+# The same by thread ident, for other threads to see how a request is doing (stalled_for).
+_BY_THREAD: dict[int, _Deadline] = {}
+
+
+def stalled_for(thread: int) -> float:
+    """Seconds since the request that thread ``thread`` is making last received a byte (or
+    started); 0 when it is making none: whether a fetch another thread waits for is stuck on
+    the network (then worth asking again, :class:`~.workers.Task`) rather than slow to parse,
+    or downloading a large file that keeps arriving."""
+    deadline = _BY_THREAD.get(thread)
+    return 0.0 if deadline is None else time.monotonic() - deadline.last_progress
 
 
 def _time_left(timeout: float | None, kind: str) -> float | None:
@@ -487,6 +507,8 @@ class _DeadlineStream:
         deadline: _Deadline | None = getattr(_ACTIVE, "deadline", None)
         if deadline is not None:
             deadline.received += len(data)
+            if data:
+                deadline.last_progress = time.monotonic()
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:

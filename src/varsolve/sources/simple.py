@@ -172,7 +172,7 @@ class SimpleRepository(RepositoryBase):
         self.sources = list(sources)
         self.reporter = self.settings.reporter
         self._fetcher = Fetcher(self.sources, client, self.settings.index_strategy)
-        self._tasks = TaskTable(self.settings.workers)
+        self._tasks = TaskTable(self.settings.workers, on_hedge=(lambda: client.count(hedged=1)) if client is not None else None)
         self._prefetcher = Prefetcher(self.settings.prefetch)
         self._closed = False
         self._builder: SdistBuilder | None = None

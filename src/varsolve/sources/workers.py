@@ -1,27 +1,45 @@
 """Memoised fetches shared by the resolver and background prefetch threads.
 
 A request the resolver waits for runs at once in the resolver's own thread (or joins the one
-in flight), never queues behind prefetches; every fetch runs at most once per run.
+in flight), never queues behind prefetches; every fetch runs at most once per run, unless the
+thread running it is stuck in a request that has received nothing for :data:`HEDGE_AFTER`
+seconds while another waits for it: the waiting thread then fetches it too, and the first
+result wins (a single stalled connection does not hold the resolution for the request's whole
+timeout; no thread is added, so concurrency stays what it was).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import logging
 import queue
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from typing import Any
 
+log = logging.getLogger("varsolve")
+
+HEDGE_AFTER = 1.0  # seconds without a byte in the runner's request before a waiter asks again
+_POLL = 0.25  # how often a waiter looks at the runner's request
+
+
+def _no_stall(thread: int) -> float:
+    return 0.0
+
 
 class Task:
-    """A memoised unit of work that either a prefetch worker or a waiting caller runs, once."""
+    """A memoised unit of work that either a prefetch worker or a waiting caller runs, once (a
+    waiter runs it again when the runner is stalled, :meth:`result`)."""
 
-    __slots__ = ("claimed", "error", "finished", "fn", "future", "lock", "value")
+    __slots__ = ("claimed", "error", "finished", "fn", "future", "hedged", "lock", "runner", "value")
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         self.fn = fn
         self.future: Future[Any] = Future()
         self.claimed = False
+        self.hedged = False
+        self.runner = 0  # the ident of the thread running it
         self.lock = threading.Lock()
         # Set once done, for the lock-free path of TaskTable.result (a run asks for the same
         # page and metadata tens of thousands of times, from memory).
@@ -34,20 +52,62 @@ class Task:
             if self.claimed:
                 return
             self.claimed = True
+            self.runner = threading.get_ident()
         try:
             result = self.fn()
         except BaseException as exc:  # noqa: BLE001  (handed to whoever asks for the result)
-            self.error = exc
-            self.finished = True
-            self.future.set_exception(exc)
+            self._finish(None, exc)
         else:
-            self.value = result
-            self.finished = True
-            self.future.set_result(result)
+            self._finish(result, None)
 
-    def result(self) -> Any:
+    def _finish(self, value: Any, error: BaseException | None) -> bool:
+        """The first outcome is the task's (a hedged task ends twice); False if it had one."""
+        with self.lock:
+            if self.finished:
+                return False
+            self.value, self.error = value, error
+            self.finished = True
+        if error is not None:
+            self.future.set_exception(error)
+        else:
+            self.future.set_result(value)
+        return True
+
+    def result(
+        self, stalled: Callable[[int], float] = _no_stall, hedge_after: float = HEDGE_AFTER,
+        on_hedge: Callable[[], object] | None = None,
+    ) -> Any:
+        """The result: run here if no one has started it; else wait, and run it here too if the
+        runner's request has received nothing for ``hedge_after`` seconds (``stalled(thread)``:
+        how long that thread's request has been silent)."""
         self.run()  # not started yet: do it here rather than wait for a worker
+        while not self.finished:
+            try:
+                return self.future.result(timeout=_POLL)
+            except concurrent.futures.TimeoutError:
+                pass
+            silent = stalled(self.runner)
+            if silent >= hedge_after and not self.hedged:
+                return self._hedge(silent, on_hedge)
         return self.future.result()
+
+    def _hedge(self, silent: float, on_hedge: Callable[[], object] | None) -> Any:
+        with self.lock:
+            if self.hedged or self.finished:
+                hedge = False
+            else:
+                self.hedged = hedge = True
+        if not hedge:
+            return self.future.result()
+        log.info("a fetch has received nothing for %.1f s: fetching it again", silent)
+        if on_hedge is not None:
+            on_hedge()
+        try:
+            value = self.fn()
+        except Exception:  # noqa: BLE001  (the runner may still succeed: its outcome then)
+            return self.future.result()
+        self._finish(value, None)
+        return value
 
 
 class Workers:
@@ -96,8 +156,18 @@ class TaskTable:
     """Every fetch of a run by key: :meth:`result` waits for one, :meth:`prefetch` queues one
     for the workers (with ``workers=0`` prefetching is off)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(
+        self, workers: int, stalled: Callable[[int], float] | None = None, hedge_after: float = HEDGE_AFTER,
+        on_hedge: Callable[[], object] | None = None,
+    ) -> None:
         self._workers = Workers(workers) if workers > 0 else None
+        self._on_hedge = on_hedge  # told of every fetch asked for again (the client's counters)
+        if stalled is None:
+            from .http import stalled_for
+
+            stalled = stalled_for
+        self._stalled = stalled
+        self.hedge_after = hedge_after
         self._tasks: dict[Hashable, Task] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -112,7 +182,7 @@ class TaskTable:
             if done.error is not None:
                 raise done.error
             return done.value
-        return self._task(key, fn, background=False).result()
+        return self._task(key, fn, background=False).result(self._stalled, self.hedge_after, self._on_hedge)
 
     def prefetch(self, key: Hashable, fn: Callable[[], object]) -> None:
         if self.prefetching:
