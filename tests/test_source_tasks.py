@@ -68,3 +68,50 @@ def test_prefetch_looks_further_ahead_the_longer_the_search_walks_down_a_project
     ahead = [len(list(prefetcher.older(project, release))) for release in releases[1:9]]
     assert ahead == [2, 2, 4, 8, 16, 32, 32, MAX_LOOKAHEAD]
     assert list(prefetcher.older(project, releases[1])) == []  # each release is handled once
+
+
+def _walk_project(count: int = 200):  # type: ignore[no-untyped-def]
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from varsolve.repository import DistFile, Release
+    from varsolve.sources.fetch import Project
+    from varsolve.sources.files import wheel_of
+
+    name = NormalizedName("lib")
+    releases = [
+        Release(name, Version(f"{n}.0"), (DistFile(f"lib-{n}.0-py3-none-any.whl", wheel_of(f"lib-{n}.0-py3-none-any.whl")),))
+        for n in range(count, 0, -1)
+    ]
+    return Project(releases, {}, {})
+
+
+def test_prefetch_looks_less_far_ahead_while_what_it_fetched_is_there_in_time() -> None:
+    # What is fetched ahead when the walk stops is fetched in vain: after as many releases in a
+    # row found fetched as it looks ahead, it looks one less far (never under two).
+    from varsolve.sources.prefetch import Prefetcher
+    from varsolve.target import Target
+
+    project = _walk_project()
+    prefetcher = Prefetcher(depth=1)
+    prefetcher.hint_target(Target.make("3.12", "linux"))
+    releases = project.releases
+    ahead = [len(list(prefetcher.older(project, release, waited=True))) for release in releases[1:7]]
+    assert ahead == [2, 2, 4, 8, 16, 32]
+    in_time = [len(list(prefetcher.older(project, release, waited=False))) for release in releases[7:7 + 32 + 31]]
+    assert in_time == [32] * 31 + [31] * 31 + [30]
+    assert len(list(prefetcher.older(project, releases[70], waited=True))) == 32  # waited: doubled again (capped)
+
+
+def test_a_dependency_page_prefetches_the_newest_release_the_dependency_allows() -> None:
+    from varsolve.repository import CoreMetadata
+    from varsolve.sources.prefetch import Prefetcher
+    from varsolve.target import Target
+
+    project = _walk_project(10)
+    prefetcher = Prefetcher(depth=1)
+    prefetcher.hint_target(Target.make("3.12", "linux"))
+    assert [str(r.version) for r, _, _ in prefetcher.newest(project)] == ["10.0"]
+    assert list(prefetcher.dependencies(CoreMetadata(("lib<7,>=2",)))) == ["lib"]
+    assert list(prefetcher.dependencies(CoreMetadata(("lib<3",)))) == ["lib"]  # the first one named it
+    assert [str(r.version) for r, _, _ in prefetcher.newest(project)] == ["6.0"]

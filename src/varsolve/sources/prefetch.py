@@ -2,11 +2,13 @@
 memory instead of a round trip each.
 
 When a project page arrives, the metadata of the newest ``depth`` versions (the file the
-target would pick; one by default, the one a resolver nearly always takes) and their
-``variants.json`` are worth fetching; when the resolver reads an older version's metadata it
-may go on backtracking downwards, so the next two (at least) older ones are; when metadata
-arrives, the project pages of its dependencies are. All of this needs the target
-(:meth:`Prefetcher.hint_target`): without it only dependencies are prefetched.
+target would pick; one by default, the one a resolver nearly always takes; for a page fetched
+because a dependency named it, the newest that dependency allows) and their ``variants.json``
+are worth fetching; when the resolver reads an older version's metadata it may go on
+backtracking downwards, so the next older ones are (two, more while the resolver keeps waiting
+for them: :meth:`Prefetcher.older`); when metadata arrives, the project pages of its
+dependencies are. All of this needs the target (:meth:`Prefetcher.hint_target`): without it
+only dependencies are prefetched.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import NormalizedName
 
@@ -37,6 +40,9 @@ class Prefetcher:
         self._env: dict[str, str] | None = None
         self._older_done: set[tuple[NormalizedName, object]] = set()
         self._walked: dict[NormalizedName, int] = {}  # older releases read, per project
+        self._ahead: dict[NormalizedName, int] = {}  # older releases fetched ahead, per project
+        self._in_time: dict[NormalizedName, int] = {}  # releases found fetched since the last wait
+        self._wanted: dict[NormalizedName, SpecifierSet] = {}  # what the dependency that named a page allows
 
     def hint_target(self, target: Target) -> None:
         self._target = target
@@ -49,17 +55,21 @@ class Prefetcher:
         if self._target is None:
             return
         done = 0
+        wanted = self._wanted.get(project.releases[0].name) if project.releases else None
         for release in project.releases:
             if done >= self.depth:
                 break
             if release.yanked or release.version.is_prerelease:
                 continue
+            if wanted is not None and not wanted.contains(release.version, prereleases=True):
+                continue  # the dependency that named the project excludes it: not what is read first
             variants = any(f.label for f in release.files) and release.version in project.variants_links
             yield release, self.likely_file(release, project), variants
             done += 1
 
-    def older(self, project: Project, release: Release) -> Iterator[tuple[Release, DistFile]]:
-        """The resolver reads ``release``, not the newest: the next older ones (and their file)."""
+    def older(self, project: Project, release: Release, waited: bool = True) -> Iterator[tuple[Release, DistFile]]:
+        """The resolver reads ``release``, not the newest: the next older ones (and their file).
+        ``waited``: its metadata was not there yet when the resolver asked for it."""
         if self._target is None or (release.name, release.version) in self._older_done:
             return  # the same metadata is asked for again and again (every fork, the verifier)
         self._older_done.add((release.name, release.version))
@@ -70,18 +80,37 @@ class Prefetcher:
             return
         if i == 0:
             return
-        # The more older releases of one project the search reads, the likelier it is walking
-        # down them one by one (boto3 against a capped botocore: hundreds): look further ahead,
-        # doubling from the third on, up to MAX_LOOKAHEAD, so the walk stops waiting per release.
-        walked = self._walked[release.name] = self._walked.get(release.name, 0) + 1
-        ahead = max(2, self.depth) if walked < 3 else min(MAX_LOOKAHEAD, max(2, self.depth) * 2 ** (walked - 2))
+        ahead = self._lookahead(release.name, waited)
         for older in project.releases[i + 1 : i + 1 + ahead]:
             file = self.likely_file(older, project)
             if file is not None:
                 yield older, file
 
+    def _lookahead(self, name: NormalizedName, waited: bool) -> int:
+        """How many older releases of ``name`` to have fetched ahead. The more of them the
+        search reads, the likelier it is walking down them one by one (boto3 against a capped
+        botocore: hundreds): two for the first two, then doubled whenever the resolver had to
+        wait for the one it read (up to MAX_LOOKAHEAD), and one less after as many in a row
+        found already fetched as are fetched ahead: what is fetched ahead when the walk stops
+        is fetched in vain (32 boto3 wheels at a constant 32)."""
+        base = max(2, self.depth)
+        walked = self._walked[name] = self._walked.get(name, 0) + 1
+        ahead = self._ahead.get(name, base)
+        if walked < 3:
+            ahead = base
+        elif waited:
+            ahead = min(MAX_LOOKAHEAD, ahead * 2)
+            self._in_time[name] = 0
+        else:
+            in_time = self._in_time[name] = self._in_time.get(name, 0) + 1
+            if in_time >= ahead:
+                ahead, self._in_time[name] = max(base, ahead - 1), 0
+        self._ahead[name] = ahead
+        return ahead
+
     def dependencies(self, meta: CoreMetadata) -> Iterator[NormalizedName]:
-        """The projects ``meta`` may need (those whose markers surely fail on the target not)."""
+        """The projects ``meta`` may need (those whose markers surely fail on the target not);
+        the first requirement naming each one says which of its releases :meth:`newest` picks."""
         from ..variants.markers import parse_requirement
 
         for text in meta.requires_dist:
@@ -90,6 +119,8 @@ class Prefetcher:
             # fetched in vain is cheap, one fetched late costs a round trip.
             if self._env is not None and req.has_marker and not req.uses_variant_markers and not req.evaluate(self._env):
                 continue
+            if req.specifier and req.name not in self._wanted:
+                self._wanted[req.name] = req.specifier
             yield req.name
 
     def likely_file(self, release: Release, project: Project) -> DistFile | None:

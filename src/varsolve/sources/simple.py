@@ -299,12 +299,13 @@ class SimpleRepository(RepositoryBase):
             return self._metadata(release, file)
 
     def _metadata(self, release: Release, file: DistFile) -> CoreMetadata:
+        ready = self._tasks.done(("metadata", file.url))  # else the prefetch was late (or absent)
         try:
             meta: CoreMetadata = self._tasks.result(("metadata", file.url), lambda: self._load_metadata(release, file))
         except DynamicMetadata as dynamic:  # only a build can tell: here, in the caller's thread
             meta = self._tasks.result(("build", file.url), partial(self._build_metadata, release, file, dynamic))
         if self._tasks.prefetching:
-            for older, older_file in self._prefetcher.older(self._project(release.name), release):
+            for older, older_file in self._prefetcher.older(self._project(release.name), release, waited=not ready):
                 self._prefetch_metadata(older, older_file)
         return meta
 

@@ -184,6 +184,11 @@ class TaskTable:
             return done.value
         return self._task(key, fn, background=False).result(self._stalled, self.hedge_after, self._on_hedge)
 
+    def done(self, key: Hashable) -> bool:
+        """Whether the fetch of ``key`` has finished (a caller asking now will not wait)."""
+        task = self._tasks.get(key)
+        return task is not None and task.finished
+
     def prefetch(self, key: Hashable, fn: Callable[[], object]) -> None:
         if self.prefetching:
             self._task(key, fn, background=True)
