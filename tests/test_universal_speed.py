@@ -144,3 +144,49 @@ def test_the_locked_view_lists_every_release_with_the_pinned_one_first(tmp_path:
             assert releases[0].version == pin.version
             releases.clear()  # a copy: the view's own list is untouched
             assert view.releases(canonicalize_name(name))
+
+
+# -- the collector ---------------------------------------------------------------------------------
+
+
+def test_the_collector_collects_less_during_a_universal_resolution_and_is_put_back(tmp_path: Path) -> None:
+    import gc
+
+    from varsolve.sources.scenario import load_scenario
+    from varsolve.strategies import get_strategy
+    from varsolve.universal import driver
+
+    seen: list[tuple[int, int, int]] = []
+    backtrack = get_strategy("backtrack")
+
+    class Spy:
+        name, complete = backtrack.name, backtrack.complete
+
+        def solve(self, problem):  # type: ignore[no-untyped-def]
+            seen.append(gc.get_threshold())
+            return backtrack.solve(problem)
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        problem = load_scenario(_scenario(tmp_path)).problem
+        result = driver.resolve_universal(problem, Spy(), requires_python=">=3.10")  # type: ignore[arg-type]
+        assert result.satisfiable
+        assert seen and all(t == (driver.GC_THRESHOLD, 10, 10) for t in seen)
+        assert gc.get_threshold() == (700, 10, 10)
+        # Automatic collection turned off by the caller stays off; a threshold the caller set
+        # higher is kept; one changed meanwhile is not overwritten.
+        for mine in ((0, 10, 10), (50_000, 10, 10)):
+            gc.set_threshold(*mine)
+            seen.clear()
+            driver.resolve_universal(problem, Spy(), requires_python=">=3.10")  # type: ignore[arg-type]
+            assert set(seen) == {mine} and gc.get_threshold() == mine
+        gc.set_threshold(700, 10, 10)
+        with driver._collecting_less():
+            with driver._collecting_less():  # nested (or another thread's): the outer one puts it back
+                assert gc.get_threshold() == (driver.GC_THRESHOLD, 10, 10)
+            assert gc.get_threshold() == (driver.GC_THRESHOLD, 10, 10)
+            gc.set_threshold(900, 10, 10)
+        assert gc.get_threshold() == (900, 10, 10)
+    finally:
+        gc.set_threshold(*before)
