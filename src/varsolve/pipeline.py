@@ -88,15 +88,17 @@ def build_problem(
 def solve(problem: Problem, strategy: StrategyName | Strategy = "backtrack", *, verify: bool = True) -> Resolution:
     """Run ``strategy`` (a name or any object with ``solve(problem)``) on ``problem``; with
     ``verify``, the independent verifier's findings are in ``Resolution.violations``."""
+    from .collector import fewer_collections
     from .strategies import get_strategy
 
     runner = get_strategy(strategy) if isinstance(strategy, str) else strategy
     start_fetching(problem)
-    resolution = runner.solve(problem)
-    if verify:
-        from .verifier import verify as run_verifier
+    with fewer_collections():
+        resolution = runner.solve(problem)
+        if verify:
+            from .verifier import verify as run_verifier
 
-        resolution = resolution.with_violations(run_verifier(problem, resolution))
+            resolution = resolution.with_violations(run_verifier(problem, resolution))
     return resolution
 
 
