@@ -192,6 +192,11 @@ class DiskCache:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        # Folders this process made (or found) and checked to be real: each write into one
+        # again costs no mkdir and lstat calls. (Every call releases the GIL, and getting it
+        # back costs a thread up to the switch interval while others parse: 8 calls per entry
+        # held a cold run's fetch threads for milliseconds each.)
+        self._folders: set[Path] = set()
 
     @staticmethod
     def _name(key: str) -> str:
@@ -364,9 +369,11 @@ class DiskCache:
         # the rest of a warm run's cache work).
         tmp = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not _real_folders(path.parent):
-                return
+            if path.parent not in self._folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if not _real_folders(path.parent):
+                    return
+                self._folders.add(path.parent)
             # O_NOFOLLOW: a symlink planted at the temporary name is not written through.
             fd = os.open(tmp, _WRITE_FLAGS, 0o644)
             with os.fdopen(fd, "wb") as f:
