@@ -195,3 +195,28 @@ def test_a_stalled_runner_is_hedged_once_and_the_first_result_wins() -> None:
     assert table.result("k", fetch) == "hedged" and len(calls) == 2  # memoised, not hedged again
     stuck.set()
     table.close()
+
+
+def test_what_is_only_asked_for_in_the_foreground_is_never_run_twice() -> None:
+    # An sdist's build is asked for by callers only: a second caller waits, however silent.
+    import threading
+
+    from varsolve.sources.workers import TaskTable
+
+    calls: list[int] = []
+    release = threading.Event()
+
+    def build() -> str:
+        calls.append(1)
+        release.wait(5)
+        return "built"
+
+    table = TaskTable(1, stalled=lambda thread: 10.0, hedge_after=0.1)
+    first = threading.Thread(target=table.result, args=("b", build))
+    first.start()
+    while not calls:
+        pass
+    threading.Timer(0.6, release.set).start()
+    assert table.result("b", build) == "built" and calls == [1]
+    first.join()
+    table.close()

@@ -32,13 +32,16 @@ class Task:
     """A memoised unit of work that either a prefetch worker or a waiting caller runs, once (a
     waiter runs it again when the runner is stalled, :meth:`result`)."""
 
-    __slots__ = ("claimed", "error", "finished", "fn", "future", "hedged", "lock", "runner", "value")
+    __slots__ = ("claimed", "error", "finished", "fn", "future", "hedged", "lock", "prefetched", "runner", "value")
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         self.fn = fn
         self.future: Future[Any] = Future()
         self.claimed = False
         self.hedged = False
+        # Only a prefetch is asked for again: what is asked for only in the foreground may be
+        # no plain fetch (an sdist's build, which two threads of one run could wait for).
+        self.prefetched = False
         self.runner = 0  # the ident of the thread running it
         self.lock = threading.Lock()
         # Set once done, for the lock-free path of TaskTable.result (a run asks for the same
@@ -87,7 +90,7 @@ class Task:
             except concurrent.futures.TimeoutError:
                 pass
             silent = stalled(self.runner)
-            if silent >= hedge_after and not self.hedged:
+            if silent >= hedge_after and not self.hedged and self.prefetched:
                 return self._hedge(silent, on_hedge)
         return self.future.result()
 
@@ -198,6 +201,7 @@ class TaskTable:
             task = self._tasks.get(key)
             if task is None:
                 task = self._tasks[key] = Task(fn)
+                task.prefetched = background
                 if background and self._workers is not None and not self._closed:
                     self._workers.submit(task.run)
         return task
