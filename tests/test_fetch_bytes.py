@@ -148,6 +148,31 @@ def test_a_stalled_prefetch_does_not_hold_the_caller_for_the_request_timeout(tmp
         assert server.stats.by_path["/files/lib-2.0-py3-none-any.whl"] == 2  # the stalled one, the caller's
 
 
+def test_the_stalled_request_is_not_retried_once_the_waiter_has_the_result(tmp_path: Path) -> None:
+    # Its worker would otherwise spend every retry's timeout on it (and ask the index again).
+    import time
+
+    from varsolve.index.server import Fault
+    from varsolve.target import Target
+
+    wheels = {"2.0": wheel("2.0", files=20, blob=50_000), "1.0": wheel("1.0", files=20, blob=50_000)}
+    write_index(tmp_path, wheels)
+    stall = Fault("stall", times=1, path="/files/lib-2.0-*")
+    path = "/files/lib-2.0-py3-none-any.whl"
+    with IndexServer(tmp_path, html_only=True, faults=[stall]) as server:
+        with repository(server.index_url, timeout=2.0, retries=2, backoff=0.01) as repo:
+            repo.hint_target(Target.make("3.12", "linux"))
+            repo.prefetch(["lib"])
+            deadline = time.monotonic() + 10
+            while stall.hits == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            release = next(r for r in repo.releases("lib") if str(r.version) == "2.0")
+            assert repo.metadata(release, release.files[0]).requires_dist == ("six>=1",)
+            assert server.stats.by_path[path] == 2
+            time.sleep(2.5)  # the stalled attempt has timed out by now
+            assert server.stats.by_path[path] == 2 and repo.counters["retries"] == 0
+
+
 def test_a_slow_download_that_keeps_arriving_is_not_asked_for_twice() -> None:
     # Silent for less than HEDGE_AFTER at every look: the waiter keeps waiting for the runner.
     import threading

@@ -198,17 +198,34 @@ class HttpClient:
         if self.offline:
             raise SourceError(f"{url}: not in the cache, and --offline allows no network access" + (f" ({what})" if what else ""))
         check_url(url)
-        httpx = import_httpx()
+        thread = threading.get_ident()
+        watch = _Watch()
+        outer = _BY_THREAD.get(thread)
+        _BY_THREAD[thread] = watch
+        try:
+            return self._attempts(method, url, headers, what, limit, partial_limit, watch)
+        finally:
+            if outer is None:
+                _BY_THREAD.pop(thread, None)
+            else:
+                _BY_THREAD[thread] = outer
 
+    def _attempts(
+        self, method: str, url: str, headers: dict[str, str] | None, what: str, limit: int | None,
+        partial_limit: int | None, watch: _Watch,
+    ) -> Response:
+        httpx = import_httpx()
         attempts = self.retries + 1
         last_problem = ""
         for attempt in range(attempts):
             if attempt:
+                if watch.abandoned:
+                    raise SourceError(f"{url}: {last_problem}, not retried: another thread fetched it")
                 self.counters.add(retries=1)
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
             self.count(requests=1, in_flight=1)
             try:
-                r = self._send(method, url, headers, what, limit, partial_limit)
+                r = self._send(method, url, headers, what, limit, partial_limit, watch)
             except (httpx.TimeoutException, _Expired):
                 last_problem = "timed out"
                 continue
@@ -233,14 +250,13 @@ class HttpClient:
         raise SourceError(f"{url}: {last_problem} ({tries})")
 
     def _send(
-        self, method: str, url: str, headers: dict[str, str] | None, what: str, limit: int | None, partial_limit: int | None
+        self, method: str, url: str, headers: dict[str, str] | None, what: str, limit: int | None, partial_limit: int | None,
+        watch: _Watch | None = None,
     ) -> Response:
         """One attempt: the request and the redirects it meets, within one deadline."""
-        deadline = _Deadline(self._timeout, self.limits.min_rate)
+        deadline = _Deadline(self._timeout, self.limits.min_rate, watch)
         previous = getattr(_ACTIVE, "deadline", None)
         _ACTIVE.deadline = deadline
-        thread = threading.get_ident()
-        _BY_THREAD[thread] = deadline
         try:
             current = url
             for hops in range(MAX_REDIRECTS + 1):
@@ -263,10 +279,6 @@ class HttpClient:
             raise AssertionError("unreachable")  # pragma: no cover
         finally:
             _ACTIVE.deadline = previous
-            if previous is None:
-                _BY_THREAD.pop(thread, None)
-            else:
-                _BY_THREAD[thread] = previous
 
     def _read_body(
         self, response: httpx.Response, url: str, what: str, limit: int | None, partial_limit: int | None, deadline: _Deadline
@@ -292,7 +304,7 @@ class HttpClient:
             if total > cap:
                 raise SourceError(f"{url}: larger than {why}")
             body.write(chunk)
-            deadline.last_progress = time.monotonic()  # also where the socket is not wrapped (_bounded)
+            deadline.watch.last_progress = time.monotonic()  # also where the socket is not wrapped (_bounded)
             if deadline.remaining() <= 0:
                 raise _Expired
         return body.getvalue()
@@ -450,35 +462,55 @@ class _Expired(Exception):
 
 class _Deadline:
     """The time one request may still take: ``timeout`` seconds from its start, plus one second
-    for every ``min_rate`` bytes received; and when it last received any (:func:`stalled_for`)."""
+    for every ``min_rate`` bytes received; its request's :class:`_Watch` hears of every byte."""
 
-    __slots__ = ("last_progress", "min_rate", "received", "start", "timeout")
+    __slots__ = ("min_rate", "received", "start", "timeout", "watch")
 
-    def __init__(self, timeout: float, min_rate: int) -> None:
+    def __init__(self, timeout: float, min_rate: int, watch: _Watch | None = None) -> None:
         self.start = time.monotonic()
         self.timeout = timeout
         self.min_rate = max(1, min_rate)
         self.received = 0
-        self.last_progress = self.start
+        self.watch = watch or _Watch()
 
     def remaining(self) -> float:
         return self.start + self.timeout + self.received / self.min_rate - time.monotonic()
 
 
+class _Watch:
+    """One request, all its attempts: when it last received a byte (or started), and whether
+    another thread has given up on it (:func:`abandon`: it is then not retried)."""
+
+    __slots__ = ("abandoned", "last_progress")
+
+    def __init__(self) -> None:
+        self.last_progress = time.monotonic()
+        self.abandoned = False
+
+
 # The deadline of the request this thread is making (httpx's sync client does all of a
 # request's I/O in the calling thread).
 _ACTIVE = threading.local()
-# The same by thread ident, for other threads to see how a request is doing (stalled_for).
-_BY_THREAD: dict[int, _Deadline] = {}
+# The request each thread is making, by thread ident, for other threads to see how it does.
+_BY_THREAD: dict[int, _Watch] = {}
 
 
 def stalled_for(thread: int) -> float:
     """Seconds since the request that thread ``thread`` is making last received a byte (or
-    started); 0 when it is making none: whether a fetch another thread waits for is stuck on
-    the network (then worth asking again, :class:`~.workers.Task`) rather than slow to parse,
-    or downloading a large file that keeps arriving."""
-    deadline = _BY_THREAD.get(thread)
-    return 0.0 if deadline is None else time.monotonic() - deadline.last_progress
+    started; its retries included); 0 when it is making none: whether a fetch another thread
+    waits for is stuck on the network (then worth asking again, :class:`~.workers.Task`)
+    rather than slow to parse, or downloading a large file that keeps arriving."""
+    watch = _BY_THREAD.get(thread)
+    return 0.0 if watch is None else time.monotonic() - watch.last_progress
+
+
+def abandon(thread: int) -> None:
+    """Another thread got what the request thread ``thread`` is making was for: once its
+    current attempt ends, it is not retried (a stalled prefetch does not hold its worker for
+    every retry's timeout)."""
+    watch = _BY_THREAD.get(thread)
+    if watch is not None:
+        watch.abandoned = True
 
 
 def _time_left(timeout: float | None, kind: str) -> float | None:
@@ -508,7 +540,7 @@ class _DeadlineStream:
         if deadline is not None:
             deadline.received += len(data)
             if data:
-                deadline.last_progress = time.monotonic()
+                deadline.watch.last_progress = time.monotonic()
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:

@@ -32,7 +32,7 @@ class Task:
     """A memoised unit of work that either a prefetch worker or a waiting caller runs, once (a
     waiter runs it again when the runner is stalled, :meth:`result`)."""
 
-    __slots__ = ("claimed", "error", "finished", "fn", "future", "hedged", "lock", "prefetched", "runner", "value")
+    __slots__ = ("claimed", "error", "finished", "fn", "future", "hedged", "lock", "prefetched", "runner", "running", "value")
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         self.fn = fn
@@ -43,6 +43,7 @@ class Task:
         # no plain fetch (an sdist's build, which two threads of one run could wait for).
         self.prefetched = False
         self.runner = 0  # the ident of the thread running it
+        self.running = False  # that thread is still in it
         self.lock = threading.Lock()
         # Set once done, for the lock-free path of TaskTable.result (a run asks for the same
         # page and metadata tens of thousands of times, from memory).
@@ -54,14 +55,20 @@ class Task:
         with self.lock:
             if self.claimed:
                 return
-            self.claimed = True
+            self.claimed = self.running = True
             self.runner = threading.get_ident()
         try:
             result = self.fn()
         except BaseException as exc:  # noqa: BLE001  (handed to whoever asks for the result)
+            self._stopped()
             self._finish(None, exc)
         else:
+            self._stopped()
             self._finish(result, None)
+
+    def _stopped(self) -> None:
+        with self.lock:
+            self.running = False
 
     def _finish(self, value: Any, error: BaseException | None) -> bool:
         """The first outcome is the task's (a hedged task ends twice); False if it had one."""
@@ -78,7 +85,7 @@ class Task:
 
     def result(
         self, stalled: Callable[[int], float] = _no_stall, hedge_after: float = HEDGE_AFTER,
-        on_hedge: Callable[[], object] | None = None,
+        on_hedge: Callable[[], object] | None = None, abandon: Callable[[int], object] | None = None,
     ) -> Any:
         """The result: run here if no one has started it; else wait, and run it here too if the
         runner's request has received nothing for ``hedge_after`` seconds (``stalled(thread)``:
@@ -91,10 +98,10 @@ class Task:
                 pass
             silent = stalled(self.runner)
             if silent >= hedge_after and not self.hedged and self.prefetched:
-                return self._hedge(silent, on_hedge)
+                return self._hedge(silent, on_hedge, abandon)
         return self.future.result()
 
-    def _hedge(self, silent: float, on_hedge: Callable[[], object] | None) -> Any:
+    def _hedge(self, silent: float, on_hedge: Callable[[], object] | None, abandon: Callable[[int], object] | None) -> Any:
         with self.lock:
             if self.hedged or self.finished:
                 hedge = False
@@ -110,6 +117,10 @@ class Task:
         except Exception:  # noqa: BLE001  (the runner may still succeed: its outcome then)
             return self.future.result()
         self._finish(value, None)
+        if abandon is not None:
+            with self.lock:
+                if self.running:  # still stalled: its request is not to be retried
+                    abandon(self.runner)
         return value
 
 
@@ -161,15 +172,16 @@ class TaskTable:
 
     def __init__(
         self, workers: int, stalled: Callable[[int], float] | None = None, hedge_after: float = HEDGE_AFTER,
-        on_hedge: Callable[[], object] | None = None,
+        on_hedge: Callable[[], object] | None = None, abandon: Callable[[int], object] | None = None,
     ) -> None:
         self._workers = Workers(workers) if workers > 0 else None
         self._on_hedge = on_hedge  # told of every fetch asked for again (the client's counters)
         if stalled is None:
-            from .http import stalled_for
+            from . import http
 
-            stalled = stalled_for
+            stalled, abandon = http.stalled_for, abandon or http.abandon
         self._stalled = stalled
+        self._abandon = abandon
         self.hedge_after = hedge_after
         self._tasks: dict[Hashable, Task] = {}
         self._lock = threading.Lock()
@@ -185,7 +197,7 @@ class TaskTable:
             if done.error is not None:
                 raise done.error
             return done.value
-        return self._task(key, fn, background=False).result(self._stalled, self.hedge_after, self._on_hedge)
+        return self._task(key, fn, background=False).result(self._stalled, self.hedge_after, self._on_hedge, self._abandon)
 
     def done(self, key: Hashable) -> bool:
         """Whether the fetch of ``key`` has finished (a caller asking now will not wait)."""
