@@ -146,6 +146,34 @@ def test_the_locked_view_lists_every_release_with_the_pinned_one_first(tmp_path:
             assert view.releases(canonicalize_name(name))
 
 
+def test_environments_are_those_of_every_marker_of_the_fork(tmp_path: Path) -> None:
+    # Sets whose part of the region an earlier one had are left out of the cut: the same cells,
+    # in the same order, as cutting by every distinct marker (edges' markers included).
+    from varsolve.marker_algebra import representative_environments
+    from varsolve.universal.region import parse_marker
+    from varsolve.universal.verify import MAX_ENVIRONMENTS, realistic
+
+    text = MIXED.replace(
+        '"plain", "source"]', '"plain", "source", "extra ; os_name == \'nt\'", "other ; platform_python_implementation == \'PyPy\'"]'
+    ) + """
+[packages.extra.versions."1.0.0"]
+requires_python = ">=3.10"
+requires = ["helper ; sys_platform == 'win32'", "plain ; os_name == 'nt'"]
+[packages.other.versions."1.0.0"]
+requires_python = ">=3.10"
+"""
+    path = tmp_path / "more.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    result = resolve_universal(scenario=path)
+    assert result.satisfiable
+    for fork in result.forks:
+        sets = [fork.region, *fork.markers.values()]
+        sets += [parse_marker(e.marker, "") for e in fork.resolution.graph if e.marker]
+        every = [m for m in dict.fromkeys(sets) if not fork.region.implies(m) and not fork.region.disjoint(m)]
+        cells = representative_environments(every or [fork.region], within=fork.region)
+        assert environments_of(fork) == [env for env in cells if realistic(env)][:MAX_ENVIRONMENTS]
+        assert len(environments_of(fork)) > 2
+
 # -- the collector ---------------------------------------------------------------------------------
 
 

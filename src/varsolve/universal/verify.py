@@ -100,8 +100,20 @@ def environments_of(fork: Fork) -> list[dict[str, str]]:
     for edge in fork.resolution.graph:
         if edge.marker:
             sets.append(parse_marker(edge.marker, ""))
-    # One set per distinct cut: most packages share their marker (often the whole region).
-    distinct = [m for m in dict.fromkeys(sets) if not fork.region.implies(m) and not fork.region.disjoint(m)]
+    # One set per distinct cut: most packages share their marker (often the whole region), and
+    # an edge's marker cuts the region as the marker of the package it leads to often does. A set
+    # whose part of the region an earlier set already had cuts no cell again: left out, the cells
+    # and their order are the same.
+    region = fork.region
+    distinct: list[MarkerSet] = []
+    cuts: set[MarkerSet] = set()
+    for m in dict.fromkeys(sets):
+        if region.implies(m) or region.disjoint(m):
+            continue
+        cut = m & region
+        if cut not in cuts:
+            cuts.add(cut)
+            distinct.append(m)
     found = [env for env in representative_environments(distinct or [fork.region], within=fork.region) if realistic(env)]
     return found[:MAX_ENVIRONMENTS]
 
