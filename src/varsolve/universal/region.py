@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from packaging.specifiers import SpecifierSet
 
 if TYPE_CHECKING:
+    from packaging.tags import Tag
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
@@ -164,13 +165,20 @@ class Region:
         region; an sdist always does."""
         if file.wheel is None:
             return True
-        from .tags import wheel_markers
-
-        served = wheel_markers(file.filename, file.wheel.tags, self.platforms)
+        served = _served(file.wheel.tags, self.platforms)
         known = self._fit_answers.get(served)
         if known is None:
             known = self._fit_answers[served] = not (self.markers & served).is_empty()
         return known
+
+
+@lru_cache(maxsize=16384)
+def _served(tags: frozenset[Tag], platforms: bool) -> MarkerSet:
+    """Where a wheel with ``tags`` runs (:func:`~varsolve.universal.tags.wheel_markers`), for
+    every fork: each asks about the same few thousand tag sets."""
+    from .tags import wheel_markers
+
+    return wheel_markers("", tags, platforms)
 
 
 def requirement_markers(requirement: VariantRequirement, state: VariantState, extra: str) -> MarkerSet:
