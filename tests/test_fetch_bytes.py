@@ -245,3 +245,29 @@ def test_what_is_only_asked_for_in_the_foreground_is_never_run_twice() -> None:
     assert table.result("b", build) == "built" and calls == [1]
     first.join()
     table.close()
+
+
+def test_the_counters_say_what_was_prefetched_in_vain_and_what_the_ranges_cost(tmp_path: Path) -> None:
+    import time
+
+    from varsolve.target import Target
+
+    wheels = {"2.0": wheel("2.0", files=60, blob=100_000), "1.0": wheel("1.0", files=60, blob=100_000)}
+    write_index(tmp_path, wheels)
+    with IndexServer(tmp_path, html_only=True) as server:
+        with repository(server.index_url) as repo:
+            repo.hint_target(Target.make("3.12", "linux"))
+            repo.prefetch(["lib"])  # the page, then 2.0's metadata
+            deadline = time.monotonic() + 10
+            while repo.counters["metadata_prefetched_unused"] == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert repo.counters["metadata_prefetched_unused"] == 1
+            release = max(repo.releases("lib"), key=lambda r: r.version)
+            repo.metadata(release, release.files[0])
+            while repo.counters["pages_prefetched_unused"] == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)  # six's page, prefetched as lib's metadata arrived
+            counters = dict(repo.counters)
+    # six's page, prefetched since lib's metadata names it, was never asked for.
+    assert counters["metadata_prefetched_unused"] == 0 and counters["pages_prefetched_unused"] == 1
+    page = sum(len((tmp_path / "simple" / p / "index.html").read_bytes()) for p in ("lib", "six"))
+    assert counters["range_requests"] == 1 and counters["range_bytes"] == counters["bytes"] - page

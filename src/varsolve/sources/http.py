@@ -74,6 +74,8 @@ class Counters:
     cache_hits: int = 0  # pages and metadata answered by the cache (fresh, offline, or revalidated by a 304)
     not_modified: int = 0  # 304 answers (each also a cache hit)
     retries: int = 0
+    range_requests: int = 0  # of the requests, Range reads of wheels (lazyzip)
+    range_bytes: int = 0  # of the bytes, theirs
     hedged: int = 0  # fetches asked for again by a waiting thread, the first attempt being silent (sources.workers)
     pages: int = 0  # project pages read
     metadata: int = 0  # core metadata files parsed (from the network or the cache)
@@ -354,6 +356,7 @@ class HttpClient:
         ``NetworkLimits.wheel_range``); a 200 is limited as ``limit`` or ``what`` says."""
         partial = min(_range_length(range_header) or self.limits.wheel_range, self.limits.wheel_range)
         r = self._request("GET", url, {"Range": range_header, "Accept-Encoding": "identity"}, what, limit, partial)
+        self.counters.add(range_requests=1, range_bytes=len(r.content))
         if r.status in (404, 410):
             raise SourceError(f"{url}: HTTP {r.status} (the index lists this file)")
         if r.status not in (200, 203, 206):

@@ -214,6 +214,7 @@ class SimpleRepository(RepositoryBase):
     def counters(self) -> Mapping[str, int]:
         counters = self.client.counters.snapshot() if self.client is not None else {}
         pages = list(self._pages)
+        unused = self._tasks.unused()
         return {
             **counters,
             "source_wait_ms": round(self._waited * 1000),
@@ -223,6 +224,9 @@ class SimpleRepository(RepositoryBase):
             "pages_parsed": sum(p.parses for p in pages),
             "pages_from_parsed_cache": sum(p.from_cache for p in pages),
             "releases_built": sum(p.releases_built for p in pages),
+            # Prefetched and finished, never asked for (so far): metadata files, project pages.
+            "metadata_prefetched_unused": unused.get("metadata", 0),
+            "pages_prefetched_unused": unused.get("project", 0),
         }
 
     @contextmanager

@@ -32,7 +32,9 @@ class Task:
     """A memoised unit of work that either a prefetch worker or a waiting caller runs, once (a
     waiter runs it again when the runner is stalled, :meth:`result`)."""
 
-    __slots__ = ("claimed", "error", "finished", "fn", "future", "hedged", "lock", "prefetched", "runner", "running", "value")
+    __slots__ = (
+        "asked", "claimed", "error", "finished", "fn", "future", "hedged", "lock", "prefetched", "runner", "running", "value",
+    )
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         self.fn = fn
@@ -42,6 +44,7 @@ class Task:
         # Only a prefetch is asked for again: what is asked for only in the foreground may be
         # no plain fetch (an sdist's build, which two threads of one run could wait for).
         self.prefetched = False
+        self.asked = False  # someone waited for its result (else a prefetch so far in vain)
         self.runner = 0  # the ident of the thread running it
         self.running = False  # that thread is still in it
         self.lock = threading.Lock()
@@ -194,10 +197,23 @@ class TaskTable:
     def result(self, key: Hashable, fn: Callable[[], Any]) -> Any:
         done = self._tasks.get(key)  # a dict read is atomic: no lock for what is already known
         if done is not None and done.finished:
+            done.asked = True
             if done.error is not None:
                 raise done.error
             return done.value
-        return self._task(key, fn, background=False).result(self._stalled, self.hedge_after, self._on_hedge, self._abandon)
+        task = self._task(key, fn, background=False)
+        task.asked = True
+        return task.result(self._stalled, self.hedge_after, self._on_hedge, self._abandon)
+
+    def unused(self) -> dict[str, int]:
+        """Prefetches finished that no one has asked for (yet), by the first item of their key
+        (``"metadata"``, ``"project"``, ...): what was fetched in vain so far."""
+        counts: dict[str, int] = {}
+        for key, task in list(self._tasks.items()):
+            if task.prefetched and task.finished and not task.asked:
+                kind = str(key[0]) if isinstance(key, tuple) and key else "other"
+                counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
     def done(self, key: Hashable) -> bool:
         """Whether the fetch of ``key`` has finished (a caller asking now will not wait)."""
