@@ -174,6 +174,39 @@ requires_python = ">=3.10"
         assert environments_of(fork) == [env for env in cells if realistic(env)][:MAX_ENVIRONMENTS]
         assert len(environments_of(fork)) > 2
 
+
+def test_each_fork_s_likely_reads_are_fetched_ahead(tmp_path: Path) -> None:
+    # A fork reads the wheel of its own Python (native's cp311 wheel for >= 3.11, cp310 for
+    # 3.10): what the forks before it read is asked of the source ahead, with the file this
+    # fork's region reads; every guess is a file some fork reads.
+    from varsolve.sources.scenario import load_scenario
+    from varsolve.universal import driver
+
+    problem = load_scenario(_scenario(tmp_path)).problem
+    base = problem.repository
+    read: list[tuple[str, str]] = []
+    ahead: list[tuple[str, str]] = []
+
+    class Recording:
+        def __getattr__(self, name: str) -> object:
+            return getattr(base, name)
+
+        def metadata(self, release, file):  # type: ignore[no-untyped-def]
+            read.append((release.name, file.filename))
+            return base.metadata(release, file)
+
+        def prefetch_metadata(self, files):  # type: ignore[no-untyped-def]
+            ahead.extend((release.name, file.filename) for release, file in files)
+
+    recorded = replace(problem, repository=Recording())  # type: ignore[arg-type]
+    result = driver.resolve_universal(recorded, "backtrack", requires_python=">=3.10", verify=False)
+    plain = driver.resolve_universal(problem, "backtrack", requires_python=">=3.10", verify=False)
+    assert [f.resolution.packages for f in result.forks] == [f.resolution.packages for f in plain.forks]
+    assert result.stats["solves"] >= 2
+    natives = {filename for name, filename in ahead if name == "native"}
+    assert any("cp311" in f or "cp312" in f for f in natives)  # the upper fork's own wheel
+    assert ahead and set(ahead) <= set(read)  # every guess was read
+
 # -- the collector ---------------------------------------------------------------------------------
 
 

@@ -107,6 +107,10 @@ class Region:
     candidates: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] | None = field(
         default=None, compare=False, repr=False
     )
+    # The releases whose dependencies a search in the region read, gathered over the forks of
+    # one variant target (the driver fetches their metadata ahead for the forks after); None:
+    # not gathered.
+    read: set[tuple[NormalizedName, Version]] | None = field(default=None, compare=False, repr=False)
     # Memoised answers (a search asks about every file of every release it reads; files share a
     # few Requires-Python texts and tag sets).
     _python_answers: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
@@ -127,7 +131,10 @@ class Region:
     def check_python_fork(self, candidate: Candidate, requires_python: SpecifierSet | None, reading: SpecifierSet | None) -> None:
         """uv's Requires-Python fork, when the search is about to take ``candidate``: if its
         Requires-Python (``reading``: the part the policy reads) leaves out the low end of the
-        region, fork: the lower part without it, the upper part with it decided."""
+        region, fork: the lower part without it, the upper part with it decided. (Asked of
+        every candidate whose dependencies the search read: :attr:`read` notes it.)"""
+        if self.read is not None:
+            self.read.add((candidate.name, candidate.version))
         if not self.eager or requires_python is None or reading is None or not str(reading):
             return
         needed = python_markers(str(reading))
