@@ -271,3 +271,42 @@ def test_the_counters_say_what_was_prefetched_in_vain_and_what_the_ranges_cost(t
     assert counters["metadata_prefetched_unused"] == 0 and counters["pages_prefetched_unused"] == 1
     page = sum(len((tmp_path / "simple" / p / "index.html").read_bytes()) for p in ("lib", "six"))
     assert counters["range_requests"] == 1 and counters["range_bytes"] == counters["bytes"] - page
+
+
+def test_a_stalled_request_of_the_callers_own_is_tried_again_after_a_second(tmp_path: Path) -> None:
+    # No prefetch: the caller makes every request itself. Once the index has answered enough
+    # requests quickly, a first attempt whose answer does not start within 10 times the median
+    # (at least a second) is taken for stalled and tried again, not waited for 30 s.
+    import time
+
+    from varsolve.index.server import Fault
+    from varsolve.sources import http
+
+    versions = [f"1.{n}.0" for n in range(20, 0, -1)]
+    write_index(tmp_path, {v: wheel(v, files=5, blob=20_000) for v in versions})
+    stall = Fault("stall", times=1, path="/files/lib-1.1.0-*")
+    with IndexServer(tmp_path, html_only=True, faults=[stall]) as server:
+        with repository(server.index_url, workers=0, timeout=30.0, retries=2, backoff=0.01) as repo:
+            releases = {str(r.version): r for r in repo.releases("lib")}
+            for version in versions[:-1]:
+                repo.metadata(releases[version], releases[version].files[0])
+            assert repo.counters["requests"] >= http._FirstBytes.MIN_SAMPLES
+            start = time.monotonic()
+            assert repo.metadata(releases["1.1.0"], releases["1.1.0"].files[0]).requires_dist == ("six>=1",)
+            waited = time.monotonic() - start
+            assert repo.counters["retries"] == 1 and stall.hits == 1
+    assert http._FirstBytes.MIN_STALL <= waited < http._FirstBytes.MIN_STALL + 2, waited
+
+
+def test_too_few_answers_or_no_retry_left_wait_the_whole_timeout() -> None:
+    from varsolve.sources.http import _FirstBytes
+
+    first = _FirstBytes(timeout=10.0)
+    for _ in range(_FirstBytes.MIN_SAMPLES - 1):
+        first.add(0.01)
+    assert first.limit() is None  # not enough known of this index yet
+    first.add(0.01)
+    assert first.limit() == _FirstBytes.MIN_STALL
+    for _ in range(_FirstBytes.SAMPLES):
+        first.add(1.5)  # a slow index: 10 times its median is more than the timeout
+    assert first.limit() is None

@@ -128,6 +128,7 @@ class HttpClient:
         self._max_connections = max_connections
         self._client_instance: httpx.Client | None = None
         self._client_lock = threading.Lock()
+        self._first_bytes = _FirstBytes(timeout)
 
     @property
     def _client(self) -> httpx.Client:
@@ -227,7 +228,10 @@ class HttpClient:
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
             self.count(requests=1, in_flight=1)
             try:
-                r = self._send(method, url, headers, what, limit, partial_limit, watch)
+                # The first attempt gives up early on an answer that does not start (a stalled
+                # connection): it is tried again at once; later attempts have the whole timeout.
+                first_byte = self._first_bytes.limit() if attempt == 0 and attempts > 1 else None
+                r = self._send(method, url, headers, what, limit, partial_limit, watch, first_byte)
             except (httpx.TimeoutException, _Expired):
                 last_problem = "timed out"
                 continue
@@ -253,10 +257,10 @@ class HttpClient:
 
     def _send(
         self, method: str, url: str, headers: dict[str, str] | None, what: str, limit: int | None, partial_limit: int | None,
-        watch: _Watch | None = None,
+        watch: _Watch | None = None, first_byte: float | None = None,
     ) -> Response:
         """One attempt: the request and the redirects it meets, within one deadline."""
-        deadline = _Deadline(self._timeout, self.limits.min_rate, watch)
+        deadline = _Deadline(self._timeout, self.limits.min_rate, watch, first_byte)
         previous = getattr(_ACTIVE, "deadline", None)
         _ACTIVE.deadline = deadline
         try:
@@ -264,6 +268,8 @@ class HttpClient:
             for hops in range(MAX_REDIRECTS + 1):
                 request = self._client.build_request(method, current, headers=headers)
                 response = self._client.send(request, stream=True)
+                if hops == 0:
+                    self._first_bytes.add(time.monotonic() - deadline.start)
                 try:
                     location = response.headers.get("location")
                     if response.status_code in REDIRECT_STATUSES and location:
@@ -362,6 +368,38 @@ class HttpClient:
         if r.status not in (200, 203, 206):
             raise SourceError(f"{url}: HTTP {r.status} {r.reason}".rstrip() + (f" ({what})" if what else ""))
         return r
+
+
+class _FirstBytes:
+    """How long this index takes to start answering (the last :data:`SAMPLES` requests), and
+    so how long the first attempt of a request waits for its first byte before it is taken for
+    stalled and tried again: :data:`STALL_FACTOR` times the median, at least
+    :data:`MIN_STALL` seconds, never more than the timeout, and only once :data:`MIN_SAMPLES`
+    requests have been answered (a slow index is not mistaken for a stalled one)."""
+
+    SAMPLES = 64
+    MIN_SAMPLES = 16
+    STALL_FACTOR = 10.0
+    MIN_STALL = 1.0
+
+    def __init__(self, timeout: float) -> None:
+        import collections
+
+        self._timeout = timeout
+        self._samples: collections.deque[float] = collections.deque(maxlen=self.SAMPLES)
+        self._lock = threading.Lock()
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self._samples.append(seconds)
+
+    def limit(self) -> float | None:
+        with self._lock:
+            if len(self._samples) < self.MIN_SAMPLES:
+                return None
+            ordered = sorted(self._samples)
+        limit = max(self.MIN_STALL, self.STALL_FACTOR * ordered[len(ordered) // 2])
+        return limit if limit < self._timeout else None
 
 
 _MALLOC_BOUND = False
@@ -465,19 +503,24 @@ class _Expired(Exception):
 
 class _Deadline:
     """The time one request may still take: ``timeout`` seconds from its start, plus one second
-    for every ``min_rate`` bytes received; its request's :class:`_Watch` hears of every byte."""
+    for every ``min_rate`` bytes received, and no more than ``first_byte`` seconds before its
+    first byte; its request's :class:`_Watch` hears of every byte."""
 
-    __slots__ = ("min_rate", "received", "start", "timeout", "watch")
+    __slots__ = ("first_byte", "min_rate", "received", "start", "timeout", "watch")
 
-    def __init__(self, timeout: float, min_rate: int, watch: _Watch | None = None) -> None:
+    def __init__(self, timeout: float, min_rate: int, watch: _Watch | None = None, first_byte: float | None = None) -> None:
         self.start = time.monotonic()
         self.timeout = timeout
         self.min_rate = max(1, min_rate)
         self.received = 0
         self.watch = watch or _Watch()
+        self.first_byte = first_byte  # seconds the answer's first byte may take (None: the whole timeout)
 
     def remaining(self) -> float:
-        return self.start + self.timeout + self.received / self.min_rate - time.monotonic()
+        left = self.start + self.timeout + self.received / self.min_rate - time.monotonic()
+        if self.first_byte is not None and self.received == 0:
+            left = min(left, self.start + self.first_byte - time.monotonic())
+        return left
 
 
 class _Watch:
