@@ -23,13 +23,10 @@ over the whole universe on its own, and ``unify`` holds inside each fork.
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 import time
 from collections import deque
-from collections.abc import Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Hashable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -73,7 +70,9 @@ def resolve_universal(
     """Resolve ``problem`` for every environment (see the module). ``requires_python`` defaults
     to ``>=`` the target's Python (X.Y); ``targets`` are named variant targets (only their
     supported properties matter; the problem's own target without them)."""
-    with _collecting_less():
+    from ..collector import fewer_collections
+
+    with fewer_collections():  # it keeps every fork's candidates, markers and checks alive
         return _resolve_universal(
             problem, strategy, requires_python, environments, targets, verify, max_forks,
             requires_python_key, environments_key,
@@ -175,56 +174,6 @@ def _resolve_universal(
         violations, gaps = verify_universal(result)
         result = replace(result, violations=tuple(violations), gaps=tuple(gaps))
     return result
-
-
-# Allocations between two collections of the youngest generation while a universal resolution
-# runs (CPython's default: 700). See _collecting_less.
-GC_THRESHOLD = 10_000
-
-
-class _Collector:
-    """The collector's first threshold, raised while any universal resolution runs (in any
-    thread) and put back when the last one ends, unless someone else changed it meanwhile."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.running = 0
-        self.saved: tuple[int, int, int] | None = None
-
-    def enter(self) -> None:
-        with self.lock:
-            self.running += 1
-            if self.running == 1:
-                old = gc.get_threshold()
-                if 0 < old[0] < GC_THRESHOLD:  # 0: automatic collection is off; leave it so
-                    self.saved = old
-                    gc.set_threshold(GC_THRESHOLD, old[1], old[2])
-
-    def leave(self) -> None:
-        with self.lock:
-            self.running -= 1
-            if self.running == 0 and self.saved is not None:
-                if gc.get_threshold() == (GC_THRESHOLD, self.saved[1], self.saved[2]):
-                    gc.set_threshold(*self.saved)
-                self.saved = None
-
-
-_COLLECTOR = _Collector()
-
-
-@contextmanager
-def _collecting_less() -> Iterator[None]:
-    """Fewer automatic collections while a universal resolution runs. It keeps hundreds of
-    thousands of objects alive until it ends (every fork's candidates, dependencies, markers,
-    the checks of each environment), which each full collection walks again, and makes almost
-    no reference cycles; with the default thresholds the collector took a fifth of a warm
-    ``jupyter`` run's CPU time (0.15-0.2 s of 1.2, three full collections). Results are the
-    same either way."""
-    _COLLECTOR.enter()
-    try:
-        yield
-    finally:
-        _COLLECTOR.leave()
 
 
 class _ReadAhead:
