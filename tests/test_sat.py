@@ -388,6 +388,21 @@ def test_a_lazy_round_announces_each_batch_before_reading_it(load) -> None:
     assert resolution.packages == solve(problem, "sat").packages
 
 
+def test_a_requirement_reads_past_releases_the_target_cannot_install(load) -> None:
+    """The newest lib needs a newer Python: reading it alone would serve nothing and cost a
+    round; the releases up to the first one with a candidate are read at once."""
+    text = '[root]\nrequires = ["lib"]\n' + "".join(
+        f'[packages.lib.versions."{v}.0.0"]\nsdist = false\n' + ('requires_python = ">=3.99"\n' if v > 2 else "")
+        for v in (5, 4, 3, 2, 1)
+    )
+    problem = load(text).problem
+    lazy = SatStrategy(lazy=True).solve(problem)  # never switching to reading everything
+    assert lazy.satisfiable and str(lazy.packages["lib"].version) == "2.0.0"
+    assert lazy.stats["rounds"] == 1 and lazy.stats["releases_read"] == 4
+    assert solve(problem, "sat").violations == ()
+    assert lazy.stats["objective"] == SatStrategy(lazy=False).solve(problem).stats["objective"]
+
+
 def test_widening_does_not_count_releases_the_target_cannot_install(load) -> None:
     """lib 39..3 need a newer Python (no candidate: reading them fetches nothing), 40 conflicts
     with the root: one widening reaches lib 2.0.0 instead of doubling through the unusable ones

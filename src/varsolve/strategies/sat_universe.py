@@ -285,12 +285,8 @@ class Universe:
                     for i in range(len(state.releases)):
                         self._materialise(state, i)
                     continue
-                inside = self.intervals(req.dep)
-                if any(state.read[i] for i in positions(inside)):
-                    continue
-                newest = self._newest_unread(state, inside)
-                if newest is not None:
-                    self._materialise(state, newest)
+                for i in self._to_read(state, self.intervals(req.dep)):
+                    self._materialise(state, i)
 
     def _planned(self, wave: list[Requirement]) -> list[tuple[PackageState, int]]:
         """The releases :meth:`_drain` will read for ``wave`` (before what they require)."""
@@ -301,11 +297,7 @@ class Universe:
             if not self.lazy:
                 found = [i for i in range(len(state.releases)) if not state.read[i]]
             else:
-                inside = self.intervals(req.dep)
-                if any(state.read[i] or (state.name, i) in seen for i in positions(inside)):
-                    continue
-                newest = self._newest_unread(state, inside)
-                found = [] if newest is None else [newest]
+                found = self._to_read(state, self.intervals(req.dep), seen)
             for i in found:
                 if (state.name, i) not in seen:
                     seen.add((state.name, i))
@@ -319,19 +311,32 @@ class Universe:
             return
         self.finder.prefetch(c for state, i in releases for c in self.finder.release_candidates(state.releases[i]))
 
-    @staticmethod
-    def _newest_unread(state: PackageState, inside: Intervals) -> int | None:
-        """The newest release in ``inside`` not read yet, final releases before pre-releases (a
-        guess at what the pre-release policy admits; the policy itself decides per candidate)."""
+    def _to_read(
+        self, state: PackageState, inside: Intervals, planned: set[tuple[NormalizedName, int]] | None = None
+    ) -> list[int]:
+        """What to read for a requirement whose range is ``inside``: nothing when a release read
+        (or ``planned``) there has a candidate; else, newest first, the releases up to the
+        first final one with a candidate for the target, those without one included (they cost
+        no metadata, and one read alone would cost a round to find it serves nothing); when no
+        final release has one, the newest pre-release too (the pre-release policy decides per
+        candidate)."""
+        found: list[int] = []
         prerelease = None
         for i in positions(inside):
-            if state.read[i]:
+            release = state.releases[i]
+            usable = bool(self.finder.release_candidates(release))
+            if state.read[i] or (planned is not None and (state.name, i) in planned):
+                if usable:
+                    return []
                 continue
-            if not state.releases[i].version.is_prerelease:
-                return i
-            if prerelease is None:
-                prerelease = i
-        return prerelease
+            if release.version.is_prerelease:
+                if prerelease is None:
+                    prerelease = i
+                continue
+            found.append(i)
+            if usable:
+                return found
+        return found if prerelease is None else [*found, prerelease]
 
     def _package(self, name: NormalizedName) -> PackageState:
         if name not in self.packages:
