@@ -65,6 +65,7 @@ def test_prefetch_looks_further_ahead_the_longer_the_search_walks_down_a_project
     project = Project(releases, {}, {})
     prefetcher = Prefetcher(depth=1)
     prefetcher.hint_target(Target.make("3.12", "linux"))
+    assert list(prefetcher.older(project, releases[0])) == []  # the newest: the walk starts there
     ahead = [len(list(prefetcher.older(project, release))) for release in releases[1:9]]
     assert ahead == [2, 2, 4, 8, 16, 32, 32, MAX_LOOKAHEAD]
     assert list(prefetcher.older(project, releases[1])) == []  # each release is handled once
@@ -96,11 +97,25 @@ def test_prefetch_looks_less_far_ahead_while_what_it_fetched_is_there_in_time() 
     prefetcher = Prefetcher(depth=1)
     prefetcher.hint_target(Target.make("3.12", "linux"))
     releases = project.releases
+    assert list(prefetcher.older(project, releases[0], waited=True)) == []
     ahead = [len(list(prefetcher.older(project, release, waited=True))) for release in releases[1:7]]
     assert ahead == [2, 2, 4, 8, 16, 32]
     in_time = [len(list(prefetcher.older(project, release, waited=False))) for release in releases[7:7 + 32 + 31]]
     assert in_time == [32] * 31 + [31] * 31 + [30]
     assert len(list(prefetcher.older(project, releases[70], waited=True))) == 32  # waited: doubled again (capped)
+
+
+def test_a_pinned_release_read_first_fetches_nothing_ahead() -> None:
+    """The first release read of a project, not its newest, is where a pin or a cap took the
+    search (torch's ``nvidia-*==``): nothing older is fetched; reading another one is a walk."""
+    from varsolve.sources.prefetch import Prefetcher
+    from varsolve.target import Target
+
+    project = _walk_project(20)
+    prefetcher = Prefetcher(depth=1)
+    prefetcher.hint_target(Target.make("3.12", "linux"))
+    assert list(prefetcher.older(project, project.releases[5])) == []
+    assert [str(r.version) for r, _ in prefetcher.older(project, project.releases[6])] == ["13.0", "12.0"]
 
 
 def test_a_dependency_page_prefetches_the_newest_release_the_dependency_allows() -> None:

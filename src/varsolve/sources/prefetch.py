@@ -4,9 +4,10 @@ memory instead of a round trip each.
 When a project page arrives, the metadata of the newest ``depth`` versions (the file the
 target would pick; one by default, the one a resolver nearly always takes; for a page fetched
 because a dependency named it, the newest that dependency allows) and their ``variants.json``
-are worth fetching; when the resolver reads an older version's metadata it may go on
-backtracking downwards, so the next older ones are (two, more while the resolver keeps waiting
-for them: :meth:`Prefetcher.older`); when metadata arrives, the project pages of its
+are worth fetching; when the resolver reads an older version's metadata after a newer one of
+the same project it may go on backtracking downwards, so the next older ones are (two, more
+while the resolver keeps waiting for them: :meth:`Prefetcher.older`; an old release read first
+is where a pin or a cap led, not a walk); when metadata arrives, the project pages of its
 dependencies are. All of this needs the target (:meth:`Prefetcher.hint_target`): without it
 only dependencies are prefetched.
 """
@@ -39,6 +40,7 @@ class Prefetcher:
         self._tag_rank: dict[Tag, int] = {}
         self._env: dict[str, str] | None = None
         self._older_done: set[tuple[NormalizedName, object]] = set()
+        self._met: set[NormalizedName] = set()  # projects with a release read
         self._walked: dict[NormalizedName, int] = {}  # older releases read, per project
         self._ahead: dict[NormalizedName, int] = {}  # older releases fetched ahead, per project
         self._in_time: dict[NormalizedName, int] = {}  # releases found fetched since the last wait
@@ -73,12 +75,17 @@ class Prefetcher:
         if self._target is None or (release.name, release.version) in self._older_done:
             return  # the same metadata is asked for again and again (every fork, the verifier)
         self._older_done.add((release.name, release.version))
+        first = release.name not in self._met
+        self._met.add(release.name)
         versions = [r.version for r in project.releases]
         try:
             i = versions.index(release.version)
         except ValueError:
             return
-        if i == 0:
+        if i == 0 or first:
+            # The first release read of a project, when not its newest, is where a pin or a cap
+            # took the search directly (torch's nvidia-* pins): no walk down, nothing to fetch
+            # ahead. A walk reads a newer release first.
             return
         ahead = self._lookahead(release.name, waited)
         for older in project.releases[i + 1 : i + 1 + ahead]:
