@@ -403,6 +403,21 @@ def test_a_requirement_reads_past_releases_the_target_cannot_install(load) -> No
     assert lazy.stats["objective"] == SatStrategy(lazy=False).solve(problem).stats["objective"]
 
 
+def test_pre_releases_newer_than_the_release_read_are_read_with_it(load) -> None:
+    """lib 3.0.0a1 is newer than 2.0.0: unread, it would be the cheapest stand-in for lib (a run
+    of unread releases newer than every one read costs nothing), and reading it would cost a
+    round of its own; the policy then leaves it out."""
+    text = (
+        '[root]\nrequires = ["lib"]\n[packages.lib.versions."3.0.0a1"]\nsdist = false\n'
+        '[packages.lib.versions."2.0.0"]\nsdist = false\n[packages.lib.versions."1.0.0"]\nsdist = false\n'
+    )
+    problem = load(text).problem
+    lazy = SatStrategy(lazy=True).solve(problem)
+    assert lazy.satisfiable and str(lazy.packages["lib"].version) == "2.0.0"
+    assert lazy.stats["rounds"] == 1 and lazy.stats["releases_read"] == 2
+    assert solve(problem, "sat").violations == ()
+
+
 def test_widening_does_not_count_releases_the_target_cannot_install(load) -> None:
     """lib 39..3 need a newer Python (no candidate: reading them fetches nothing), 40 conflicts
     with the root: one widening reaches lib 2.0.0 instead of doubling through the unusable ones

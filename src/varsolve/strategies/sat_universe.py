@@ -315,28 +315,26 @@ class Universe:
         self, state: PackageState, inside: Intervals, planned: set[tuple[NormalizedName, int]] | None = None
     ) -> list[int]:
         """What to read for a requirement whose range is ``inside``: nothing when a release read
-        (or ``planned``) there has a candidate; else, newest first, the releases up to the
-        first final one with a candidate for the target, those without one included (they cost
-        no metadata, and one read alone would cost a round to find it serves nothing); when no
-        final release has one, the newest pre-release too (the pre-release policy decides per
-        candidate)."""
-        found: list[int] = []
-        prerelease = None
+        (or ``planned``) there has a candidate; else, newest first, every release up to the
+        first final one with a candidate for the target. Those on the way are read with it:
+        releases without a candidate cost no metadata, and pre-releases newer than it are
+        what an optimum of the relaxation leans on first (a run of unread releases newer than
+        every one read costs nothing); read alone later, each would cost a round. The
+        pre-release policy decides per candidate; when no final release has a candidate, only
+        the newest pre-release with one is read (a project of pre-releases only may have
+        hundreds)."""
+        found: list[tuple[int, bool]] = []
         for i in positions(inside):
-            release = state.releases[i]
-            usable = bool(self.finder.release_candidates(release))
+            usable = bool(self.finder.release_candidates(state.releases[i]))
             if state.read[i] or (planned is not None and (state.name, i) in planned):
                 if usable:
                     return []
                 continue
-            if release.version.is_prerelease:
-                if prerelease is None:
-                    prerelease = i
-                continue
-            found.append(i)
-            if usable:
-                return found
-        return found if prerelease is None else [*found, prerelease]
+            found.append((i, usable))
+            if usable and not state.releases[i].version.is_prerelease:
+                return [i for i, _ in found]
+        first = next((i for i, usable in found if usable), None)
+        return [i for i, usable in found if not usable or i == first]
 
     def _package(self, name: NormalizedName) -> PackageState:
         if name not in self.packages:
