@@ -403,18 +403,42 @@ def test_a_requirement_reads_past_releases_the_target_cannot_install(load) -> No
     assert lazy.stats["objective"] == SatStrategy(lazy=False).solve(problem).stats["objective"]
 
 
-def test_pre_releases_newer_than_the_release_read_are_read_with_it(load) -> None:
-    """lib 3.0.0a1 is newer than 2.0.0: unread, it would be the cheapest stand-in for lib (a run
-    of unread releases newer than every one read costs nothing), and reading it would cost a
-    round of its own; the policy then leaves it out."""
+@pytest.mark.parametrize(("policy", "read"), [("packse", 1), ("pip", 2)])
+def test_pre_releases_newer_than_the_release_read(load, policy: str, read: int) -> None:
+    """lib 3.0.0a1 is newer than 2.0.0. Where the policy excludes it whatever is read (packse:
+    nothing names a pre-release of lib), it is never read and no gap stands for it; else it is
+    read with 2.0.0 (unread, it would be the cheapest stand-in for lib, and reading it later
+    would cost a round of its own). One round either way."""
     text = (
-        '[root]\nrequires = ["lib"]\n[packages.lib.versions."3.0.0a1"]\nsdist = false\n'
+        f'[root]\nrequires = ["lib"]\n[resolver_options]\npolicy = "{policy}"\n'
+        '[packages.lib.versions."3.0.0a1"]\nsdist = false\n'
         '[packages.lib.versions."2.0.0"]\nsdist = false\n[packages.lib.versions."1.0.0"]\nsdist = false\n'
     )
     problem = load(text).problem
     lazy = SatStrategy(lazy=True).solve(problem)
     assert lazy.satisfiable and str(lazy.packages["lib"].version) == "2.0.0"
-    assert lazy.stats["rounds"] == 1 and lazy.stats["releases_read"] == 2
+    assert lazy.stats["rounds"] == 1 and lazy.stats["releases_read"] >= read
+    assert (lazy.stats["releases_read"] == 1) == (policy == "packse")
+    assert solve(problem, "sat").violations == ()
+
+
+def test_a_gap_of_excluded_pre_releases_stands_for_nothing(load) -> None:
+    """Under packse's policy the pre-releases of lib between 2.0.0 and 1.0.0 are never read, and
+    the older releases are reached through the gap's admissible cost (the same optimum as
+    reading everything)."""
+    lines = ['[root]', 'requires = ["lib", "c<2"]']
+    for v in ("4.0.0", "3.0.0rc1", "3.0.0b1", "2.0.0", "1.1.0a1", "1.0.0"):
+        lines += [f'[packages.lib.versions."{v}"]', "sdist = false"]
+        if v in ("4.0.0", "2.0.0"):
+            lines.append('requires = ["c>=2"]')
+    lines += ['[packages.c.versions."2.0.0"]', "sdist = false", '[packages.c.versions."1.0.0"]', "sdist = false"]
+    problem = load("\n".join(lines) + "\n").problem
+    lazy = SatStrategy(lazy=True).solve(problem)
+    assert lazy.satisfiable and str(lazy.packages["lib"].version) == "1.0.0"
+    assert lazy.stats["releases_read"] <= 5  # lib 4.0.0, 2.0.0, 1.0.0 and c: no pre-release
+    eager = SatStrategy(lazy=False).solve(problem)
+    assert lazy.packages == eager.packages and lazy.stats["objective"] == eager.stats["objective"]
+    assert lazy.stats["releases_read"] < eager.stats["releases_read"]
     assert solve(problem, "sat").violations == ()
 
 

@@ -269,6 +269,13 @@ class Encoder:
                 lit = self.pool.id(gap.key)
                 self.boundary[lit] = gap
                 pkg.leaves[(gap.start, gap.stop)] = lit
+                # The gap stands for what the policy can admit: its cost is that of its newest
+                # such release, and a gap of excluded pre-releases only stands for nothing.
+                admissible = next((i for i in range(gap.start, gap.stop) if not self.universe.excluded(state, i)), None)
+                if admissible is None:
+                    self.hard.append((None, [-lit]))
+                else:
+                    position = admissible
             lits.append(lit)
             self.hard.append((None, [-lit, pkg.present]))
             if position:

@@ -233,7 +233,7 @@ class Universe:
         for i in [*(state.index[r.version] for r in preferred), *range(gap.start, gap.stop)]:
             if counted == budget:
                 break
-            if not state.read[i] and i not in chosen:
+            if not state.read[i] and i not in chosen and not self.excluded(state, i):
                 chosen.append(i)
                 release = state.releases[i]
                 if not release.version.is_prerelease and self.finder.release_candidates(release):
@@ -311,6 +311,18 @@ class Universe:
             return
         self.finder.prefetch(c for state, i in releases for c in self.finder.release_candidates(state.releases[i]))
 
+    def excluded(self, state: PackageState, i: int) -> bool:
+        """Release ``i`` is a pre-release the pre-release policy excludes whatever is read (the
+        packse policy, for a package no root requirement names a pre-release of and that has
+        final releases): never worth reading, and no stand-in for it in a gap."""
+        options = self.finder.options
+        return (
+            state.releases[i].version.is_prerelease
+            and not options.prereleases
+            and options.prerelease_policy == "packse"
+            and not self.finder.prereleases_allowed_for(state.name)
+        )
+
     def _to_read(
         self, state: PackageState, inside: Intervals, planned: set[tuple[NormalizedName, int]] | None = None
     ) -> list[int]:
@@ -325,6 +337,8 @@ class Universe:
         hundreds)."""
         found: list[tuple[int, bool]] = []
         for i in positions(inside):
+            if self.excluded(state, i):
+                continue
             usable = bool(self.finder.release_candidates(state.releases[i]))
             if state.read[i] or (planned is not None and (state.name, i) in planned):
                 if usable:
