@@ -10,6 +10,7 @@ from index_helpers import build_index_from_text, repository
 from varsolve.api import build_problem
 from varsolve.index.server import Fault, IndexServer
 from varsolve.strategies.sat import SatStrategy
+from varsolve.verifier import verify
 
 NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta")
 TEXT = '[root]\nrequires = ["app"]\n[packages.app.versions."1.0.0"]\nrequires_python = ""\nsdist = false\n' + "".join(
@@ -44,6 +45,7 @@ def test_sat_over_http_reads_a_wave_of_requirements_in_parallel(tmp_path: Path) 
         with repository(server.index_url) as repo:
             problem = build_problem(scenario=scenario, repository=repo)
             resolution = SatStrategy().solve(problem)
+            assert verify(problem, resolution) == []
         assert resolution.satisfiable
         assert {name: str(p.version) for name, p in resolution.packages.items()} == {"app": "1.0.0", **{n: "2.0.0" for n in NAMES}}
         assert server.stats.max_in_flight >= 2

@@ -20,6 +20,7 @@ from varsolve.repository import RepositoryBase
 from varsolve.scenario_check import run_checks
 from varsolve.sources.scenario import load_scenario
 from varsolve.strategies.sat import SatStrategy
+from varsolve.verifier import verify
 
 VARIANTS = SCENARIOS / "variants"
 
@@ -75,6 +76,13 @@ no version of torch satisfies all of these (available: 2.8.0, 2.7.1)""",
 def _solve(path: Path, strategy: str = "sat"):
     resolution = solve(load_scenario(path).problem, strategy)
     assert resolution.violations == (), resolution.violations
+    return resolution
+
+
+def _checked(strategy: SatStrategy, problem):  # type: ignore[no-untyped-def]
+    """``strategy``'s resolution of ``problem``, through the independent verifier."""
+    resolution = strategy.solve(problem)
+    assert verify(problem, resolution) == [], verify(problem, resolution)
     return resolution
 
 
@@ -302,7 +310,7 @@ def test_the_newest_releases_are_enough_when_they_fit(load) -> None:
     lazy = solve(problem, "sat")
     assert lazy.violations == () and lazy.stats["rounds"] == 1
     assert lazy.stats["releases_read"] == 2 and lazy.stats["releases_known"] == 42
-    eager = SatStrategy(lazy=False).solve(problem)
+    eager = _checked(SatStrategy(lazy=False), problem)
     assert eager.stats["releases_read"] == 42
     assert lazy.packages == eager.packages and lazy.stats["objective"] == eager.stats["objective"]
 
@@ -314,7 +322,7 @@ def test_older_releases_are_read_where_the_optimum_needs_them(load) -> None:
     assert lazy.violations == ()
     assert {n: str(p.version) for n, p in lazy.packages.items()} == {"app": "1.0.0", "lib": "2.0.0"}
     assert lazy.stats["rounds"] >= 2 and lazy.stats["releases_read"] < 10
-    eager = SatStrategy(lazy=False).solve(problem)
+    eager = _checked(SatStrategy(lazy=False), problem)
     assert lazy.packages == eager.packages and lazy.stats["objective"] == eager.stats["objective"]
 
 
@@ -323,11 +331,11 @@ def test_expensive_rounds_switch_to_reading_everything(load) -> None:
     estimated to (here at once: ``switch_factor=0``), the rest is read at once: one more round,
     the same optimum. ``lazy=True`` never switches."""
     problem = load(_many_releases(40, cap="<3")).problem
-    resolution = SatStrategy(switch_factor=0.0).solve(problem)
+    resolution = _checked(SatStrategy(switch_factor=0.0), problem)
     assert resolution.stats["read_everything_after_round"] == 1 and resolution.stats["rounds"] == 2
     assert resolution.stats["releases_read"] == 42
-    assert resolution.stats["objective"] == SatStrategy(lazy=False).solve(problem).stats["objective"]
-    always = SatStrategy(lazy=True, switch_factor=0.0).solve(problem)
+    assert resolution.stats["objective"] == _checked(SatStrategy(lazy=False), problem).stats["objective"]
+    always = _checked(SatStrategy(lazy=True, switch_factor=0.0), problem)
     assert "read_everything_after_round" not in always.stats and always.stats["releases_read"] < 10
 
 
@@ -346,7 +354,8 @@ def test_lazy_over_http_reads_few_metadata_files(tmp_path: Path, write_scenario)
             with repository(server.index_url, prefetch=0) as repo:
                 problem = build_problem(scenario=scenario, repository=repo)
                 resolution = strategy.solve(problem)
-            counts[name] = sum(n for path, n in server.stats.by_path.items() if path.endswith(".metadata"))
+                counts[name] = sum(n for path, n in server.stats.by_path.items() if path.endswith(".metadata"))
+                assert verify(problem, resolution) == []
         assert resolution.satisfiable and str(resolution.packages["lib"].version) == "30.0.0"
     assert counts["lazy"] <= 3 < 30 <= counts["eager"]
 
@@ -382,6 +391,7 @@ def test_a_lazy_round_announces_each_batch_before_reading_it(load) -> None:
     problem = load(text).problem
     announced = _Announced(problem.repository)
     resolution = SatStrategy().solve(replace(problem, repository=announced))
+    assert verify(problem, resolution) == []
     assert resolution.violations == () and resolution.stats["rounds"] == 1
     assert announced.batches == [[(n, "3.0.0") for n in "abcd"]]
     assert set(announced.read) == set(announced.batches[0])
@@ -396,11 +406,11 @@ def test_a_requirement_reads_past_releases_the_target_cannot_install(load) -> No
         for v in (5, 4, 3, 2, 1)
     )
     problem = load(text).problem
-    lazy = SatStrategy(lazy=True).solve(problem)  # never switching to reading everything
+    lazy = _checked(SatStrategy(lazy=True), problem)  # never switching to reading everything
     assert lazy.satisfiable and str(lazy.packages["lib"].version) == "2.0.0"
     assert lazy.stats["rounds"] == 1 and lazy.stats["releases_read"] == 4
     assert solve(problem, "sat").violations == ()
-    assert lazy.stats["objective"] == SatStrategy(lazy=False).solve(problem).stats["objective"]
+    assert lazy.stats["objective"] == _checked(SatStrategy(lazy=False), problem).stats["objective"]
 
 
 @pytest.mark.parametrize(("policy", "read"), [("packse", 1), ("pip", 2)])
@@ -415,7 +425,7 @@ def test_pre_releases_newer_than_the_release_read(load, policy: str, read: int) 
         '[packages.lib.versions."2.0.0"]\nsdist = false\n[packages.lib.versions."1.0.0"]\nsdist = false\n'
     )
     problem = load(text).problem
-    lazy = SatStrategy(lazy=True).solve(problem)
+    lazy = _checked(SatStrategy(lazy=True), problem)
     assert lazy.satisfiable and str(lazy.packages["lib"].version) == "2.0.0"
     assert lazy.stats["rounds"] == 1 and lazy.stats["releases_read"] >= read
     assert (lazy.stats["releases_read"] == 1) == (policy == "packse")
@@ -433,10 +443,10 @@ def test_a_gap_of_excluded_pre_releases_stands_for_nothing(load) -> None:
             lines.append('requires = ["c>=2"]')
     lines += ['[packages.c.versions."2.0.0"]', "sdist = false", '[packages.c.versions."1.0.0"]', "sdist = false"]
     problem = load("\n".join(lines) + "\n").problem
-    lazy = SatStrategy(lazy=True).solve(problem)
+    lazy = _checked(SatStrategy(lazy=True), problem)
     assert lazy.satisfiable and str(lazy.packages["lib"].version) == "1.0.0"
     assert lazy.stats["releases_read"] <= 5  # lib 4.0.0, 2.0.0, 1.0.0 and c: no pre-release
-    eager = SatStrategy(lazy=False).solve(problem)
+    eager = _checked(SatStrategy(lazy=False), problem)
     assert lazy.packages == eager.packages and lazy.stats["objective"] == eager.stats["objective"]
     assert lazy.stats["releases_read"] < eager.stats["releases_read"]
     assert solve(problem, "sat").violations == ()
@@ -458,7 +468,7 @@ def test_widening_does_not_count_releases_the_target_cannot_install(load) -> Non
     lazy = solve(problem, "sat")
     assert lazy.violations == () and str(lazy.packages["lib"].version) == "2.0.0"
     assert lazy.stats["rounds"] <= 3
-    eager = SatStrategy(lazy=False).solve(problem)
+    eager = _checked(SatStrategy(lazy=False), problem)
     assert lazy.packages == eager.packages and lazy.stats["objective"] == eager.stats["objective"]
 
 
