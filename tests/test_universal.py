@@ -50,11 +50,8 @@ requires = ["d ; python_version < '3.13'"]
 [packages.d.versions."1.0.0"]
 """
 
-PYTHON_SPLIT = """
-name = "python-split"
-[root]
-requires_python = ">=3.10"
-requires = ["lib"]
+# lib 2 needs Python 3.11 and helper 2, lib 1 helper 1: a universal resolution forks on Python.
+LIB_FORKS_ON_PYTHON = """\
 [resolver_options]
 universal = true
 [packages.lib.versions."2.0.0"]
@@ -68,6 +65,13 @@ requires_python = ">=3.10"
 [packages.helper.versions."2.0.0"]
 requires_python = ">=3.10"
 """
+
+PYTHON_SPLIT = """
+name = "python-split"
+[root]
+requires_python = ">=3.10"
+requires = ["lib"]
+""" + LIB_FORKS_ON_PYTHON
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

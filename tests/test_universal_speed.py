@@ -11,6 +11,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from test_universal import LIB_FORKS_ON_PYTHON
 from varsolve.api import resolve_universal
 from varsolve.resolution import Pin
 from varsolve.universal.verify import (
@@ -29,18 +30,7 @@ name = "mixed"
 [root]
 requires_python = ">=3.10"
 requires = ["lib", "native", "winonly ; sys_platform == 'win32'", "plain", "source"]
-[resolver_options]
-universal = true
-[packages.lib.versions."2.0.0"]
-requires_python = ">=3.11"
-requires = ["helper>=2"]
-[packages.lib.versions."1.0.0"]
-requires_python = ">=3.10"
-requires = ["helper<2"]
-[packages.helper.versions."1.0.0"]
-requires_python = ">=3.10"
-[packages.helper.versions."2.0.0"]
-requires_python = ">=3.10"
+""" + LIB_FORKS_ON_PYTHON + """\
 [packages.native.versions."1.0.0"]
 requires_python = ">=3.10"
 wheel_tags = ["cp310-cp310-manylinux_2_17_x86_64", "cp311-cp311-manylinux_2_17_x86_64", "cp312-cp312-manylinux_2_17_x86_64", "py3-none-win_amd64"]
