@@ -648,6 +648,18 @@ class CandidateFinder:
             )
         return self._unyanked_exists[key]
 
+    def prerelease_excluded(self, name: NormalizedName, version: Version) -> bool:
+        """``version`` of ``name`` is a pre-release the pre-release policy excludes whatever
+        requirements are met (packse: none of the root requirements names a pre-release of
+        ``name``, and it has final releases); pip's and uv's policies depend on them."""
+        options = self.options
+        return (
+            version.is_prerelease
+            and not options.prereleases
+            and options.prerelease_policy == "packse"
+            and not self.prereleases_allowed_for(name)
+        )
+
     def prereleases_allowed_for(self, name: NormalizedName) -> bool:
         """packse policy: pre-releases of ``name`` are usable when a root requirement names one
         or ``name`` has no final release at all (uv's "if-necessary-or-explicit")."""

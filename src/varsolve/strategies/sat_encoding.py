@@ -340,12 +340,9 @@ class Encoder:
     def _policy_excludes(self, cand: Candidate) -> bool:
         """A yanked or pre-release candidate that no requirement can make usable."""
         finder = self.finder
-        opts = finder.options
         if cand.yanked and not finder.yanked_usable(cand, pinned=False) and not finder.yanked_usable(cand, pinned=True):
             return True
-        if not cand.version.is_prerelease or opts.prereleases or opts.prerelease_policy == "uv":
-            return False
-        return opts.prerelease_policy == "packse" and not finder.prereleases_allowed_for(cand.name)
+        return finder.prerelease_excluded(cand.name, cand.version)
 
     def _value(self, feature: VariantFeature, value: str) -> int:
         """The literal of ``feature`` taking ``value``: at most one per feature."""

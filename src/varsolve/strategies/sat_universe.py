@@ -281,11 +281,7 @@ class Universe:
             self._prefetch(self._planned(wave))
             for req in wave:
                 state = self.packages[req.dep.name]
-                if not self.lazy:
-                    for i in range(len(state.releases)):
-                        self._materialise(state, i)
-                    continue
-                for i in self._to_read(state, self.intervals(req.dep)):
+                for i in self._for_requirement(state, req):
                     self._materialise(state, i)
 
     def _planned(self, wave: list[Requirement]) -> list[tuple[PackageState, int]]:
@@ -294,15 +290,20 @@ class Universe:
         seen: set[tuple[NormalizedName, int]] = set()
         for req in wave:
             state = self.packages[req.dep.name]
-            if not self.lazy:
-                found = [i for i in range(len(state.releases)) if not state.read[i]]
-            else:
-                found = self._to_read(state, self.intervals(req.dep), seen)
-            for i in found:
+            for i in self._for_requirement(state, req, seen):
                 if (state.name, i) not in seen:
                     seen.add((state.name, i))
                     planned.append((state, i))
         return planned
+
+    def _for_requirement(
+        self, state: PackageState, req: Requirement, planned: set[tuple[NormalizedName, int]] | None = None
+    ) -> list[int]:
+        """The releases of ``state`` to read for ``req``: every one not read yet when the
+        strategy is not lazy, else :meth:`_to_read`."""
+        if not self.lazy:
+            return [i for i in range(len(state.releases)) if not state.read[i]]
+        return self._to_read(state, self.intervals(req.dep), planned)
 
     def _prefetch(self, releases: list[tuple[PackageState, int]]) -> None:
         """Let the source fetch the metadata of the candidates of ``releases`` in parallel
@@ -312,16 +313,10 @@ class Universe:
         self.finder.prefetch(c for state, i in releases for c in self.finder.release_candidates(state.releases[i]))
 
     def excluded(self, state: PackageState, i: int) -> bool:
-        """Release ``i`` is a pre-release the pre-release policy excludes whatever is read (the
-        packse policy, for a package no root requirement names a pre-release of and that has
-        final releases): never worth reading, and no stand-in for it in a gap."""
-        options = self.finder.options
-        return (
-            state.releases[i].version.is_prerelease
-            and not options.prereleases
-            and options.prerelease_policy == "packse"
-            and not self.finder.prereleases_allowed_for(state.name)
-        )
+        """Release ``i`` is a pre-release the policy excludes whatever is read
+        (:meth:`CandidateFinder.prerelease_excluded`): never worth reading, and no stand-in for
+        it in a gap."""
+        return self.finder.prerelease_excluded(state.name, state.releases[i].version)
 
     def _to_read(
         self, state: PackageState, inside: Intervals, planned: set[tuple[NormalizedName, int]] | None = None
