@@ -437,3 +437,39 @@ def test_lazy_releases_compare_hash_and_pickle_as_releases(index: Path, tmp_path
             newest = releases[0].files[0]
             assert repo.metadata(releases[0], newest).requires_dist == ()
             assert repo.download(releases[-1], releases[-1].files[0])[:2] in (b"PK", b"\x1f\x8b")
+
+
+def test_a_cache_folder_is_made_and_checked_once_per_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries written into one folder make and check it once (each system call is a GIL
+    hand-off for a fetch thread); a folder replaced by a symlink before the first write is
+    still refused, and the entries still read back."""
+    import os
+
+    from varsolve.sources.cache import DiskCache
+
+    made: list[Path] = []
+    mkdir = Path.mkdir
+
+    def counting(self: Path, *args: object, **kwargs: object) -> None:
+        if self.name == folder and kwargs.get("parents"):  # the cache's own call, not pathlib's recursion
+            made.append(self)
+        mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", counting)
+    # Keys whose entries share a folder (the first two hex digits of their hash).
+    keys = [f"key-{n}" for n in range(2000)]
+    folder = hashlib.sha256(keys[0].encode()).hexdigest()[:2]
+    same = [k for k in keys if hashlib.sha256(k.encode()).hexdigest()[:2] == folder][:3]
+    assert len(same) == 3
+    cache = DiskCache(tmp_path / "cache")
+    for n, key in enumerate(same):
+        cache.store_derived(key, f"content {n}".encode())
+    assert len(made) == 1
+    assert [cache.load_derived(key) for key in same] == [f"content {n}".encode() for n in range(3)]
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "planted" / "derived").mkdir(parents=True)
+    os.symlink(outside, tmp_path / "planted" / "derived" / folder)
+    DiskCache(tmp_path / "planted").store_derived(same[0], b"content")
+    assert list(outside.iterdir()) == []

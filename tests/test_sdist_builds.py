@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -320,6 +321,13 @@ def test_no_sdist_is_built_while_a_wheel_of_its_release_serves(serve) -> None:
         proc = run("resolve", "app", "--index-url", url, "--no-cache", "--python", "3.12", "--strategy", strategy)
         assert proc.returncode == 0, proc.stderr
         assert "building" not in proc.stderr and "dep" in proc.stdout, (strategy, proc.stderr)
+    # sat says so as soon as it reads the release, not in a round of its own (the optimum
+    # would otherwise lean on the unread sdist first).
+    proc = run("resolve", "app", "--index-url", url, "--no-cache", "--python", "3.12", "--strategy", "sat", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["violations"] == [] and doc["packages"]["dep"]["version"] == "1.0.0"
+    assert doc["stats"]["rounds"] == 1, doc["stats"]
 
 
 def _pyproject(text: str) -> tuple[str, bytes]:
