@@ -323,8 +323,11 @@ class CandidateFinder:
         tags). A file whose Requires-Python only its metadata tells is read against the
         region's Pythons, so then the Pythons are part of the key too."""
         assert self.region is not None, "only universal forks share candidates"
-        usable = tuple(self._usable(f) for f in release.files)
-        if any(f.requires_python is None for f in release.files):
+        # Asked in every fork of every release a search counts: by the release's few distinct
+        # (Requires-Python, tags) pairs, worked out once for all forks, not by its files.
+        parts = self.region.parts_of(release)
+        usable = tuple(self._usable_pair(spec, served) for spec, served in parts.pairs)
+        if parts.metadata_python:
             return (release.name, release.version, usable, self._region_pythons)
         return (release.name, release.version, usable)
 
@@ -354,6 +357,18 @@ class CandidateFinder:
         if known is None or known[0] is not tags:
             known = self._usable_parts[id(tags)] = (tags, self.fits(file))
         return known[1]
+
+    def _usable_pair(self, spec: SpecifierSet | None, served: MarkerSet | None) -> bool:
+        """:meth:`_usable` of a file with Requires-Python ``spec`` whose tags run where
+        ``served`` says (None: an sdist), by the same memoised answers."""
+        assert self.region is not None, "only universal forks read files for a region"
+        if spec is not None:
+            known = self._usable_parts.get(id(spec))
+            if known is None or known[0] is not spec:
+                known = self._usable_parts[id(spec)] = (spec, self.python_allows(spec))
+            if not known[1]:
+                return False
+        return served is None or self.region.serves(served)
 
     def python_allows(self, requires_python: SpecifierSet | None) -> bool:
         """Requires-Python admits the target's Python (in a universal fork: some Python of the

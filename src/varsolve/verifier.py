@@ -25,17 +25,69 @@ from .variants.ordering import is_compatible, supported_subset
 from .variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature
 
 
-def verify(problem: Problem, resolution: Resolution) -> list[Violation]:
-    """Return the violations (empty when the resolution is valid and consistent)."""
+def verify(problem: Problem, resolution: Resolution, memo: VerifierMemo | None = None) -> list[Violation]:
+    """Return the violations (empty when the resolution is valid and consistent). ``memo``:
+    answers kept from other checks (a universal resolution checks dozens of environments)."""
     if not resolution.satisfiable:
         if resolution.explanation is not None and resolution.explanation.text.strip():
             return []
         return [Violation("result", "unsatisfiable result without an explanation")]
-    return _Verifier(problem, resolution).run()
+    return _Verifier(problem, resolution, memo or VerifierMemo()).run()
+
+
+class VerifierMemo:
+    """Which of a file's requirements apply, kept across checks: the answer depends only on
+    the requirement texts, the wheel's variant state, the extras asked for and the values of
+    the environment variables their markers compare, and the environments of a universal
+    resolution mostly differ in variables a package's markers do not compare."""
+
+    def __init__(self) -> None:
+        # requirement texts -> the variables their markers compare (None: not known)
+        self._reads: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+        self._applying: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+    def applying(
+        self, requires_dist: tuple[str, ...], env: dict[str, str], state: VariantState, extras: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """The texts of ``requires_dist`` whose marker holds in ``env`` for a wheel in ``state``
+        with no extra or one of ``extras``, in their order."""
+        if requires_dist in self._reads:
+            reads = self._reads[requires_dist]
+        else:
+            reads = self._reads[requires_dist] = _reads_of(requires_dist)
+        if reads is None:
+            return _applying(requires_dist, env, state, extras)
+        key = (requires_dist, state, extras, tuple(map(env.get, reads)))
+        try:
+            known = self._applying.get(key)
+        except TypeError:  # a value that is not hashable: not kept
+            return _applying(requires_dist, env, state, extras)
+        if known is None:
+            known = self._applying[key] = _applying(requires_dist, env, state, extras)
+        return known
+
+
+def _reads_of(requires_dist: tuple[str, ...]) -> tuple[str, ...] | None:
+    found: set[str] = set()
+    for text in requires_dist:
+        reads = parse_requirement(text).reads
+        if reads is None:
+            return None
+        found.update(reads)
+    return tuple(sorted(found))
+
+
+def _applying(
+    requires_dist: tuple[str, ...], env: dict[str, str], state: VariantState, extras: tuple[str, ...]
+) -> tuple[str, ...]:
+    return tuple(
+        text for text in requires_dist if any(parse_requirement(text).evaluate(env, state, e) for e in ("", *extras))
+    )
 
 
 class _Verifier:
-    def __init__(self, problem: Problem, resolution: Resolution) -> None:
+    def __init__(self, problem: Problem, resolution: Resolution, memo: VerifierMemo) -> None:
+        self.memo = memo
         self.problem = problem
         self.repo = problem.repository
         self.target = problem.target
@@ -165,10 +217,9 @@ class _Verifier:
             if (first_visit or new_extras) and req.name in self.files:
                 release, file = self.files[req.name]
                 state = self.states.get(req.name, NON_VARIANT)
-                for dep_text in self.repo.metadata(release, file).requires_dist:
-                    dep = parse_requirement(dep_text)
-                    if any(dep.evaluate(self.env, state, e) for e in ("", *sorted(extras[req.name]))):
-                        queue.append((dep_text, req.name))
+                requires_dist = tuple(self.repo.metadata(release, file).requires_dist)
+                for dep_text in self.memo.applying(requires_dist, self.env, state, tuple(sorted(extras[req.name]))):
+                    queue.append((dep_text, req.name))
                 # An abi_dependency is a requirement too: walk into that distribution's own
                 # dependencies (check_pin has already compared its version with the values).
                 for feature in self.supported.get(req.name, {}).get(ABI_DEPENDENCY, {}):

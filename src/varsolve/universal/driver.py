@@ -35,7 +35,7 @@ from packaging.version import Version
 
 from ..errors import InputError
 from ..resolution import Explanation, Step
-from .region import ForkNeeded, ForkSignal, Region, floor, refine
+from .region import ForkNeeded, ForkSignal, Region, ReleaseParts, floor, refine
 from .result import Fork, UniversalResolution
 from .universe import universe
 
@@ -111,6 +111,7 @@ def _resolve_universal(
         chosen: dict[PythonKey, dict[NormalizedName, Version]] = {}
         # The candidates of each release, shared by every fork that can use the same files.
         expanded: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] = {}
+        release_parts: dict[tuple[NormalizedName, Version], ReleaseParts] = {}  # what decides each release's sharing
         needs: dict[PythonKey, dict[NormalizedName, tuple[Edge, ...]]] = {}  # a preferred release's requirements
         ahead = _ReadAhead(problem, bool(environments))
         done: list[Fork] = []
@@ -125,7 +126,7 @@ def _resolve_universal(
             pythons = _pythons(region)
             preferences = {**_compatible(chosen.get(pythons, {}), needs.get(pythons, {}), decided), **decided}
             fork_problem = _fork_problem(
-                problem, target, region, preferences, decided, bool(environments), expanded, ahead.read
+                problem, target, region, preferences, decided, bool(environments), expanded, ahead.read, release_parts
             )
             parts = _root_split(fork_problem)
             if parts:
@@ -137,7 +138,8 @@ def _resolve_universal(
                 if decided and not resolution.satisfiable:
                     # What the fork was made for does not hold up: uv would backtrack over it.
                     fork_problem = _fork_problem(
-                        problem, target, region, preferences, {}, bool(environments), expanded, ahead.read
+                        problem, target, region, preferences, {}, bool(environments), expanded, ahead.read,
+                        release_parts,
                     )
                     resolution = runner.solve(fork_problem)
             except ForkNeeded as fork:  # the search met a fork point: solve the parts instead
@@ -268,6 +270,7 @@ def _fork_problem(
     platforms: bool,
     candidates: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] | None = None,
     read: set[tuple[NormalizedName, Version]] | None = None,
+    release_parts: dict[tuple[NormalizedName, Version], ReleaseParts] | None = None,
 ) -> Problem:
     """``problem`` for one region: its target keeps the supported properties and gets the
     region's lowest Python (what explanations name)."""
@@ -275,7 +278,8 @@ def _fork_problem(
     fork_target = target if floor is None else target.with_python(f"{floor.major}.{floor.minor}.{floor.micro}")
     fork_target = replace(fork_target, variants=target.variants, enabled=target.enabled, provider_policy=target.provider_policy)
     fork_region = Region(
-        region, preferences=preferences, pins=pins, platforms=platforms, candidates=candidates, eager=True, read=read
+        region, preferences=preferences, pins=pins, platforms=platforms, candidates=candidates, eager=True, read=read,
+        release_parts=release_parts,
     )
     return replace(problem, target=fork_target, region=fork_region)
 

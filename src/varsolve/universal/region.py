@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from ..candidates import Candidate
     from ..marker_algebra import MarkerSet
-    from ..repository import DistFile
+    from ..repository import DistFile, Release
     from ..target import SupportedMap
     from ..variants.markers import VariantRequirement, VariantState
 
@@ -107,6 +107,12 @@ class Region:
     candidates: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] | None = field(
         default=None, compare=False, repr=False
     )
+    # What decides, for each release, which of its files a fork can use (ReleaseParts), shared
+    # by the forks of one variant target: worked out once per release instead of once per fork.
+    # None: not shared.
+    release_parts: dict[tuple[NormalizedName, Version], ReleaseParts] | None = field(
+        default=None, compare=False, repr=False
+    )
     # The releases whose dependencies a search in the region read, gathered over the forks of
     # one variant target (the driver fetches their metadata ahead for the forks after); None:
     # not gathered.
@@ -172,11 +178,51 @@ class Region:
         region; an sdist always does."""
         if file.wheel is None:
             return True
-        served = _served(file.wheel.tags, self.platforms)
+        return self.serves(_served(file.wheel.tags, self.platforms))
+
+    def serves(self, served: MarkerSet) -> bool:
+        """Some environment of the region is in ``served`` (where a wheel's tags run:
+        :meth:`parts_of`)."""
         known = self._fit_answers.get(served)
         if known is None:
             known = self._fit_answers[served] = not (self.markers & served).is_empty()
         return known
+
+    def parts_of(self, release: Release) -> ReleaseParts:
+        """:class:`ReleaseParts` of ``release`` (shared by the forks when :attr:`release_parts` is)."""
+        key = (release.name, release.version)
+        known = self.release_parts.get(key) if self.release_parts is not None else None
+        if known is None:
+            known = ReleaseParts.of(release, self.platforms)
+            if self.release_parts is not None:
+                self.release_parts[key] = known
+        return known
+
+
+@dataclass(frozen=True, eq=False)
+class ReleaseParts:
+    """What decides which files of a release a region can use: each distinct pair of a file's
+    Requires-Python (the parsed object, shared by the files that announce the same text) and
+    where its tags run (:func:`_served`; None for an sdist), in the order the files first have
+    them. A file is usable exactly when its pair is, and every pair is some file's, so the
+    answers for the pairs tell apart the same regions as the answers for the files, in fewer
+    questions (a project's wheels for one Python on many platforms are one pair when platforms
+    do not count). ``metadata_python``: some file's Requires-Python only its metadata tells."""
+
+    pairs: tuple[tuple[SpecifierSet | None, MarkerSet | None], ...]
+    metadata_python: bool
+
+    @classmethod
+    def of(cls, release: Release, platforms: bool) -> ReleaseParts:
+        # By the identity of the Requires-Python object, as CandidateFinder memoises its answers.
+        pairs: dict[tuple[int, MarkerSet | None], tuple[SpecifierSet | None, MarkerSet | None]] = {}
+        metadata_python = False
+        for file in release.files:
+            spec = file.requires_python
+            metadata_python = metadata_python or spec is None
+            served = _served(file.wheel.tags, platforms) if file.wheel is not None else None
+            pairs.setdefault((id(spec), served), (spec, served))
+        return cls(tuple(pairs.values()), metadata_python)
 
 
 @lru_cache(maxsize=16384)

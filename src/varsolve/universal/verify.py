@@ -54,8 +54,9 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
     no file an environment can install. A gap is a violation in a required environment (the user
     asked for installability there, as uv's ``required-environments``); elsewhere a warning, as
     ``uv lock`` neither checks nor promises it."""
-    from ..verifier import verify
+    from ..verifier import VerifierMemo, verify
 
+    memo = VerifierMemo()
     violations: list[Finding] = []
     gaps: list[Finding] = []
     required = bool(result.environments)
@@ -70,7 +71,7 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
                 )))
         for env, problem, projected, missing in projections(fork, metadata_memo):
             where = describe_environment(env)
-            for violation in verify(problem, projected):
+            for violation in verify(problem, projected, memo):
                 if violation.kind == "file" and set(violation.packages) <= missing and not required:
                     continue
                 violations.append((i, where, violation))

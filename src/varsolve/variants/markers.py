@@ -99,7 +99,7 @@ class VariantRequirement:
     ``name``, ``specifier``, ``extras`` and ``url`` are those of packaging's Requirement.
     """
 
-    __slots__ = ("text", "requirement", "clauses", "marker_text", "_marker", "name")
+    __slots__ = ("text", "requirement", "clauses", "marker_text", "_marker", "name", "_reads", "_answers")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -119,6 +119,11 @@ class VariantRequirement:
             raise InputError(f"invalid requirement {text!r}: {_first_line(exc)}") from None
         self.clauses = clauses
         self._marker = marker
+        self._reads = _variables_read(marker) if marker is not None else ()
+        # (values of the variables read, variant clauses that hold, extra) -> the answer: a
+        # universal check evaluates the same requirements in dozens of environments that differ
+        # mostly in variables the marker does not read.
+        self._answers: dict[tuple[object, ...], bool] = {}
         self.name: NormalizedName = canonicalize_name(self.requirement.name)
         self.marker_text = marker_text  # as written, variant markers included; None without one
 
@@ -139,6 +144,13 @@ class VariantRequirement:
         return self._marker is not None
 
     @property
+    def reads(self) -> tuple[str, ...] | None:
+        """The environment variables the marker compares (``extra`` and the variant markers
+        aside: :meth:`evaluate` sets them); None when they are not known. An answer of
+        :meth:`evaluate` depends on the values of these, the variant and the extra only."""
+        return self._reads
+
+    @property
     def uses_variant_markers(self) -> bool:
         return bool(self.clauses)
 
@@ -157,11 +169,23 @@ class VariantRequirement:
         # target's environment has every PEP 508 key, plus the keys of the lock_file context.
         if not environment.keys() >= _PEP508_KEYS:  # a partial environment: the rest is this interpreter's
             environment = {**cast("dict[str, str]", default_environment()), **environment}
+        key: tuple[object, ...] | None = None
+        if self._reads is not None:
+            key = (tuple(map(environment.get, self._reads)), holding, extra)
+            try:
+                known = self._answers.get(key)
+            except TypeError:  # a value that is not hashable (a set): evaluated every time
+                known = key = None
+            if known is not None:
+                return known
         env = {**environment, "extras": _NONE, "dependency_groups": holding, "extra": canonicalize_name(extra) if extra else ""}
         try:
-            return self._marker.evaluate_prepared(env)
+            answer = self._marker.evaluate_prepared(env)
         except (UndefinedComparison, UndefinedEnvironmentName) as exc:
             raise InputError(f"cannot evaluate marker of {self.text!r}: {_first_line(exc)}") from None
+        if key is not None:
+            self._answers[key] = answer
+        return answer
 
     def specialise(self, variant: VariantState) -> str | None:
         """This requirement for one wheel: its variant markers replaced by their values for
@@ -197,6 +221,39 @@ class VariantRequirement:
 
     def __repr__(self) -> str:
         return f"<VariantRequirement {self.text!r}>"
+
+
+# Set by :meth:`VariantRequirement.evaluate` itself, never read from the caller's environment.
+_SET_BY_EVALUATE = frozenset({"extra", "extras", "dependency_groups"})
+
+
+def _variables_read(marker: Marker) -> tuple[str, ...] | None:
+    """The environment variables ``marker`` compares, legacy spellings already normalised by
+    packaging. packaging has no public view of a parsed marker, so this reads its tree (nested
+    lists of ``(lhs, op, rhs)`` tuples and ``"and"``/``"or"``) and says None when the tree is not
+    there or has a shape this does not know: an answer is never keyed on less than it reads."""
+    try:
+        from packaging._parser import Op, Value, Variable
+    except ImportError:  # pragma: no cover - a packaging that moved its parser
+        return None
+
+    found: set[str] = set()
+
+    def walk(node: object) -> bool:
+        if isinstance(node, list):
+            return all(walk(item) for item in node)
+        if isinstance(node, tuple) and len(node) == 3 and isinstance(node[1], Op):
+            for side in (node[0], node[2]):
+                if isinstance(side, Variable):
+                    found.add(side.value)
+                elif not isinstance(side, Value):
+                    return False
+            return True
+        return node in ("and", "or")
+
+    if not walk(getattr(marker, "_markers", None)):
+        return None
+    return tuple(sorted(found - _SET_BY_EVALUATE))
 
 
 @lru_cache(maxsize=65536)

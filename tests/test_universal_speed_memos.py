@@ -1,0 +1,231 @@
+"""Memos that let the forks and environments of a universal resolution share work: each must give
+exactly the answer it stands for, and never hand one fork's or environment's answer to another
+that would answer differently.
+
+* the share key of a release's candidates, worked out from its distinct (Requires-Python, tags)
+  pairs (:class:`varsolve.universal.region.ReleaseParts`) once for all forks;
+* a requirement's marker answer, kept by the values of the variables it compares
+  (:meth:`varsolve.variants.markers.VariantRequirement.evaluate`);
+* which of a file's requirements apply, kept across the environments a universal resolution
+  checks (:class:`varsolve.verifier.VerifierMemo`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Hashable
+from dataclasses import replace
+
+import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from varsolve.candidates import Candidate, CandidateFinder
+from varsolve.compare.tasks import scenario_from_text
+from varsolve.marker_algebra import MarkerSet
+from varsolve.repository import DistFile, Release
+from varsolve.target import SupportedMap, Target, platform_named
+from varsolve.universal.region import Region, ReleaseParts
+from varsolve.variants.filenames import parse_wheel
+from varsolve.variants.markers import NON_VARIANT, VariantState, parse_requirement
+from varsolve.verifier import VerifierMemo
+
+PROBLEM = scenario_from_text('name = "memo"\n[root]\nrequires = ["native"]\n', "memo.toml").problem
+AT_LEAST_310 = SpecifierSet(">=3.10")
+AT_LEAST_311 = SpecifierSet(">=3.11")
+
+
+def _wheel(filename: str, requires_python: SpecifierSet | None = AT_LEAST_310) -> DistFile:
+    return DistFile(filename, parse_wheel(filename), requires_python=requires_python)
+
+
+def _sdist(filename: str, requires_python: SpecifierSet | None = AT_LEAST_310) -> DistFile:
+    return DistFile(filename, None, requires_python=requires_python)
+
+
+def _release(*files: DistFile, version: str = "1.0.0") -> Release:
+    return Release(canonicalize_name("native"), Version(version), files)
+
+
+# Wheels for CPython 3.10 and 3.11 on two platforms each, no sdist.
+PER_PYTHON = _release(
+    _wheel("native-1.0.0-cp310-cp310-manylinux_2_17_x86_64.whl"),
+    _wheel("native-1.0.0-cp310-cp310-win_amd64.whl"),
+    _wheel("native-1.0.0-cp311-cp311-manylinux_2_17_x86_64.whl"),
+    _wheel("native-1.0.0-cp311-cp311-win_amd64.whl"),
+)
+
+
+class _Forks:
+    """Finders for regions that share candidates and release parts, as the driver's forks do."""
+
+    def __init__(self, platforms: bool = False) -> None:
+        self.platforms = platforms
+        self.candidates: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] = {}
+        self.parts: dict[tuple[object, ...], ReleaseParts] = {}
+
+    def finder(self, markers: str) -> CandidateFinder:
+        region = Region(
+            MarkerSet.parse(markers), platforms=self.platforms, candidates=self.candidates,
+            release_parts=self.parts,  # type: ignore[arg-type]
+        )
+        return CandidateFinder(replace(PROBLEM, region=region))
+
+    def fresh(self, markers: str) -> CandidateFinder:
+        """A finder that shares nothing: the answer the shared ones must give."""
+        return CandidateFinder(replace(PROBLEM, region=Region(MarkerSet.parse(markers), platforms=self.platforms)))
+
+
+def _files(candidates: list[Candidate]) -> list[tuple[str | None, str]]:
+    return [(c.label, c.file.filename) for c in candidates]
+
+
+def test_a_release_s_parts_are_its_distinct_requires_python_and_tag_pairs() -> None:
+    # Without platforms a wheel's tags say only which Pythons it runs on: the four wheels are two
+    # pairs; with platforms, four. An sdist is a pair of its own.
+    assert len(ReleaseParts.of(PER_PYTHON, platforms=False).pairs) == 2
+    assert len(ReleaseParts.of(PER_PYTHON, platforms=True).pairs) == 4
+    with_sdist = _release(*PER_PYTHON.files, _sdist("native-1.0.0.tar.gz"))
+    parts = ReleaseParts.of(with_sdist, platforms=False)
+    assert len(parts.pairs) == 3 and parts.pairs[-1] == (AT_LEAST_310, None)
+    assert not parts.metadata_python
+    assert ReleaseParts.of(_release(_sdist("native-1.0.0.tar.gz", None)), platforms=False).metadata_python
+
+
+def test_forks_whose_pythons_use_other_files_do_not_share_a_release_s_candidates() -> None:
+    forks = _Forks()
+    at_310 = forks.finder("python_full_version == '3.10.*'")
+    at_311 = forks.finder("python_full_version == '3.11.*'")
+    at_312 = forks.finder("python_full_version == '3.12.*'")
+    assert at_310._share_key(PER_PYTHON) != at_311._share_key(PER_PYTHON)
+    assert at_311._share_key(PER_PYTHON) != at_312._share_key(PER_PYTHON)
+    for finder, markers in ((at_310, "python_full_version == '3.10.*'"), (at_311, "python_full_version == '3.11.*'"),
+                            (at_312, "python_full_version == '3.12.*'")):
+        shared = _files(finder.release_candidates(PER_PYTHON))
+        assert shared == _files(forks.fresh(markers).release_candidates(PER_PYTHON))
+    assert _files(at_312.release_candidates(PER_PYTHON)) == []  # no wheel for 3.12: nothing to use
+    assert len(forks.candidates) == 3
+
+
+def test_requires_python_that_tells_forks_apart_keeps_them_apart() -> None:
+    # Same tags, but one release needs 3.11: the fork for 3.10 cannot use it, the one for 3.11 can.
+    release = _release(_wheel("native-2.0.0-py3-none-any.whl", AT_LEAST_311), version="2.0.0")
+    forks = _Forks()
+    at_310 = forks.finder("python_full_version == '3.10.*'")
+    at_311 = forks.finder("python_full_version >= '3.11'")
+    assert at_310._share_key(release) != at_311._share_key(release)
+    assert _files(at_310.release_candidates(release)) == []
+    assert _files(at_311.release_candidates(release)) == [("", "native-2.0.0-py3-none-any.whl")]
+
+
+def test_forks_that_use_the_same_files_share_one_expansion() -> None:
+    forks = _Forks()
+    linux = forks.finder("python_full_version == '3.10.*' and sys_platform == 'linux'")
+    windows = forks.finder("python_full_version == '3.10.*' and sys_platform == 'win32'")
+    assert linux._share_key(PER_PYTHON) == windows._share_key(PER_PYTHON)
+    assert linux.release_candidates(PER_PYTHON) is windows.release_candidates(PER_PYTHON)
+    assert len(forks.candidates) == 1
+
+
+def test_with_platforms_forks_on_other_platforms_do_not_share() -> None:
+    # Required environments: a wheel must fit a platform of the region, so the Linux-only and
+    # Windows-only wheels tell the two forks apart even for the same Python.
+    release = _release(
+        _wheel("native-1.0.0-cp310-cp310-manylinux_2_17_x86_64.whl"),
+        _wheel("native-1.0.0-cp311-cp311-win_amd64.whl"),
+    )
+    forks = _Forks(platforms=True)
+    linux = "python_full_version >= '3.10' and sys_platform == 'linux' and platform_machine == 'x86_64'"
+    windows = "python_full_version == '3.10.*' and sys_platform == 'win32' and platform_machine == 'AMD64'"
+    assert forks.finder(linux)._share_key(release) != forks.finder(windows)._share_key(release)
+    assert _files(forks.finder(linux).release_candidates(release)) == _files(forks.fresh(linux).release_candidates(release))
+    assert _files(forks.finder(windows).release_candidates(release)) == []
+
+
+def test_a_release_whose_requires_python_only_its_metadata_tells_is_keyed_by_the_fork_s_pythons() -> None:
+    release = _release(_sdist("native-1.0.0.tar.gz", None))
+    forks = _Forks()
+    at_310 = forks.finder("python_full_version == '3.10.*'")
+    at_311 = forks.finder("python_full_version == '3.11.*'")
+    assert at_310._share_key(release) != at_311._share_key(release)
+
+
+# -- a requirement's marker answer ---------------------------------------------------------------
+
+LINUX_310 = Target(python=Version("3.10.4"), platform=platform_named("x86_64-unknown-linux-gnu")).marker_environment()
+WINDOWS_310 = Target(python=Version("3.10.4"), platform=platform_named("x86_64-pc-windows-msvc")).marker_environment()
+LINUX_312 = {**LINUX_310, "python_version": "3.12", "python_full_version": "3.12.1", "implementation_version": "3.12.1"}
+PYPY_LINUX_310 = {**LINUX_310, "platform_python_implementation": "PyPy", "implementation_name": "pypy"}
+ENVIRONMENTS = [LINUX_310, WINDOWS_310, LINUX_312, PYPY_LINUX_310]
+
+MARKED = [
+    "a ; python_version < '3.11'",
+    "a ; sys_platform == 'win32' or python_full_version >= '3.12'",
+    "a ; python_implementation == 'PyPy'",  # a legacy spelling packaging reads as another variable
+    "a ; 'linux' in sys_platform and extra == 'x'",
+    "a ; extra == 'x'",
+    "a ; os_name == 'nt' and variant_namespaces == 'blas'",
+    "a ; 'blas' in variant_namespaces and platform_machine == 'x86_64'",
+    "a",
+]
+STATES = [NON_VARIANT, VariantState.for_wheel("openblas", {"blas": {"library": ("openblas",)}})]
+
+
+def _fresh_answer(text: str, env: dict[str, str], state: VariantState, extra: str) -> bool:
+    """The answer without any memo: a requirement parsed anew (parse_requirement's is shared)."""
+    return type(parse_requirement(text))(text).evaluate(env, state, extra)
+
+
+def test_a_marker_read_in_many_environments_gives_each_its_own_answer() -> None:
+    answers: set[bool] = set()
+    for text, env, state, extra in itertools.product(MARKED, ENVIRONMENTS, STATES, ("", "x")):
+        expected = _fresh_answer(text, env, state, extra)
+        # Asked twice: once to fill the memo, once from it.
+        assert parse_requirement(text).evaluate(env, state, extra) is expected, (text, env, state, extra)
+        assert parse_requirement(text).evaluate(env, state, extra) is expected, (text, env, state, extra)
+        answers.add(expected)
+    assert answers == {True, False}
+
+
+def test_a_marker_reads_the_variables_it_compares_and_no_fewer() -> None:
+    assert parse_requirement("a ; python_implementation == 'PyPy'").reads == ("platform_python_implementation",)
+    assert parse_requirement("a ; (os_name == 'nt' or sys_platform == 'linux') and extra == 'x'").reads == (
+        "os_name", "sys_platform",
+    )
+    assert parse_requirement("a ; variant_label == 'cpu'").reads == ()
+    assert parse_requirement("a").reads == ()
+
+
+def test_an_environment_value_that_cannot_be_a_key_is_evaluated_every_time() -> None:
+    # A set where a string belongs: not kept, and the answer is still packaging's.
+    env = {**LINUX_310, "sys_platform": frozenset({"linux"})}
+    with pytest.raises(Exception):  # noqa: B017, PT011 - packaging's own refusal, whatever its type
+        parse_requirement("a ; python_version < '3.11' and sys_platform == 'linux'").evaluate(env)  # type: ignore[arg-type]
+    assert parse_requirement("a ; python_version < '3.11'").evaluate(env) is True  # type: ignore[arg-type]
+
+
+# -- which requirements of a file apply, across environments --------------------------------------
+
+
+def test_the_verifier_memo_gives_each_environment_the_requirements_that_apply_there() -> None:
+    memo = VerifierMemo()
+    requires_dist = tuple(MARKED)
+    for env, state, extras in itertools.product(ENVIRONMENTS, STATES, ((), ("x",))):
+        expected = tuple(
+            text for text in requires_dist if any(_fresh_answer(text, env, state, e) for e in ("", *extras))
+        )
+        assert memo.applying(requires_dist, env, state, extras) == expected
+        assert memo.applying(requires_dist, env, state, extras) == expected
+    on_linux = memo.applying(requires_dist, LINUX_310, NON_VARIANT, ())
+    on_windows = memo.applying(requires_dist, WINDOWS_310, NON_VARIANT, ())
+    assert on_linux != on_windows  # sys_platform is compared: the two do not share
+
+
+def test_environments_that_differ_only_in_what_no_marker_compares_share_an_answer() -> None:
+    memo = VerifierMemo()
+    requires_dist = ("a ; python_version < '3.11'", "b ; extra == 'x'")
+    first = memo.applying(requires_dist, LINUX_310, NON_VARIANT, ())
+    assert memo.applying(requires_dist, WINDOWS_310, NON_VARIANT, ()) is first
+    assert memo.applying(requires_dist, LINUX_312, NON_VARIANT, ()) == ()
+    assert memo.applying(requires_dist, LINUX_310, NON_VARIANT, ("x",)) == requires_dist
