@@ -29,7 +29,7 @@ def open_repository(settings: SourceSettings) -> Repository | None:
 
     client = None
     if settings.index_urls:
-        cache = None if settings.no_cache else DiskCache(settings.cache_dir or default_cache_dir())
+        cache = None if settings.no_cache else DiskCache(settings.cache_dir or default_cache_dir(), background=True)
         client = HttpClient(
             cache=cache, timeout=settings.timeout, retries=max(0, settings.retries), backoff=settings.backoff,
             max_connections=settings.workers + 2, reporter=settings.reporter,

@@ -14,8 +14,8 @@ Two kinds of entries:
   (a tampered ``METADATA`` on one index cannot leak into another's resolution through a
   shared cache), and a file whose hash changes gets a new entry. Entries of files with an
   announced hash are immutable; the others age like a page without caching headers. Core
-  metadata is also kept parsed (:meth:`DiskCache.load_core_metadata`), so that a warm run
-  needs no email parser.
+  metadata is kept parsed (:meth:`DiskCache.load_core_metadata`), so that a warm run needs no
+  email parser; as it is only when a wheel read for its ``variant.json`` gave it too.
 * ``pages/``: project pages in parsed form (:class:`~.files.ProjectPage`), one entry per page
   URL, valid for one body: the entry names the sha256 of the body it was parsed from, and the
   format and varsolve version that wrote it; a page revalidated to a new body, or parsed by
@@ -29,23 +29,33 @@ directory never see half an entry, and a damaged, truncated or foreign entry (or
 format) is a miss. So is anything that is not a regular file of at most :data:`MAX_ENTRY_BYTES`:
 a symlink (never followed, wherever it points), a FIFO, a device, a directory. Entries are never
 written through a symlinked folder below the cache root.
+
+A repository's cache writes in one background thread (``background=True``; the repository's
+``close`` waits for it, :meth:`DiskCache.flush`): creating a file can cost a millisecond of
+system time, and each of an entry's system calls is a GIL hand-off that a fetch thread (or the
+resolver, running a fetch itself) used to wait for before its page or metadata could be used.
+An entry not yet written is read from memory.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import queue
 import stat
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..repository import CoreMetadata
+
+log = logging.getLogger("varsolve")
 
 CACHE_DIR_VARIABLE = "VARSOLVE_CACHE_DIR"
 # Freshness of a page whose response says nothing about it (no Cache-Control max-age, no
@@ -190,13 +200,19 @@ class DiskCache:
     # A 304 says nothing about these unless it sends them again.
     _PER_RESPONSE = ("age", "date")
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, background: bool = False) -> None:
         self.root = Path(root)
         # Folders this process made (or found) and checked to be real: each write into one
         # again costs no mkdir and lstat calls. (Every call releases the GIL, and getting it
         # back costs a thread up to the switch interval while others parse: 8 calls per entry
         # held a cold run's fetch threads for milliseconds each.)
         self._folders: set[Path] = set()
+        self._writer = _Writer(self._write) if background else None
+
+    def flush(self) -> None:
+        """Wait until every entry stored so far is on disk (a no-op without ``background``)."""
+        if self._writer is not None:
+            self._writer.flush()
 
     @staticmethod
     def _name(key: str) -> str:
@@ -237,7 +253,7 @@ class DiskCache:
         when missing, damaged, not its own, or not of a length that holds the whole body (a
         truncated entry, or one written before entries said their length)."""
         path = self._path(HTTP_DIR, key)
-        found = _read_entry(path, _HEAD_BYTES)
+        found = self._read_entry(path, _HEAD_BYTES)
         if found is None:
             return None
         data, size = found
@@ -277,7 +293,11 @@ class DiskCache:
             return None
         return content
 
-    def store_page(self, key: str, body_sha256: str, url: str, content_type: str, content: bytes) -> None:
+    def store_page(
+        self, key: str, body_sha256: str, url: str, content_type: str, content: bytes | Callable[[], bytes]
+    ) -> None:
+        """``content``: the parsed form, or what makes it (called once, in the writer thread when
+        there is one: encoding a large page is not the business of a thread someone waits for)."""
         fields: dict[str, object] = {
             "format": PAGE_FORMAT, "varsolve": _varsolve_version(), "body_sha256": body_sha256, "url": url,
             "content_type": content_type,
@@ -339,7 +359,7 @@ class DiskCache:
     # One file each: a magic line, a JSON head line (its key, the content's sha256 and length,
     # the time it was stored and the caller's fields), then the content.
     def _read(self, path: Path, key: str) -> tuple[dict[str, Any], bytes] | None:
-        found = _read_entry(path)
+        found = self._read_entry(path)
         if found is None or not found[0].startswith(_MAGIC):
             return None
         data = found[0]
@@ -357,12 +377,22 @@ class DiskCache:
             return None
         return head, content
 
-    def _store(self, path: Path, key: str, fields: dict[str, object], content: bytes) -> None:
-        head = {
-            "key": key, "sha256": hashlib.sha256(content).hexdigest(), "length": len(content), "stored_at": time.time(),
-            **fields,
-        }
-        self._write(path, _MAGIC + json.dumps(head, separators=(",", ":")).encode("utf-8") + b"\n" + content)
+    def _store(self, path: Path, key: str, fields: dict[str, object], content: bytes | Callable[[], bytes]) -> None:
+        entry = _Entry(key, fields, content, time.time())
+        if self._writer is None:
+            self._write(path, entry.data())
+        else:
+            self._writer.put(path, entry)
+
+    def _read_entry(self, path: Path, prefix: int | None = None) -> tuple[bytes, int] | None:
+        pending = self._writer.pending(path) if self._writer is not None else None
+        if pending is not None:
+            try:
+                data = pending.data()
+            except Exception:  # as the writer: what cannot be encoded is not in the cache
+                return None
+            return (data if prefix is None else data[:prefix]), len(data)
+        return _read_entry(path, prefix)
 
     def _write(self, path: Path, data: bytes) -> None:
         # A name no other process or thread uses (not tempfile: importing it costs more than
@@ -385,6 +415,79 @@ class DiskCache:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+class _Entry:
+    """An entry's bytes (magic line, head, content), made once by whichever thread first wants
+    them: the writer, or a reader of an entry not yet written."""
+
+    __slots__ = ("_content", "_data", "_fields", "_key", "_lock", "_stored_at")
+
+    def __init__(self, key: str, fields: dict[str, object], content: bytes | Callable[[], bytes], stored_at: float) -> None:
+        self._key = key
+        self._fields = fields
+        self._content = content
+        self._stored_at = stored_at
+        self._data: bytes | None = None
+        self._lock = threading.Lock()
+
+    def data(self) -> bytes:
+        with self._lock:
+            if self._data is None:
+                content = self._content if isinstance(self._content, bytes) else self._content()
+                head = {
+                    "key": self._key, "sha256": hashlib.sha256(content).hexdigest(), "length": len(content),
+                    "stored_at": self._stored_at, **self._fields,
+                }
+                self._data = _MAGIC + json.dumps(head, separators=(",", ":")).encode("utf-8") + b"\n" + content
+                self._content = b""
+            return self._data
+
+
+class _Writer:
+    """One daemon thread writing entries in the order they were stored; the ones not yet
+    written are kept by path (the last stored wins, as on disk)."""
+
+    def __init__(self, write: Callable[[Path, bytes], None]) -> None:
+        self._write = write
+        self._queue: queue.SimpleQueue[tuple[Path, _Entry] | threading.Event] = queue.SimpleQueue()
+        self._pending: dict[Path, _Entry] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def put(self, path: Path, entry: _Entry) -> None:
+        with self._lock:
+            self._pending[path] = entry
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="varsolve-cache-writer", daemon=True)
+                self._thread.start()
+        self._queue.put((path, entry))
+
+    def pending(self, path: Path) -> _Entry | None:
+        return self._pending.get(path)  # a dict read is atomic
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                return
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            path, entry = item
+            try:
+                self._write(path, entry.data())
+            except Exception:  # a page that fails to encode only costs the next run a parse
+                log.debug("cache entry %s not written", path, exc_info=True)
+            with self._lock:
+                if self._pending.get(path) is entry:
+                    del self._pending[path]
 
 
 def _real_folders(folder: Path) -> bool:

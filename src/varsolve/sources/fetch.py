@@ -149,10 +149,10 @@ class Fetcher:
         if meta is None:
             raw = self.cache.load_derived(key, refresh_before=refresh_before) if self.cache else None
             if raw is None:
+                # Kept parsed only (below): a file fewer per wheel of a cold run, each of which
+                # costs more system time than the rest of its caching.
                 raw = built() if built is not None else self._fetch_metadata(release, link)
                 self.count(metadata_fetched=1)
-                if self.cache:
-                    self.cache.store_derived(key, raw, max_age=max_age)
             else:
                 self.count(cache_hits=1)
             meta = distmeta.parse_core_metadata(raw, link.url)
@@ -201,7 +201,8 @@ class Fetcher:
             verify_hashes(link.hashes, wheel.whole, link.url)
         if self.cache:
             for name, data in found.items():
-                if data is not None:
+                # The METADATA asked for is kept parsed by core_metadata, not as it is.
+                if data is not None and not (name == member == "METADATA"):
                     key, max_age, _ = self._artefact("core-metadata" if name == "METADATA" else "variant-json", link, release)
                     self.cache.store_derived(key, data, max_age=max_age)
         data = found.get(member)

@@ -160,6 +160,8 @@ class HttpClient:
     def close(self) -> None:
         if self._client_instance is not None:
             self._client_instance.close()
+        if self.cache is not None:
+            self.cache.flush()
 
     def count(self, **deltas: int) -> None:
         """Add to :attr:`counters` (callers count pages and metadata read) and report."""

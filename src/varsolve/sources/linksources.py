@@ -110,7 +110,7 @@ class IndexSource:
         if parsed is None:
             parsed = ProjectPage.from_rows(page_rows(r.content, content_type, r.url), name, r.url, True)
             if cache is not None:
-                cache.store_page(_page_key(page), body_sha256, r.url, content_type, parsed.encode())
+                cache.store_page(_page_key(page), body_sha256, r.url, content_type, parsed.encode)
         return parsed
 
     def _cached_page(
