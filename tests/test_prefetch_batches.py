@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from index_helpers import build_index_from_text, repository
 from varsolve.api import build_problem
 from varsolve.index.server import Fault, IndexServer
@@ -49,3 +51,42 @@ def test_sat_over_http_reads_a_wave_of_requirements_in_parallel(tmp_path: Path) 
         assert resolution.satisfiable
         assert {name: str(p.version) for name, p in resolution.packages.items()} == {"app": "1.0.0", **{n: "2.0.0" for n in NAMES}}
         assert server.stats.max_in_flight >= 2
+
+
+WIDENING = (
+    '[root]\nrequires = ["x"]\n'
+    '[packages.x.versions."1.0.0"]\nrequires = ["a", "c"]\nrequires_python = ""\nsdist = false\n'
+    + "".join(
+        f'[packages.a.versions."{v}.0.0"]\n' + ('requires = ["c<2"]\n' if v >= 3 else "") + 'requires_python = ""\nsdist = false\n'
+        for v in range(6, 0, -1)
+    )
+    + "".join(f'[packages.c.versions."{v}.0.0"]\nrequires_python = ""\nsdist = false\n' for v in range(4, 0, -1))
+)
+
+
+def test_sat_over_http_widens_a_gap_by_several_releases_at_once(tmp_path: Path) -> None:
+    """a 6.0.0 pushes c down to 1.0.0 (three releases from its newest); each older a the
+    optimum has not read yet looks cheaper, until a 2.0.0, which costs four. One release per
+    widening takes three rounds to find that out (a 5.0.0, then a 4.0.0 and a 3.0.0); four
+    per widening, fetched at once, take two. The optimum is the same."""
+    index = build_index_from_text(tmp_path / "index", WIDENING)
+    scenario = index.with_suffix(".toml")
+    results = {}
+    with IndexServer(index, faults=[Fault("delay", value=50, path="*.metadata")]) as server:
+        for min_widening in (1, 4):
+            with repository(server.index_url) as repo:
+                problem = build_problem(scenario=scenario, repository=repo)
+                resolution = SatStrategy(min_widening=min_widening).solve(problem)
+                assert verify(problem, resolution) == []
+            results[min_widening] = resolution
+    for resolution in results.values():
+        assert {n: str(p.version) for n, p in resolution.packages.items()} == {"x": "1.0.0", "a": "6.0.0", "c": "1.0.0"}
+        assert resolution.stats["optimal"] is True
+    assert results[1].stats["rounds"] == 3
+    assert results[4].stats["rounds"] == 2
+    assert SatStrategy().min_widening == 4
+
+
+def test_min_widening_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="min_widening"):
+        SatStrategy(min_widening=0)

@@ -46,6 +46,11 @@ SOLVER = "g4"  # Glucose 4: RC2's usual oracle; fastest here (benchmarks/sat_sca
 # Core exhaustion and minimisation pay off; at-most-one detection ("adapt") costs more than it
 # saves on dependency graphs (2x slower on dense layered and adversarial instances).
 RC2_OPTIONS = {"adapt": False, "exhaust": True, "minz": True}
+# A widening reads at least this many releases of a gap. On an index every round waits for the
+# metadata it reads, one round trip after another, while the releases of one widening are
+# fetched in parallel: jupyter's lazy rounds went from 4 to 2 (jupyterlab's and notebook's
+# gaps, one release each at first). In memory a few more releases cost a few more clauses.
+MIN_WIDENING = 4
 # lazy="auto": read everything once the lazy rounds' optimisation time reaches this many times
 # the estimated cost of reading (and encoding) every release left (docs/strategies.md).
 SWITCH_FACTOR = 1.0
@@ -66,6 +71,7 @@ class SatStrategy:
         switch_factor: float = SWITCH_FACTOR,
         support: bool = True,
         dominance: bool = True,
+        min_widening: int = MIN_WIDENING,
     ) -> None:
         """``lazy``: read releases on demand (True), every reachable release first (False), or
         on demand until reading the rest is estimated to be cheaper than more rounds ("auto").
@@ -79,12 +85,17 @@ class SatStrategy:
         ``objective``: ``"default"`` or ``"newest"`` (:mod:`varsolve.objective`); ``newest``
         needs the depth of every package, so it reads every reachable release first.
 
+        ``min_widening``: the fewest releases a widening of a gap reads (it reads at least as
+        many as the package has read so far, so a package needs O(log n) widenings).
+
         ``support``, ``dominance``: optimiser-only clauses that leave every optimum in place
         (docs/strategies.md); off only to measure what they save."""
         if time_budget is not None and not time_budget > 0:
             raise ValueError("time_budget must be a positive number of seconds")
         if lazy not in (True, False, "auto"):
             raise ValueError(f"lazy must be True, False or 'auto', not {lazy!r}")
+        if min_widening < 1:
+            raise ValueError("min_widening must be at least 1")
         self.lazy: Lazy = lazy
         self.solver = solver
         self.time_budget = time_budget
@@ -92,13 +103,14 @@ class SatStrategy:
         self.switch_factor = switch_factor
         self.support = support
         self.dominance = dominance
+        self.min_widening = min_widening
 
     def solve(self, problem: Problem) -> Resolution:
         start = time.perf_counter()
         finder = CandidateFinder(problem)
         pool = IDPool()  # one pool for every round, cardinality encoding and selector
         newest = self.objective == "newest"
-        universe = Universe(finder, lazy=self.lazy is not False and not newest)
+        universe = Universe(finder, lazy=self.lazy is not False and not newest, min_widening=self.min_widening)
         roots = problem.root_names()
         stats: dict[str, Any] = {
             "sat_calls": 0, "rounds": 0, "read_seconds": 0.0, "encode_seconds": 0.0, "solve_seconds": 0.0,

@@ -169,9 +169,10 @@ class Changes:
 class Universe:
     """Packages, materialised releases and requirements seen so far."""
 
-    def __init__(self, finder: CandidateFinder, lazy: bool = True) -> None:
+    def __init__(self, finder: CandidateFinder, lazy: bool = True, min_widening: int = 1) -> None:
         self.finder = finder
         self.lazy = lazy
+        self.min_widening = min_widening
         self.packages: dict[NormalizedName, PackageState] = {}
         self.requirements: list[Requirement] = []
         self._seen_requirements: set[Requirement] = set()
@@ -202,7 +203,8 @@ class Universe:
 
     def widen(self, gap: Gap, preferred: list[Release]) -> list[Release]:
         """Read more releases of ``gap``: ``preferred`` first (newest first), then its newest;
-        twice as many as the package has so far, so that a package needs O(log n) widenings."""
+        twice as many as the package has so far (at least ``min_widening``), so that a package
+        needs O(log n) widenings."""
         state = self.packages[gap.name]
         chosen = self._widening(state, gap, preferred, state.count)
         self._prefetch([(state, i) for i in chosen])
@@ -227,7 +229,7 @@ class Universe:
         """What :meth:`widen` reads: ``count`` releases (at least one), not counting those the
         target cannot install (no candidate: reading them costs no metadata) nor pre-releases
         (the policy admits them rarely): each of those would otherwise cost a round."""
-        budget = max(1, count)
+        budget = max(self.min_widening, count)
         chosen: list[int] = []
         counted = 0
         for i in [*(state.index[r.version] for r in preferred), *range(gap.start, gap.stop)]:
