@@ -229,3 +229,13 @@ def test_environments_that_differ_only_in_what_no_marker_compares_share_an_answe
     assert memo.applying(requires_dist, WINDOWS_310, NON_VARIANT, ()) is first
     assert memo.applying(requires_dist, LINUX_312, NON_VARIANT, ()) == ()
     assert memo.applying(requires_dist, LINUX_310, NON_VARIANT, ("x",)) == requires_dist
+
+
+def test_the_verifier_memo_reads_each_requirement_and_version_on_its_own() -> None:
+    memo = VerifierMemo()
+    assert memo.contains("a>=2", Version("2.1")) and not memo.contains("a>=2", Version("1.9"))
+    assert memo.contains("a>=2", Version("2.1")) and not memo.contains("a<2", Version("2.1"))
+    assert memo.contains("a>=2", Version("3.0rc1"))  # pre-releases count, as the verifier reads them
+    assert memo.facts("a[X]==1.0").pins_exactly and memo.facts("a[X]==1.0").extras == {"x"}
+    assert not memo.facts("a==1.*").pins_exactly and memo.facts("a===1.0").pins_exactly
+    assert memo.facts("A_b>=1").name == "a-b"

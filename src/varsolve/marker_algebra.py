@@ -921,7 +921,8 @@ def representative_environments(
     defaults = dict(DEFAULT_ENVIRONMENT, **(base or {}))
     cells = [within] if not within.is_empty() else []
     for s in sets:
-        cells = [part for cell in cells for part in (cell & s, cell & ~s) if not part.is_empty()]
+        outside = ~s  # once per set, not once per cell
+        cells = [part for cell in cells for part in (cell & s, cell & outside) if not part.is_empty()]
         if len(cells) > MAX_CELLS:
             raise InputError(f"the markers split the environments into more than {MAX_CELLS} cells")
     return [env for cell in cells if (env := cell.witness(defaults)) is not None]

@@ -10,6 +10,7 @@ it reports ``consistent=false``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -45,6 +46,27 @@ class VerifierMemo:
         # requirement texts -> the variables their markers compare (None: not known)
         self._reads: dict[tuple[str, ...], tuple[str, ...] | None] = {}
         self._applying: dict[tuple[object, ...], tuple[str, ...]] = {}
+        self._facts: dict[str, _Facts] = {}
+        self._contains: dict[tuple[str, Version], bool] = {}
+
+    def facts(self, text: str) -> _Facts:
+        """What the walk reads of a requirement besides its marker (every environment walks
+        the same edges)."""
+        known = self._facts.get(text)
+        if known is None:
+            req = parse_requirement(text)
+            known = self._facts[text] = _Facts(
+                req.name, req.specifier, frozenset(req.extras), any(_pins_exactly(s) for s in req.specifier)
+            )
+        return known
+
+    def contains(self, text: str, version: Version) -> bool:
+        """The requirement ``text``'s specifier contains ``version`` (pre-releases included)."""
+        key = (text, version)
+        known = self._contains.get(key)
+        if known is None:
+            known = self._contains[key] = parse_requirement(text).specifier.contains(version, prereleases=True)
+        return known
 
     def applying(
         self, requires_dist: tuple[str, ...], env: dict[str, str], state: VariantState, extras: tuple[str, ...]
@@ -65,6 +87,13 @@ class VerifierMemo:
         if known is None:
             known = self._applying[key] = _applying(requires_dist, env, state, extras)
         return known
+
+
+class _Facts(NamedTuple):
+    name: NormalizedName
+    specifier: SpecifierSet
+    extras: frozenset[str]
+    pins_exactly: bool  # some clause is == without a wildcard, or ===
 
 
 def _reads_of(requires_dist: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -185,8 +214,7 @@ class _Verifier:
         reached: set[str] = set()
         queue: list[tuple[str, str | None]] = []  # (requirement text, requiring package or None)
         for text in self.problem.requirements:
-            req = parse_requirement(text)
-            if req.evaluate(self.env):
+            if parse_requirement(text).evaluate(self.env):
                 queue.append((text, None))
         seen_edges: set[tuple[str, str | None]] = set()
         while queue:
@@ -194,16 +222,16 @@ class _Verifier:
             if (text, parent) in seen_edges:
                 continue
             seen_edges.add((text, parent))
-            req = parse_requirement(text)
+            req = self.memo.facts(text)
             who = f"{parent}" if parent else "the root"
             pin = self.pins.get(req.name)
             if pin is None:
                 self.fail("requirement", f"{who} requires {text} but {req.name} is not in the resolution", req.name)
                 continue
-            if not req.specifier.contains(pin.version, prereleases=True):
+            if not self.memo.contains(text, pin.version):
                 self.fail("requirement", f"{who} requires {text} but the resolution has {req.name} {pin.version}", req.name)
             specifiers.setdefault(req.name, []).append(req.specifier)
-            if any(_pins_exactly(s) for s in req.specifier):
+            if req.pins_exactly:
                 pinned_by_eq.add(req.name)
                 clauses = list(req.specifier)
                 if parent is None and len(clauses) == 1:
