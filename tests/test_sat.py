@@ -632,3 +632,40 @@ def test_time_budget_on_the_command_line(capsys) -> None:
     assert main([*blas, "--strategy", "sat", "--time-budget", "0"]) == 2
     code = main([*blas, "--strategy", "sat", "--time-budget", "30", "--format", "json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["stats"]["optimal"] is True
+
+
+# -- uv's pre-release policy: final releases before pre-releases, in the objective too ------------
+UV_PRERELEASES = """
+    [root]
+    requires = ["a"{extra}]
+    [resolver_options]
+    policy = "uv"
+    [packages.a.versions."3.0.0rc1"]
+    [packages.a.versions."2.0.0"]
+    requires = ["c<2"]
+    [packages.a.versions."1.0.0"]
+    requires = ["c<2"]
+    [packages.b.versions."1.0.0"]
+    requires = ["a>2.5"]
+    [packages.c.versions."2.0.0"]
+    [packages.c.versions."1.0.0"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        # uv takes a 2.0.0 (a pre-release only once the finals are exhausted), hence c 1.0.0
+        ("", {"a": "2.0.0", "c": "1.0.0"}),
+        # b leaves a no final release: the pre-release it is
+        (', "b"', {"a": "3.0.0rc1", "b": "1.0.0"}),
+    ],
+)
+@pytest.mark.parametrize("lazy", [True, False])
+def test_sat_under_uv_policy_prefers_final_releases(write_scenario, extra: str, expected: dict[str, str], lazy: bool) -> None:
+    problem = load_scenario(write_scenario(UV_PRERELEASES.format(extra=extra))).problem
+    sat = _checked(SatStrategy(lazy=lazy), problem)
+    backtrack = solve(problem, "backtrack")
+    assert {n: str(p.version) for n, p in sat.packages.items()} == expected
+    assert sat.packages == backtrack.packages
+    assert objective_vector(problem, sat) == objective_vector(problem, backtrack) == tuple(sat.stats["objective"])

@@ -6,7 +6,9 @@ Two objectives, each compared lexicographically, smaller is better (docs/strateg
 
 ``default``
     1. the version indices of the root packages, summed (a version index counts the releases
-       on the index newer than the chosen one, whether the target can install them or not),
+       on the index newer than the chosen one, whether the target can install them or not;
+       under uv's pre-release policy every final release counts as newer than every
+       pre-release, as uv tries them: ``CandidateFinder.preferred_releases``),
     2. the same for every other package,
     3. the variant ranks, summed: the position of each chosen file among the installable files
        of its release in PEP 825 order (0 = what PEP 825 alone would pick),
@@ -112,7 +114,7 @@ def objective_vector(
     versions = [0] * deepest
     ranks = 0
     for name, pin in resolution.packages.items():
-        releases = finder.releases(name)
+        releases = finder.preferred_releases(name)
         index = next((i for i, r in enumerate(releases) if r.version == pin.version), len(releases))
         if index < len(releases):
             candidates = finder.release_candidates(releases[index])

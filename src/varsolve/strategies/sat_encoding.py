@@ -128,6 +128,7 @@ class Encoder:
         self._values: dict[str, list[str]] = {}  # unified feature -> values with a literal
         self._actives: set[Requirement] = set()
         self._pieces: dict[tuple[str, str], _Piece] = {}
+        self._costs: dict[NormalizedName, list[int]] = {}
         # Per package (or set of packages), "something not read yet of another package is
         # chosen": a gap or a candidate whose dependencies are unknown. Closed-world clauses that
         # a release not read yet could satisfy (a pin from its dependencies) hold unless it is
@@ -269,22 +270,34 @@ class Encoder:
                 lit = self.pool.id(gap.key)
                 self.boundary[lit] = gap
                 pkg.leaves[(gap.start, gap.stop)] = lit
-                # The gap stands for what the policy can admit: its cost is that of its newest
-                # such release, and a gap of excluded pre-releases only stands for nothing.
-                admissible = next((i for i in range(gap.start, gap.stop) if not self.universe.excluded(state, i)), None)
-                if admissible is None:
+                # The gap stands for what the policy can admit: its cost is the least of such
+                # releases', and a gap of excluded pre-releases only stands for nothing.
+                admissible = [i for i in range(gap.start, gap.stop) if not self.universe.excluded(state, i)]
+                if not admissible:
                     self.hard.append((None, [-lit]))
                 else:
-                    position = admissible
+                    position = min(admissible, key=self._cost_of(state))
             lits.append(lit)
             self.hard.append((None, [-lit, pkg.present]))
-            if position:
-                self.hard.append((None, [-lit, self._step(name, pkg.versions, "g", position)]))
+            cost = self._cost_of(state)(position)
+            if cost:
+                self.hard.append((None, [-lit, self._step(name, pkg.versions, "g", cost)]))
         if parent is not None:
             self.hard.extend((None, [-lit, parent]) for lit in lits)
             self.hard.append((None, [-parent, *lits]))
         if len(lits) > 1 and pkg is not None:
             self._at_most_one(self._one(name, pkg), lits, self.hard)
+
+    def _cost_of(self, state: PackageState) -> Callable[[int], int]:
+        """The version cost of each position of ``state``: its index in the order the policy
+        prefers releases (:meth:`CandidateFinder.preferred_releases`, the objective's ruler):
+        newest first, the position itself, except that uv's pre-release policy puts every final
+        release before the pre-releases, as uv tries them."""
+        costs = self._costs.get(state.name)
+        if costs is None:
+            rank = {id(release): i for i, release in enumerate(self.finder.preferred_releases(state.name))}
+            costs = self._costs[state.name] = [rank[id(release)] for release in state.releases]
+        return costs.__getitem__
 
     def _one(self, name: NormalizedName, pkg: _Package) -> GroupKey:
         """The group "one candidate per package" of ``name``."""
