@@ -46,11 +46,20 @@ def wheel_of(filename: str) -> WheelFilename:
     each parsed once per run. Every check of the parser looks at one of the two parts alone, so
     each part is checked by parsing it with a part known to be valid (``py3-none-any``,
     ``x-0``); a filename with a bad part is parsed whole, for the parser's own error."""
+    found = _plain_wheel(filename)
+    if found is None:
+        return parse_wheel(filename)  # a build tag or a label; or invalid: raises, naming this file
+    return WheelFilename(found[0], found[1], (), found[2], None)
+
+
+def _plain_wheel(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]] | None:
+    """The name, version and tags of a plain ``name-version-py-abi-platform.whl`` (see
+    :func:`wheel_of`), without building a :class:`WheelFilename`; ``None`` for any other."""
     parts = filename[:-4].split("-")
     if len(parts) != 5:
-        return parse_wheel(filename)
-    head = f"{parts[0]}-{parts[1]}"
-    triple = f"{parts[2]}-{parts[3]}-{parts[4]}"
+        return None
+    head = parts[0] + "-" + parts[1]
+    triple = parts[2] + "-" + parts[3] + "-" + parts[4]
     known = _WHEEL_HEADS.get(head)
     tags = _WHEEL_TAGS.get(triple)
     try:
@@ -60,8 +69,8 @@ def wheel_of(filename: str) -> WheelFilename:
         if tags is None:
             tags = _WHEEL_TAGS[triple] = parse_wheel(f"x-0-{triple}.whl").tags
     except InvalidWheelFilename:
-        return parse_wheel(filename)  # raises, naming this file
-    return WheelFilename(known[0], known[1], (), tags, None)
+        return None
+    return known[0], known[1], tags
 
 
 _SDISTS: dict[str, tuple[NormalizedName, Version]] = {}
@@ -215,7 +224,10 @@ def _dist_version(filename: str, name: NormalizedName) -> Version | None:
     :func:`dist_file` applies), else ``None``."""
     try:
         if filename.endswith(".whl"):
-            wheel = wheel_of(filename)
+            plain = _plain_wheel(filename)  # a page is grouped by version: no WheelFilename needed
+            if plain is not None:
+                return plain[1] if plain[0] == name else None
+            wheel = parse_wheel(filename)
             return wheel.version if wheel.name == name else None
         if filename.endswith((".tar.gz", ".zip")):
             sdist_name, version = sdist_of(filename)
