@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Hashable
 from dataclasses import replace
+from typing import cast
 
 import pytest
 from packaging.specifiers import SpecifierSet
@@ -26,7 +27,7 @@ from varsolve.compare.tasks import scenario_from_text
 from varsolve.marker_algebra import MarkerSet
 from varsolve.repository import DistFile, Release
 from varsolve.target import SupportedMap, Target, platform_named
-from varsolve.universal.region import Region, ReleaseParts
+from varsolve.universal.region import PartsTable, Region, ReleaseParts
 from varsolve.variants.filenames import parse_wheel
 from varsolve.variants.markers import NON_VARIANT, VariantState, parse_requirement
 from varsolve.verifier import VerifierMemo
@@ -63,18 +64,23 @@ class _Forks:
     def __init__(self, platforms: bool = False) -> None:
         self.platforms = platforms
         self.candidates: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] = {}
-        self.parts: dict[tuple[object, ...], ReleaseParts] = {}
+        self.parts = PartsTable()
 
     def finder(self, markers: str) -> CandidateFinder:
         region = Region(
             MarkerSet.parse(markers), platforms=self.platforms, candidates=self.candidates,
-            release_parts=self.parts,  # type: ignore[arg-type]
+            release_parts=self.parts,
         )
         return CandidateFinder(replace(PROBLEM, region=region))
 
     def fresh(self, markers: str) -> CandidateFinder:
         """A finder that shares nothing: the answer the shared ones must give."""
         return CandidateFinder(replace(PROBLEM, region=Region(MarkerSet.parse(markers), platforms=self.platforms)))
+
+
+def _answers(finder: CandidateFinder, release: Release) -> object:
+    """The share key's answers for the release's pairs."""
+    return cast("tuple[object, ...]", finder._share_key(release))[2]
 
 
 def _files(candidates: list[Candidate]) -> list[tuple[str | None, str]]:
@@ -91,6 +97,23 @@ def test_a_release_s_parts_are_its_distinct_requires_python_and_tag_pairs() -> N
     assert len(parts.pairs) == 3 and parts.pairs[-1] == (AT_LEAST_310, None)
     assert not parts.metadata_python
     assert ReleaseParts.of(_release(_sdist("native-1.0.0.tar.gz", None)), platforms=False).metadata_python
+
+
+def test_releases_with_the_same_parts_share_one_and_a_fork_s_answers_for_it() -> None:
+    # 1.0.0 and 1.1.0 have the same files but for the version: one ReleaseParts; 2.0.0 needs
+    # Python 3.11: its own, and the fork for 3.10 answers differently for it.
+    table = PartsTable()
+    same = _release(*(replace(f, filename=f.filename.replace("1.0.0", "1.1.0")) for f in PER_PYTHON.files), version="1.1.0")
+    newer = _release(*(replace(f, requires_python=AT_LEAST_311) for f in PER_PYTHON.files), version="2.0.0")
+    assert table.get(PER_PYTHON, False) is table.get(same, False)
+    assert table.get(newer, False) is not table.get(PER_PYTHON, False)
+    assert len(table) == 3
+    forks = _Forks()
+    at_310 = forks.finder("python_full_version == '3.10.*'")
+    assert _answers(at_310, PER_PYTHON) == _answers(at_310, same) == (True, False)
+    assert _answers(at_310, newer) == (False, False)
+    assert _files(at_310.release_candidates(newer)) == []
+    assert _files(at_310.release_candidates(same)) == [("", "native-1.1.0-cp310-cp310-manylinux_2_17_x86_64.whl")]
 
 
 def test_forks_whose_pythons_use_other_files_do_not_share_a_release_s_candidates() -> None:

@@ -29,6 +29,7 @@ from .variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature
 
 if TYPE_CHECKING:
     from .marker_algebra import MarkerSet
+    from .universal.region import ReleaseParts
 
 log = logging.getLogger("varsolve")
 # Warnings about variant metadata already given in this process: one line each, however many
@@ -208,6 +209,8 @@ class CandidateFinder:
         # id(parsed Requires-Python or tag set) -> (it, usable in the region); the object is kept
         # so that its id stays its own.
         self._usable_parts: dict[int, tuple[object, bool]] = {}
+        # id(ReleaseParts) -> (it, the answer for each of its pairs); kept so that its id stays its own
+        self._parts_answers: dict[int, tuple[ReleaseParts, tuple[bool, ...]]] = {}
         self._final_exists: dict[tuple[Dependency, ...], bool] = {}
         self._unyanked_exists: dict[tuple[Dependency, ...], bool] = {}
         self._prereleases_by_name: dict[NormalizedName, bool] = {}
@@ -324,9 +327,14 @@ class CandidateFinder:
         region's Pythons, so then the Pythons are part of the key too."""
         assert self.region is not None, "only universal forks share candidates"
         # Asked in every fork of every release a search counts: by the release's few distinct
-        # (Requires-Python, tags) pairs, worked out once for all forks, not by its files.
+        # (Requires-Python, tags) pairs, worked out once for all forks, not by its files; and
+        # answered once per distinct set of pairs, which most releases of a project share.
         parts = self.region.parts_of(release)
-        usable = tuple(self._usable_pair(spec, served) for spec, served in parts.pairs)
+        known = self._parts_answers.get(id(parts))
+        if known is None or known[0] is not parts:
+            answers = tuple(self._usable_pair(spec, served) for spec, served in parts.pairs)
+            known = self._parts_answers[id(parts)] = (parts, answers)
+        usable = known[1]
         if parts.metadata_python:
             return (release.name, release.version, usable, self._region_pythons)
         return (release.name, release.version, usable)

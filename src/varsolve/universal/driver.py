@@ -35,7 +35,7 @@ from packaging.version import Version
 
 from ..errors import InputError
 from ..resolution import Explanation, Step
-from .region import ForkNeeded, ForkSignal, Region, ReleaseParts, floor, refine
+from .region import ForkNeeded, ForkSignal, PartsTable, Region, floor, refine
 from .result import Fork, UniversalResolution
 from .universe import universe
 
@@ -111,7 +111,7 @@ def _resolve_universal(
         chosen: dict[PythonKey, dict[NormalizedName, Version]] = {}
         # The candidates of each release, shared by every fork that can use the same files.
         expanded: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] = {}
-        release_parts: dict[tuple[NormalizedName, Version], ReleaseParts] = {}  # what decides each release's sharing
+        release_parts = PartsTable()  # what decides each release's sharing
         needs: dict[PythonKey, dict[NormalizedName, tuple[Edge, ...]]] = {}  # a preferred release's requirements
         ahead = _ReadAhead(problem, bool(environments))
         done: list[Fork] = []
@@ -270,7 +270,7 @@ def _fork_problem(
     platforms: bool,
     candidates: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] | None = None,
     read: set[tuple[NormalizedName, Version]] | None = None,
-    release_parts: dict[tuple[NormalizedName, Version], ReleaseParts] | None = None,
+    release_parts: PartsTable | None = None,
 ) -> Problem:
     """``problem`` for one region: its target keeps the supported properties and gets the
     region's lowest Python (what explanations name)."""

@@ -110,9 +110,7 @@ class Region:
     # What decides, for each release, which of its files a fork can use (ReleaseParts), shared
     # by the forks of one variant target: worked out once per release instead of once per fork.
     # None: not shared.
-    release_parts: dict[tuple[NormalizedName, Version], ReleaseParts] | None = field(
-        default=None, compare=False, repr=False
-    )
+    release_parts: PartsTable | None = field(default=None, compare=False, repr=False)
     # The releases whose dependencies a search in the region read, gathered over the forks of
     # one variant target (the driver fetches their metadata ahead for the forks after); None:
     # not gathered.
@@ -190,13 +188,34 @@ class Region:
 
     def parts_of(self, release: Release) -> ReleaseParts:
         """:class:`ReleaseParts` of ``release`` (shared by the forks when :attr:`release_parts` is)."""
+        if self.release_parts is None:
+            return ReleaseParts.of(release, self.platforms)
+        return self.release_parts.get(release, self.platforms)
+
+
+class PartsTable:
+    """The :class:`ReleaseParts` of each release the forks of one variant target read (all with
+    one ``platforms``), each distinct one kept once: most releases of a project have the same
+    parts (one Requires-Python text, a pure-Python wheel and an sdist), so that a fork answers
+    for them once, not once per release (CandidateFinder memoises by their identity)."""
+
+    def __init__(self) -> None:
+        self._by_release: dict[tuple[NormalizedName, Version], ReleaseParts] = {}
+        # (id of each pair's Requires-Python, where its tags run, metadata_python) -> the parts;
+        # the parts kept hold those objects, so that their ids stay their own.
+        self._distinct: dict[tuple[object, ...], ReleaseParts] = {}
+
+    def get(self, release: Release, platforms: bool) -> ReleaseParts:
         key = (release.name, release.version)
-        known = self.release_parts.get(key) if self.release_parts is not None else None
+        known = self._by_release.get(key)
         if known is None:
-            known = ReleaseParts.of(release, self.platforms)
-            if self.release_parts is not None:
-                self.release_parts[key] = known
+            fresh = ReleaseParts.of(release, platforms)
+            identity = (tuple((id(spec), served) for spec, served in fresh.pairs), fresh.metadata_python)
+            known = self._by_release[key] = self._distinct.setdefault(identity, fresh)
         return known
+
+    def __len__(self) -> int:
+        return len(self._by_release)
 
 
 @dataclass(frozen=True, eq=False)
