@@ -1,13 +1,13 @@
 """Benchmark: varsolve's ``uv`` and ``pip`` presets against uv 0.13.9 and pip 26.3 on many
 generated plain scenarios (the comparison of tests/test_differential.py, with more examples).
 
-    python benchmarks/differential.py [-n 500] [--seed 0] [--show 5] [--json FILE]
+    python benchmarks/differential.py [-n 500] [--seed 0] [--strategy backtrack|sat|pep825] [--show 5] [--json FILE]
     python benchmarks/differential.py --packse [--scenarios DIR]
 
 Each scenario (tests/differential_helpers.py: 1-4 packages, 1-5 releases each with pre-, post-,
 dev and local versions, yanked releases, Requires-Python bounds, extras, specifiers) is built
 into an index served on loopback and resolved by both installers and by varsolve's
-``backtrack`` under the matching preset (verified). Prints, per tool: how many scenarios the
+``--strategy`` (``backtrack`` unless given) under the matching preset (verified). Prints, per tool: how many scenarios the
 tool solved, and how many varsolve's preset answered the same, differently only by search order
 (both valid, neither preferred in every package) or differently (a disagreement: shown, with the
 scenario, to keep under tests/fixtures/differential/). Exit status 1 when there is a disagreement.
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default: 0)")
     parser.add_argument("--show", type=int, default=5, help="disagreements to print in full (default: 5)")
     parser.add_argument("--json", type=Path, help="also write the counts and disagreements to FILE")
+    parser.add_argument("--strategy", default="backtrack", help="varsolve's strategy (default: backtrack)")
     parser.add_argument("--packse", action="store_true", help="packse's scenarios instead of generated ones")
     parser.add_argument("--scenarios", type=Path, help="with --packse: packse's scenarios folder (default: download)")
     args = parser.parse_args(argv)
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     def one(scenario: dict[str, object] | str) -> None:
         counts["scenarios"] += 1
         try:
-            comparison = compare(installers, scenario)
+            comparison = compare(installers, scenario, args.strategy)
         except Unsupported:
             counts["skipped"] += 1
             return

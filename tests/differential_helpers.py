@@ -401,8 +401,9 @@ def _prerelease(text: str) -> bool:
         return False
 
 
-def compare(installers: Installers, scenario_text: dict[str, Any] | str) -> Comparison:
-    """Run both installers and varsolve on a scenario (TOML text, or a dict for ``to_toml``)."""
+def compare(installers: Installers, scenario_text: dict[str, Any] | str, strategy: str = "backtrack") -> Comparison:
+    """Run both installers and varsolve (``strategy``) on a scenario (TOML text, or a dict for
+    ``to_toml``)."""
     from varsolve.index.wheels import specialise_requirements
     from varsolve.sources.scenario import load_scenario
     from varsolve.target import DEFAULT_PLATFORM
@@ -420,7 +421,7 @@ def compare(installers: Installers, scenario_text: dict[str, Any] | str) -> Comp
     tools = installers.run(
         specialise_requirements(problem.requirements), python, index_url, prereleases=problem.options.prereleases
     )
-    mine = {tool: varsolve_outcome(scenario, PRESETS[tool]) for tool in tools}
+    mine = {tool: varsolve_outcome(scenario, PRESETS[tool], strategy) for tool in tools}
     verdicts: dict[str, str] = {}
     why: dict[str, str] = {}
     for tool in tools:
