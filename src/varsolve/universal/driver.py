@@ -195,6 +195,7 @@ class _ReadAhead:
         self.read: set[tuple[NormalizedName, Version]] = set()  # filled by the forks' regions
         self._asked: dict[MarkerSet, set[tuple[NormalizedName, Version]]] = {}
         self._regions: dict[MarkerSet, Region] = {}
+        self._by_version: dict[NormalizedName, dict[Version, list[tuple[int, Release]]]] = {}
 
     def fetch(self, regions: Sequence[MarkerSet]) -> None:
         """Ask the source for what the searches of ``regions`` (the next first) will likely read."""
@@ -218,9 +219,14 @@ class _ReadAhead:
             versions.setdefault(name, set()).add(version)
         out: list[tuple[Release, DistFile]] = []
         for name in sorted(versions):
-            for release in self.repository.releases(name):
-                if release.version not in versions[name]:
-                    continue
+            by_version = self._by_version.get(name)
+            if by_version is None:  # asked again at every fork: a project has hundreds of releases
+                by_version = self._by_version[name] = {}
+                for i, r in enumerate(self.repository.releases(name)):
+                    by_version.setdefault(r.version, []).append((i, r))
+            # In the order the source lists them.
+            wanted = sorted(entry for v in versions[name] for entry in by_version.get(v, ()))
+            for _, release in wanted:
                 wheels = [f for f in release.files if f.wheel is not None and f.label is None]
                 usable = [f for f in wheels if region.fits(f) and self._python_allows(region, f)]
                 file = min(usable or wheels, key=lambda f: f.filename, default=None)
