@@ -1,10 +1,13 @@
-"""The cache's background writer: entries stored by a repository's cache are written by one
-thread, read back from memory until then, and all on disk once the cache is flushed."""
+"""What a cold run does off the resolver's path: the cache's background writer (entries stored
+by a repository's cache are written by one thread, read back from memory until then, and all on
+disk once the cache is flushed) and the HTTP client's warm-up."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+
+import pytest
 
 from varsolve.sources.cache import DiskCache
 
@@ -67,3 +70,44 @@ def test_flush_without_entries_returns_at_once(tmp_path: Path) -> None:
     DiskCache(tmp_path, background=True).flush()
     DiskCache(tmp_path).flush()
     assert not tmp_path.exists() or _files(tmp_path) == []
+
+
+# -- the HTTP client's warm-up ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ["file", "dir", "certifi"])
+def test_the_tls_context_is_the_one_httpx_makes(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """warm_up makes the https transport's context before httpx is imported: it must be the
+    context httpx itself makes for verify=True, CA bundle included (whatever the environment)."""
+    import certifi
+    import httpx
+
+    from varsolve.sources.http import default_tls_context
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    if env == "file":
+        monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    elif env == "dir":
+        monkeypatch.setenv("SSL_CERT_DIR", str(Path(certifi.where()).parent))
+    ours, theirs = default_tls_context(), httpx.create_ssl_context()
+    assert ours.cert_store_stats() == theirs.cert_store_stats()
+    assert ours.get_ca_certs() == theirs.get_ca_certs()
+    assert (ours.verify_mode, ours.check_hostname, ours.options) == (theirs.verify_mode, theirs.check_hostname, theirs.options)
+
+
+def test_warm_up_makes_the_client_and_a_request_uses_it(tmp_path: Path) -> None:
+    from varsolve.index.server import IndexServer
+    from varsolve.sources.http import HttpClient
+
+    (tmp_path / "simple" / "app").mkdir(parents=True)
+    (tmp_path / "simple" / "app" / "index.html").write_text("<html><body></body></html>\n")
+    with IndexServer(tmp_path) as server:
+        client = HttpClient(timeout=5, retries=0)
+        client.warm_up([server.index_url])
+        response = client.get(server.index_url + "app/")
+        assert response.status == 200
+        client.close()
+    offline = HttpClient(offline=True)
+    offline.warm_up(["https://example.invalid/simple/"])
+    assert offline._client_instance is None  # noqa: SLF001

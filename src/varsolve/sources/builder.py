@@ -21,7 +21,7 @@ def open_repository(settings: SourceSettings) -> Repository | None:
     if not settings.names_a_source:
         return None
     # Imported here: a command that only reads a scenario never loads the HTTP machinery.
-    from .cache import DiskCache, default_cache_dir
+    from .cache import HTTP_DIR, DiskCache, default_cache_dir
     from .findlinks import FindLinksSource
     from .http import HttpClient
     from .linksources import IndexSource
@@ -36,6 +36,8 @@ def open_repository(settings: SourceSettings) -> Repository | None:
             refresh=settings.refresh, refresh_packages=settings.refresh_packages, offline=settings.offline,
             limits=settings.limits, tune_process=settings.tune_process,
         )
+        if cache is None or not (cache.root / HTTP_DIR).is_dir():  # a cold run: every page from the index
+            client.warm_up(settings.index_urls)
     sources: list[LinkSource] = [IndexSource(url, client) for url in settings.index_urls]
     sources += [FindLinksSource(Path(path)) for path in settings.find_links]
     return SimpleRepository(sources, client, settings)

@@ -27,7 +27,7 @@ import io
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,6 @@ from .settings import NetworkLimits
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Iterable
 
     import httpcore
     import httpx
@@ -129,6 +128,8 @@ class HttpClient:
         self._client_instance: httpx.Client | None = None
         self._client_lock = threading.Lock()
         self._first_bytes = _FirstBytes(timeout)
+        self._tls: ssl.SSLContext | None = None
+        self._tls_lock = threading.Lock()
 
     @property
     def _client(self) -> httpx.Client:
@@ -139,6 +140,33 @@ class HttpClient:
                 if self._client_instance is None:
                     self._client_instance = self._make_client()
         return self._client_instance
+
+    def warm_up(self, urls: Iterable[str]) -> None:
+        """For https ``urls``, the TLS context (the CA bundle read and parsed, ~15 ms, without the
+        GIL), then the client (httpx imported, ~40 ms), made in a background thread while the
+        caller goes on setting up the resolution: its first request finds them made, or being
+        made. For a run about to go to the network (a cold cache); a no-op offline."""
+        if self.offline or self._client_instance is not None:
+            return
+        https = any(url.lower().startswith("https:") for url in urls)
+
+        def work() -> None:
+            try:
+                if https:
+                    self._tls_context()
+                self._client  # noqa: B018  (made on first use)
+            except Exception:  # the first request meets the same problem and reports it
+                log.debug("warming up the HTTP client failed", exc_info=True)
+
+        threading.Thread(target=work, name="varsolve-http-warm-up", daemon=True).start()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """The https transport's TLS context, made once (what httpx makes for ``verify=True``)."""
+        if self._tls is None:
+            with self._tls_lock:
+                if self._tls is None:
+                    self._tls = default_tls_context()
+        return self._tls
 
     def _make_client(self) -> httpx.Client:
         lib = import_httpx()  # the module, typed as such only under TYPE_CHECKING
@@ -151,7 +179,7 @@ class HttpClient:
             # Loading the CA bundle costs ~60 ms: only pay it when an https URL shows up. The
             # default transport serves plain http (no TLS, so nothing to verify).
             transport=_bounded(lib.HTTPTransport(limits=limits, verify=False)),
-            mounts={"https://": _LazyTransport(lambda: _bounded(lib.HTTPTransport(limits=limits)))},
+            mounts={"https://": _LazyTransport(lambda: _bounded(lib.HTTPTransport(limits=limits, verify=self._tls_context())))},
             follow_redirects=False,  # followed by _send, which checks where they go
             headers={"User-Agent": USER_AGENT},
         )
@@ -442,6 +470,22 @@ def bound_malloc() -> None:
         mallopt(m_mmap_threshold, 128 * 1024)
 
 
+def default_tls_context() -> ssl.SSLContext:
+    """The context httpx 0.28 makes for ``verify=True`` (``httpx.create_ssl_context``): the CA
+    bundle of ``$SSL_CERT_FILE``, else the folder ``$SSL_CERT_DIR``, else certifi's. Made here
+    so that it can be made before httpx is imported (:meth:`HttpClient.warm_up`)."""
+    import os
+    import ssl
+
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def check_url(url: str) -> None:
     """Only http(s) URLs with a host go over the network; anything else is a one-line error."""
     import urllib.parse
@@ -682,13 +726,15 @@ class _LazyTransport:
         self._transport: httpx.HTTPTransport | None = None
         self._lock = threading.Lock()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def ready(self) -> httpx.HTTPTransport:
         if self._transport is None:
             with self._lock:
                 if self._transport is None:
                     self._transport = self._factory()
-        assert self._transport is not None
-        return self._transport.handle_request(request)
+        return self._transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.ready().handle_request(request)
 
     def close(self) -> None:
         if self._transport is not None:
