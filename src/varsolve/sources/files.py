@@ -10,7 +10,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import zipfile
 
 log = logging.getLogger("varsolve")
+_F = TypeVar("_F")
 
 VARIANTS_SUFFIX = "-variants.json"
 # Strongest first: when an index announces several, the strongest is checked.
@@ -50,6 +51,28 @@ def wheel_of(filename: str) -> WheelFilename:
     if found is None:
         return parse_wheel(filename)  # a build tag or a label; or invalid: raises, naming this file
     return WheelFilename(found[0], found[1], (), found[2], None)
+
+
+def _frozen(cls: type[_F], fields: dict[str, object]) -> _F:
+    """``cls(**fields)`` for a frozen dataclass, given every field: what its generated
+    ``__init__`` does (one ``object.__setattr__`` per field) in one dict update, when the class
+    has a ``__dict__`` and no ``__post_init__`` (else its constructor). A cold run builds tens of
+    thousands of files."""
+    if not _plain_dataclass(cls):
+        return cls(**fields)
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
+
+
+_PLAIN: dict[type, bool] = {}
+
+
+def _plain_dataclass(cls: type) -> bool:
+    plain = _PLAIN.get(cls)
+    if plain is None:
+        plain = _PLAIN[cls] = "__slots__" not in cls.__dict__ and not hasattr(cls, "__post_init__")
+    return plain
 
 
 def _plain_wheel(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]] | None:
@@ -125,16 +148,10 @@ def row_dist_file(row: Row, name: NormalizedName, announced: bool) -> DistFile |
             requires_python = specifier_set(requires_python_text)
         except InvalidSpecifier:
             log.info("%s: ignoring invalid requires-python %r", url, requires_python_text)
-    return DistFile(
-        filename=filename,
-        wheel=wheel,
-        url=url,
-        hashes=dict(hashes),
-        size=size,
-        upload_time=upload_time,
-        requires_python=requires_python,
-        yanked=yanked,
-    )
+    return _frozen(DistFile, {
+        "filename": filename, "wheel": wheel, "url": url, "hashes": dict(hashes), "size": size, "upload_time": upload_time,
+        "requires_python": requires_python, "yanked": yanked,
+    })
 
 
 def dist_version(file: DistFile) -> Version:
@@ -338,7 +355,7 @@ class ProjectPage:
         out = []
         for row in rows:
             dist = row_dist_file(row, self.name, self.announced)
-            if dist is None or dist_version(dist) != version:
+            if dist is None or ((found := dist_version(dist)) is not version and found != version):
                 if decoded:
                     raise BadEntry(row[0])
                 continue  # not reached: the page's own rows were grouped by this very test
