@@ -262,3 +262,18 @@ def test_the_verifier_memo_reads_each_requirement_and_version_on_its_own() -> No
     assert memo.facts("a[X]==1.0").pins_exactly and memo.facts("a[X]==1.0").extras == {"x"}
     assert not memo.facts("a==1.*").pins_exactly and memo.facts("a===1.0").pins_exactly
     assert memo.facts("A_b>=1").name == "a-b"
+
+
+def test_a_fork_s_edge_is_one_object_for_the_same_text_and_its_own_for_another() -> None:
+    from varsolve.candidates import _fork_dependency
+
+    req = parse_requirement("b>=2 ; python_version >= '3.11' or variant_label == 'cpu'")
+    on_cpu = _fork_dependency("b>=2", req)  # the variant clause held: no marker left
+    elsewhere = _fork_dependency("b>=2 ; python_version >= '3.11'", req)
+    assert _fork_dependency("b>=2", req) is on_cpu
+    assert elsewhere is not on_cpu
+    assert on_cpu.marker is None and elsewhere.marker == "python_version >= '3.11'"
+    assert on_cpu.contains(Version("2.0")) and not on_cpu.contains(Version("1.9"))
+    assert _fork_dependency("b>=2", req).contains(Version("1.9")) is False  # the memo, shared
+    other = parse_requirement("b<2 ; python_version < '3.11'")
+    assert _fork_dependency("b<2 ; python_version < '3.11'", other).contains(Version("1.9"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import Specifier, SpecifierSet
@@ -175,6 +175,18 @@ def _parses(text: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=65536)
+def _fork_dependency(specialised: str, req: VariantRequirement) -> Dependency:
+    """The edge for ``req`` as ``specialised`` for a wheel, one object for every fork that reads
+    it (all it holds is derived from the two), so that what it memoises (:meth:`Dependency.contains`)
+    serves every fork, not only the one that made it."""
+    from .universal.region import marker_part
+
+    return Dependency(
+        req.name, (req.specifier,), frozenset(req.extras), specialised, req.url, marker_part(specialised)
+    )
+
+
 class UnusableCandidate(Exception):
     """A candidate whose dependencies cannot be read (:meth:`CandidateFinder.dependencies`):
     the search rejects it, and explanations quote ``reason``."""
@@ -265,6 +277,9 @@ class CandidateFinder:
         """The candidates of one release, reading only that release's metadata (cached), so
         that a lazy strategy can materialise releases one at a time."""
         key = (release.name, release.version)
+        found = self._by_release.get(key)  # asked for every release at every count: one lookup
+        if found is not None:
+            return found
         if key not in self._by_release:
             shared = self.region.candidates if self.region is not None else None
             share_key = self._share_key(release) if shared is not None else None
@@ -568,7 +583,7 @@ class CandidateFinder:
         # variant markers are decided by this candidate's wheel, so the edge keeps only the
         # markers an environment decides. Several requirements on one package under different
         # markers are where uv forks: the region raises ForkNeeded for the driver.
-        from .universal.region import ForkSignal, bounded_above, marker_part
+        from .universal.region import ForkSignal, bounded_above
 
         parts: dict[NormalizedName, list[tuple[MarkerSet, bool]]] = {}
         for text in requires_dist:
@@ -580,8 +595,7 @@ class CandidateFinder:
             specialised = req.specialise(candidate.state) or req.text
             if specialised not in seen:
                 seen.add(specialised)
-                marker = marker_part(specialised)
-                deps.append(Dependency(req.name, (req.specifier,), frozenset(req.extras), specialised, req.url, marker))
+                deps.append(_fork_dependency(specialised, req))
                 union = holding[0]
                 for part in holding[1:]:
                     union = union | part
