@@ -87,13 +87,34 @@ def _plain_wheel(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]
     tags = _WHEEL_TAGS.get(triple)
     try:
         if known is None:
-            wheel = parse_wheel(f"{head}-py3-none-any.whl")
-            known = _WHEEL_HEADS[head] = (wheel.name, wheel.version)
+            known = _WHEEL_HEADS[head] = _wheel_head(parts[0], parts[1])
         if tags is None:
             tags = _WHEEL_TAGS[triple] = parse_wheel(f"x-0-{triple}.whl").tags
     except InvalidWheelFilename:
         return None
     return known[0], known[1], tags
+
+
+_WHEEL_NAMES: dict[str, NormalizedName] = {}  # a wheel filename's name part, checked and normalized
+_VERSIONS: dict[str, Version] = {}  # a wheel filename's version part
+
+
+def _wheel_head(name_part: str, version_part: str) -> tuple[NormalizedName, Version]:
+    """The name and version of a plain wheel filename whose first two parts these are, as
+    :func:`~varsolve.variants.filenames.parse_wheel` gives them (``InvalidWheelFilename`` as
+    it raises): the name checked once per project, the version parsed once per text (every
+    version of a large project's page has a new head)."""
+    name = _WHEEL_NAMES.get(name_part)
+    if name is None:
+        name = _WHEEL_NAMES[name_part] = parse_wheel(f"{name_part}-0-py3-none-any.whl").name
+    version = _VERSIONS.get(version_part)
+    if version is None:
+        try:
+            version = Version(version_part)  # packaging's own test of a wheel's version part
+        except InvalidVersion:
+            raise InvalidWheelFilename(f"invalid wheel filename {name_part}-{version_part}-...: invalid version") from None
+        _VERSIONS[version_part] = version
+    return name, version
 
 
 _SDISTS: dict[str, tuple[NormalizedName, Version]] = {}
