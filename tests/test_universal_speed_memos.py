@@ -277,3 +277,24 @@ def test_a_fork_s_edge_is_one_object_for_the_same_text_and_its_own_for_another()
     assert _fork_dependency("b>=2", req).contains(Version("1.9")) is False  # the memo, shared
     other = parse_requirement("b<2 ; python_version < '3.11'")
     assert _fork_dependency("b<2 ; python_version < '3.11'", other).contains(Version("1.9"))
+
+
+def test_the_verifier_memo_finds_each_release_s_own_file_and_answers_per_python_and_policy() -> None:
+    from varsolve.problem import ResolverOptions
+
+    memo = VerifierMemo()
+    name = "native-1.0.0-cp310-cp310-win_amd64.whl"
+    assert memo.file_named(PER_PYTHON, name) is PER_PYTHON.files[1]
+    other = _release(_wheel(name))
+    assert memo.file_named(other, name) is other.files[0]
+    assert memo.file_named(PER_PYTHON, "native-1.0.0.tar.gz") is None
+    packse, pip = ResolverOptions(requires_python_policy="packse"), ResolverOptions(requires_python_policy="pip")
+    below_312 = SpecifierSet(">=3.10,<3.12")
+    for options in (packse, pip):
+        for python in ("3.9.1", "3.11.2", "3.12.0"):
+            expected = options.allows_python(below_312, Version(python))
+            assert memo.allows_python(options, below_312, Version(python)) is expected
+            assert memo.allows_python(options, below_312, Version(python)) is expected
+    # packse reads lower bounds only: 3.12 passes there and not under pip's policy.
+    assert memo.allows_python(packse, below_312, Version("3.12.0")) != memo.allows_python(pip, below_312, Version("3.12.0"))
+    assert memo.allows_python(pip, None, Version("2.7"))

@@ -17,7 +17,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .errors import InvalidDistribution, InvalidVariantMetadata
-from .problem import Problem
+from .problem import Problem, ResolverOptions
 from .providers import supported_for_release
 from .repository import DistFile, Release, Repository
 from .resolution import Pin, Resolution, Violation, ViolationKind
@@ -48,6 +48,8 @@ class VerifierMemo:
         self._applying: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._facts: dict[str, _Facts] = {}
         self._contains: dict[tuple[str, Version], bool] = {}
+        self._files: dict[tuple[int, str], tuple[Release, DistFile | None]] = {}
+        self._allows: dict[tuple[int, Version, str], tuple[SpecifierSet, bool]] = {}
 
     def facts(self, text: str) -> _Facts:
         """What the walk reads of a requirement besides its marker (every environment walks
@@ -59,6 +61,27 @@ class VerifierMemo:
                 req.name, req.specifier, frozenset(req.extras), any(_pins_exactly(s) for s in req.specifier)
             )
         return known
+
+    def file_named(self, release: Release, filename: str) -> DistFile | None:
+        """The file of ``release`` called ``filename`` (a release may have hundreds of files, and
+        every environment looks up the same pins)."""
+        key = (id(release), filename)
+        known = self._files.get(key)
+        if known is None or known[0] is not release:
+            found = next((f for f in release.files if f.filename == filename), None)
+            known = self._files[key] = (release, found)  # the release kept, so that its id stays its own
+        return known[1]
+
+    def allows_python(self, options: ResolverOptions, spec: SpecifierSet | None, python: Version) -> bool:
+        """``options.allows_python``, by the identity of the specifier (files share a few parsed
+        ones) rather than its hash, which packaging computes at every call."""
+        if spec is None:
+            return True
+        key = (id(spec), python, options.requires_python_policy)
+        known = self._allows.get(key)
+        if known is None or known[0] is not spec:
+            known = self._allows[key] = (spec, options.allows_python(spec, python))
+        return known[1]
 
     def contains(self, text: str, version: Version) -> bool:
         """The requirement ``text``'s specifier contains ``version`` (pre-releases included)."""
@@ -150,14 +173,14 @@ class _Verifier:
         release = next((r for r in self.repo.releases(NormalizedName(name)) if r.version == pin.version), None)
         if release is None:
             return self.fail("file", f"{name} {pin.version} does not exist", name)
-        file = next((f for f in release.files if f.filename == pin.filename), None)
+        file = self.memo.file_named(release, pin.filename)
         if file is None:
             return self.fail("file", f"{name} {pin.version}: no file {pin.filename}", name)
         self.files[name] = (release, file)
         py = self.target.python
         meta = self.repo.metadata(release, file)
         for spec in (file.requires_python, meta.requires_python):
-            if not self.problem.options.allows_python(spec, py):
+            if not self.memo.allows_python(self.problem.options, spec, py):
                 self.fail("python", f"{name} {pin.version} requires Python {spec}, target is {py}", name)
         opts = self.problem.options
         if file.wheel is None:
