@@ -298,3 +298,22 @@ def test_the_verifier_memo_finds_each_release_s_own_file_and_answers_per_python_
     # packse reads lower bounds only: 3.12 passes there and not under pip's policy.
     assert memo.allows_python(packse, below_312, Version("3.12.0")) != memo.allows_python(pip, below_312, Version("3.12.0"))
     assert memo.allows_python(pip, None, Version("2.7"))
+
+
+def test_cells_split_with_one_intersection_when_a_cell_is_on_one_side_are_the_same_cells() -> None:
+    from varsolve.marker_algebra import DEFAULT_ENVIRONMENT, representative_environments
+
+    texts = [
+        "python_full_version >= '3.11'", "sys_platform == 'win32'", "python_version < '3.12' and sys_platform == 'linux'",
+        "platform_machine == 'aarch64'", "python_full_version >= '3.11'", "implementation_name == 'pypy'",
+        "sys_platform == 'win32' or python_full_version >= '3.13'", "python_full_version < '3.10'",
+    ]
+    sets = [MarkerSet.parse(t) for t in texts]
+    within = MarkerSet.python_range(">=3.10")
+    # Every cell split both ways, as before: the cells and their order must not change.
+    cells = [within]
+    for s in sets:
+        cells = [part for cell in cells for part in (cell & s, cell & ~s) if not part.is_empty()]
+    expected = [cell.witness(DEFAULT_ENVIRONMENT) for cell in cells]
+    assert representative_environments(sets, within=within) == [e for e in expected if e is not None]
+    assert len(expected) > 8

@@ -922,7 +922,20 @@ def representative_environments(
     cells = [within] if not within.is_empty() else []
     for s in sets:
         outside = ~s  # once per set, not once per cell
-        cells = [part for cell in cells for part in (cell & s, cell & outside) if not part.is_empty()]
+        split: list[MarkerSet] = []
+        for cell in cells:
+            inside = cell & s
+            # A cell on one side of the set is not split: canonical diagrams make the part on that
+            # side equal to the cell itself, so one intersection is enough.
+            if inside.is_empty():
+                split.append(cell)
+                continue
+            split.append(inside)
+            if inside != cell:
+                rest = cell & outside
+                if not rest.is_empty():
+                    split.append(rest)
+        cells = split
         if len(cells) > MAX_CELLS:
             raise InputError(f"the markers split the environments into more than {MAX_CELLS} cells")
     return [env for cell in cells if (env := cell.witness(defaults)) is not None]
