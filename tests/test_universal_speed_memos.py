@@ -317,3 +317,30 @@ def test_cells_split_with_one_intersection_when_a_cell_is_on_one_side_are_the_sa
     expected = [cell.witness(DEFAULT_ENVIRONMENT) for cell in cells]
     assert representative_environments(sets, within=within) == [e for e in expected if e is not None]
     assert len(expected) > 8
+
+
+def test_the_verifier_memo_finds_a_release_in_each_repository_on_its_own() -> None:
+    from varsolve.repository import CoreMetadata, RepositoryBase
+    from varsolve.variants.metadata import VariantMetadata
+
+    class Listing(RepositoryBase):
+        def __init__(self, *releases: Release) -> None:
+            self.listed = list(releases)
+
+        def releases(self, name: str) -> list[Release]:
+            return [r for r in self.listed if r.name == name]
+
+        def metadata(self, release: Release, file: DistFile) -> CoreMetadata:
+            return CoreMetadata(())
+
+        def variant_metadata(self, release: Release) -> VariantMetadata | None:
+            return None
+
+    other_files = _release(_sdist("native-1.0.0.tar.gz"))
+    first, second, empty = Listing(PER_PYTHON), Listing(other_files), Listing()
+    memo = VerifierMemo()
+    assert memo.release_of(first, "native", Version("1.0.0")) is PER_PYTHON
+    assert memo.release_of(second, "native", Version("1.0.0")) is other_files
+    assert memo.release_of(empty, "native", Version("1.0.0")) is None
+    assert memo.release_of(first, "native", Version("2.0.0")) is None
+    assert memo.release_of(first, "native", Version("1.0.0")) is PER_PYTHON

@@ -49,6 +49,7 @@ class VerifierMemo:
         self._facts: dict[str, _Facts] = {}
         self._contains: dict[tuple[str, Version], bool] = {}
         self._files: dict[tuple[int, str], tuple[Release, DistFile | None]] = {}
+        self._releases: dict[tuple[int, str, Version], tuple[Repository, Release | None]] = {}
         self._allows: dict[tuple[int, Version, str], tuple[SpecifierSet, bool]] = {}
 
     def facts(self, text: str) -> _Facts:
@@ -61,6 +62,16 @@ class VerifierMemo:
                 req.name, req.specifier, frozenset(req.extras), any(_pins_exactly(s) for s in req.specifier)
             )
         return known
+
+    def release_of(self, repo: Repository, name: str, version: Version) -> Release | None:
+        """The release ``version`` of ``name`` in ``repo`` (asked for every pin in every
+        environment; a project lists hundreds of releases)."""
+        key = (id(repo), name, version)
+        known = self._releases.get(key)
+        if known is None or known[0] is not repo:
+            found = next((r for r in repo.releases(NormalizedName(name)) if r.version == version), None)
+            known = self._releases[key] = (repo, found)  # the repository kept, so that its id stays its own
+        return known[1]
 
     def file_named(self, release: Release, filename: str) -> DistFile | None:
         """The file of ``release`` called ``filename`` (a release may have hundreds of files, and
@@ -170,7 +181,7 @@ class _Verifier:
         if canonicalize_name(name) != name:
             self.fail("file", f"{name}: package name is not normalised", name)
         # Looked up as written (a name that is not normalised was reported above).
-        release = next((r for r in self.repo.releases(NormalizedName(name)) if r.version == pin.version), None)
+        release = self.memo.release_of(self.repo, name, pin.version)
         if release is None:
             return self.fail("file", f"{name} {pin.version} does not exist", name)
         file = self.memo.file_named(release, pin.filename)
