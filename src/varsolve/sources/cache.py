@@ -30,8 +30,8 @@ format) is a miss. So is anything that is not a regular file of at most :data:`M
 a symlink (never followed, wherever it points), a FIFO, a device, a directory. Entries are never
 written through a symlinked folder below the cache root.
 
-A repository's cache writes in one background thread (``background=True``; the repository's
-``close`` waits for it, :meth:`DiskCache.flush`): creating a file can cost a millisecond of
+A repository's cache writes in background threads (``background=True``; the repository's
+``close`` waits for them, :meth:`DiskCache.flush`): creating a file can cost a millisecond of
 system time, and each of an entry's system calls is a GIL hand-off that a fetch thread (or the
 resolver, running a fetch itself) used to wait for before its page or metadata could be used.
 An entry not yet written is read from memory.
@@ -445,38 +445,45 @@ class _Entry:
 
 
 class _Writer:
-    """One daemon thread writing entries in the order they were stored; the ones not yet
-    written are kept by path (the last stored wins, as on disk)."""
+    """A few daemon threads writing entries, each path always by the same thread, in the order
+    stored (the last stored wins, as on disk); the ones not yet written are kept by path. More
+    than one: each of an entry's system calls gives up the GIL, and under a busy resolution
+    getting it back costs a thread up to the switch interval, so one thread fell hundreds of
+    entries behind a cold run and wrote them after it."""
+
+    LANES = 3
 
     def __init__(self, write: Callable[[Path, bytes], None]) -> None:
         self._write = write
-        self._queue: queue.SimpleQueue[tuple[Path, _Entry] | threading.Event] = queue.SimpleQueue()
+        self._queues: list[queue.SimpleQueue[tuple[Path, _Entry] | threading.Event]] = []
         self._pending: dict[Path, _Entry] = {}
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
 
     def put(self, path: Path, entry: _Entry) -> None:
         with self._lock:
             self._pending[path] = entry
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="varsolve-cache-writer", daemon=True)
-                self._thread.start()
-        self._queue.put((path, entry))
+            if not self._queues:
+                for n in range(self.LANES):
+                    lane: queue.SimpleQueue[tuple[Path, _Entry] | threading.Event] = queue.SimpleQueue()
+                    self._queues.append(lane)
+                    threading.Thread(target=self._run, args=(lane,), name=f"varsolve-cache-writer-{n + 1}", daemon=True).start()
+        self._queues[hash(path.name) % len(self._queues)].put((path, entry))
 
     def pending(self, path: Path) -> _Entry | None:
         return self._pending.get(path)  # a dict read is atomic
 
     def flush(self) -> None:
         with self._lock:
-            if self._thread is None:
-                return
-        done = threading.Event()
-        self._queue.put(done)
-        done.wait()
+            queues = list(self._queues)
+        done = [threading.Event() for _ in queues]
+        for lane, event in zip(queues, done, strict=True):
+            lane.put(event)
+        for event in done:
+            event.wait()
 
-    def _run(self) -> None:
+    def _run(self, lane: queue.SimpleQueue[tuple[Path, _Entry] | threading.Event]) -> None:
         while True:
-            item = self._queue.get()
+            item = lane.get()
             if isinstance(item, threading.Event):
                 item.set()
                 continue
