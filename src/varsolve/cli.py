@@ -196,7 +196,6 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     from .api import build_problem, solve
     from .commands.options import apply_requirement_options, check_universal_arguments, read_requirement_arguments
     from .errors import InputError
-    from .sources.scenario import load_scenario
 
     check_universal_arguments(args)
     if args.target and not args.universal:
@@ -223,6 +222,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         # [packages] not even parsed), the packages from the repository.
         given = None
         if args.scenario is not None and repository is not None:
+            from .sources.scenario import load_scenario  # (only then: ~3 ms of imports)
+
             given = load_scenario(args.scenario, strict=getattr(args, "strict", None), packages=False).problem
         problem = build_problem(
             requirements or (list(given.requirements) if given is not None else None),
