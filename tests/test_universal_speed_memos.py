@@ -105,15 +105,40 @@ def test_releases_with_the_same_parts_share_one_and_a_fork_s_answers_for_it() ->
     table = PartsTable()
     same = _release(*(replace(f, filename=f.filename.replace("1.0.0", "1.1.0")) for f in PER_PYTHON.files), version="1.1.0")
     newer = _release(*(replace(f, requires_python=AT_LEAST_311) for f in PER_PYTHON.files), version="2.0.0")
-    assert table.get(PER_PYTHON, False) is table.get(same, False)
-    assert table.get(newer, False) is not table.get(PER_PYTHON, False)
+    assert table.get(PER_PYTHON, False)[0] is table.get(same, False)[0]
+    assert table.get(newer, False)[0] is not table.get(PER_PYTHON, False)[0]
     assert len(table) == 3
+    # Each file's place among the pairs: the cp310 wheels share the first, the cp311 ones the second.
+    assert table.get(PER_PYTHON, False)[1] == (0, 0, 1, 1)
     forks = _Forks()
     at_310 = forks.finder("python_full_version == '3.10.*'")
     assert _answers(at_310, PER_PYTHON) == _answers(at_310, same) == (True, False)
     assert _answers(at_310, newer) == (False, False)
     assert _files(at_310.release_candidates(newer)) == []
     assert _files(at_310.release_candidates(same)) == [("", "native-1.1.0-cp310-cp310-manylinux_2_17_x86_64.whl")]
+
+
+def test_the_files_a_fork_uses_are_those_each_file_s_own_check_admits() -> None:
+    # Read from the pairs' answers and each file's place among them, whatever the files' order.
+    mixed = _release(
+        _sdist("native-1.0.0.tar.gz", AT_LEAST_311),
+        _wheel("native-1.0.0-cp311-cp311-win_amd64.whl"),
+        _wheel("native-1.0.0-py3-none-any.whl", AT_LEAST_311),
+        _wheel("native-1.0.0-cp310-cp310-manylinux_2_17_x86_64.whl"),
+        _wheel("native-1.0.0-cp310-cp310-win_amd64.whl", None),
+    )
+    for release in (mixed, _release(*reversed(mixed.files)), PER_PYTHON):
+        for platforms in (False, True):
+            forks = _Forks(platforms)
+            for markers in ("python_full_version == '3.10.*'", "python_full_version >= '3.11' and sys_platform == 'win32'",
+                            "python_full_version == '3.10.*' and sys_platform == 'linux'"):
+                finder = forks.finder(markers)
+                finder._share_key(release)  # as a fork does first
+                each = [
+                    f for f in release.files
+                    if (f.requires_python is None or finder.python_allows(f.requires_python)) and finder.fits(f)
+                ]
+                assert finder._usable_files(release) == each, (release, platforms, markers)
 
 
 def test_forks_whose_pythons_use_other_files_do_not_share_a_release_s_candidates() -> None:

@@ -218,8 +218,8 @@ class CandidateFinder:
         self._supported: dict[tuple[NormalizedName, Version], SupportedMap] = {}
         # (namespace, feature) -> value -> (first release key listing it, its index there)
         self._first_seen: dict[tuple[str, str], dict[str, tuple[tuple[NormalizedName, Version], int]]] = {}
-        # id(parsed Requires-Python or tag set) -> (it, usable in the region); the object is kept
-        # so that its id stays its own.
+        # id(parsed Requires-Python) -> (it, usable in the region); the object is kept so that its
+        # id stays its own.
         self._usable_parts: dict[int, tuple[object, bool]] = {}
         # id(ReleaseParts) -> (it, the answer for each of its pairs); kept so that its id stays its own
         self._parts_answers: dict[int, tuple[ReleaseParts, tuple[bool, ...]]] = {}
@@ -344,15 +344,28 @@ class CandidateFinder:
         # Asked in every fork of every release a search counts: by the release's few distinct
         # (Requires-Python, tags) pairs, worked out once for all forks, not by its files; and
         # answered once per distinct set of pairs, which most releases of a project share.
-        parts = self.region.parts_of(release)
+        parts, _ = self.region.parts_of(release)
+        usable = self._answers(parts)
+        if parts.metadata_python:
+            return (release.name, release.version, usable, self._region_pythons)
+        return (release.name, release.version, usable)
+
+    def _answers(self, parts: ReleaseParts) -> tuple[bool, ...]:
+        """Whether the region can use a file of each of ``parts``' pairs."""
         known = self._parts_answers.get(id(parts))
         if known is None or known[0] is not parts:
             answers = tuple(self._usable_pair(spec, served) for spec, served in parts.pairs)
             known = self._parts_answers[id(parts)] = (parts, answers)
-        usable = known[1]
-        if parts.metadata_python:
-            return (release.name, release.version, usable, self._region_pythons)
-        return (release.name, release.version, usable)
+        return known[1]
+
+    def _usable_files(self, release: Release) -> list[DistFile]:
+        """The files of ``release`` the region can use (Requires-Python, and a wheel's tags),
+        each read from its pair's answer (:meth:`_answers`; a release expanded in a fork has
+        just had its share key worked out from them)."""
+        assert self.region is not None, "only universal forks read files for a region"
+        parts, places = self.region.parts_of(release)
+        answers = self._answers(parts)
+        return [f for f, place in zip(release.files, places, strict=True) if answers[place]]
 
     @cached_property
     def _region_pythons(self) -> Hashable:
@@ -361,29 +374,10 @@ class CandidateFinder:
         assert self.region is not None, "only universal forks have Pythons of their own"
         return python_projection(self.region.markers)
 
-    def _usable(self, file: DistFile) -> bool:
-        """In a universal fork: the region can use ``file`` (Requires-Python, and a wheel's tags).
-        Memoised by the identity of the parsed Requires-Python and tag set, which files share (a
-        project's thousands of files have a few dozen of each): a fork asks about every file of
-        every release it reads."""
-        spec = file.requires_python
-        if spec is not None:
-            known = self._usable_parts.get(id(spec))
-            if known is None or known[0] is not spec:
-                known = self._usable_parts[id(spec)] = (spec, self.python_allows(spec))
-            if not known[1]:
-                return False
-        if file.wheel is None:
-            return True
-        tags = file.wheel.tags
-        known = self._usable_parts.get(id(tags))
-        if known is None or known[0] is not tags:
-            known = self._usable_parts[id(tags)] = (tags, self.fits(file))
-        return known[1]
-
     def _usable_pair(self, spec: SpecifierSet | None, served: MarkerSet | None) -> bool:
-        """:meth:`_usable` of a file with Requires-Python ``spec`` whose tags run where
-        ``served`` says (None: an sdist), by the same memoised answers."""
+        """In a universal fork: the region can use a file with Requires-Python ``spec`` whose
+        tags run where ``served`` says (None: an sdist). Memoised by the identity of the parsed
+        Requires-Python, which files share (a project's thousands of files have a few dozen)."""
         assert self.region is not None, "only universal forks read files for a region"
         if spec is not None:
             known = self._usable_parts.get(id(spec))
@@ -410,7 +404,7 @@ class CandidateFinder:
 
     def _release_candidates(self, release: Release) -> list[Candidate]:
         if self.region is not None:
-            files = [f for f in release.files if self._usable(f)]
+            files = self._usable_files(release)
             wheels = [f for f in files if f.is_wheel] if self.options.allows_binary(release.name) else []
         else:
             files = [f for f in release.files if self.python_allows(f.requires_python)]

@@ -186,10 +186,11 @@ class Region:
             known = self._fit_answers[served] = not (self.markers & served).is_empty()
         return known
 
-    def parts_of(self, release: Release) -> ReleaseParts:
-        """:class:`ReleaseParts` of ``release`` (shared by the forks when :attr:`release_parts` is)."""
+    def parts_of(self, release: Release) -> tuple[ReleaseParts, tuple[int, ...]]:
+        """:class:`ReleaseParts` of ``release`` and the place of each of its files' pair among
+        them (shared by the forks when :attr:`release_parts` is)."""
         if self.release_parts is None:
-            return ReleaseParts.of(release, self.platforms)
+            return ReleaseParts.read(release, self.platforms)
         return self.release_parts.get(release, self.platforms)
 
 
@@ -200,18 +201,19 @@ class PartsTable:
     for them once, not once per release (CandidateFinder memoises by their identity)."""
 
     def __init__(self) -> None:
-        self._by_release: dict[tuple[NormalizedName, Version], ReleaseParts] = {}
+        self._by_release: dict[tuple[NormalizedName, Version], tuple[ReleaseParts, tuple[int, ...]]] = {}
         # (id of each pair's Requires-Python, where its tags run, metadata_python) -> the parts;
         # the parts kept hold those objects, so that their ids stay their own.
         self._distinct: dict[tuple[object, ...], ReleaseParts] = {}
 
-    def get(self, release: Release, platforms: bool) -> ReleaseParts:
+    def get(self, release: Release, platforms: bool) -> tuple[ReleaseParts, tuple[int, ...]]:
+        """The release's parts (one object for equal parts) and its files' places among them."""
         key = (release.name, release.version)
         known = self._by_release.get(key)
         if known is None:
-            fresh = ReleaseParts.of(release, platforms)
+            fresh, places = ReleaseParts.read(release, platforms)
             identity = (tuple((id(spec), served) for spec, served in fresh.pairs), fresh.metadata_python)
-            known = self._by_release[key] = self._distinct.setdefault(identity, fresh)
+            known = self._by_release[key] = (self._distinct.setdefault(identity, fresh), places)
         return known
 
     def __len__(self) -> int:
@@ -233,15 +235,25 @@ class ReleaseParts:
 
     @classmethod
     def of(cls, release: Release, platforms: bool) -> ReleaseParts:
+        return cls.read(release, platforms)[0]
+
+    @classmethod
+    def read(cls, release: Release, platforms: bool) -> tuple[ReleaseParts, tuple[int, ...]]:
+        """The parts of ``release`` and, for each of its files in order, the place of its pair."""
         # By the identity of the Requires-Python object, as CandidateFinder memoises its answers.
-        pairs: dict[tuple[int, MarkerSet | None], tuple[SpecifierSet | None, MarkerSet | None]] = {}
+        pairs: dict[tuple[int, MarkerSet | None], int] = {}
+        found: list[tuple[SpecifierSet | None, MarkerSet | None]] = []
+        places: list[int] = []
         metadata_python = False
         for file in release.files:
             spec = file.requires_python
             metadata_python = metadata_python or spec is None
             served = _served(file.wheel.tags, platforms) if file.wheel is not None else None
-            pairs.setdefault((id(spec), served), (spec, served))
-        return cls(tuple(pairs.values()), metadata_python)
+            place = pairs.setdefault((id(spec), served), len(found))
+            if place == len(found):
+                found.append((spec, served))
+            places.append(place)
+        return cls(tuple(found), metadata_python), tuple(places)
 
 
 @lru_cache(maxsize=16384)
