@@ -1,7 +1,7 @@
 """Benchmark: six real requirement sets against a public index, varsolve (``backtrack``, ``sat``;
 ``pep825`` on request) against pip and uv, cold and warm (docs/benchmarks.md, "Real index").
 
-    python benchmarks/real_index.py [--rounds 5] [--sets requests,jupyter,...] [--tools ...]
+    python benchmarks/real_index.py [--rounds 5] [--sets requests,jupyter,...|more] [--tools ...]
                                     [--pip PYTHON] [--json FILE] [--index-url URL]
 
 Every tool resolves for the same target: CPython ``--python`` (default: the version of the
@@ -56,6 +56,26 @@ SETS: dict[str, list[str]] = {
     "torch": ["torch"],
     "numpy-pandas": ["numpy==1.26.4", "pandas>=2.2"],
 }
+# ``--sets more``: popular sets beyond the six, for agreement with uv and pip more than speed.
+MORE_SETS: dict[str, list[str]] = {
+    "django": ["django"],
+    "flask": ["flask"],
+    "fastapi": ["fastapi[standard]"],
+    "scipy": ["scipy"],
+    "transformers": ["transformers"],
+    "requests-httpx": ["requests[socks]", "httpx[http2]"],
+    "sqlalchemy-alembic": ["sqlalchemy[asyncio]", "alembic"],
+    "pytest-hypothesis": ["pytest", "hypothesis"],
+    "black-ruff-mypy": ["black", "ruff", "mypy"],
+    "celery": ["celery[redis]"],
+    "polars-pyarrow": ["polars", "pyarrow"],
+    "old-matplotlib-numpy": ["matplotlib<3.8", "numpy<2"],
+    "tensorflow": ["tensorflow"],
+    "dask": ["dask[complete]"],
+    "scrapy": ["scrapy"],
+    "sphinx": ["sphinx"],
+}
+ALL_SETS = {**SETS, **MORE_SETS}
 DEFAULT_TOOLS = ["backtrack", "sat", "pip", "uv"]
 VARSOLVE_STRATEGIES = ("backtrack", "sat", "pep825")
 _NAME = re.compile(r"[-_.]+")
@@ -327,7 +347,9 @@ def print_tables(summary: dict[str, Any], tools: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
+    parser.add_argument(
+        "--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(ALL_SETS)}; 'more': those after the six"
+    )
     parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS), help="comma-separated, of backtrack, sat, pep825, pip, uv")
     parser.add_argument("--index-url", default=os.environ.get("VARSOLVE_LIVE_INDEX_URL") or "https://pypi.org/simple/")
     parser.add_argument("--pip", default=sys.executable, help="a CPython of the target's minor version with pip installed")
@@ -337,10 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
     parser.add_argument("--json", type=Path, help="write every run and the summary here")
     args = parser.parse_args(argv)
-    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    sets = [name for s in args.sets.split(",") if s.strip() for name in (MORE_SETS if s.strip() == "more" else [s.strip()])]
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     for s in sets:
-        if s not in SETS:
+        if s not in ALL_SETS:
             parser.error(f"unknown set {s!r}")
     for t in tools:
         if t not in (*VARSOLVE_STRATEGIES, "pip", "uv"):
@@ -364,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
                     cache = Path(tmp) / f"{tool}-{name}-{round_}"
                     for phase in ("cold", "warm"):
                         load = os.getloadavg()[0]
-                        wall, cpu, rss, rc, versions, stats, error = runner.run(tool, SETS[name], cache)
+                        wall, cpu, rss, rc, versions, stats, error = runner.run(tool, ALL_SETS[name], cache)
                         runs.append(Run(name, tool, round_, phase, wall, cpu, rss, rc, load, versions, stats, error))
                         status = "ok" if rc == 0 else f"FAILED rc={rc}: {error.splitlines()[-1] if error else ''}"
                         print(f"round {round_ + 1} {name:<20} {tool:<9} {phase} {wall:6.2f} s cpu {cpu:5.2f} s "
