@@ -193,7 +193,6 @@ def _strategy(args: argparse.Namespace) -> Strategy:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from .api import build_problem, solve
     from .commands.options import apply_requirement_options, check_universal_arguments, read_requirement_arguments
     from .errors import InputError
 
@@ -210,6 +209,9 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     from .sources import INDEX_URL_VARIABLES, open_repository
 
     repository = open_repository(source_settings_from_args(args))
+    # The solver's modules after the repository: a cold run's HTTP client warms up meanwhile.
+    from .api import build_problem, solve
+
     if args.scenario is None and repository is None:
         raise InputError(
             "no package source: give --index-url URL, --find-links DIR or --scenario FILE"
