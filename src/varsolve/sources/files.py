@@ -120,12 +120,32 @@ def _wheel_head(name_part: str, version_part: str) -> tuple[NormalizedName, Vers
 _SDISTS: dict[str, tuple[NormalizedName, Version]] = {}
 
 
+_SDIST_NAMES: dict[str, NormalizedName] = {}  # an sdist filename's name part, normalized
+
+
 def sdist_of(filename: str) -> tuple[NormalizedName, Version]:
     """:func:`~varsolve.variants.filenames.parse_sdist`, once per filename and run (a project
-    page's files are grouped by it, and then by version)."""
+    page's files are grouped by it, and then by version): packaging's split at the last dash,
+    with each name part normalized and each version text parsed once per run; anything that
+    does not parse goes to ``parse_sdist`` for its error."""
     known = _SDISTS.get(filename)
     if known is None:
-        known = _SDISTS[filename] = parse_sdist(filename)
+        stem = filename[:-7] if filename.endswith(".tar.gz") else filename[:-4] if filename.endswith(".zip") else ""
+        name_part, dash, version_part = stem.rpartition("-")
+        version = _VERSIONS.get(version_part) if dash and name_part else None
+        if version is None and dash and name_part:
+            try:
+                version = _VERSIONS[version_part] = Version(version_part)
+            except InvalidVersion:
+                version = None
+        if version is None:
+            known = parse_sdist(filename)  # raises, naming the file
+        else:
+            name = _SDIST_NAMES.get(name_part)
+            if name is None:
+                name = _SDIST_NAMES[name_part] = canonicalize_name(name_part)
+            known = (name, version)
+        _SDISTS[filename] = known
     return known
 
 
