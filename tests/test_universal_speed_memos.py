@@ -369,3 +369,11 @@ def test_the_verifier_memo_finds_a_release_in_each_repository_on_its_own() -> No
     assert memo.release_of(empty, "native", Version("1.0.0")) is None
     assert memo.release_of(first, "native", Version("2.0.0")) is None
     assert memo.release_of(first, "native", Version("1.0.0")) is PER_PYTHON
+
+
+def test_the_verifier_memo_gives_each_tag_tuple_its_own_set() -> None:
+    linux = Target(python=Version("3.10.4"), platform=platform_named("x86_64-unknown-linux-gnu")).tags()
+    windows = Target(python=Version("3.12.1"), platform=platform_named("x86_64-pc-windows-msvc")).tags()
+    memo = VerifierMemo()
+    assert memo.tag_set(linux) == set(linux) and memo.tag_set(windows) == set(windows)
+    assert memo.tag_set(linux) is memo.tag_set(linux) and memo.tag_set(linux) != memo.tag_set(windows)

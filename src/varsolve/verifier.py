@@ -10,7 +10,7 @@ it reports ``consistent=false``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -24,6 +24,9 @@ from .resolution import Pin, Resolution, Violation, ViolationKind
 from .variants.markers import NON_VARIANT, VariantState, parse_requirement
 from .variants.ordering import is_compatible, supported_subset
 from .variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 
 def verify(problem: Problem, resolution: Resolution, memo: VerifierMemo | None = None) -> list[Violation]:
@@ -50,6 +53,7 @@ class VerifierMemo:
         self._contains: dict[tuple[str, Version], bool] = {}
         self._files: dict[tuple[int, str], tuple[Release, DistFile | None]] = {}
         self._releases: dict[tuple[int, str, Version], tuple[Repository, Release | None]] = {}
+        self._tag_sets: dict[int, tuple[tuple[Tag, ...], frozenset[Tag]]] = {}
         self._allows: dict[tuple[int, Version, str], tuple[SpecifierSet, bool]] = {}
 
     def facts(self, text: str) -> _Facts:
@@ -62,6 +66,14 @@ class VerifierMemo:
                 req.name, req.specifier, frozenset(req.extras), any(_pins_exactly(s) for s in req.specifier)
             )
         return known
+
+    def tag_set(self, tags: tuple[Tag, ...]) -> frozenset[Tag]:
+        """``tags`` as a set, once per tuple (a target's tags are one cached tuple per Python and
+        platform; a macOS one has thousands)."""
+        known = self._tag_sets.get(id(tags))
+        if known is None or known[0] is not tags:
+            known = self._tag_sets[id(tags)] = (tags, frozenset(tags))  # the tuple kept, so that its id stays its own
+        return known[1]
 
     def release_of(self, repo: Repository, name: str, version: Version) -> Release | None:
         """The release ``version`` of ``name`` in ``repo`` (asked for every pin in every
@@ -157,7 +169,7 @@ class _Verifier:
         self.pins = resolution.packages
         self.unified = resolution.unified
         self.env = self.target.marker_environment()
-        self.tags = set(self.target.tags())
+        self.tags = memo.tag_set(self.target.tags())
         self.violations: list[Violation] = []
         self.states: dict[str, VariantState] = {}
         self.files: dict[str, tuple[Release, DistFile]] = {}
