@@ -164,14 +164,16 @@ class _Projector:
         problem = replace(fork.problem, target=target, region=None, repository=self.repository)
         rank = target.tag_rank()
         self._ranks.setdefault(id(rank), rank)
-        holds: dict[int, bool] = {}  # id(marker) -> whether env is in it: packages share markers
+        # marker -> whether env is in it: packages share markers, often as equal sets made apart
+        # (a set hashes and compares by its canonical diagram, cheaply).
+        holds: dict[MarkerSet, bool] = {}
         packages: dict[str, Pin] = {}
         missing: set[str] = set()
         for name, pin in fork.resolution.packages.items():
             marker = fork.markers[name]
-            inside = holds.get(id(marker))
+            inside = holds.get(marker)
             if inside is None:
-                inside = holds[id(marker)] = marker.evaluate(env)
+                inside = holds[marker] = marker.evaluate(env)
             if not inside:
                 continue
             key = (name, pin, id(rank))
