@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ..resolution import Edge, Resolution
     from ..strategies import Strategy, StrategyName
     from ..target import SupportedMap, Target
+    from ..variants.markers import VariantRequirement
 
 __all__ = ["DEFAULT_MAX_FORKS", "resolve_universal"]
 
@@ -125,8 +126,12 @@ def _resolve_universal(
                 )
             pythons = _pythons(region)
             preferences = {**_compatible(chosen.get(pythons, {}), needs.get(pythons, {}), decided), **decided}
+            # The first fork for these Pythons takes releases no fork before it read; the forks
+            # after it mostly take its releases again (the preferences), fetched by then.
+            guess = ahead.requirement if pythons not in chosen else None
             fork_problem = _fork_problem(
-                problem, target, region, preferences, decided, bool(environments), expanded, ahead.read, release_parts
+                problem, target, region, preferences, decided, bool(environments), expanded, ahead.read, release_parts,
+                guess,
             )
             parts = _root_split(fork_problem)
             if parts:
@@ -139,7 +144,7 @@ def _resolve_universal(
                     # What the fork was made for does not hold up: uv would backtrack over it.
                     fork_problem = _fork_problem(
                         problem, target, region, preferences, {}, bool(environments), expanded, ahead.read,
-                        release_parts,
+                        release_parts, guess,
                     )
                     resolution = runner.solve(fork_problem)
             except ForkNeeded as fork:  # the search met a fork point: solve the parts instead
@@ -161,6 +166,7 @@ def _resolve_universal(
                 if package not in chosen.setdefault(pythons, {}):
                     chosen[pythons][NormalizedName(package)] = pin.version
                     needs.setdefault(pythons, {})[NormalizedName(package)] = tuple(resolution.dependencies(package))
+        ahead.close()  # the forks' regions live on in the result, and are asked again there
         forks.extend(_merged(done))
         candidate_sets += len(expanded)
     result = UniversalResolution(
@@ -179,14 +185,27 @@ def _resolve_universal(
 
 
 class _ReadAhead:
-    """Fetches, before each fork's search, the metadata its search will likely read: of each
-    release whose dependencies a fork before it read (forks mostly take the same releases), the
-    non-variant wheel the candidate finder reads in that fork's region (the first by name of those
-    the region can use; they differ from fork to fork when wheels are built per Python: pyzmq's
-    cp310 wheel for 3.10, its cp311 one for 3.11). The source fetches them in parallel, ahead of
-    the search that would ask for each in turn (a cold jupyter run waited 0.1-0.35 s for each of
-    a dozen such files, one after the other, 1.7 s in the forks after the first two). A wrong
-    guess costs a request, never an answer."""
+    """Fetches metadata ahead of the forks' searches, in two ways; the source fetches what it is
+    given in parallel, ahead of the search that would ask for each in turn. A wrong guess costs
+    a request, never an answer.
+
+    * Before each fork's search (:meth:`fetch`): of each release whose dependencies a fork
+      before it read (forks mostly take the same releases), the non-variant wheel the candidate
+      finder reads in that fork's region (the first by name of those the region can use; they
+      differ from fork to fork when wheels are built per Python: pyzmq's cp310 wheel for 3.10,
+      its cp311 one for 3.11). A cold jupyter run waited 0.1-0.35 s for each of a dozen such
+      files, one after the other, 1.7 s in the forks after the first two.
+    * While a search reads a release's requirements (:meth:`requirement`, told by the region):
+      for each, the release the search will likely take (the pinned one, the preferred one, or
+      the newest the requirement allows that the region can use). A fork for Pythons no fork
+      before it had takes other releases than those (a 3.11 fork after the 3.10 ones: layered-100
+      waited for 50 of them, one after the other), and the source's own read-ahead, which knows
+      one target, one requirement per project and each page once, does not name them. Only in
+      the first fork for its Pythons (the forks after it prefer its releases: :meth:`fetch` has
+      them), and only for projects a fork before it read: finding the release must not wait for
+      a page. Done in the search's own thread, at once: the search asks for the first of them
+      right after, before another thread would have run (the client is busy with the GIL).
+    """
 
     def __init__(self, problem: Problem, platforms: bool) -> None:
         self.repository = problem.repository
@@ -196,16 +215,30 @@ class _ReadAhead:
         self._asked: dict[MarkerSet, set[tuple[NormalizedName, Version]]] = {}
         self._regions: dict[MarkerSet, Region] = {}
         self._by_version: dict[NormalizedName, dict[Version, list[tuple[int, Release]]]] = {}
+        self._stable: dict[NormalizedName, list[Version]] = {}
+        self._wheel_counts: dict[tuple[NormalizedName, Version], int] = {}
+        self._sent: set[str] = set()  # files already given to the source by :meth:`requirement`
+        self._paged: set[NormalizedName] = set()  # projects whose page the source has (a fork read them)
+        self._closed = False
+
+    def close(self) -> None:
+        """The forks are solved: what else asks about their regions (the result) reads nothing."""
+        self._closed = True
 
     def fetch(self, regions: Sequence[MarkerSet]) -> None:
         """Ask the source for what the searches of ``regions`` (the next first) will likely read."""
         files: list[tuple[Release, DistFile]] = []
+        self._paged.update(name for name, _ in self.read)
         for markers in regions:
             asked = self._asked.setdefault(markers, set())
             new = self.read - asked
             if not new:
                 continue
             asked |= new
+            # A release with one wheel was read through it, by the fork that read it: fetched.
+            new = {release for release in new if self._wheels(*release) > 1}
+            if not new:
+                continue
             region = self._regions.get(markers)
             if region is None:
                 region = self._regions[markers] = Region(markers, platforms=self.platforms)
@@ -213,17 +246,97 @@ class _ReadAhead:
         if files:
             self.repository.prefetch_metadata(files)
 
+    def requirement(self, region: Region, requirement: VariantRequirement) -> None:
+        """A search in ``region`` reads ``requirement`` (it applies there): fetch what it will
+        likely take for it. Only for a project whose page the source has: finding the release
+        must not wait for one (the search may not need it for a while)."""
+        if self._closed or requirement.name not in self._paged:
+            return
+        try:
+            files = self._taken(region, requirement)
+            if files:
+                self.repository.prefetch_metadata(files)
+        except Exception:  # noqa: BLE001 - a guess must not change the search; it meets any such error itself
+            log.debug("read-ahead for %s", requirement.text, exc_info=True)
+
+    def _taken(self, region: Region, requirement: VariantRequirement) -> list[tuple[Release, DistFile]]:
+        """The wheel of the release a search in ``region`` will likely take for
+        ``requirement``, unless given to the source already."""
+        name = requirement.name
+        specifier = requirement.specifier
+        pinned = region.pins.get(name)
+        if pinned is not None:
+            versions = [pinned]
+        else:
+            versions = self._versions(name)
+            preferred = region.preferences.get(name)
+            if preferred is not None:
+                versions = [preferred, *versions]
+        by_version = self._index(name)
+        for version in versions:
+            entries = by_version.get(version)
+            if not entries or not specifier.contains(version, prereleases=True):
+                continue
+            usable = [f for _, r in entries for f in self._usable_files(region, r)]
+            if not usable:
+                continue
+            wheels = [f for f in usable if f.wheel is not None and f.label is None]
+            if not wheels:
+                return []
+            file = min(wheels, key=lambda f: f.filename)
+            key = file.url or file.filename
+            if key in self._sent:
+                return []
+            self._sent.add(key)
+            return [(next(r for _, r in entries if file in r.files), file)]
+        return []
+
+    def _usable_files(self, region: Region, release: Release) -> list[DistFile]:
+        """The files of ``release`` the region can use, as the candidate finder reads them (by
+        the release's parts: a few questions for many files)."""
+        parts, places = region.parts_of(release)
+        usable = [
+            (served is None or region.serves(served)) and (spec is None or region.allows_spec(spec, self.options.python_reading))
+            for spec, served in parts.pairs
+        ]
+        return [f for f, place in zip(release.files, places, strict=True) if usable[place]]
+
+    def _wheels(self, name: NormalizedName, version: Version) -> int:
+        """How many wheels the release has (variant ones too: a fork reads those as well)."""
+        known = self._wheel_counts.get((name, version))
+        if known is None:
+            known = self._wheel_counts[(name, version)] = sum(
+                f.wheel is not None for _, r in self._index(name).get(version, ()) for f in r.files
+            )
+        return known
+
+    def _index(self, name: NormalizedName) -> dict[Version, list[tuple[int, Release]]]:
+        by_version = self._by_version.get(name)
+        if by_version is None:  # asked again at every fork: a project has hundreds of releases
+            by_version = self._by_version[name] = {}
+            for i, r in enumerate(self.repository.releases(name)):
+                by_version.setdefault(r.version, []).append((i, r))
+        return by_version
+
+    def _versions(self, name: NormalizedName) -> list[Version]:
+        """The versions of ``name`` a search tries first, newest first (not pre-releases, not
+        yanked)."""
+        known = self._stable.get(name)
+        if known is None:
+            by_version = self._index(name)
+            known = self._stable[name] = sorted(
+                (v for v, entries in by_version.items() if not v.is_prerelease and not all(r.yanked for _, r in entries)),
+                reverse=True,
+            )
+        return known
+
     def _likely(self, region: Region, releases: set[tuple[NormalizedName, Version]]) -> list[tuple[Release, DistFile]]:
         versions: dict[NormalizedName, set[Version]] = {}
         for name, version in releases:
             versions.setdefault(name, set()).add(version)
         out: list[tuple[Release, DistFile]] = []
         for name in sorted(versions):
-            by_version = self._by_version.get(name)
-            if by_version is None:  # asked again at every fork: a project has hundreds of releases
-                by_version = self._by_version[name] = {}
-                for i, r in enumerate(self.repository.releases(name)):
-                    by_version.setdefault(r.version, []).append((i, r))
+            by_version = self._index(name)
             # In the order the source lists them.
             wanted = sorted(entry for v in versions[name] for entry in by_version.get(v, ()))
             for _, release in wanted:
@@ -277,6 +390,7 @@ def _fork_problem(
     candidates: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] | None = None,
     read: set[tuple[NormalizedName, Version]] | None = None,
     release_parts: PartsTable | None = None,
+    ahead: Callable[[Region, VariantRequirement], None] | None = None,
 ) -> Problem:
     """``problem`` for one region: its target keeps the supported properties and gets the
     region's lowest Python (what explanations name)."""
@@ -285,7 +399,7 @@ def _fork_problem(
     fork_target = replace(fork_target, variants=target.variants, enabled=target.enabled, provider_policy=target.provider_policy)
     fork_region = Region(
         region, preferences=preferences, pins=pins, platforms=platforms, candidates=candidates, eager=True, read=read,
-        release_parts=release_parts,
+        release_parts=release_parts, ahead=ahead,
     )
     return replace(problem, target=fork_target, region=fork_region)
 
@@ -337,6 +451,8 @@ def _reachable(fork: Fork) -> Fork:
     because their requirement can hold somewhere in the region, but every path to them needs
     markers that exclude each other (packse's unreachable-package: ``a ; sys_platform ==
     'win32'`` requires ``b ; sys_platform == 'linux'``)."""
+    if _all_reached(fork):
+        return fork
     unreachable = {name for name, marker in fork.markers.items() if marker.is_empty()}
     if not unreachable:
         return fork
@@ -346,6 +462,34 @@ def _reachable(fork: Fork) -> Fork:
         graph=tuple(e for e in fork.resolution.graph if e.child not in unreachable and e.parent not in unreachable),
     )
     return Fork(fork.region, fork.target_name, resolution, fork.problem)
+
+
+def _all_reached(fork: Fork) -> bool:
+    """Every package of the fork is reached from the root along requirements whose markers hold
+    in the whole region: each is installed wherever the region holds, and none is unreachable
+    (the exact answer, :attr:`Fork.markers`, costs a fixed point over every edge's markers)."""
+    from .region import parse_marker
+
+    region = fork.region
+    holds: dict[str, bool] = {}
+    by_parent: dict[str | None, list[str]] = {}
+    for edge in fork.resolution.graph:
+        marker = edge.marker
+        if marker is not None:
+            known = holds.get(marker)
+            if known is None:
+                known = holds[marker] = region.implies(parse_marker(marker, ""))
+            if not known:
+                continue
+        by_parent.setdefault(edge.parent, []).append(edge.child)
+    reached: set[str] = set()
+    todo: list[str | None] = [None]
+    while todo:
+        for child in by_parent.get(todo.pop(), ()):
+            if child not in reached:
+                reached.add(child)
+                todo.append(child)
+    return reached.issuperset(fork.resolution.packages)
 
 
 def _merged(forks: list[Fork]) -> list[Fork]:

@@ -13,7 +13,7 @@ the region's lowest Pythons): the region then raises :class:`ForkNeeded`, and
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -115,10 +115,16 @@ class Region:
     # one variant target (the driver fetches their metadata ahead for the forks after); None:
     # not gathered.
     read: set[tuple[NormalizedName, Version]] | None = field(default=None, compare=False, repr=False)
+    # Told of each requirement a search in the region reads that applies there, once (the
+    # driver fetches ahead the release the search will likely take for it); None: not told.
+    ahead: Callable[[Region, VariantRequirement], None] | None = field(default=None, compare=False, repr=False)
+    _told: set[str] = field(default_factory=set, compare=False, repr=False)
     # Memoised answers (a search asks about every file of every release it reads; files share a
     # few Requires-Python texts and tag sets).
     _python_answers: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
     _fit_answers: dict[MarkerSet, bool] = field(default_factory=dict, compare=False, repr=False)
+    # id of a parsed Requires-Python -> (it, kept so that the id stays its own; the answer)
+    _spec_answers: dict[int, tuple[SpecifierSet, bool]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def python_floor(self) -> Version | None:
@@ -128,9 +134,15 @@ class Region:
         """The part of the region where ``requirement`` applies for a wheel in ``state`` with
         ``extra`` requested; None when it applies nowhere in it."""
         if not requirement.has_marker:
-            return self.markers
-        part = self.markers & requirement_markers(requirement, state, extra)
-        return None if part.is_empty() else part
+            part = self.markers
+        else:
+            part = self.markers & requirement_markers(requirement, state, extra)
+            if part.is_empty():
+                return None
+        if self.ahead is not None and requirement.text not in self._told:
+            self._told.add(requirement.text)
+            self.ahead(self, requirement)
+        return part
 
     def check_python_fork(self, candidate: Candidate, requires_python: SpecifierSet | None, reading: SpecifierSet | None) -> None:
         """uv's Requires-Python fork, when the search is about to take ``candidate``: if its
@@ -170,6 +182,14 @@ class Region:
         if known is None:
             known = self._python_answers[text] = not (self.markers & python_markers(text)).is_empty()
         return known
+
+    def allows_spec(self, spec: SpecifierSet, reading: Callable[[SpecifierSet], SpecifierSet]) -> bool:
+        """:meth:`allows_python` of ``reading(spec)``, memoised by the identity of ``spec`` (the
+        files of a project share a few parsed Requires-Python objects)."""
+        known = self._spec_answers.get(id(spec))
+        if known is None:
+            known = self._spec_answers[id(spec)] = (spec, self.allows_python(reading(spec)))
+        return known[1]
 
     def fits(self, file: DistFile) -> bool:
         """The wheel fits some Python (in required environments: some environment) of the
