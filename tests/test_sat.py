@@ -318,8 +318,8 @@ def test_the_newest_releases_are_enough_when_they_fit(load) -> None:
 def test_older_releases_are_read_where_the_optimum_needs_them(load) -> None:
     """``lib<3`` caps the root: the optimum needs lib 2.0.0 and app 1.0.0, found by widening."""
     problem = load(_many_releases(40, cap="<3")).problem
-    lazy = solve(problem, "sat")
-    assert lazy.violations == ()
+    # lazy=True, not "auto": on a loaded machine the ski-rental rule may read everything at once
+    lazy = _checked(SatStrategy(lazy=True), problem)
     assert {n: str(p.version) for n, p in lazy.packages.items()} == {"app": "1.0.0", "lib": "2.0.0"}
     assert lazy.stats["rounds"] >= 2 and lazy.stats["releases_read"] < 10
     eager = _checked(SatStrategy(lazy=False), problem)
