@@ -171,9 +171,9 @@ def json_page_rows(content: bytes, url: str) -> list[Row]:
     meta = doc.get("meta")
     _check_version(meta.get("api-version") if isinstance(meta, dict) else None, url)
     # Written for speed (a large project lists tens of thousands of files, every one read on a
-    # cold run): the checks of _hashes and _plain_url inlined for what nearly every file of an
-    # index has, one lower-case sha256 and an absolute https URL; anything else takes the
-    # general path. The strings and dicts json makes are exactly str and dict.
+    # cold run): the check of _hashes inlined for what nearly every file of an index has, one
+    # lower-case sha256; anything else takes the general path. The strings and dicts json
+    # makes are exactly str and dict.
     rows: list[Row] = []
     append = rows.append
     for item in doc["files"]:
@@ -197,14 +197,7 @@ def json_page_rows(content: bytes, url: str) -> list[Row]:
         yanked = item.get("yanked", False)
         if yanked is not False and not isinstance(yanked, (bool, str)):
             raise _fail(url, f"malformed JSON project page: yanked of {filename} must be true, false or a reason (a string)")
-        if not (
-            absolute.startswith(("https://", "http://"))
-            and absolute.isascii()
-            and "#" not in absolute
-            and "[" not in absolute
-            and "/." not in absolute
-            and absolute.find("/", 8) > 0
-        ):  # not _plain_url: relative, or anything urljoin or the link check must see
+        if not _plain_url(absolute):  # relative, or anything urljoin or the link check must see
             try:
                 absolute = urllib.parse.urljoin(url, absolute).split("#", 1)[0]
             except ValueError:
