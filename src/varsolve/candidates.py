@@ -280,21 +280,21 @@ class CandidateFinder:
         found = self._by_release.get(key)  # asked for every release at every count: one lookup
         if found is not None:
             return found
-        if key not in self._by_release:
-            shared = self.region.candidates if self.region is not None else None
-            share_key = self._share_key(release) if shared is not None else None
-            if shared is not None and share_key in shared:
-                # Another fork that can use the same files already expanded this release.
-                self._by_release[key], supported = shared[share_key]
-                if supported is not None and key not in self._supported:
-                    self._record_supported(key, supported)
-            else:
-                self._by_release[key] = self._release_candidates(release)
-                if shared is not None:
-                    shared[share_key] = (self._by_release[key], self._supported.get(key))
-            self.stats["releases"] += 1
-            self.stats["candidates"] += len(self._by_release[key])
-        return self._by_release[key]
+        shared = self.region.candidates if self.region is not None else None
+        share_key = self._share_key(release) if shared is not None else None
+        if shared is not None and share_key in shared:
+            # Another fork that can use the same files already expanded this release.
+            found, supported = shared[share_key]
+            if supported is not None and key not in self._supported:
+                self._record_supported(key, supported)
+        else:
+            found = self._release_candidates(release)
+            if shared is not None:
+                shared[share_key] = (found, self._supported.get(key))
+        self._by_release[key] = found
+        self.stats["releases"] += 1
+        self.stats["candidates"] += len(found)
+        return found
 
     def supported_for(self, release: Release, metadata: VariantMetadata) -> SupportedMap:
         key = (release.name, release.version)
