@@ -111,7 +111,7 @@ class VerifierMemo:
         key = (text, version)
         known = self._contains.get(key)
         if known is None:
-            known = self._contains[key] = parse_requirement(text).specifier.contains(version, prereleases=True)
+            known = self._contains[key] = self.facts(text).specifier.contains(version, prereleases=True)
         return known
 
     def applying(
