@@ -90,13 +90,13 @@ def _files(candidates: list[Candidate]) -> list[tuple[str | None, str]]:
 def test_a_release_s_parts_are_its_distinct_requires_python_and_tag_pairs() -> None:
     # Without platforms a wheel's tags say only which Pythons it runs on: the four wheels are two
     # pairs; with platforms, four. An sdist is a pair of its own.
-    assert len(ReleaseParts.of(PER_PYTHON, platforms=False).pairs) == 2
-    assert len(ReleaseParts.of(PER_PYTHON, platforms=True).pairs) == 4
+    assert len(ReleaseParts.read(PER_PYTHON, platforms=False)[0].pairs) == 2
+    assert len(ReleaseParts.read(PER_PYTHON, platforms=True)[0].pairs) == 4
     with_sdist = _release(*PER_PYTHON.files, _sdist("native-1.0.0.tar.gz"))
-    parts = ReleaseParts.of(with_sdist, platforms=False)
+    parts = ReleaseParts.read(with_sdist, platforms=False)[0]
     assert len(parts.pairs) == 3 and parts.pairs[-1] == (AT_LEAST_310, None)
     assert not parts.metadata_python
-    assert ReleaseParts.of(_release(_sdist("native-1.0.0.tar.gz", None)), platforms=False).metadata_python
+    assert ReleaseParts.read(_release(_sdist("native-1.0.0.tar.gz", None)), platforms=False)[0].metadata_python
 
 
 def test_releases_with_the_same_parts_share_one_and_a_fork_s_answers_for_it() -> None:

@@ -218,9 +218,6 @@ class CandidateFinder:
         self._supported: dict[tuple[NormalizedName, Version], SupportedMap] = {}
         # (namespace, feature) -> value -> (first release key listing it, its index there)
         self._first_seen: dict[tuple[str, str], dict[str, tuple[tuple[NormalizedName, Version], int]]] = {}
-        # id(parsed Requires-Python) -> (it, usable in the region); the object is kept so that its
-        # id stays its own.
-        self._usable_parts: dict[int, tuple[object, bool]] = {}
         # id(ReleaseParts) -> (it, the answer for each of its pairs); kept so that its id stays its own
         self._parts_answers: dict[int, tuple[ReleaseParts, tuple[bool, ...]]] = {}
         self._final_exists: dict[tuple[Dependency, ...], bool] = {}
@@ -354,7 +351,9 @@ class CandidateFinder:
         """Whether the region can use a file of each of ``parts``' pairs."""
         known = self._parts_answers.get(id(parts))
         if known is None or known[0] is not parts:
-            answers = tuple(self._usable_pair(spec, served) for spec, served in parts.pairs)
+            region, reading = self.region, self.options.python_reading
+            assert region is not None, "only universal forks read files for a region"
+            answers = tuple(region.can_use(spec, served, reading) for spec, served in parts.pairs)
             known = self._parts_answers[id(parts)] = (parts, answers)
         return known[1]
 
@@ -373,19 +372,6 @@ class CandidateFinder:
 
         assert self.region is not None, "only universal forks have Pythons of their own"
         return python_projection(self.region.markers)
-
-    def _usable_pair(self, spec: SpecifierSet | None, served: MarkerSet | None) -> bool:
-        """In a universal fork: the region can use a file with Requires-Python ``spec`` whose
-        tags run where ``served`` says (None: an sdist). Memoised by the identity of the parsed
-        Requires-Python, which files share (a project's thousands of files have a few dozen)."""
-        assert self.region is not None, "only universal forks read files for a region"
-        if spec is not None:
-            known = self._usable_parts.get(id(spec))
-            if known is None or known[0] is not spec:
-                known = self._usable_parts[id(spec)] = (spec, self.python_allows(spec))
-            if not known[1]:
-                return False
-        return served is None or self.region.serves(served)
 
     def python_allows(self, requires_python: SpecifierSet | None) -> bool:
         """Requires-Python admits the target's Python (in a universal fork: some Python of the

@@ -295,10 +295,7 @@ class _ReadAhead:
         """The files of ``release`` the region can use, as the candidate finder reads them (by
         the release's parts: a few questions for many files)."""
         parts, places = region.parts_of(release)
-        usable = [
-            (served is None or region.serves(served)) and (spec is None or region.allows_spec(spec, self.options.python_reading))
-            for spec, served in parts.pairs
-        ]
+        usable = [region.can_use(spec, served, self.options.python_reading) for spec, served in parts.pairs]
         return [f for f, place in zip(release.files, places, strict=True) if usable[place]]
 
     def _wheels(self, name: NormalizedName, version: Version) -> int:

@@ -191,6 +191,14 @@ class Region:
             known = self._spec_answers[id(spec)] = (spec, self.allows_python(reading(spec)))
         return known[1]
 
+    def can_use(
+        self, spec: SpecifierSet | None, served: MarkerSet | None, reading: Callable[[SpecifierSet], SpecifierSet]
+    ) -> bool:
+        """The region can use a file with Requires-Python ``spec`` (read by ``reading``, the
+        Requires-Python policy) whose tags run where ``served`` says (None: an sdist): the
+        question asked of each of a release's :class:`ReleaseParts` pairs."""
+        return (spec is None or self.allows_spec(spec, reading)) and (served is None or self.serves(served))
+
     def fits(self, file: DistFile) -> bool:
         """The wheel fits some Python (in required environments: some environment) of the
         region; an sdist always does."""
@@ -252,10 +260,6 @@ class ReleaseParts:
 
     pairs: tuple[tuple[SpecifierSet | None, MarkerSet | None], ...]
     metadata_python: bool
-
-    @classmethod
-    def of(cls, release: Release, platforms: bool) -> ReleaseParts:
-        return cls.read(release, platforms)[0]
 
     @classmethod
     def read(cls, release: Release, platforms: bool) -> tuple[ReleaseParts, tuple[int, ...]]:
