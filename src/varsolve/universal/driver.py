@@ -265,17 +265,16 @@ class _ReadAhead:
         name = requirement.name
         specifier = requirement.specifier
         pinned = region.pins.get(name)
-        if pinned is not None:
-            versions = [pinned]
-        else:
-            versions = self._versions(name)
-            preferred = region.preferences.get(name)
-            if preferred is not None:
-                versions = [preferred, *versions]
+        chosen = [pinned] if pinned is not None else [v for v in (region.preferences.get(name),) if v is not None]
+        versions = chosen if pinned is not None else [*chosen, *self._versions(name)]
         by_version = self._index(name)
         for version in versions:
             entries = by_version.get(version)
             if not entries or not specifier.contains(version, prereleases=True):
+                continue
+            # A search skips a release that is yanked, unless pinned or preferred; asked only of
+            # the versions looked at (reading a release's files builds them).
+            if version not in chosen and all(r.yanked for _, r in entries):
                 continue
             usable = [f for _, r in entries for f in self._usable_files(region, r)]
             if not usable:
@@ -316,15 +315,11 @@ class _ReadAhead:
         return by_version
 
     def _versions(self, name: NormalizedName) -> list[Version]:
-        """The versions of ``name`` a search tries first, newest first (not pre-releases, not
-        yanked)."""
+        """The versions of ``name`` a search tries first, newest first (not pre-releases; yanked
+        ones are skipped where :meth:`_taken` looks at them)."""
         known = self._stable.get(name)
         if known is None:
-            by_version = self._index(name)
-            known = self._stable[name] = sorted(
-                (v for v, entries in by_version.items() if not v.is_prerelease and not all(r.yanked for _, r in entries)),
-                reverse=True,
-            )
+            known = self._stable[name] = sorted((v for v in self._index(name) if not v.is_prerelease), reverse=True)
         return known
 
     def _likely(self, region: Region, releases: set[tuple[NormalizedName, Version]]) -> list[tuple[Release, DistFile]]:
