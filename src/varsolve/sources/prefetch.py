@@ -10,11 +10,19 @@ while the resolver keeps waiting for them: :meth:`Prefetcher.older`; an old rele
 is where a pin or a cap led, not a walk); when metadata arrives, the project pages of its
 dependencies are. All of this needs the target (:meth:`Prefetcher.hint_target`): without it
 only dependencies are prefetched.
+
+A walk is one search reading successively older releases. A universal resolution runs many
+searches over one source, one per fork, and two forks read different releases of one project
+(fork A takes 1.3, fork B 1.1): not a walk down. Its driver runs each search inside
+:func:`search` and reads that are no search's (checking the forks) inside :func:`no_search`;
+the walk state is kept per search. Outside both, all reads are one search (a single target).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
@@ -30,6 +38,33 @@ if TYPE_CHECKING:
 
 MAX_LOOKAHEAD = 32  # older releases prefetched at most when the search walks down a project
 
+_NO_SEARCH = object()
+# Which search reads metadata now (the context of the resolver's thread, which is where the
+# source hears of each read); ``None``: the only one (a single target).
+_search: ContextVar[object] = ContextVar("varsolve_prefetch_search", default=None)
+
+
+@contextmanager
+def search() -> Iterator[None]:
+    """The reads inside the block are one search of their own: its walks down a project's
+    releases are told apart from every other search's."""
+    token = _search.set(object())
+    try:
+        yield
+    finally:
+        _search.reset(token)
+
+
+@contextmanager
+def no_search() -> Iterator[None]:
+    """The reads inside the block are no search's (the check of a universal resolution's forks
+    reads each fork's releases: no walk down): nothing older is fetched ahead for them."""
+    token = _search.set(_NO_SEARCH)
+    try:
+        yield
+    finally:
+        _search.reset(token)
+
 
 class Prefetcher:
     """Decides; the repository schedules the fetches it names."""
@@ -39,11 +74,12 @@ class Prefetcher:
         self._target: Target | None = None
         self._tag_rank: dict[Tag, int] = {}
         self._env: dict[str, str] | None = None
-        self._older_done: set[tuple[NormalizedName, object]] = set()
-        self._met: set[NormalizedName] = set()  # projects with a release read
-        self._walked: dict[NormalizedName, int] = {}  # older releases read, per project
-        self._ahead: dict[NormalizedName, int] = {}  # older releases fetched ahead, per project
-        self._in_time: dict[NormalizedName, int] = {}  # releases found fetched since the last wait
+        # The walk state, per search (:func:`search`) and project.
+        self._older_done: set[tuple[object, NormalizedName, object]] = set()
+        self._met: set[tuple[object, NormalizedName]] = set()  # projects with a release read
+        self._walked: dict[tuple[object, NormalizedName], int] = {}  # older releases read
+        self._ahead: dict[tuple[object, NormalizedName], int] = {}  # older releases fetched ahead
+        self._in_time: dict[tuple[object, NormalizedName], int] = {}  # releases found fetched since the last wait
         self._wanted: dict[NormalizedName, SpecifierSet] = {}  # what the dependency that named a page allows
 
     def hint_target(self, target: Target) -> None:
@@ -71,12 +107,18 @@ class Prefetcher:
 
     def older(self, project: Project, release: Release, waited: bool = True) -> Iterator[tuple[Release, DistFile]]:
         """The resolver reads ``release``, not the newest: the next older ones (and their file).
-        ``waited``: its metadata was not there yet when the resolver asked for it."""
-        if self._target is None or (release.name, release.version) in self._older_done:
-            return  # the same metadata is asked for again and again (every fork, the verifier)
-        self._older_done.add((release.name, release.version))
-        first = release.name not in self._met
-        self._met.add(release.name)
+        ``waited``: its metadata was not there yet when the resolver asked for it. Walks are
+        those of the search reading (:func:`search`)."""
+        searching = _search.get()
+        if self._target is None or searching is _NO_SEARCH:
+            return
+        done = (searching, release.name, release.version)
+        if done in self._older_done:
+            return  # the same metadata is asked for again and again (the search, the verifier)
+        self._older_done.add(done)
+        walk = (searching, release.name)
+        first = walk not in self._met
+        self._met.add(walk)
         versions = [r.version for r in project.releases]
         try:
             i = versions.index(release.version)
@@ -87,14 +129,14 @@ class Prefetcher:
             # took the search directly (torch's nvidia-* pins): no walk down, nothing to fetch
             # ahead. A walk reads a newer release first.
             return
-        ahead = self._lookahead(release.name, waited)
+        ahead = self._lookahead(walk, waited)
         for older in project.releases[i + 1 : i + 1 + ahead]:
             file = self.likely_file(older, project)
             if file is not None:
                 yield older, file
 
-    def _lookahead(self, name: NormalizedName, waited: bool) -> int:
-        """How many older releases of ``name`` to have fetched ahead. The more of them the
+    def _lookahead(self, name: tuple[object, NormalizedName], waited: bool) -> int:
+        """How many older releases of ``name`` (a search's project) to have fetched ahead. The more of them the
         search reads, the likelier it is walking down them one by one (boto3 against a capped
         botocore: hundreds): two for the first two, then doubled whenever the resolver had to
         wait for the one it read (up to MAX_LOOKAHEAD), and one less after as many in a row

@@ -72,8 +72,12 @@ def resolve_universal(
     to ``>=`` the target's Python (X.Y); ``targets`` are named variant targets (only their
     supported properties matter; the problem's own target without them)."""
     from ..collector import fewer_collections
+    from ..sources.prefetch import no_search
 
-    with fewer_collections():  # it keeps every fork's candidates, markers and checks alive
+    # Each fork's search reads as a search of its own (what the source fetches ahead for a walk
+    # down a project's releases is one search's: two forks reading two releases of a project do
+    # not walk down it); the rest (the checks) is no search.
+    with fewer_collections(), no_search():  # it keeps every fork's candidates, markers and checks alive
         return _resolve_universal(
             problem, strategy, requires_python, environments, targets, verify, max_forks,
             requires_python_key, environments_key,
@@ -92,6 +96,7 @@ def _resolve_universal(
     environments_key: str,
 ) -> UniversalResolution:
     from ..pipeline import start_fetching
+    from ..sources.prefetch import search
     from ..strategies import get_strategy
 
     runner = get_strategy(strategy) if isinstance(strategy, str) else strategy
@@ -139,14 +144,16 @@ def _resolve_universal(
                 continue
             ahead.fetch([region, *(part for part, _ in queue)])
             try:
-                resolution = runner.solve(fork_problem)
+                with search():
+                    resolution = runner.solve(fork_problem)
                 if decided and not resolution.satisfiable:
                     # What the fork was made for does not hold up: uv would backtrack over it.
                     fork_problem = _fork_problem(
                         problem, target, region, preferences, {}, bool(environments), expanded, ahead.read,
                         release_parts, guess,
                     )
-                    resolution = runner.solve(fork_problem)
+                    with search():
+                        resolution = runner.solve(fork_problem)
             except ForkNeeded as fork:  # the search met a fork point: solve the parts instead
                 log.debug("fork %s%s: %s; splits into %d", region or "(all)", _for(name), fork, len(fork.parts))
                 queue.extendleft(reversed(fork.parts))
