@@ -55,14 +55,14 @@ def longest_lists(monkeypatch: pytest.MonkeyPatch, cls: type, criteria: Callable
 
 
 def test_incompatibilities_are_kept_once_with_resolvelibs_decisions(monkeypatch):
-    problem = layered(150, 0)  # backjumps over one package four times
+    problem = layered(200, 0)  # backjumps over one package again and again (22 backtracks)
     theirs = longest_lists(monkeypatch, resolvelib_resolution.Resolution, lambda r: r.state.criteria)
     original = outcome(solve(problem, incremental_loop=False))
     ours = longest_lists(monkeypatch, incremental.IncrementalResolution, lambda r: r.criteria)
     mirrored = outcome(solve(problem, incremental_loop=True))
     assert mirrored == original
-    assert theirs[1] >= 7, theirs  # the test bites: 8 entries, one candidate 8 times
-    assert ours == [1, 0]
+    assert theirs[1] >= 7, theirs  # the test bites: 126 entries, one candidate 126 times
+    assert ours[1] == 0 and ours[0] <= 5, ours  # five different candidates, each once
 
 
 def test_a_2k_layered_instance_resolves_within_bounds(monkeypatch):
