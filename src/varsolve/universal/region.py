@@ -119,6 +119,11 @@ class Region:
     # driver fetches ahead the release the search will likely take for it); None: not told.
     ahead: Callable[[Region, VariantRequirement], None] | None = field(default=None, compare=False, repr=False)
     _told: set[str] = field(default_factory=set, compare=False, repr=False)
+    # id of a Requires-Python as read -> (it, kept so that the id stays its own; the region's
+    # (lower, upper) parts when it splits the region, else None).
+    _python_splits: dict[int, tuple[SpecifierSet, tuple[MarkerSet, MarkerSet] | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     # Memoised answers (a search asks about every file of every release it reads; files share a
     # few Requires-Python texts and tag sets).
     _python_answers: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
@@ -151,16 +156,31 @@ class Region:
         every candidate whose dependencies the search read: :attr:`read` notes it.)"""
         if self.read is not None:
             self.read.add((candidate.name, candidate.version))
-        if not self.eager or requires_python is None or reading is None or not str(reading):
+        if not self.eager or requires_python is None or reading is None:
             return
-        needed = python_markers(str(reading))
-        upper = self.markers & needed
-        lower = self.markers & ~needed
-        if not upper.is_empty() and not lower.is_empty():
+        split = self._python_split(reading)
+        if split is not None:
+            lower, upper = split
             raise ForkNeeded(
                 [(lower, {}), (upper, {candidate.name: candidate.version})],
                 f"{candidate.describe()} requires Python {requires_python}",
             )
+
+    def _python_split(self, reading: SpecifierSet) -> tuple[MarkerSet, MarkerSet] | None:
+        """The parts of the region whose Pythons ``reading`` leaves out and lets in, when both
+        have some; memoised by the identity of ``reading`` (a project's files share a few
+        parsed Requires-Python objects, and the search asks of every candidate it reads)."""
+        known = self._python_splits.get(id(reading))
+        if known is None or known[0] is not reading:
+            text = str(reading)
+            split = None
+            if text:
+                upper = self.markers & python_markers(text)
+                lower = self.markers & _python_outside(text)
+                if not upper.is_empty() and not lower.is_empty():
+                    split = (lower, upper)
+            known = self._python_splits[id(reading)] = (reading, split)
+        return known[1]
 
     def check_signal(self, signal: ForkSignal) -> None:
         """Fork along ``signal`` now when it splits the region."""
@@ -333,3 +353,10 @@ def python_markers(requires_python: str) -> MarkerSet:
     from ..marker_algebra import MarkerSet
 
     return MarkerSet.python_range(SpecifierSet(requires_python))
+
+
+@lru_cache(maxsize=4096)
+def _python_outside(requires_python: str) -> MarkerSet:
+    """The complement of :func:`python_markers`, kept: negating builds a new diagram each time,
+    which the memoised intersections then compare node by node."""
+    return ~python_markers(requires_python)
