@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from packaging.utils import NormalizedName
 
 from index_helpers import build_index_from_text, repository
 from varsolve.api import build_problem
@@ -41,12 +42,19 @@ def fetched_ahead(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]
     return named
 
 
-def _resolve(tmp_path: Path, text: str) -> dict[str, str]:
-    """lib's version in each fork, through the project's own index server on loopback."""
+def _resolve(tmp_path: Path, text: str, read_again: bool = False) -> dict[str, str]:
+    """lib's version in each fork, through the project's own index server on loopback;
+    ``read_again``: then each fork's release of lib is read once more, the newest first, as a
+    universal lock's writer reads them (outside any search)."""
     index = build_index_from_text(tmp_path / "index", text)
     with IndexServer(index) as server, repository(server.index_url) as repo:
         problem = build_problem(scenario=index.with_suffix(".toml"), repository=repo)
         result = resolve_universal(problem, "backtrack", requires_python=">=3.10")
+        if read_again:
+            pins = sorted((fork.resolution.packages["lib"] for fork in result.forks), key=lambda p: p.version, reverse=True)
+            for pin in pins:
+                release = next(r for r in repo.releases(NormalizedName("lib")) if r.version == pin.version)
+                repo.metadata(release, release.files[0])
     assert result.satisfiable and not result.violations
     pins = {
         "linux" if "sys_platform == 'linux'" in str(fork.region) else "elsewhere": str(fork.resolution.packages["lib"].version)
@@ -62,6 +70,15 @@ def test_forks_reading_different_releases_of_a_project_fetch_nothing_older_ahead
     assert pins == {"linux": "5.0.0", "elsewhere": "3.0.0"}
     # Was: lib 4 and 3 (the second fork's 3 after the first fork's 5, or 2 and 1 after 3 and 5),
     # 4 read by no one. (lib 6, fetched when the page arrived, is not read either: a guess.)
+    assert fetched_ahead == []
+
+
+def test_the_forks_releases_read_again_after_the_resolution_fetch_nothing_older_ahead(
+    tmp_path: Path, fetched_ahead: list[tuple[str, str, str]]
+) -> None:
+    """lib 5, then lib 3, read outside any search (a universal lock is written so): not a walk
+    down from 5 to 3 either."""
+    assert _resolve(tmp_path, SPLIT, read_again=True) == {"linux": "5.0.0", "elsewhere": "3.0.0"}
     assert fetched_ahead == []
 
 
@@ -111,6 +128,22 @@ def test_each_search_has_its_own_walks() -> None:
     with prefetch.no_search():  # the check of the forks
         assert _ahead(prefetcher, project, 7) == []
         assert _ahead(prefetcher, project, 8) == []
-    # Outside: one search, the single target's, as before.
+    # Outside: one search, the single target's, as before; except that releases a search read
+    # (8.0, 5.0, 4.0, 10.0) are no step of a walk there.
+    assert _ahead(prefetcher, project, 2) == []
+    assert _ahead(prefetcher, project, 5) == []
     assert _ahead(prefetcher, project, 1) == []
     assert _ahead(prefetcher, project, 3) == ["6.0", "5.0"]
+
+
+def test_a_single_target_has_one_search_as_before() -> None:
+    """No search started: every read is the one search's (the walk rules of
+    tests/test_source_tasks.py)."""
+    from varsolve.target import Target
+
+    project = _project(10)
+    prefetcher = prefetch.Prefetcher(depth=1)
+    prefetcher.hint_target(Target.make("3.12", "linux"))
+    assert _ahead(prefetcher, project, 2) == []  # where a cap led
+    assert _ahead(prefetcher, project, 5) == ["4.0", "3.0"]  # after it: a walk
+    assert _ahead(prefetcher, project, 2) == []  # each release once

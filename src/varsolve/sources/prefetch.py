@@ -15,7 +15,9 @@ A walk is one search reading successively older releases. A universal resolution
 searches over one source, one per fork, and two forks read different releases of one project
 (fork A takes 1.3, fork B 1.1): not a walk down. Its driver runs each search inside
 :func:`search` and reads that are no search's (checking the forks) inside :func:`no_search`;
-the walk state is kept per search. Outside both, all reads are one search (a single target).
+the walk state is kept per search. Outside both, all reads are one search (a single target),
+except that a release some search read is no step of a walk there (a universal lock, written
+after the searches, reads every fork's releases again).
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class Prefetcher:
         self._walked: dict[tuple[object, NormalizedName], int] = {}  # older releases read
         self._ahead: dict[tuple[object, NormalizedName], int] = {}  # older releases fetched ahead
         self._in_time: dict[tuple[object, NormalizedName], int] = {}  # releases found fetched since the last wait
+        self._searched: set[tuple[NormalizedName, object]] = set()  # releases read by a search (:func:`search`)
         self._wanted: dict[NormalizedName, SpecifierSet] = {}  # what the dependency that named a page allows
 
     def hint_target(self, target: Target) -> None:
@@ -112,6 +115,10 @@ class Prefetcher:
         searching = _search.get()
         if self._target is None or searching is _NO_SEARCH:
             return
+        if searching is not None:
+            self._searched.add((release.name, release.version))
+        elif (release.name, release.version) in self._searched:
+            return  # read again after the searches (a universal lock's): no walk
         done = (searching, release.name, release.version)
         if done in self._older_done:
             return  # the same metadata is asked for again and again (the search, the verifier)
@@ -136,12 +143,12 @@ class Prefetcher:
                 yield older, file
 
     def _lookahead(self, name: tuple[object, NormalizedName], waited: bool) -> int:
-        """How many older releases of ``name`` (a search's project) to have fetched ahead. The more of them the
-        search reads, the likelier it is walking down them one by one (boto3 against a capped
-        botocore: hundreds): two for the first two, then doubled whenever the resolver had to
-        wait for the one it read (up to MAX_LOOKAHEAD), and one less after as many in a row
-        found already fetched as are fetched ahead: what is fetched ahead when the walk stops
-        is fetched in vain (32 boto3 wheels at a constant 32)."""
+        """How many older releases of ``name`` (a search's project) to have fetched ahead. The
+        more of them the search reads, the likelier it is walking down them one by one (boto3
+        against a capped botocore: hundreds): two for the first two, then doubled whenever the
+        resolver had to wait for the one it read (up to MAX_LOOKAHEAD), and one less after as
+        many in a row found already fetched as are fetched ahead: what is fetched ahead when
+        the walk stops is fetched in vain (32 boto3 wheels at a constant 32)."""
         base = max(2, self.depth)
         walked = self._walked[name] = self._walked.get(name, 0) + 1
         ahead = self._ahead.get(name, base)
