@@ -84,3 +84,61 @@ def test_a_release_s_files_equal_those_the_constructors_make() -> None:
         assert row_dist_file(row, name, True) == expected
         with pytest.raises(AttributeError):
             dist.url = "changed"  # type: ignore[misc]
+
+
+# -- a JSON page grouped by version without checking every entry -----------------------------------
+TRICKY = [
+    _file("demo-2.0-py3-none-any.whl"),
+    _file("demo-2.0-cp311-cp311-manylinux_2_17_x86_64.whl"),
+    _file("demo-2.0-py3-none-any.whl", size=99),  # listed twice: the first counts
+    _file("demo-2.0.tar.gz"),
+    _file("demo-1.0.0-py3-none-any.whl"),
+    _file("demo-1.0.zip"),  # the same version written otherwise: one release, as its first file writes it
+    _file("demo-1.5-py3-none.whl"),  # no tag triple: skipped
+    _file("demo-1.6-1-py3-none-any.whl"),  # a build tag
+    _file("demo-1.7-notaversion.whl"),  # not a wheel filename
+    _file("other-3.0-py3-none-any.whl"),  # another project's file
+    _file("demo_extra-3.0.tar.gz"),  # another project's sdist
+    _file("demo-0.9.exe"),  # not a distribution
+    _file("demo-2.0-variants.json"),
+    _file("demo-0.1-py3-none-any.whl", hashes={"sha256": "not-a-hash"}),  # malformed, in a release never read
+]
+
+
+def test_a_json_page_is_grouped_as_its_rows_are() -> None:
+    from varsolve.sources.pages import json_file_row, json_page_files
+
+    name = canonicalize_name("demo")
+    good = [item for item in TRICKY if "not-a-hash" not in str(item)]
+    eager = ProjectPage.from_rows(json_page_rows(_page(*good), PAGE), name, PAGE, True)
+    lazy = ProjectPage.from_json_files(json_page_files(_page(*good), PAGE), name, PAGE, True)
+    assert [str(v) for v in lazy.versions] == [str(v) for v in eager.versions] == ["2.0", "1.6", "1.0.0"]
+    assert lazy.variants == eager.variants and list(lazy.variants) == [Version("2.0")]
+    for version in eager.versions:
+        assert lazy.files(version) == eager.files(version)
+    assert lazy.encode() == eager.encode()
+    # A malformed entry fails its release only, when that release is read (issue 15: a release
+    # the search never reads must not fail the run); the page's other releases read as before.
+    page = ProjectPage.from_json_files(json_page_files(_page(*TRICKY), PAGE), name, PAGE, True)
+    assert [str(v) for v in page.versions] == ["2.0", "1.6", "1.0.0", "0.1"]
+    assert page.files(Version("2.0")) == eager.files(Version("2.0"))
+    with pytest.raises(SourceError, match="malformed sha256 hash 'not-a-hash' for demo-0.1-py3-none-any.whl"):
+        page.files(Version("0.1"))
+    with pytest.raises(SourceError):
+        json_file_row(TRICKY[-1], PAGE)
+
+
+def test_a_json_page_s_rows_are_made_only_for_the_releases_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from varsolve.sources import files
+    from varsolve.sources.pages import json_page_files
+
+    made: list[str] = []
+    original = files.json_file_row
+    monkeypatch.setattr(files, "json_file_row", lambda item, url: made.append(item["filename"]) or original(item, url))
+    versions = [f"1.{i}" for i in range(50)]
+    page = ProjectPage.from_json_files(
+        json_page_files(_page(*(_file(f"demo-{v}-py3-none-any.whl") for v in versions)), PAGE), canonicalize_name("demo"), PAGE, True
+    )
+    assert len(page.versions) == 50 and made == []
+    page.files(Version("1.49"))
+    assert made == ["demo-1.49-py3-none-any.whl"]

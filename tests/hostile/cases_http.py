@@ -177,15 +177,30 @@ def json_as_plain(tmp: Path) -> Outcome:
     return _served(tmp, faults, names=["/simple/tinyutil/", "text/plain"])
 
 
-@case(CATEGORY, "yanked given as an object in a JSON page")
-def yanked_object(tmp: Path) -> Outcome:
+def _yanked_object_on(tmp: Path, version: str) -> Path:
+    """The tiny index with ``yanked`` an object on the files of tinyutil ``version``."""
     root = _index(tmp)
     page = root / "simple" / "tinyutil" / "index.json"
     doc = json.loads(page.read_text(encoding="utf-8"))
-    doc["files"][0]["yanked"] = {"reason": "broken"}
+    for entry in doc["files"]:
+        if entry["filename"].startswith(f"tinyutil-{version}"):
+            entry["yanked"] = {"reason": "broken"}
     page.write_text(json.dumps(doc), encoding="utf-8")
-    with IndexServer(root) as server:
+    return root
+
+
+@case(CATEGORY, "yanked given as an object in a JSON page")
+def yanked_object(tmp: Path) -> Outcome:
+    with IndexServer(_yanked_object_on(tmp, "1.1.0")) as server:
         return expect_clean_error(_resolve(tmp, server.index_url), names=["/simple/tinyutil/", "yanked"])
+
+
+@case(CATEGORY, "yanked given as an object on a release the search never reads")
+def yanked_object_unread(tmp: Path) -> Outcome:
+    # A JSON page's entries are checked when their release is read (issue 15: a malformed
+    # release the search never needs must not fail the run).
+    with IndexServer(_yanked_object_on(tmp, "1.0.0")) as server:
+        return _versions(_resolve(tmp, server.index_url, "--format", "json"), {"tinyutil": ("1.1.0", None)})
 
 
 # -- bombs --------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
@@ -20,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 from ..errors import InvalidWheelFilename, SourceError
 from ..repository import DistFile
 from ..variants.filenames import WheelFilename, escaped_name, parse_sdist, parse_wheel
-from .pages import Link, Row, checked_row
+from .pages import Link, Row, checked_row, json_file_row
 
 if TYPE_CHECKING:
     import zipfile
@@ -295,6 +295,48 @@ def _dist_version(filename: str, name: NormalizedName) -> Version | None:
     return None
 
 
+def _wheel_tags_ok(filename: str, second: int) -> bool:
+    """The part of wheel ``filename`` after its second dash (at ``second``) parses, as
+    :func:`_dist_version` wants it: the tag triple of a plain wheel, each triple parsed once
+    per run; a build tag or a variant label: the whole filename."""
+    triple = filename[second + 1 : -4]
+    if triple.count("-") == 2:
+        if triple in _WHEEL_TAGS:
+            return True
+        try:
+            _WHEEL_TAGS[triple] = parse_wheel(f"x-0-{triple}.whl").tags
+        except InvalidWheelFilename:
+            return False
+        return True
+    try:
+        parse_wheel(filename)
+    except InvalidWheelFilename:
+        return False
+    return True
+
+
+def _head_version(head: str, name: NormalizedName) -> Version | None:
+    """The version of a wheel filename whose ``name-version`` head this is, when it is one of
+    ``name``'s (else, or when the head does not parse, ``None``)."""
+    name_part, _, version_part = head.partition("-")
+    try:
+        found = _wheel_head(name_part, version_part)
+    except InvalidWheelFilename:
+        return None
+    return found[1] if found[0] == name else None
+
+
+def _entry_rows(entries: list[dict[str, Any]], page: str) -> list[Row]:
+    """The rows of one version's JSON entries: checked, a filename listed twice once (the first
+    time), in filename order."""
+    rows: dict[str, Row] = {}
+    for item in entries:
+        filename = item["filename"]
+        if filename not in rows:
+            rows[filename] = json_file_row(item, page)
+    return [rows[filename] for filename in sorted(rows)]
+
+
 class ProjectPage:
     """One source's project page, grouped as a repository reads it: the distributions of each
     version (a filename listed twice counts once, the first time), ``*-variants.json`` links by
@@ -321,6 +363,7 @@ class ProjectPage:
         groups: dict[Version, list[Row]],
         variants: dict[Version, list[Row]],
         *,
+        entries: dict[Version, list[dict[str, Any]]] | None = None,
         spans: dict[Version, tuple[int, int]] | None = None,
         region: memoryview | None = None,
         reload: Callable[[], ProjectPage | None] | None = None,
@@ -332,11 +375,12 @@ class ProjectPage:
         self.parses = 0 if self.from_cache else 1  # bodies parsed for it (a damaged cache entry: one more)
         self.releases_built = 0
         self._groups = groups
+        self._entries = entries or {}  # a JSON page's entries, by version: checked when read
         self._spans = spans or {}
         self._region = region if region is not None else memoryview(b"")
         self._reload = reload
         self._lock = threading.Lock()
-        self.versions: list[Version] = sorted([*groups, *self._spans], reverse=True)  # newest first
+        self.versions: list[Version] = sorted([*groups, *self._entries, *self._spans], reverse=True)  # newest first
         self.variants: dict[Version, list[Link]] = {v: [Link(*row) for row in rows] for v, rows in variants.items()}
 
     @classmethod
@@ -363,10 +407,75 @@ class ProjectPage:
             groups.setdefault(version, []).append(row)
         return cls(name, url, announced, groups, variants)
 
+    @classmethod
+    def from_json_files(cls, files: list[dict[str, Any]], name: NormalizedName, url: str, announced: bool) -> ProjectPage:
+        """Group the entries of a JSON page (:func:`~.pages.json_page_files`) by version without
+        checking them: by each filename's ``name-version`` head, parsed once per head (a wheel's
+        head is the same for every file of its release), so that a cold run of a large project
+        pays for the files of the releases it reads, not for all of them. An entry is checked
+        (:func:`~.pages.json_file_row`), and a filename listed twice counted once, when its
+        release is read (:meth:`files`); ``*-variants.json`` entries are checked here."""
+        escaped = escaped_name(name)
+        variants: dict[Version, list[Row]] = {}
+        variant_urls: set[str] = set()
+        by_head: dict[str, list[dict[str, Any]]] = {}
+        for item in files:
+            filename: str = item["filename"]
+            if filename.endswith(".whl"):
+                second = filename.find("-", filename.find("-") + 1)
+                if second < 0 or not _wheel_tags_ok(filename, second):
+                    continue  # not a wheel filename: skipped, as by _dist_version
+                head = filename[:second]
+            elif filename.endswith((".tar.gz", ".zip")):
+                head = filename  # "name-version.tar.gz": the name may hold dashes
+            elif filename.endswith(VARIANTS_SUFFIX):
+                version = variants_json_version(filename, escaped)
+                if version is not None:
+                    row = json_file_row(item, url)
+                    if row[1] not in variant_urls:
+                        variant_urls.add(row[1])
+                        variants.setdefault(version, []).append(row)
+                continue
+            else:
+                continue  # eggs, installers, signatures: not for us
+            group = by_head.get(head)
+            if group is None:
+                by_head[head] = [item]
+            else:
+                group.append(item)
+        entries: dict[Version, list[dict[str, Any]]] = {}
+        keys: dict[Version, Version] = {}
+        mixed: set[Version] = set()
+        for head, items in by_head.items():
+            sdist = head.endswith((".tar.gz", ".zip"))
+            version = _dist_version(items[0]["filename"], name) if sdist else _head_version(head, name)
+            if version is None:
+                continue
+            known = keys.get(version)
+            if known is None:
+                keys[version] = version
+                entries[version] = items
+            else:
+                if str(known) != str(version):
+                    mixed.add(known)
+                entries[known] += items
+        for version in mixed:
+            # Equal versions written differently ("1.0", "1.0.0"): a version is written as its
+            # first file by name writes it, as ProjectPage.from_rows has it.
+            items = entries.pop(version)
+            first = min(items, key=lambda item: str(item["filename"]))
+            written = _dist_version(first["filename"], name) or version
+            entries[written] = items
+        return cls(name, url, announced, {}, variants, entries=entries)
+
     # -- reading ----------------------------------------------------------------------------
     def parsed_rows(self) -> dict[Version, list[Row]]:
         """The rows of each version of a page parsed from its body (not read from the cache)."""
         return dict(self._groups)
+
+    def parsed_entries(self) -> dict[Version, list[dict[str, Any]]]:
+        """The unchecked JSON entries of each version of a page parsed from its body."""
+        return dict(self._entries)
 
     def files(self, version: Version) -> list[tuple[Row, DistFile]]:
         """The distributions of ``version``, in filename order, each with its row (its
@@ -383,23 +492,28 @@ class ProjectPage:
             self._reload = None
             self.parses += 1
             self._groups = fresh.parsed_rows() if fresh is not None else {}
+            self._entries = fresh.parsed_entries() if fresh is not None else {}
             self._spans, self._region = {}, memoryview(b"")
             return self._files(version)
 
     def _files(self, version: Version) -> list[tuple[Row, DistFile]]:
         rows = self._groups.get(version)
-        decoded = rows is None
+        decoded = False
         if rows is None:
-            if version not in self._spans:
+            entries = self._entries.get(version)
+            if entries is not None:
+                rows = self._groups[version] = _entry_rows(entries, self.url)
+            elif version in self._spans:
+                rows, decoded = self._decoded(version), True
+            else:
                 return []
-            rows = self._decoded(version)
         out = []
         for row in rows:
             dist = row_dist_file(row, self.name, self.announced)
             if dist is None or ((found := dist_version(dist)) is not version and found != version):
                 if decoded:
                     raise BadEntry(row[0])
-                continue  # not reached: the page's own rows were grouped by this very test
+                continue  # not reached: the page's rows (entries) were grouped by this very test
             out.append((row, dist))
         if decoded:
             if not out or str(dist_version(out[0][1])) != str(version):  # written as its first file writes it
@@ -430,7 +544,12 @@ class ProjectPage:
         spans: list[tuple[str, int, int]] = []
         offset = 0
         for version in self.versions:
-            blob = json.dumps(self._groups[version], separators=(",", ":")).encode()
+            # A JSON page's rows are made here for the releases the run did not read (in the
+            # cache writer's thread; the resolver's thread adds those it reads to _groups).
+            rows = self._groups.get(version)
+            if rows is None:
+                rows = _entry_rows(self._entries[version], self.url)
+            blob = json.dumps(rows, separators=(",", ":")).encode()
             spans.append((str(version), offset, offset + len(blob)))
             blobs.append(blob)
             offset += len(blob)

@@ -15,7 +15,7 @@ from packaging.utils import NormalizedName
 from ..errors import SourceError
 from .files import ProjectPage, is_local, local_path
 from .http import HttpClient, check_url
-from .pages import ACCEPT, Link, page_rows, parse_page
+from .pages import ACCEPT, Link, is_json_page, json_page_files, page_rows, parse_page
 
 _T = TypeVar("_T")
 
@@ -108,7 +108,10 @@ class IndexSource:
         body_sha256 = hashlib.sha256(r.content).hexdigest() if cache is not None else ""
         parsed = self._cached_page(name, page, body_sha256, r.url, content_type) if cache_reads and cache is not None else None
         if parsed is None:
-            parsed = ProjectPage.from_rows(page_rows(r.content, content_type, r.url), name, r.url, True)
+            if is_json_page(content_type):
+                parsed = ProjectPage.from_json_files(json_page_files(r.content, r.url), name, r.url, True)
+            else:
+                parsed = ProjectPage.from_rows(page_rows(r.content, content_type, r.url), name, r.url, True)
             if cache is not None:
                 cache.store_page(_page_key(page), body_sha256, r.url, content_type, parsed.encode)
         return parsed

@@ -10,7 +10,7 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import SourceError
 
@@ -82,11 +82,16 @@ def parse_page(content: bytes, content_type: str, url: str) -> list[Link]:
     return [Link(*row) for row in page_rows(content, content_type, url)]
 
 
+def is_json_page(content_type: str) -> bool:
+    """A page served as ``content_type`` is read as JSON (PEP 691), not HTML."""
+    return content_type.split(";")[0].strip().lower().endswith(("+json", "/json"))
+
+
 def page_rows(content: bytes, content_type: str, url: str) -> list[Row]:
     """:func:`parse_page`, each file as a :data:`Row` (no :class:`Link` objects built)."""
-    media = content_type.split(";")[0].strip().lower()
-    if media.endswith(("+json", "/json")):
+    if is_json_page(content_type):
         return json_page_rows(content, url)
+    media = content_type.split(";")[0].strip().lower()
     if media not in _HTML_TYPES:
         raise _fail(url, f"a project page served as {media or 'nothing'!r}, neither HTML nor JSON (PEP 503/691 types)")
     if _JSON_START.match(content):
@@ -160,6 +165,14 @@ def parse_json_page(content: bytes, url: str) -> list[Link]:
 
 
 def json_page_rows(content: bytes, url: str) -> list[Row]:
+    return [json_file_row(item, url) for item in json_page_files(content, url)]
+
+
+def json_page_files(content: bytes, url: str) -> list[dict[str, Any]]:
+    """The entries of a JSON project page's ``files``, each a dict with a string ``filename``
+    and ``url``, not checked further: :func:`json_file_row` checks an entry and makes its row
+    when its release is read (a large project lists tens of thousands of files; a resolution
+    reads a few releases)."""
     try:
         doc = json.loads(content)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -170,54 +183,56 @@ def json_page_rows(content: bytes, url: str) -> list[Row]:
         raise _fail(url, "malformed JSON project page: no 'files' list")
     meta = doc.get("meta")
     _check_version(meta.get("api-version") if isinstance(meta, dict) else None, url)
-    # Written for speed (a large project lists tens of thousands of files, every one read on a
-    # cold run): the check of _hashes inlined for what nearly every file of an index has, one
-    # lower-case sha256; anything else takes the general path. The strings and dicts json
-    # makes are exactly str and dict.
-    rows: list[Row] = []
-    append = rows.append
-    for item in doc["files"]:
-        if type(item) is not dict:
+    files: list[dict[str, Any]] = doc["files"]
+    for item in files:  # the strings and dicts json makes are exactly str and dict
+        if type(item) is not dict or type(item.get("filename")) is not str or type(item.get("url")) is not str:
             raise _fail(url, "malformed JSON project page: a file without filename or url")
-        filename = item.get("filename")
-        absolute = item.get("url")
-        if type(filename) is not str or type(absolute) is not str:
-            raise _fail(url, "malformed JSON project page: a file without filename or url")
-        hashes = item.get("hashes", {})
-        digest = hashes.get("sha256") if type(hashes) is dict and len(hashes) == 1 else None
-        if type(digest) is not str or len(digest) != 64 or digest.strip(_LOWER_HEX):
-            hashes = _hashes(hashes, url, filename)
-        core_metadata = None
-        if "core-metadata" in item or "dist-info-metadata" in item:
-            core = item.get("core-metadata", item.get("dist-info-metadata"))
-            if core is True:
-                core_metadata = {}
-            elif isinstance(core, dict):
-                core_metadata = _hashes(core, url, filename + ".metadata")
-        yanked = item.get("yanked", False)
-        if yanked is not False and not isinstance(yanked, (bool, str)):
-            raise _fail(url, f"malformed JSON project page: yanked of {filename} must be true, false or a reason (a string)")
-        if not _plain_url(absolute):  # relative, or anything urljoin or the link check must see
-            try:
-                absolute = urllib.parse.urljoin(url, absolute).split("#", 1)[0]
-            except ValueError:
-                raise _fail(url, f"malformed JSON project page: the url of {filename} is not a URL") from None
-            _check_link(url, absolute, filename)
-        requires_python = item.get("requires-python")
-        size = item.get("size")
-        upload_time = item.get("upload-time")
-        append((
-            filename,
-            absolute,
-            hashes,
-            requires_python if type(requires_python) is str and requires_python.strip() else None,
-            bool(yanked),
-            yanked if type(yanked) is str and yanked else None,
-            core_metadata,
-            size if type(size) is int and size >= 0 else None,  # a count of bytes, or unknown
-            upload_time if type(upload_time) is str else None,
-        ))
-    return rows
+    return files
+
+
+def json_file_row(item: dict[str, Any], url: str) -> Row:
+    """The row of one entry of :func:`json_page_files` (served from page ``url``), checked as
+    PEP 691 and the link rules want it; :class:`~varsolve.errors.SourceError` naming the page
+    and the file when it does not check."""
+    # Written for speed (a cold run reads every file of every release it reads): the check of
+    # _hashes inlined for what nearly every file of an index has, one lower-case sha256;
+    # anything else takes the general path.
+    filename: str = item["filename"]
+    absolute: str = item["url"]
+    hashes = item.get("hashes", {})
+    digest = hashes.get("sha256") if type(hashes) is dict and len(hashes) == 1 else None
+    if type(digest) is not str or len(digest) != 64 or digest.strip(_LOWER_HEX):
+        hashes = _hashes(hashes, url, filename)
+    core_metadata = None
+    if "core-metadata" in item or "dist-info-metadata" in item:
+        core = item.get("core-metadata", item.get("dist-info-metadata"))
+        if core is True:
+            core_metadata = {}
+        elif isinstance(core, dict):
+            core_metadata = _hashes(core, url, filename + ".metadata")
+    yanked = item.get("yanked", False)
+    if yanked is not False and not isinstance(yanked, (bool, str)):
+        raise _fail(url, f"malformed JSON project page: yanked of {filename} must be true, false or a reason (a string)")
+    if not _plain_url(absolute):  # relative, or anything urljoin or the link check must see
+        try:
+            absolute = urllib.parse.urljoin(url, absolute).split("#", 1)[0]
+        except ValueError:
+            raise _fail(url, f"malformed JSON project page: the url of {filename} is not a URL") from None
+        _check_link(url, absolute, filename)
+    requires_python = item.get("requires-python")
+    size = item.get("size")
+    upload_time = item.get("upload-time")
+    return (
+        filename,
+        absolute,
+        hashes,
+        requires_python if type(requires_python) is str and requires_python.strip() else None,
+        bool(yanked),
+        yanked if type(yanked) is str and yanked else None,
+        core_metadata,
+        size if type(size) is int and size >= 0 else None,  # a count of bytes, or unknown
+        upload_time if type(upload_time) is str else None,
+    )
 
 
 def _anchor_parser() -> _AnchorParser:
