@@ -90,3 +90,31 @@ def test_sat_over_http_widens_a_gap_by_several_releases_at_once(tmp_path: Path) 
 def test_min_widening_must_be_positive() -> None:
     with pytest.raises(ValueError, match="min_widening"):
         SatStrategy(min_widening=0)
+
+
+NARROWED = """
+[root]
+requires = ["x", "y", "p"]
+[packages.x.versions."1.0.0"]
+requires = ["p>=2,<=4"]
+requires_python = ""
+sdist = false
+[packages.y.versions."1.0.0"]
+requires = ["p!=4.0.0"]
+requires_python = ""
+sdist = false
+""" + "".join(f'[packages.p.versions."{v}.0.0"]\nrequires_python = ""\nsdist = false\n' for v in range(8, 0, -1))
+
+
+def test_a_widening_reads_only_what_the_requirements_admit_when_they_narrow_the_gap(tmp_path: Path) -> None:
+    """Round one reads p 8.0.0 (for the root, and y) and 4.0.0 (for x); the optimum needs a p
+    below 4 that x and y both admit: 3.0.0 and 2.0.0 are read, and not 1.0.0, which no
+    requirement that applies admits (torch's sympy==1.13.3 read three more sympy releases)."""
+    scenario = tmp_path / "narrowed.toml"
+    scenario.write_text(NARROWED, encoding="utf-8")
+    problem = build_problem(scenario=scenario)
+    resolution = SatStrategy(lazy=True).solve(problem)
+    assert verify(problem, resolution) == []
+    assert {n: str(p.version) for n, p in resolution.packages.items()} == {"x": "1.0.0", "y": "1.0.0", "p": "3.0.0"}
+    assert resolution.stats["rounds"] == 2 and resolution.stats["optimal"] is True
+    assert resolution.stats["releases_read"] == 6  # x, y, p 8.0.0, 4.0.0, 3.0.0, 2.0.0

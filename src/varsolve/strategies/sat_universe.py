@@ -226,13 +226,23 @@ class Universe:
         self._prefetch(planned)
 
     def _widening(self, state: PackageState, gap: Gap, preferred: list[Release], count: int) -> list[int]:
-        """What :meth:`widen` reads: ``count`` releases (at least one), not counting those the
-        target cannot install (no candidate: reading them costs no metadata) nor pre-releases
-        (the policy admits them rarely): each of those would otherwise cost a round."""
+        """What :meth:`widen` reads: ``count`` releases (at least ``min_widening``), not
+        counting those the target cannot install (no candidate: reading them costs no metadata)
+        nor pre-releases (the policy admits them rarely): each of those would otherwise cost a
+        round. When the requirements that apply admit only some of the gap (``preferred`` is
+        fewer than its releases: torch's ``sympy==1.13.3``), only those, while any is left to
+        read: the others would be read for a choice no requirement allows yet (and, on an
+        index, cost what their metadata costs)."""
         budget = max(self.min_widening, count)
+        first = [state.index[r.version] for r in preferred]
+        rest = range(gap.start, gap.stop)
+        chosen = self._first_unread(state, first if len(first) < len(rest) else [*first, *rest], budget)
+        return chosen or self._first_unread(state, rest, budget)
+
+    def _first_unread(self, state: PackageState, order: Iterable[int], budget: int) -> list[int]:
         chosen: list[int] = []
         counted = 0
-        for i in [*(state.index[r.version] for r in preferred), *range(gap.start, gap.stop)]:
+        for i in order:
             if counted == budget:
                 break
             if not state.read[i] and i not in chosen and not self.excluded(state, i):
