@@ -392,7 +392,7 @@ class DiskCache:
             except Exception:  # as the writer: what cannot be encoded is not in the cache
                 return None
             return (data if prefix is None else data[:prefix]), len(data)
-        return _read_entry(path, prefix)
+        return _read_entry(path, prefix, self._folders)
 
     def _write(self, path: Path, data: bytes) -> None:
         # A name no other process or thread uses (not tempfile: importing it costs more than
@@ -406,8 +406,10 @@ class DiskCache:
                 self._folders.add(path.parent)
             # O_NOFOLLOW: a symlink planted at the temporary name is not written through.
             fd = os.open(tmp, _WRITE_FLAGS, 0o644)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except OSError:
             # A cache that cannot be written (read-only home, full disk) only costs speed.
@@ -509,13 +511,25 @@ def _real_folders(folder: Path) -> bool:
     return True
 
 
-def _read_entry(path: Path, prefix: int | None = None) -> tuple[bytes, int] | None:
+def _write_all(fd: int, data: bytes) -> None:
+    # os.write rather than a file object: opening one costs three more system calls (fstat,
+    # the isatty ioctl, lseek), and a cold run writes hundreds of entries (system calls are
+    # dear in a sandbox, and each gives up the GIL).
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_entry(path: Path, prefix: int | None = None, real: set[Path] | None = None) -> tuple[bytes, int] | None:
     """The bytes of the entry at ``path`` (its first ``prefix`` bytes only, if given) and its
     size: a regular file of at most :data:`MAX_ENTRY_BYTES`, not reached through a symlink
     (neither the entry nor its folders below the root); ``None`` for anything else, or when it
     cannot be read. Never blocks on a FIFO or a device."""
-    if not _real_folders(path.parent):
-        return None
+    if real is None or path.parent not in real:
+        if not _real_folders(path.parent):
+            return None
+        if real is not None:
+            real.add(path.parent)  # ``real``: the folders found real already in this run
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError:
@@ -524,8 +538,15 @@ def _read_entry(path: Path, prefix: int | None = None) -> tuple[bytes, int] | No
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
             return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_ENTRY_BYTES + 1 if prefix is None else prefix)
+        want = min(MAX_ENTRY_BYTES + 1 if prefix is None else prefix, info.st_size + 1)
+        chunks = []
+        while want > 0:  # os.read rather than a file object, as in _write_all
+            chunk = os.read(fd, want)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            want -= len(chunk)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return (data, info.st_size) if len(data) <= MAX_ENTRY_BYTES else None
     except OSError:
         return None
