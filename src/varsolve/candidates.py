@@ -29,7 +29,7 @@ from .variants.properties import ABI_DEPENDENCY, PropertyMap, VariantFeature
 
 if TYPE_CHECKING:
     from .marker_algebra import MarkerSet
-    from .universal.region import ReleaseParts
+    from .universal.region import ReleaseOrders, ReleaseParts
 
 log = logging.getLogger("varsolve")
 # Warnings about variant metadata already given in this process: one line each, however many
@@ -175,6 +175,22 @@ def _parses(text: str) -> bool:
         return False
 
 
+def _ordered(newest: list[Release], pinned: Version | None, preferred: Version | None) -> list[Release]:
+    """``newest`` (newest first, a list of one's own) as a search tries them: only the pinned
+    release when it is there; what other forks chose first (uv's fork preferences)."""
+    releases = newest
+    if pinned is not None and any(r.version == pinned for r in releases):
+        releases = [r for r in releases if r.version == pinned]
+    if preferred is not None:
+        # A universal fork tries first what other forks chose (uv's fork preferences).
+        releases.sort(key=lambda r: r.version != preferred)
+    return releases
+
+
+def _finals_first(releases: list[Release]) -> list[Release]:
+    return sorted(releases, key=lambda r: r.version.is_prerelease)  # stable: newest first within
+
+
 @lru_cache(maxsize=65536)
 def _fork_dependency(specialised: str, req: VariantRequirement) -> Dependency:
     """The edge for ``req`` as ``specialised`` for a wheel, one object for every fork that reads
@@ -212,6 +228,7 @@ class CandidateFinder:
         self.region = problem.region
         self._by_name: dict[NormalizedName, list[Candidate]] = {}
         self._releases: dict[NormalizedName, list[Release]] = {}
+        self._preferred: dict[str, tuple[list[Release], list[Release]]] = {}
         self._by_release: dict[tuple[NormalizedName, Version], list[Candidate]] = {}
         self._deps: dict[tuple[int, frozenset[str]], list[Dependency]] = {}
         self._rejected: dict[int, str] = {}  # id(candidate) -> why its metadata is unusable
@@ -249,26 +266,41 @@ class CandidateFinder:
     def releases(self, name: str) -> list[Release]:
         """The releases of ``name``, newest first: the project page only, no file metadata."""
         name = canonicalize_name(name)
-        if name not in self._releases:
-            releases = sorted(self.repo.releases(name), key=lambda r: r.version, reverse=True)
-            pinned = self.region.pins.get(name) if self.region is not None else None
-            if pinned is not None and any(r.version == pinned for r in releases):
-                releases = [r for r in releases if r.version == pinned]
-            preferred = self.region.preferences.get(name) if self.region is not None else None
-            if preferred is not None:
-                # A universal fork tries first what other forks chose (uv's fork preferences).
-                releases.sort(key=lambda r: r.version != preferred)
-            self._releases[name] = releases
-        return self._releases[name]
+        known = self._releases.get(name)
+        if known is None:
+            region = self.region
+            pinned = region.pins.get(name) if region is not None else None
+            preferred = region.preferences.get(name) if region is not None else None
+            orders = self.release_orders
+            if orders is None:
+                known = _ordered(sorted(self.repo.releases(name), key=lambda r: r.version, reverse=True), pinned, preferred)
+            else:
+                # Forks share the order: one sort per project, not one per fork.
+                newest = orders.newest_first(name, self.repo.releases(name))
+                known = orders.derived(newest, ("order", pinned, preferred), lambda: _ordered(list(newest), pinned, preferred))
+            self._releases[name] = known
+        return known
 
     def preferred_releases(self, name: str) -> list[Release]:
         """The releases of ``name`` in the order a greedy search tries them: newest first; under
         uv's pre-release policy every final release before the newest pre-release (uv 0.13.9
-        tries a pre-release only once the final releases are exhausted)."""
+        tries a pre-release only once the final releases are exhausted). One list per name (and
+        per order, for the forks that share it: :attr:`release_orders`)."""
         releases = self.releases(name)
         if self.options.prerelease_policy == "uv" and not self.options.prereleases:
-            return sorted(releases, key=lambda r: r.version.is_prerelease)  # stable: newest first within
+            orders = self.release_orders
+            if orders is None:
+                known = self._preferred.get(name)
+                if known is None or known[0] is not releases:
+                    known = self._preferred[name] = (releases, _finals_first(releases))
+                return known[1]
+            return orders.derived(releases, "finals first", lambda: _finals_first(releases))
         return releases
+
+    @property
+    def release_orders(self) -> ReleaseOrders | None:
+        """The release orders this finder shares with other forks' (None: shares none)."""
+        return self.region.release_orders if self.region is not None else None
 
     def release_candidates(self, release: Release) -> list[Candidate]:
         """The candidates of one release, reading only that release's metadata (cached), so

@@ -122,6 +122,28 @@ class ReleaseIndex:
             self.position[i] = place
         self.newest_first = ascending == list(range(n - 1, -1, -1))
         self._windows: dict[int, tuple[Dependency, int, int]] = {}  # id(dep) -> (dep, lo, hi)
+        # ids of requirements -> (them, kept so that the ids stay theirs; how many releases they admit)
+        self._counts: dict[tuple[int, ...], tuple[tuple[Dependency, ...], int]] = {}
+
+    def count(self, deps: Sequence[Dependency]) -> int:
+        """How many releases all of ``deps`` admit, up to :data:`FEWEST_CANDIDATES_CAP` (the
+        fewest-candidates key); the same requirements are counted again at every round they are
+        open, and by every fork that shares the index."""
+        key = tuple(map(id, deps))
+        known = self._counts.get(key)
+        if known is None or not all(map(operator.is_, known[0], deps)):
+            lo, hi = 0, len(self.versions)
+            for dep in deps:
+                dep_lo, dep_hi = self.window(dep)
+                lo, hi = max(lo, dep_lo), min(hi, dep_hi)
+            left = 0
+            for release in self.between(lo, hi):
+                if all(d.contains(release.version) for d in deps):
+                    left += 1
+                    if left == FEWEST_CANDIDATES_CAP:
+                        break
+            known = self._counts[key] = (tuple(deps), left)
+        return known[1]
 
     def window(self, dep: Dependency) -> tuple[int, int]:
         """Sorted positions ``[lo, hi)`` outside of which ``dep`` admits no version."""
@@ -197,7 +219,15 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
     def release_index(self, name: str) -> ReleaseIndex:
         index = self._indexes.get(name)
         if index is None:
-            index = self._indexes[name] = ReleaseIndex(self.finder.preferred_releases(name))
+            releases = self.finder.preferred_releases(name)
+            orders = self.finder.release_orders
+            # The forks of a universal resolution that try a project's releases in one order
+            # share one index (and its memos).
+            if orders is None:
+                index = ReleaseIndex(releases)
+            else:
+                index = orders.derived(releases, "index", lambda: ReleaseIndex(releases))
+            self._indexes[name] = index
         return index
 
     def identify(self, requirement_or_candidate: Req | Cand) -> Key:
@@ -253,18 +283,7 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         if any(isinstance(r, ExactRequirement) for r in reqs):
             return 1
         deps = [r.dep for r in reqs if isinstance(r, PackageRequirement)]
-        index = self.release_index(name)
-        lo, hi = 0, len(index.versions)
-        for dep in deps:
-            dep_lo, dep_hi = index.window(dep)
-            lo, hi = max(lo, dep_lo), min(hi, dep_hi)
-        left = 0
-        for release in index.between(lo, hi):
-            if all(d.contains(release.version) for d in deps):
-                left += 1
-                if left == FEWEST_CANDIDATES_CAP:
-                    break
-        return left
+        return self.release_index(name).count(deps)
 
     def _in_conflict(self, causes: Sequence[Info]) -> frozenset[Key]:
         """The identifiers of ``causes``' requirements, once per list of causes (the same list

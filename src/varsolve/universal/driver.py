@@ -35,7 +35,7 @@ from packaging.version import Version
 
 from ..errors import InputError
 from ..resolution import Explanation, Step
-from .region import ForkNeeded, ForkSignal, PartsTable, Region, floor, refine
+from .region import ForkNeeded, ForkSignal, PartsTable, Region, ReleaseOrders, floor, refine
 from .result import Fork, UniversalResolution
 from .universe import universe
 
@@ -118,6 +118,7 @@ def _resolve_universal(
         # The candidates of each release, shared by every fork that can use the same files.
         expanded: dict[Hashable, tuple[list[Candidate], SupportedMap | None]] = {}
         release_parts = PartsTable()  # what decides each release's sharing
+        orders = ReleaseOrders()  # each project's releases in the order a fork tries them
         needs: dict[PythonKey, dict[NormalizedName, tuple[Edge, ...]]] = {}  # a preferred release's requirements
         ahead = _ReadAhead(problem, bool(environments))
         done: list[Fork] = []
@@ -136,7 +137,7 @@ def _resolve_universal(
             guess = ahead.requirement if pythons not in chosen else None
             fork_problem = _fork_problem(
                 problem, target, region, preferences, decided, bool(environments), expanded, ahead.read, release_parts,
-                guess,
+                guess, orders,
             )
             parts = _root_split(fork_problem)
             if parts:
@@ -150,7 +151,7 @@ def _resolve_universal(
                     # What the fork was made for does not hold up: uv would backtrack over it.
                     fork_problem = _fork_problem(
                         problem, target, region, preferences, {}, bool(environments), expanded, ahead.read,
-                        release_parts, guess,
+                        release_parts, guess, orders,
                     )
                     with search():
                         resolution = runner.solve(fork_problem)
@@ -390,6 +391,7 @@ def _fork_problem(
     read: set[tuple[NormalizedName, Version]] | None = None,
     release_parts: PartsTable | None = None,
     ahead: Callable[[Region, VariantRequirement], None] | None = None,
+    release_orders: ReleaseOrders | None = None,
 ) -> Problem:
     """``problem`` for one region: its target keeps the supported properties and gets the
     region's lowest Python (what explanations name)."""
@@ -398,7 +400,7 @@ def _fork_problem(
     fork_target = replace(fork_target, variants=target.variants, enabled=target.enabled, provider_policy=target.provider_policy)
     fork_region = Region(
         region, preferences=preferences, pins=pins, platforms=platforms, candidates=candidates, eager=True, read=read,
-        release_parts=release_parts, ahead=ahead,
+        release_parts=release_parts, ahead=ahead, release_orders=release_orders,
     )
     return replace(problem, target=fork_target, region=fork_region)
 

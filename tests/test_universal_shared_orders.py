@@ -1,0 +1,130 @@
+"""Release orders shared by the forks of a universal resolution (issue 14, session 7): each
+project's releases sorted once for every fork (:class:`varsolve.universal.region.ReleaseOrders`),
+the order each fork tries them made once per (pin, preference), greedy's release index made
+once per order, and its fewest-candidates count kept per set of requirements. Each memo must
+give exactly the answer a fork that shares nothing gives, and never one fork's answer to a fork
+that would answer differently; each test here fails when its memo is keyed by less than it
+reads."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from varsolve.candidates import CandidateFinder, Dependency
+from varsolve.compare.tasks import scenario_from_text
+from varsolve.marker_algebra import MarkerSet
+from varsolve.problem import Problem
+from varsolve.repository import Release
+from varsolve.strategies.greedy import FEWEST_CANDIDATES_CAP, ReleaseIndex, _Provider
+from varsolve.universal.region import Region, ReleaseOrders
+
+LIB = canonicalize_name("lib")
+SCENARIO = """
+name = "orders"
+[root]
+requires = ["lib"]
+[packages.lib.versions."1.0.0"]
+[packages.lib.versions."3.0.0"]
+[packages.lib.versions."2.0.0"]
+[packages.lib.versions."4.0.0rc1"]
+"""
+PROBLEM = scenario_from_text(SCENARIO, "orders.toml").problem
+UV_PRERELEASES = replace(PROBLEM, options=replace(PROBLEM.options, prerelease_policy="uv", prereleases=False))
+REGION = MarkerSet.parse("python_full_version >= '3.10'")
+
+
+def _finder(
+    orders: ReleaseOrders | None,
+    preferences: dict[NormalizedName, Version] | None = None,
+    pins: dict[NormalizedName, Version] | None = None,
+    problem: Problem = PROBLEM,
+) -> CandidateFinder:
+    region = Region(REGION, preferences=preferences or {}, pins=pins or {}, release_orders=orders)
+    return CandidateFinder(replace(problem, region=region))
+
+
+def _versions(releases: list[Release]) -> list[str]:
+    return [str(r.version) for r in releases]
+
+
+def test_forks_with_the_same_pin_and_preference_share_one_order() -> None:
+    orders = ReleaseOrders()
+    first, second = _finder(orders), _finder(orders)
+    assert first.releases(LIB) is second.releases(LIB)
+    assert _versions(first.releases(LIB)) == _versions(_finder(None).releases(LIB)) == ["4.0.0rc1", "3.0.0", "2.0.0", "1.0.0"]
+
+
+def test_each_preference_and_pin_gets_its_own_order() -> None:
+    # A fork that prefers 2.0.0 tries it first; one that pins 1.0.0 only that; one with neither
+    # the newest first. Asked in every order, each fork gets what a fork sharing nothing gets.
+    cases: list[tuple[dict[NormalizedName, Version], dict[NormalizedName, Version]]] = [
+        ({}, {}), ({LIB: Version("2.0.0")}, {}), ({}, {LIB: Version("1.0.0")}), ({LIB: Version("3.0.0")}, {}),
+        ({LIB: Version("2.0.0")}, {LIB: Version("3.0.0")}), ({}, {LIB: Version("9.0.0")}),
+    ]
+    expected = [
+        ["4.0.0rc1", "3.0.0", "2.0.0", "1.0.0"], ["2.0.0", "4.0.0rc1", "3.0.0", "1.0.0"], ["1.0.0"],
+        ["3.0.0", "4.0.0rc1", "2.0.0", "1.0.0"], ["3.0.0"], ["4.0.0rc1", "3.0.0", "2.0.0", "1.0.0"],
+    ]
+    for order in (cases, list(reversed(cases))):
+        orders = ReleaseOrders()
+        for preferences, pins in order:
+            shared = _finder(orders, preferences, pins).releases(LIB)
+            alone = _finder(None, preferences, pins).releases(LIB)
+            assert _versions(shared) == _versions(alone) == expected[cases.index((preferences, pins))]
+
+
+def test_the_pre_releases_last_order_is_made_from_each_fork_s_own_order() -> None:
+    orders = ReleaseOrders()
+    plain = _finder(orders, problem=UV_PRERELEASES)
+    preferring = _finder(orders, {LIB: Version("2.0.0")}, problem=UV_PRERELEASES)
+    assert _versions(plain.preferred_releases(LIB)) == ["3.0.0", "2.0.0", "1.0.0", "4.0.0rc1"]
+    assert _versions(preferring.preferred_releases(LIB)) == ["2.0.0", "3.0.0", "1.0.0", "4.0.0rc1"]
+    assert plain.preferred_releases(LIB) is _finder(orders, problem=UV_PRERELEASES).preferred_releases(LIB)
+
+
+def test_a_source_listing_other_releases_is_sorted_again() -> None:
+    orders = ReleaseOrders()
+    listed = PROBLEM.repository.releases(LIB)
+    newest = orders.newest_first(LIB, list(listed))
+    assert orders.newest_first(LIB, list(listed)) is newest  # the same release objects: kept
+    fewer = [r for r in listed if r.version != Version("3.0.0")]
+    assert _versions(orders.newest_first(LIB, fewer)) == ["4.0.0rc1", "2.0.0", "1.0.0"]
+    other = [replace(r) for r in listed]  # equal releases, other objects: their own list
+    assert all(a is b for a, b in zip(orders.newest_first(LIB, other), sorted(other, key=lambda r: r.version, reverse=True), strict=True))
+
+
+def test_forks_that_try_releases_in_one_order_share_one_release_index() -> None:
+    orders = ReleaseOrders()
+    first = _Provider(_finder(orders), False, ())
+    second = _Provider(_finder(orders), False, ())
+    preferring = _Provider(_finder(orders, {LIB: Version("2.0.0")}), False, ())
+    assert first.release_index(LIB) is second.release_index(LIB)
+    assert preferring.release_index(LIB) is not first.release_index(LIB)
+    assert preferring.release_index(LIB).releases == preferring.finder.preferred_releases(LIB)
+
+
+def _dep(spec: str) -> Dependency:
+    return Dependency(LIB, (SpecifierSet(spec),), text=f"lib{spec}")
+
+
+def test_the_fewest_candidates_count_is_each_set_of_requirements_own() -> None:
+    index = ReleaseIndex(PROBLEM.repository.releases(LIB))
+    at_least_2, below_3, any_version = _dep(">=2"), _dep("<3"), _dep("")
+    assert index.count([at_least_2]) == 3  # 2.0.0, 3.0.0, 4.0.0rc1
+    assert index.count([below_3]) == 2  # 1.0.0, 2.0.0
+    assert index.count([at_least_2, below_3]) == 1
+    assert index.count([]) == 4
+    assert index.count([any_version]) == 4
+    # Asked again, in any order, each set gets its own count; an equal requirement made apart too.
+    assert [index.count(d) for d in ([at_least_2, below_3], [at_least_2], [_dep(">=2")], [below_3], [])] == [1, 3, 3, 2, 4]
+
+
+def test_the_count_stops_at_the_cap() -> None:
+    releases = [Release(LIB, Version(f"1.{i}"), ()) for i in range(FEWEST_CANDIDATES_CAP + 10)]
+    index = ReleaseIndex(releases)
+    assert index.count([]) == FEWEST_CANDIDATES_CAP
+    assert index.count([_dep(">=1.70")]) == 4
