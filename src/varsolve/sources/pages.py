@@ -363,6 +363,29 @@ def checked_row(row: object, page: str) -> Row | None:
     return (filename, url, hashes, requires_python, yanked, reason, core, size, upload_time)
 
 
+def cacheable_entries(entries: list[dict[str, Any]]) -> bool:
+    """The parsed-page cache may keep these JSON page entries as they are (each checked when
+    read back, :func:`checked_entry`): every URL absolute http(s), without fragment or query
+    (what an index such as PyPI lists); else it keeps their rows."""
+    return all(_plain_url(url := entry["url"]) and "?" not in url for entry in entries)
+
+
+def checked_entry(entry: object, page: str) -> Row | None:
+    """The row of a JSON page entry read back from the parsed-page cache (kept there when
+    :func:`cacheable_entries`), checked as :func:`json_file_row` checks a page's own, with a
+    URL as :func:`cacheable_entries` wants it; ``None`` for anything else (a cache directory may
+    be shared: an entry may have been planted)."""
+    if type(entry) is not dict:
+        return None
+    url = entry.get("url")
+    if type(entry.get("filename")) is not str or type(url) is not str or not _plain_url(url) or "?" in url:
+        return None
+    try:
+        return json_file_row(entry, page)
+    except SourceError:
+        return None
+
+
 def _hashes_ok(hashes: dict[object, object]) -> bool:
     """Hashes as the parsers leave them: strings, lower-case, well-formed when the algorithm is
     known (:func:`_check_hash`)."""
