@@ -128,3 +128,39 @@ def test_the_count_stops_at_the_cap() -> None:
     index = ReleaseIndex(releases)
     assert index.count([]) == FEWEST_CANDIDATES_CAP
     assert index.count([_dep(">=1.70")]) == 4
+
+
+def test_the_read_ahead_answers_each_region_and_each_release_s_parts_on_their_own() -> None:
+    # The read-ahead asks which wheels a fork's region can use once per region and distinct parts
+    # (_ReadAhead._answers): the fork for 3.10 takes the cp310 wheel, the one for 3.11 the cp311
+    # one, and a release that needs 3.11 has nothing for 3.10, in whatever order they are asked.
+    from varsolve.repository import DistFile
+    from varsolve.universal.driver import _ReadAhead
+    from varsolve.universal.region import PartsTable
+    from varsolve.variants.filenames import parse_wheel
+
+    def wheel(filename: str, requires_python: str) -> DistFile:
+        return DistFile(filename, parse_wheel(filename), requires_python=SpecifierSet(requires_python))
+
+    per_python = Release(LIB, Version("1.0.0"), (
+        wheel("lib-1.0.0-cp310-cp310-manylinux_2_17_x86_64.whl", ">=3.10"),
+        wheel("lib-1.0.0-cp311-cp311-manylinux_2_17_x86_64.whl", ">=3.10"),
+    ))
+    newer = Release(LIB, Version("2.0.0"), (
+        wheel("lib-2.0.0-cp310-cp310-manylinux_2_17_x86_64.whl", ">=3.11"),
+        wheel("lib-2.0.0-cp311-cp311-manylinux_2_17_x86_64.whl", ">=3.11"),
+    ))
+    expected = {
+        ("3.10", "1.0.0"): ["lib-1.0.0-cp310-cp310-manylinux_2_17_x86_64.whl"],
+        ("3.11", "1.0.0"): ["lib-1.0.0-cp311-cp311-manylinux_2_17_x86_64.whl"],
+        ("3.10", "2.0.0"): [],
+        ("3.11", "2.0.0"): ["lib-2.0.0-cp311-cp311-manylinux_2_17_x86_64.whl"],
+    }
+    for order in (list(expected), list(reversed(expected))):
+        ahead = _ReadAhead(PROBLEM, False, PartsTable())
+        regions = {py: Region(MarkerSet.parse(f"python_full_version == '{py}.*'"), release_parts=ahead.release_parts)
+                   for py in ("3.10", "3.11")}
+        for py, version in order:
+            release = per_python if version == "1.0.0" else newer
+            files = [f.filename for f in ahead._usable_files(regions[py], release)]
+            assert files == expected[(py, version)], (py, version)

@@ -35,7 +35,7 @@ from packaging.version import Version
 
 from ..errors import InputError
 from ..resolution import Explanation, Step
-from .region import ForkNeeded, ForkSignal, PartsTable, Region, ReleaseOrders, floor, refine
+from .region import ForkNeeded, ForkSignal, PartsTable, Region, ReleaseOrders, ReleaseParts, floor, refine
 from .result import Fork, UniversalResolution
 from .universe import universe
 
@@ -120,7 +120,7 @@ def _resolve_universal(
         release_parts = PartsTable()  # what decides each release's sharing
         orders = ReleaseOrders()  # each project's releases in the order a fork tries them
         needs: dict[PythonKey, dict[NormalizedName, tuple[Edge, ...]]] = {}  # a preferred release's requirements
-        ahead = _ReadAhead(problem, bool(environments))
+        ahead = _ReadAhead(problem, bool(environments), release_parts)
         done: list[Fork] = []
         while queue:
             region, decided = queue.popleft()
@@ -215,8 +215,11 @@ class _ReadAhead:
       right after, before another thread would have run (the client is busy with the GIL).
     """
 
-    def __init__(self, problem: Problem, platforms: bool) -> None:
+    def __init__(self, problem: Problem, platforms: bool, release_parts: PartsTable | None = None) -> None:
         self.repository = problem.repository
+        self.release_parts = release_parts  # the forks' (one ``platforms``), for the regions made here too
+        # region -> id of a release's parts -> (them, kept so that the id stays theirs; the answers)
+        self._pair_answers: dict[Region, dict[int, tuple[ReleaseParts, tuple[bool, ...]]]] = {}
         self.options = problem.options
         self.platforms = platforms
         self.read: set[tuple[NormalizedName, Version]] = set()  # filled by the forks' regions
@@ -249,7 +252,7 @@ class _ReadAhead:
                 continue
             region = self._regions.get(markers)
             if region is None:
-                region = self._regions[markers] = Region(markers, platforms=self.platforms)
+                region = self._regions[markers] = Region(markers, platforms=self.platforms, release_parts=self.release_parts)
             files += self._likely(region, new)
         if files:
             self.repository.prefetch_metadata(files)
@@ -302,7 +305,7 @@ class _ReadAhead:
         """The files of ``release`` the region can use, as the candidate finder reads them (by
         the release's parts: a few questions for many files)."""
         parts, places = region.parts_of(release)
-        usable = [region.can_use(spec, served, self.options.python_reading) for spec, served in parts.pairs]
+        usable = self._answers(region, parts)
         return [f for f, place in zip(release.files, places, strict=True) if usable[place]]
 
     def _wheels(self, name: NormalizedName, version: Version) -> int:
@@ -340,16 +343,26 @@ class _ReadAhead:
             # In the order the source lists them.
             wanted = sorted(entry for v in versions[name] for entry in by_version.get(v, ()))
             for _, release in wanted:
-                wheels = [f for f in release.files if f.wheel is not None and f.label is None]
-                usable = [f for f in wheels if region.fits(f) and self._python_allows(region, f)]
-                file = min(usable or wheels, key=lambda f: f.filename, default=None)
+                # Which wheels the region can use, from the release's parts (one question per
+                # distinct (Requires-Python, tags) pair, not per wheel; the same answers).
+                parts, places = region.parts_of(release)
+                answers = self._answers(region, parts)
+                wheels = [(f, p) for f, p in zip(release.files, places, strict=True) if f.wheel is not None and f.label is None]
+                usable = [f for f, p in wheels if answers[p]]
+                file = min(usable or [f for f, _ in wheels], key=lambda f: f.filename, default=None)
                 if file is not None:
                     out.append((release, file))
         return out
 
-    def _python_allows(self, region: Region, file: DistFile) -> bool:
-        spec = file.requires_python
-        return spec is None or region.allows_python(self.options.python_reading(spec))
+    def _answers(self, region: Region, parts: ReleaseParts) -> tuple[bool, ...]:
+        """Whether ``region`` can use a file of each of ``parts``' pairs, once per region and
+        distinct parts (most releases of a project share them: :class:`PartsTable`)."""
+        memo = self._pair_answers.setdefault(region, {})
+        known = memo.get(id(parts))
+        if known is None or known[0] is not parts:
+            reading = self.options.python_reading
+            known = memo[id(parts)] = (parts, tuple(region.can_use(spec, served, reading) for spec, served in parts.pairs))
+        return known[1]
 
 
 def _compatible(

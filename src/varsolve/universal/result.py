@@ -11,6 +11,7 @@ that chose it.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -275,27 +276,33 @@ def package_markers(region: MarkerSet, resolution: Resolution) -> dict[str, Mark
             out = out | part
         return out
 
-    changed = True
-    rounds = 0
-    while changed:
-        changed = False
-        rounds += 1
-        if rounds > 10_000:  # pragma: no cover - markers only grow; a guard against a bug
+    # The least fixed point, by a work list: a parent's edges are read again only when where it
+    # is reached (with some extra) grew, not every edge in every round until none changes (each
+    # round intersected every edge's marker with every context of its parent again). Markers only
+    # grow, so the fixed point reached is the same whatever the order.
+    extras_of: dict[str, dict[str, MarkerSet]] = {}  # package -> extra -> where (reach, by package)
+    todo: deque[str | None] = deque([None])
+    queued: set[str | None] = {None}
+    steps = 0
+    while todo:
+        parent = todo.popleft()
+        queued.discard(parent)
+        steps += 1
+        if steps > 1_000_000:  # pragma: no cover - markers only grow; a guard against a bug
             raise RuntimeError("package markers did not converge")
-        for parent, edges in by_parent.items():
-            if parent is None:
-                contexts = [("", region)]
-            else:
-                contexts = [(extra, where) for (name, extra), where in reach.items() if name == parent]
-                if not contexts:
-                    continue
-            for edge in edges:
-                part = contribution(contexts, edge.marker)
-                if part.is_empty():
-                    continue
-                changed |= add((edge.child, ""), part)
-                for extra in edge.extras:
-                    changed |= add((edge.child, extra), part)
+        contexts = [("", region)] if parent is None else list(extras_of.get(parent, {}).items())
+        for edge in by_parent.get(parent, ()):
+            part = contribution(contexts, edge.marker)
+            if part.is_empty():
+                continue
+            grew = False
+            for extra in ("", *edge.extras):
+                if add((edge.child, extra), part):
+                    extras_of.setdefault(edge.child, {})[extra] = reach[(edge.child, extra)]
+                    grew = True
+            if grew and edge.child not in queued:
+                queued.add(edge.child)
+                todo.append(edge.child)
     return {name: reach.get((name, ""), MarkerSet.empty()) for name in resolution.packages}
 
 
