@@ -68,7 +68,7 @@ DERIVED_DIR = "derived"
 PAGES_DIR = "pages"
 # The parsed-page entries' layout (files.ProjectPage.encode): bump on any change to it or to
 # what a page's rows hold.
-PAGE_FORMAT = 2
+PAGE_FORMAT = 3
 # An entry's head (the magic line and the JSON line) is far smaller than this: a head-only read
 # of an entry reads at most this much.
 _HEAD_BYTES = 64 << 10
