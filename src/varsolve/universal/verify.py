@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from ..variants.metadata import VariantMetadata
     from .result import Fork, UniversalResolution
 
-__all__ = ["Finding", "describe_environment", "environments_of", "project", "projections", "verify_universal"]
+__all__ = [
+    "Finding", "ProjectionMemo", "describe_environment", "environments_of", "project", "projections", "verify_universal",
+]
 
 # (fork index, environment described, what is wrong there)
 Finding = tuple[int, str, Violation]
@@ -62,6 +64,9 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
     required = bool(result.environments)
     # A file's core metadata, read once for every fork and environment that reads it.
     metadata_memo: dict[tuple[NormalizedName, Version, str], CoreMetadata] = {}
+    # The file each pin installs per tag ranking, and each project's releases as a fork reads
+    # them, shared by the forks (most pin the same releases).
+    shared = ProjectionMemo()
     for i, fork in enumerate(result.forks):
         for name in sorted(fork.resolution.packages):
             if fork.markers[name].is_empty():
@@ -69,7 +74,7 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
                 violations.append((i, where, Violation(
                     "requirement", f"{name} is in the resolution but nothing requires it in any environment", (name,),
                 )))
-        for env, problem, projected, missing in projections(fork, metadata_memo):
+        for env, problem, projected, missing in projections(fork, metadata_memo, shared):
             where = describe_environment(env)
             for violation in verify(problem, projected, memo):
                 if violation.kind == "file" and set(violation.packages) <= missing and not required:
@@ -82,11 +87,14 @@ def verify_universal(result: UniversalResolution) -> tuple[list[Finding], list[F
 
 
 def projections(
-    fork: Fork, memo: dict[tuple[NormalizedName, Version, str], CoreMetadata] | None = None
+    fork: Fork, memo: dict[tuple[NormalizedName, Version, str], CoreMetadata] | None = None,
+    shared: ProjectionMemo | None = None,
 ) -> Iterator[tuple[dict[str, str], Problem, Resolution, set[str]]]:
     """:func:`project` for each of :func:`environments_of`, sharing the work that does not depend
-    on the environment; ``memo`` as :func:`read_as_locked`'s."""
-    projector = _Projector(fork, read_as_locked(fork, memo))
+    on the environment; ``memo`` as :func:`read_as_locked`'s; ``shared``: what the projections
+    of other forks found that holds for this one too (:class:`ProjectionMemo`)."""
+    shared = shared or ProjectionMemo()
+    projector = _Projector(fork, read_as_locked(fork, memo, shared), shared)
     for env in environments_of(fork):
         problem, projected, missing = projector.project(env)
         yield env, problem, projected, missing
@@ -145,17 +153,64 @@ def project(
     return _Projector(fork, repository or read_as_locked(fork)).project(env)
 
 
+class ProjectionMemo:
+    """What projecting one fork finds that holds for every fork of the same problem (one base
+    repository, one set of options), kept across the forks of a universal check: most forks pin
+    the same releases, and each environment's tag ranking is one of a few (one per Python and
+    platform).
+
+    * the file a pin installs under a tag ranking (:meth:`_Projector._pin_for` reads the
+      release's files, the options' build policy and, for an sdist, whether its metadata is
+      cheap: none of it the fork's);
+    * each release looked up by version, and a project's releases with one version first (the
+      order :func:`read_as_locked` gives its readers).
+
+    Keyed by the identity of the base repository, the options and the ranking, each kept with
+    the answer so that an id is never another object's."""
+
+    def __init__(self) -> None:
+        # (id of the base repository, id of the options, name, pin, id of the ranking)
+        #   -> ((the repository, the options, the ranking), the pin installed or None)
+        self.pins: dict[tuple[int, int, str, Pin, int], tuple[tuple[object, object, object], Pin | None]] = {}
+        # (id of the base repository, name, version) -> (the repository, the release or None)
+        self.releases: dict[tuple[int, str, Version], tuple[Repository, Release | None]] = {}
+        # (id of the base repository, name, version first or None) -> (the repository, the releases)
+        self.orders: dict[tuple[int, NormalizedName, Version | None], tuple[Repository, list[Release]]] = {}
+
+    def release(self, base: Repository, name: str, version: Version) -> Release | None:
+        """The release ``version`` of ``name`` in ``base``."""
+        key = (id(base), name, version)
+        known = self.releases.get(key)
+        if known is None or known[0] is not base:
+            from packaging.utils import canonicalize_name
+
+            found = next((r for r in base.releases(canonicalize_name(name)) if r.version == version), None)
+            known = self.releases[key] = (base, found)
+        return known[1]
+
+    def order(self, base: Repository, name: NormalizedName, version: Version | None) -> list[Release]:
+        """``base``'s releases of ``name``, those of ``version`` first (else as listed)."""
+        key = (id(base), name, version)
+        known = self.orders.get(key)
+        if known is None or known[0] is not base:
+            found = base.releases(name)
+            if version is not None:
+                found = sorted(found, key=lambda r: r.version != version)
+            known = self.orders[key] = (base, found)
+        return known[1]
+
+
 class _Projector:
     """:func:`project` for the environments of one fork, sharing what does not depend on the
     environment (each pin's release) or depends only on its tags (the file an installer takes
-    there: environments of one Python and platform take the same files)."""
+    there: environments of one Python and platform take the same files), with the other forks
+    too (``shared``)."""
 
-    def __init__(self, fork: Fork, repository: Repository) -> None:
+    def __init__(self, fork: Fork, repository: Repository, shared: ProjectionMemo | None = None) -> None:
         self.fork = fork
         self.repository = repository
-        self._releases: dict[tuple[str, Version], Release | None] = {}
-        # (name, pin, id of the environment's tag ranking) -> (the pin installed, or None)
-        self._pins: dict[tuple[str, Pin, int], Pin | None] = {}
+        self.base = fork.problem.repository
+        self.shared = shared or ProjectionMemo()
         self._ranks: dict[int, dict[Tag, int]] = {}  # id -> the ranking, kept so that ids stay theirs
 
     def project(self, env: Mapping[str, str]) -> tuple[Problem, Resolution, set[str]]:
@@ -176,11 +231,7 @@ class _Projector:
                 inside = holds[marker] = marker.evaluate(env)
             if not inside:
                 continue
-            key = (name, pin, id(rank))
-            if key in self._pins:
-                installed = self._pins[key]
-            else:
-                installed = self._pins[key] = self._pin_for(problem, name, pin, rank)
+            installed = self._installed(problem, name, pin, rank)
             if installed is None:
                 missing.add(name)
                 installed = self._stand_in(problem, name, pin)
@@ -189,14 +240,18 @@ class _Projector:
         resolution = Resolution(fork.resolution.strategy, True, packages, graph, dict(fork.resolution.unified))
         return problem, resolution, missing
 
-    def _release(self, name: str, version: Version) -> Release | None:
-        key = (name, version)
-        if key not in self._releases:
-            from packaging.utils import canonicalize_name
+    def _installed(self, problem: Problem, name: str, pin: Pin, rank: dict[Tag, int]) -> Pin | None:
+        """:meth:`_pin_for`, once per pin and ranking for every fork of the problem."""
+        base, options = self.base, problem.options
+        key = (id(base), id(options), name, pin, id(rank))
+        known = self.shared.pins.get(key)
+        if known is None or known[0][0] is not base or known[0][1] is not options or known[0][2] is not rank:
+            known = self.shared.pins[key] = ((base, options, rank), self._pin_for(problem, name, pin, rank))
+        return known[1]
 
-            releases = self.repository.releases(canonicalize_name(name))
-            self._releases[key] = next((r for r in releases if r.version == version), None)
-        return self._releases[key]
+    def _release(self, name: str, version: Version) -> Release | None:
+        # The fork's repository lists the base's releases (in another order): the same release.
+        return self.shared.release(self.base, name, version)
 
     def _pin_for(self, problem: Problem, name: str, pin: Pin, rank: Mapping[Tag, int]) -> Pin | None:
         """The fork's pin with the file an installer takes in this environment: the best-tagged
@@ -223,11 +278,13 @@ class _Projector:
 
 
 def read_as_locked(
-    fork: Fork, memo: dict[tuple[NormalizedName, Version, str], CoreMetadata] | None = None
+    fork: Fork, memo: dict[tuple[NormalizedName, Version, str], CoreMetadata] | None = None,
+    shared: ProjectionMemo | None = None,
 ) -> Repository:
     """The fork's repository, except that a wheel's metadata is that of the file the fork's
     resolution pinned for the same release and label (see the module). ``memo``: each file's
-    metadata once read, shared with the views of the other forks of the same repository."""
+    metadata once read, shared with the views of the other forks of the same repository;
+    ``shared``: each project's releases in the order given, too."""
     from ..repository import RepositoryBase
 
     base = fork.problem.repository
@@ -238,6 +295,7 @@ def read_as_locked(
     }
     versions = {name: pin.version for name, pin in fork.resolution.packages.items()}
     read: dict[tuple[NormalizedName, Version, str], CoreMetadata] = {} if memo is None else memo
+    orders = shared or ProjectionMemo()
 
     class ReadAsLocked(RepositoryBase):
         def __init__(self) -> None:
@@ -248,9 +306,7 @@ def read_as_locked(
 
         def releases(self, name: NormalizedName) -> list[Release]:
             if name not in self.known:
-                found = base.releases(name)
-                version = versions.get(name)
-                self.known[name] = sorted(found, key=lambda r: r.version != version) if version is not None else found
+                self.known[name] = orders.order(base, name, versions.get(name))
             return list(self.known[name])
 
         def metadata(self, release: Release, file: DistFile) -> CoreMetadata:
