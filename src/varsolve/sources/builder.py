@@ -32,7 +32,12 @@ def open_repository(settings: SourceSettings) -> Repository | None:
         cache = None if settings.no_cache else DiskCache(settings.cache_dir or default_cache_dir(), background=True)
         client = HttpClient(
             cache=cache, timeout=settings.timeout, retries=max(0, settings.retries), backoff=settings.backoff,
-            max_connections=settings.workers + 2, reporter=settings.reporter,
+            # One connection per fetching thread (and the resolver's) to each of two origins:
+            # an index's pages and its files are often served by two hosts (pypi.org,
+            # files.pythonhosted.org), and a pool of one origin's worth closed one host's idle
+            # connections to open the other's (43 TLS connections in a cold jupyter run instead
+            # of about 20; each new connect can stall for seconds on a lossy network).
+            max_connections=2 * (settings.workers + 2), reporter=settings.reporter,
             refresh=settings.refresh, refresh_packages=settings.refresh_packages, offline=settings.offline,
             limits=settings.limits, tune_process=settings.tune_process,
         )
