@@ -164,3 +164,45 @@ def test_the_read_ahead_answers_each_region_and_each_release_s_parts_on_their_ow
             release = per_python if version == "1.0.0" else newer
             files = [f.filename for f in ahead._usable_files(regions[py], release)]
             assert files == expected[(py, version)], (py, version)
+
+
+def test_a_requirement_s_markers_are_kept_per_text_state_and_extra() -> None:
+    # Where a requirement holds depends on its text, the wheel's variant state and the extra:
+    # each gets its own answer, the same as one worked out afresh, in any order.
+    from varsolve.universal.region import _requirement_markers, parse_marker, requirement_markers
+    from varsolve.variants.markers import NON_VARIANT, VariantState, parse_requirement
+
+    cuda = VariantState.for_wheel("cu128", {"nvidia": {"cuda_version_lower_bound": ["12.8"]}})
+    texts = [
+        "blas; sys_platform == 'linux' and 'nvidia' in variant_namespaces",
+        "blas; sys_platform == 'win32' and extra == 'fast'",
+        "blas; sys_platform == 'win32'",
+    ]
+
+    def afresh(text: str, state: VariantState, extra: str) -> MarkerSet:
+        specialised = parse_requirement(text).specialise(state)
+        if specialised is None:
+            return MarkerSet.empty()
+        marker = parse_requirement(specialised).marker_text
+        return parse_marker(marker, extra) if marker is not None else MarkerSet.universe()
+
+    cases = [(t, s, e) for t in texts for s in (NON_VARIANT, cuda) for e in ("", "fast")]
+    for order in (cases, list(reversed(cases))):
+        _requirement_markers.cache_clear()
+        for text, state, extra in order:
+            assert requirement_markers(parse_requirement(text), state, extra) == afresh(text, state, extra), (text, state, extra)
+    assert requirement_markers(parse_requirement(texts[0]), NON_VARIANT, "").is_empty()
+    assert not requirement_markers(parse_requirement(texts[0]), cuda, "").is_empty()
+
+
+def test_the_read_ahead_asks_each_specifier_about_each_version() -> None:
+    from varsolve.universal.driver import _ReadAhead
+    from varsolve.universal.region import PartsTable
+
+    ahead = _ReadAhead(PROBLEM, False, PartsTable())
+    at_least_2, below_2 = SpecifierSet(">=2"), SpecifierSet("<2")
+    checks = [(at_least_2, "1.0"), (at_least_2, "2.0"), (below_2, "1.0"), (below_2, "2.0"), (SpecifierSet(">=2"), "1.0")]
+    for order in (checks, list(reversed(checks))):
+        ahead._admits.clear()
+        for spec, version in order:
+            assert ahead._contains(spec, Version(version)) == spec.contains(Version(version), prereleases=True)

@@ -23,6 +23,7 @@ over the whole universe on its own, and ``unify`` holds inside each fork.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections import deque
@@ -40,6 +41,8 @@ from .result import Fork, UniversalResolution
 from .universe import universe
 
 if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+
     from ..candidates import Candidate
     from ..marker_algebra import MarkerSet
     from ..problem import Problem
@@ -220,6 +223,8 @@ class _ReadAhead:
         self.release_parts = release_parts  # the forks' (one ``platforms``), for the regions made here too
         # region -> id of a release's parts -> (them, kept so that the id stays theirs; the answers)
         self._pair_answers: dict[Region, dict[int, tuple[ReleaseParts, tuple[bool, ...]]]] = {}
+        # (id of a specifier, a version) -> (the specifier, kept so that its id stays its own; whether it admits it)
+        self._admits: dict[tuple[int, Version], tuple[SpecifierSet, bool]] = {}
         self.options = problem.options
         self.platforms = platforms
         self.read: set[tuple[NormalizedName, Version]] = set()  # filled by the forks' regions
@@ -277,11 +282,11 @@ class _ReadAhead:
         specifier = requirement.specifier
         pinned = region.pins.get(name)
         chosen = [pinned] if pinned is not None else [v for v in (region.preferences.get(name),) if v is not None]
-        versions = chosen if pinned is not None else [*chosen, *self._versions(name)]
+        versions = chosen if pinned is not None else itertools.chain(chosen, self._versions(name))
         by_version = self._index(name)
         for version in versions:
             entries = by_version.get(version)
-            if not entries or not specifier.contains(version, prereleases=True):
+            if not entries or not self._contains(specifier, version):
                 continue
             # A search skips a release that is yanked, unless pinned or preferred; asked only of
             # the versions looked at (reading a release's files builds them).
@@ -300,6 +305,15 @@ class _ReadAhead:
             self._sent.add(key)
             return [(next(r for _, r in entries if file in r.files), file)]
         return []
+
+    def _contains(self, specifier: SpecifierSet, version: Version) -> bool:
+        """``specifier`` admits ``version`` (pre-releases too), kept by the specifier's identity
+        (a requirement's, one object for every fork that reads its text) and the version."""
+        key = (id(specifier), version)
+        known = self._admits.get(key)
+        if known is None or known[0] is not specifier:
+            known = self._admits[key] = (specifier, specifier.contains(version, prereleases=True))
+        return known[1]
 
     def _usable_files(self, region: Region, release: Release) -> list[DistFile]:
         """The files of ``release`` the region can use, as the candidate finder reads them (by

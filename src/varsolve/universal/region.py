@@ -353,10 +353,18 @@ def _served(tags: frozenset[Tag], platforms: bool) -> MarkerSet:
 
 def requirement_markers(requirement: VariantRequirement, state: VariantState, extra: str) -> MarkerSet:
     """Where ``requirement`` holds, for a wheel in ``state`` and ``extra``: its variant markers
-    are decided by ``state`` (the candidate's own wheel), the rest stays symbolic."""
-    from ..marker_algebra import MarkerSet
+    are decided by ``state`` (the candidate's own wheel), the rest stays symbolic. Kept by the
+    requirement's text, the state and the extra (all it reads): every fork asks it of every
+    requirement with a marker of every release it reads."""
+    return _requirement_markers(requirement.text, state, extra)
 
-    text = requirement.specialise(state)
+
+@lru_cache(maxsize=65536)
+def _requirement_markers(requirement_text: str, state: VariantState, extra: str) -> MarkerSet:
+    from ..marker_algebra import MarkerSet
+    from ..variants.markers import parse_requirement
+
+    text = parse_requirement(requirement_text).specialise(state)
     if text is None:
         return MarkerSet.empty()
     marker = marker_part(text)
