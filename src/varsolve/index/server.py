@@ -114,6 +114,7 @@ class ServerStats:
     range_requests: int = 0
     not_modified: int = 0
     max_in_flight: int = 0  # the most requests being answered at once (how parallel a client is)
+    connections: int = 0  # TCP connections accepted (how well a client keeps its connections)
     _in_flight: int = field(default=0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -122,6 +123,10 @@ class ServerStats:
             self.requests += 1
             self.by_path[path] = self.by_path.get(path, 0) + 1
             self.range_requests += ranged
+
+    def connected(self) -> None:
+        with self._lock:
+            self.connections += 1
 
     def started(self) -> None:
         with self._lock:
@@ -240,6 +245,10 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes; with Nagle's algorithm the body then waits
     # for the client's delayed ACK (40 ms per response on Linux loopback).
     disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        self.index.stats.connected()
 
     def version_string(self) -> str:
         return self.server_version
