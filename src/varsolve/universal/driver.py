@@ -506,7 +506,7 @@ def _all_reached(fork: Fork) -> bool:
         if marker is not None:
             known = holds.get(marker)
             if known is None:
-                known = holds[marker] = region.implies(parse_marker(marker, ""))
+                known = holds[marker] = (region & parse_marker(marker, "")) == region  # implies, no complement built
             if not known:
                 continue
         by_parent.setdefault(edge.parent, []).append(edge.child)

@@ -217,10 +217,10 @@ def relative_marker(marker: MarkerSet, universe: MarkerSet) -> str:
     from ..errors import VarsolveError
     from ..marker_algebra import MarkerSet
 
-    if universe.implies(marker):
+    target = marker & universe
+    if target == universe:  # the universe implies the marker (without negating it: a new diagram)
         return ""
     text = str(marker)
-    target = marker & universe
     atom = re.compile(r"python_full_version >= '[^']*'")
     shrinking = True
     while shrinking:
@@ -257,9 +257,10 @@ def package_markers(region: MarkerSet, resolution: Resolution) -> dict[str, Mark
         if old is None:
             reach[key] = part
             return True
-        if part.implies(old):
+        grown = old | part
+        if grown == old:  # part implies old (asked without building its complement)
             return False
-        reach[key] = old | part
+        reach[key] = grown
         return True
 
     by_parent: dict[str | None, list[Any]] = {}

@@ -117,9 +117,11 @@ def environments_of(fork: Fork) -> list[dict[str, str]]:
     distinct: list[MarkerSet] = []
     cuts: set[MarkerSet] = set()
     for m in dict.fromkeys(sets):
-        if region.implies(m) or region.disjoint(m):
-            continue
+        # The region implies m, or is disjoint from it, exactly when m's part of it is all of
+        # it, or none (asked so, no complement is built: a new diagram each time).
         cut = m & region
+        if cut == region or cut.is_empty():
+            continue
         if cut not in cuts:
             cuts.add(cut)
             distinct.append(m)
