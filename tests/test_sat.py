@@ -669,3 +669,38 @@ def test_sat_under_uv_policy_prefers_final_releases(write_scenario, extra: str, 
     assert {n: str(p.version) for n, p in sat.packages.items()} == expected
     assert sat.packages == backtrack.packages
     assert objective_vector(problem, sat) == objective_vector(problem, backtrack) == tuple(sat.stats["objective"])
+
+
+# -- the version ruler leaves out pre-releases the policy excludes ---------------------------------
+PRE_ABOVE = """
+[root]
+requires = ["w"]
+[packages.w.versions."1.0.0"]
+requires = ["x"]
+[packages.x.versions."2.0.0"]
+requires = ["y"]
+[packages.x.versions."1.0.0"]
+[packages.y.versions."3.0.0a1"]
+[packages.y.versions."2.0.0"]
+"""
+
+
+def test_pre_releases_the_policy_excludes_cost_nothing(tmp_path: Path) -> None:
+    """y 3.0.0a1 cannot be chosen (no root requirement names a pre-release of y): y 2.0.0 is
+    its newest release and costs 0. Counting the alpha made x 2.0.0 (which brings y at cost 1)
+    tie with x 1.0.0 (cost 1, one package fewer) among the dependencies: the optimum left y
+    out and took the older x (jupyter on the real index: a second lazy round,
+    docs/strategies.md)."""
+    scenario = tmp_path / "pre-above.toml"
+    scenario.write_text(PRE_ABOVE, encoding="utf-8")
+    problem = build_problem(scenario=scenario)
+    for lazy in (True, False):
+        resolution = solve(problem, SatStrategy(lazy=lazy))
+        assert resolution.satisfiable and resolution.violations == ()
+        assert {n: str(p.version) for n, p in resolution.packages.items()} == {"w": "1.0.0", "x": "2.0.0", "y": "2.0.0"}
+        assert resolution.stats["objective"] == [0, 0, 0, 3]
+    assert solve(problem, "backtrack").packages.keys() == {"w", "x", "y"}
+    # A root requirement that names a pre-release of y lets the policy choose it: it counts again.
+    scenario.write_text(PRE_ABOVE.replace('requires = ["w"]', 'requires = ["w", "y>=3.0.0a1"]', 1), encoding="utf-8")
+    resolution = solve(build_problem(scenario=scenario), "sat")
+    assert {n: str(p.version) for n, p in resolution.packages.items()} == {"w": "1.0.0", "x": "2.0.0", "y": "3.0.0a1"}

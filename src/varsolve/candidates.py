@@ -229,6 +229,7 @@ class CandidateFinder:
         self._by_name: dict[NormalizedName, list[Candidate]] = {}
         self._releases: dict[NormalizedName, list[Release]] = {}
         self._preferred: dict[str, tuple[list[Release], list[Release]]] = {}
+        self._costs: dict[str, tuple[list[Release], dict[Version, int]]] = {}  # version_costs
         self._by_release: dict[tuple[NormalizedName, Version], list[Candidate]] = {}
         self._deps: dict[tuple[int, frozenset[str]], list[Dependency]] = {}
         self._rejected: dict[int, str] = {}  # id(candidate) -> why its metadata is unusable
@@ -296,6 +297,32 @@ class CandidateFinder:
                 return known[1]
             return orders.derived(releases, "finals first", lambda: _finals_first(releases))
         return releases
+
+    def version_costs(self, name: str) -> dict[Version, int]:
+        """The version cost of each release of ``name``, the objective's ruler: its place in
+        :meth:`preferred_releases` among the releases the pre-release policy can admit. A
+        pre-release the policy excludes whatever the requirements
+        (:meth:`prerelease_excluded`) is no newer release that was passed over: jupyterlab 4.6.6
+        costs 0, not 3, when 4.7.0a0-a2 cannot be chosen (counting them made every package a
+        newest release installs cost its offset, and the lazy ``sat`` then preferred unread
+        releases, whose dependencies it does not know yet: a second round on jupyter). Such a
+        pre-release costs as many as there are admissible releases."""
+        releases = self.preferred_releases(name)
+        known = self._costs.get(name)
+        if known is None or known[0] is not releases:
+            key = canonicalize_name(name)
+            costs: dict[Version, int] = {}
+            excluded: list[Version] = []
+            for release in releases:
+                if self.prerelease_excluded(key, release.version):
+                    excluded.append(release.version)
+                else:
+                    costs.setdefault(release.version, len(costs))
+            admissible = len(costs)
+            for version in excluded:
+                costs.setdefault(version, admissible)
+            known = self._costs[name] = (releases, costs)
+        return known[1]
 
     @property
     def release_orders(self) -> ReleaseOrders | None:

@@ -6,9 +6,10 @@ Two objectives, each compared lexicographically, smaller is better (docs/strateg
 
 ``default``
     1. the version indices of the root packages, summed (a version index counts the releases
-       on the index newer than the chosen one, whether the target can install them or not;
-       under uv's pre-release policy every final release counts as newer than every
-       pre-release, as uv tries them: ``CandidateFinder.preferred_releases``),
+       on the index newer than the chosen one, whether the target can install them or not,
+       but for pre-releases the pre-release policy excludes whatever the requirements; under
+       uv's pre-release policy every final release counts as newer than every pre-release, as
+       uv tries them: ``CandidateFinder.version_costs``),
     2. the same for every other package,
     3. the variant ranks, summed: the position of each chosen file among the installable files
        of its release in PEP 825 order (0 = what PEP 825 alone would pick),
@@ -115,10 +116,11 @@ def objective_vector(
     ranks = 0
     for name, pin in resolution.packages.items():
         releases = finder.preferred_releases(name)
-        index = next((i for i, r in enumerate(releases) if r.version == pin.version), len(releases))
-        if index < len(releases):
-            candidates = finder.release_candidates(releases[index])
+        found = next((i for i, r in enumerate(releases) if r.version == pin.version), len(releases))
+        if found < len(releases):
+            candidates = finder.release_candidates(releases[found])
             ranks += next((c.rank for c in candidates if c.label == pin.variant), 0)
+        index = finder.version_costs(name).get(pin.version, len(releases))
         if depths is not None:
             versions[at.get(canonicalize_name(name), deepest) - 1] += index
         else:

@@ -289,14 +289,14 @@ class Encoder:
             self._at_most_one(self._one(name, pkg), lits, self.hard)
 
     def _cost_of(self, state: PackageState) -> Callable[[int], int]:
-        """The version cost of each position of ``state``: its index in the order the policy
-        prefers releases (:meth:`CandidateFinder.preferred_releases`, the objective's ruler):
-        newest first, the position itself, except that uv's pre-release policy puts every final
-        release before the pre-releases, as uv tries them."""
+        """The version cost of each position of ``state``: the objective's ruler
+        (:meth:`CandidateFinder.version_costs`): its index in the order the policy prefers
+        releases, newest first (uv's pre-release policy puts every final release before the
+        pre-releases, as uv tries them), not counting pre-releases the policy excludes."""
         costs = self._costs.get(state.name)
         if costs is None:
-            rank = {id(release): i for i, release in enumerate(self.finder.preferred_releases(state.name))}
-            costs = self._costs[state.name] = [rank[id(release)] for release in state.releases]
+            ruler = self.finder.version_costs(state.name)
+            costs = self._costs[state.name] = [ruler[release.version] for release in state.releases]
         return costs.__getitem__
 
     def _one(self, name: NormalizedName, pkg: _Package) -> GroupKey:
