@@ -9,6 +9,7 @@ import logging
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -326,14 +327,13 @@ def _head_version(head: str, name: NormalizedName) -> Version | None:
     return found[1] if found[0] == name else None
 
 
-def _entry_rows(entries: list[dict[str, Any]], page: str) -> list[Row]:
-    """The rows of one version's JSON entries: checked, a filename listed twice once (the first
-    time), in filename order."""
+def _entry_rows(entries: list[Any], row_of: Callable[[Any], Row]) -> list[Row]:
+    """The rows of one version's JSON entries (``row_of`` checks each and makes its row), a
+    filename listed twice once (the first time), in filename order."""
     rows: dict[str, Row] = {}
-    for item in entries:
-        filename = item["filename"]
-        if filename not in rows:
-            rows[filename] = json_file_row(item, page)
+    for entry in entries:
+        row = row_of(entry)
+        rows.setdefault(row[0], row)
     return [rows[filename] for filename in sorted(rows)]
 
 
@@ -502,7 +502,7 @@ class ProjectPage:
         if rows is None:
             entries = self._entries.get(version)
             if entries is not None:
-                rows = self._groups[version] = _entry_rows(entries, self.url)
+                rows = self._groups[version] = _entry_rows(entries, partial(json_file_row, url=self.url))
             elif version in self._spans:
                 rows, decoded = self._decoded(version), True
             else:
@@ -530,13 +530,14 @@ class ProjectPage:
         if not isinstance(raw, list) or not raw:
             raise BadEntry(str(version))
         if type(raw[0]) is dict:  # a JSON page's entries (encode), as the page lists them
-            made: dict[str, Row] = {}
-            for entry in raw:
+
+            def row_of(entry: object) -> Row:
                 row = checked_entry(entry, self.url)
                 if row is None:
                     raise BadEntry(str(version))
-                made.setdefault(row[0], row)  # a filename listed twice: the first
-            return [made[filename] for filename in sorted(made)]
+                return row
+
+            return _entry_rows(raw, row_of)
         rows: list[Row] = []
         for item in raw:
             row = checked_row(item, self.url)
@@ -559,7 +560,7 @@ class ProjectPage:
             rows: list[Row] | list[dict[str, Any]] | None = self._groups.get(version)
             if rows is None:
                 entries = self._entries[version]
-                rows = entries if cacheable_entries(entries) else _entry_rows(entries, self.url)
+                rows = entries if cacheable_entries(entries) else _entry_rows(entries, partial(json_file_row, url=self.url))
             blob = json.dumps(rows, separators=(",", ":")).encode()
             spans.append((str(version), offset, offset + len(blob)))
             blobs.append(blob)
