@@ -82,16 +82,20 @@ def parse_page(content: bytes, content_type: str, url: str) -> list[Link]:
     return [Link(*row) for row in page_rows(content, content_type, url)]
 
 
+def _media_type(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
+
+
 def is_json_page(content_type: str) -> bool:
     """A page served as ``content_type`` is read as JSON (PEP 691), not HTML."""
-    return content_type.split(";")[0].strip().lower().endswith(("+json", "/json"))
+    return _media_type(content_type).endswith(("+json", "/json"))
 
 
 def page_rows(content: bytes, content_type: str, url: str) -> list[Row]:
     """:func:`parse_page`, each file as a :data:`Row` (no :class:`Link` objects built)."""
     if is_json_page(content_type):
         return json_page_rows(content, url)
-    media = content_type.split(";")[0].strip().lower()
+    media = _media_type(content_type)
     if media not in _HTML_TYPES:
         raise _fail(url, f"a project page served as {media or 'nothing'!r}, neither HTML nor JSON (PEP 503/691 types)")
     if _JSON_START.match(content):
@@ -363,11 +367,16 @@ def checked_row(row: object, page: str) -> Row | None:
     return (filename, url, hashes, requires_python, yanked, reason, core, size, upload_time)
 
 
+def _kept_as_is(url: str) -> bool:
+    """An entry's URL the parsed-page cache keeps as the page gave it: absolute http(s), no
+    fragment, no query (what an index such as PyPI lists)."""
+    return _plain_url(url) and "?" not in url
+
+
 def cacheable_entries(entries: list[dict[str, Any]]) -> bool:
     """The parsed-page cache may keep these JSON page entries as they are (each checked when
-    read back, :func:`checked_entry`): every URL absolute http(s), without fragment or query
-    (what an index such as PyPI lists); else it keeps their rows."""
-    return all(_plain_url(url := entry["url"]) and "?" not in url for entry in entries)
+    read back, :func:`checked_entry`): every URL :func:`_kept_as_is`; else it keeps their rows."""
+    return all(_kept_as_is(entry["url"]) for entry in entries)
 
 
 def checked_entry(entry: object, page: str) -> Row | None:
@@ -378,7 +387,7 @@ def checked_entry(entry: object, page: str) -> Row | None:
     if type(entry) is not dict:
         return None
     url = entry.get("url")
-    if type(entry.get("filename")) is not str or type(url) is not str or not _plain_url(url) or "?" in url:
+    if type(entry.get("filename")) is not str or type(url) is not str or not _kept_as_is(url):
         return None
     try:
         return json_file_row(entry, page)

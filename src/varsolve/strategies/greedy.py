@@ -132,18 +132,22 @@ class ReleaseIndex:
         key = tuple(map(id, deps))
         known = self._counts.get(key)
         if known is None or not all(map(operator.is_, known[0], deps)):
-            lo, hi = 0, len(self.versions)
-            for dep in deps:
-                dep_lo, dep_hi = self.window(dep)
-                lo, hi = max(lo, dep_lo), min(hi, dep_hi)
             left = 0
-            for release in self.between(lo, hi):
+            for release in self.between(*self.window_of(deps)):
                 if all(d.contains(release.version) for d in deps):
                     left += 1
                     if left == FEWEST_CANDIDATES_CAP:
                         break
             known = self._counts[key] = (tuple(deps), left)
         return known[1]
+
+    def window_of(self, deps: Sequence[Dependency]) -> tuple[int, int]:
+        """Sorted positions ``[lo, hi)`` outside of which not all of ``deps`` admit a version."""
+        lo, hi = 0, len(self.versions)
+        for dep in deps:
+            dep_lo, dep_hi = self.window(dep)
+            lo, hi = max(lo, dep_lo), min(hi, dep_hi)
+        return lo, hi
 
     def window(self, dep: Dependency) -> tuple[int, int]:
         """Sorted positions ``[lo, hi)`` outside of which ``dep`` admits no version."""
@@ -317,10 +321,7 @@ class _Provider(AbstractProvider[Req, Cand, Key]):
         others = [r for r in reqs if not isinstance(r, PackageRequirement)]
         finder = self.finder
         index = self.release_index(name)
-        lo, hi = 0, len(index.versions)
-        for dep in deps:
-            dep_lo, dep_hi = index.window(dep)
-            lo, hi = max(lo, dep_lo), min(hi, dep_hi)
+        lo, hi = index.window_of(deps)
 
         def matches() -> Iterator[Cand]:
             # Lazily, newest first (uv's policy: final releases first): resolvelib asks for the
