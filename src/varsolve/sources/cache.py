@@ -503,7 +503,7 @@ class _Writer:
 
 
 def _real_folders(folder: Path) -> bool:
-    """``folder`` (``root/kind/xx``) and its parent below the root are real folders, not
+    """``folder`` (``root/kind/x``) and its parent below the root are real folders, not
     symlinks that would take an entry outside the cache."""
     for level in (folder, folder.parent):
         try:
