@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("varsolve")
 
+# The end of a core metadata file's headers: its first empty line (what the email parser takes
+# for it); the body after it is the long description.
+_END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
 # Fields an sdist must not mark Dynamic for its PKG-INFO to be its final metadata (PEP 643).
 _STATIC_FIELDS = {"requires-dist", "requires-python", "provides-extra"}
 
@@ -31,8 +35,11 @@ def parse_core_metadata(raw: bytes, where: str) -> CoreMetadata:
     """Requires-Dist, Requires-Python and Provides-Extra of a METADATA / PKG-INFO file."""
     from packaging.metadata import parse_email  # 15 ms of imports: only when parsing
 
+    # Only the headers: the email parser reads the body (a README, thousands of lines) line by
+    # line for a Description no resolver needs; half of a cold jupyter run's metadata parsing.
+    end = _END_OF_HEADERS.search(raw)
     try:
-        fields, unparsed = parse_email(raw)
+        fields, unparsed = parse_email(raw if end is None else raw[: end.end()])
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidDistribution(where, f"malformed core metadata ({exc})") from None
     # A field packaging could not read (not UTF-8, a second Requires-Python) would otherwise
