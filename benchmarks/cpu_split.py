@@ -39,15 +39,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SETS: dict[str, list[str]] = {
-    "requests": ["requests"],
-    "pandas-sklearn-mpl": ["pandas", "scikit-learn", "matplotlib"],
-    "jupyter": ["jupyter"],
-    "boto3-urllib3": ["boto3", "urllib3<2"],
-    "torch": ["torch"],
-    "numpy-pandas": ["numpy==1.26.4", "pandas>=2.2"],
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from real_index import SETS  # noqa: E402  (the six sets of issue 11, one list for both scripts)
+
 PARTS: dict[str, list[str]] = {
     "solver": ["varsolve.pipeline:solve"],
     "parsing": [
