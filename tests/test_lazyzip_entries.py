@@ -170,3 +170,29 @@ def test_entries_that_do_not_chain_are_not_trusted() -> None:
         z.writestr("demo-1.0.dist-info/METADATA", METADATA)
     found, _ = members(buf.getvalue())
     assert found["METADATA"] == METADATA
+
+
+def test_only_dist_info_entries_are_made_but_every_entry_is_checked() -> None:
+    """The chain checks every entry of a large directory and makes only those in a
+    ``.dist-info`` folder (names in either encoding); a damaged entry anywhere breaks it."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(2000):
+            z.writestr(f"demo/m{i:04d}.py", b"")
+        z.writestr("demo-1.0.dist-info/METADATA", METADATA)
+        z.writestr("demo-1.0.dist-info/RECORD", b"")
+        z.writestr("z\u00e9/after.py", b"")  # a UTF-8 name after the .dist-info folder
+    data = buf.getvalue()
+    end = data.rfind(b"PK\x05\x06")
+    cd_size, cd_offset = lazyzip._END.unpack_from(data, end)[5:7]
+    chained = lazyzip._chain(data, 0, cd_offset, cd_offset + cd_size)
+    assert chained is not None
+    entries, count = chained
+    assert count == 2003 and [e.name for e in entries] == ["demo-1.0.dist-info/METADATA", "demo-1.0.dist-info/RECORD"]
+    assert members(data)[0]["METADATA"] == METADATA
+    # An entry far from the .dist-info folder whose name length points past its name.
+    damaged = bytearray(data)
+    first = cd_offset + 10 * (lazyzip._ENTRY.size + len("demo/m0000.py"))
+    assert damaged[first : first + 4] == b"PK\x01\x02"
+    damaged[first + 28] += 1  # name length
+    assert lazyzip._chain(bytes(damaged), 0, cd_offset, cd_offset + cd_size) is None

@@ -329,9 +329,9 @@ class RemoteWheel:
         return found
 
     def _entries(self, whole: bool = False) -> tuple[list[ZipEntry], bool]:
-        """The central directory entries in the fetched tail (all of them when the whole
-        directory is there, or ``whole`` asks for it: then the rest of it is fetched) and
-        whether they are all."""
+        """The central directory entries in ``.dist-info`` folders (:func:`_chain`) in the fetched
+        tail (all of them when the whole directory is there, or ``whole`` asks for it: then the
+        rest of it is fetched) and whether the whole directory was read."""
         size = self._size()
         loaded = self.file.loaded_tail() if isinstance(self.file, RangeFile) else 0
         tail = self._read(loaded, size - loaded)
@@ -348,17 +348,17 @@ class RemoteWheel:
             end -= cd_offset - loaded
             loaded = cd_offset
         if cd_offset >= loaded:
-            entries = _chain(tail, loaded, cd_offset, loaded + end)
-            if entries is None or len(entries) != count:
+            chained = _chain(tail, loaded, cd_offset, loaded + end)
+            if chained is None or chained[1] != count:
                 raise _Unusual
-            return entries, True
+            return chained[0], True
         # Only the last entries are here: the first position from which whole entries chain
         # up to the end record exactly is an entry boundary.
         pos = tail.find(b"PK\x01\x02")
         while pos >= 0 and pos < end:
-            entries = _chain(tail, loaded, loaded + pos, loaded + end)
-            if entries is not None:
-                return entries, False
+            chained = _chain(tail, loaded, loaded + pos, loaded + end)
+            if chained is not None:
+                return chained[0], False
             pos = tail.find(b"PK\x01\x02", pos + 1)
         raise _Unusual
 
@@ -389,25 +389,33 @@ class RemoteWheel:
         return data
 
 
-def _chain(buf: bytes, base: int, start: int, end: int) -> list[ZipEntry] | None:
+def _chain(buf: bytes, base: int, start: int, end: int) -> tuple[list[ZipEntry], int] | None:
     """The central directory entries from ``start`` to ``end`` (file positions; ``buf`` holds
-    the bytes from ``base`` on), ``None`` unless whole entries lead exactly to ``end``."""
+    the bytes from ``base`` on) that are in a ``.dist-info`` folder, and how many entries there
+    are in all; ``None`` unless whole entries lead exactly to ``end``. Every entry is checked;
+    only those the fast path can read (:func:`~.distmeta.dist_info_member` wants nothing else)
+    are made: torch's wheel has 13,187 entries, and making each took 0.03 s of a cold run."""
     entries = []
+    count = 0
     pos = start
     while pos < end:
         off = pos - base
         if off + _ENTRY.size > len(buf) or buf[off : off + 4] != b"PK\x01\x02":
             return None
         fields = _ENTRY.unpack_from(buf, off)
-        flags, method, crc, compressed, size = fields[3], fields[4], fields[7], fields[8], fields[9]
-        name_length, extra_length, comment_length, offset = fields[10], fields[11], fields[12], fields[16]
+        compressed, size, name_length, extra_length, comment_length, offset = (
+            fields[8], fields[9], fields[10], fields[11], fields[12], fields[16]
+        )
         raw = buf[off + _ENTRY.size : off + _ENTRY.size + name_length]
         if len(raw) != name_length or 0xFFFFFFFF in (compressed, size, offset):
             return None
-        name = raw.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
-        entries.append(ZipEntry(name, raw, flags, method, crc, compressed, size, offset, extra_length, pos))
+        if b".dist-info/" in raw:  # ASCII: in the name exactly when in its bytes, either encoding
+            flags, method, crc = fields[3], fields[4], fields[7]
+            name = raw.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+            entries.append(ZipEntry(name, raw, flags, method, crc, compressed, size, offset, extra_length, pos))
+        count += 1
         pos += _ENTRY.size + name_length + extra_length + comment_length
-    return entries if pos == end else None
+    return (entries, count) if pos == end else None
 
 
 def _zip_problem(exc: Exception) -> str:
