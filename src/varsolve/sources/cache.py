@@ -221,7 +221,7 @@ class DiskCache:
     def _path(self, kind: str, key: str) -> Path:
         # Sixteen folders per kind, not git's 256: making a folder costs up to a millisecond of
         # system time on some machines (0.75 ms on the benchmark machine), and a cold run's few
-        # hundred entries made over 250 of them, a fifth of its CPU time.
+        # hundred entries made over 250 of them, more than a tenth of its CPU time.
         name = self._name(key)
         return self.root / kind / name[:1] / name
 

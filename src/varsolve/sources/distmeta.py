@@ -35,8 +35,8 @@ def parse_core_metadata(raw: bytes, where: str) -> CoreMetadata:
     """Requires-Dist, Requires-Python and Provides-Extra of a METADATA / PKG-INFO file."""
     from packaging.metadata import parse_email  # 15 ms of imports: only when parsing
 
-    # Only the headers: the email parser reads the body (a README, thousands of lines) line by
-    # line for a Description no resolver needs; half of a cold jupyter run's metadata parsing.
+    # Only the headers: the email parser would read the body (often a README of thousands of
+    # lines) line by line, for a Description no resolver needs.
     end = _END_OF_HEADERS.search(raw)
     try:
         fields, unparsed = parse_email(raw if end is None else raw[: end.end()])
