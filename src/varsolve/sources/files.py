@@ -4,7 +4,6 @@ hashes, and reading the ones that are local (``file://``)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import urllib.parse
@@ -21,6 +20,7 @@ from packaging.version import InvalidVersion, Version
 from ..errors import InvalidWheelFilename, SourceError
 from ..repository import DistFile
 from ..variants.filenames import WheelFilename, escaped_name, parse_sdist, parse_wheel
+from . import jsoncodec
 from .pages import Link, Row, cacheable_entries, checked_entry, checked_row, json_file_row
 
 if TYPE_CHECKING:
@@ -524,7 +524,7 @@ class ProjectPage:
     def _decoded(self, version: Version) -> list[Row]:
         start, end = self._spans[version]
         try:
-            raw = json.loads(self._region[start:end].tobytes())
+            raw = jsoncodec.loads(self._region[start:end])
         except (ValueError, RecursionError):
             raise BadEntry(str(version)) from None
         if not isinstance(raw, list) or not raw:
@@ -561,13 +561,13 @@ class ProjectPage:
             if rows is None:
                 entries = self._entries[version]
                 rows = entries if cacheable_entries(entries) else _entry_rows(entries, partial(json_file_row, url=self.url))
-            blob = json.dumps(rows, separators=(",", ":")).encode()
+            blob = jsoncodec.dumps(rows)
             spans.append((str(version), offset, offset + len(blob)))
             blobs.append(blob)
             offset += len(blob)
         variants = [(str(v), [link.row() for link in links]) for v, links in self.variants.items()]
         index = {"name": self.name, "versions": spans, "variants": variants}
-        return json.dumps(index, separators=(",", ":")).encode() + b"\n" + b"".join(blobs)
+        return jsoncodec.dumps(index) + b"\n" + b"".join(blobs)
 
     @classmethod
     def decode(
@@ -577,7 +577,7 @@ class ProjectPage:
         (the versions' rows are checked when read, see :meth:`files`)."""
         newline = data.find(b"\n")
         try:
-            index = json.loads(data[:newline]) if newline >= 0 else None
+            index = jsoncodec.loads(data[:newline]) if newline >= 0 else None
         except (ValueError, RecursionError):
             return None
         region = memoryview(data)[newline + 1 :]  # each version's rows: read when asked for

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import SourceError
+from . import jsoncodec
 
 if TYPE_CHECKING:
 
@@ -178,7 +179,7 @@ def json_page_files(content: bytes, url: str) -> list[dict[str, Any]]:
     when its release is read (a large project lists tens of thousands of files; a resolution
     reads a few releases)."""
     try:
-        doc = json.loads(content)
+        doc = jsoncodec.loads(content)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail(url, f"malformed JSON project page ({exc})") from None
     except RecursionError:
