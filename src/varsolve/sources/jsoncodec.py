@@ -3,7 +3,7 @@ read back. orjson where it is installed (CPython; a dependency there), the stand
 otherwise and whenever orjson refuses a document.
 
 Why not ``json`` alone: a cold jupyter resolution reads 13 MB of JSON pages and writes their
-30,000 entries back to the cache; orjson takes about a third of the time to read them and a
+30,000 entries back to the cache; orjson takes about two thirds of the time to read them and a
 seventh to write them (docs/benchmarks.md, "Real index, session 9").
 
 Same answers as the standard library, so that a page reads the same with and without orjson:
@@ -14,10 +14,10 @@ Same answers as the standard library, so that a page reads the same with and wit
 * an integer beyond 64 bits is the one difference: orjson reads it as a float. The pages' only
   integer a resolution reads is a file's ``size``, which must be an ``int`` (``pages.py``): such
   a size counts as unknown with orjson, as an absurd announced size without it;
-* :func:`dumps` writes compact JSON in UTF-8 (ASCII through ``json``); what orjson cannot write (an integer beyond 64
-  bits, a key that is not a string) goes through ``json.dumps``; a ``NaN`` (read by the
-  fallback) is written as ``null`` by orjson, and the page fields a resolution reads never hold
-  a float.
+* :func:`dumps` writes compact JSON in UTF-8 (ASCII through ``json``); what orjson cannot
+  write (an integer beyond 64 bits, a key that is not a string) goes through ``json.dumps``; a
+  ``NaN`` (read by the fallback) is written as ``null`` by orjson, and the page fields a
+  resolution reads never hold a float.
 """
 
 from __future__ import annotations
