@@ -23,37 +23,51 @@ Same answers as the standard library, so that a page reads the same with and wit
 from __future__ import annotations
 
 import json
+from types import ModuleType
 from typing import Any
 
-try:  # a compiled dependency on CPython only (pyproject.toml); PyPy and others use json
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - CPython installs it
-    _orjson = None  # type: ignore[assignment]
-
 __all__ = ["dumps", "loads", "native"]
+
+_UNSET = ModuleType("unset")
+_orjson: ModuleType | None = _UNSET  # imported on first use (1.5 ms: not for a run without pages)
+
+
+def _module() -> ModuleType | None:
+    global _orjson
+    if _orjson is _UNSET:
+        try:  # a compiled dependency on CPython only (pyproject.toml); PyPy and others use json
+            import orjson
+        except ImportError:  # pragma: no cover - CPython installs it
+            _orjson = None
+        else:
+            _orjson = orjson
+    return _orjson
 
 
 def native() -> bool:
     """Whether orjson does the work in this interpreter."""
-    return _orjson is not None
+    return _module() is not None
 
 
 def loads(data: bytes | bytearray | memoryview) -> Any:
     """``json.loads(data)``'s value and errors (``ValueError`` subclasses, ``RecursionError``,
     ``UnicodeDecodeError``), faster; see the module for the one difference."""
-    if _orjson is not None:
+    fast = _orjson if _orjson is not _UNSET else _module()
+    if fast is not None:
         try:
-            return _orjson.loads(data)
-        except _orjson.JSONDecodeError:
+            return fast.loads(data)
+        except fast.JSONDecodeError:
             pass  # read again below: accepted there, or refused with the standard message
     return json.loads(bytes(data) if isinstance(data, memoryview) else data)
 
 
 def dumps(value: Any) -> bytes:
     """``value`` as compact JSON in UTF-8."""
-    if _orjson is not None:
+    fast = _orjson if _orjson is not _UNSET else _module()
+    if fast is not None:
         try:
-            return _orjson.dumps(value)
+            result: bytes = fast.dumps(value)
+            return result
         except TypeError:  # an integer beyond 64 bits, a key that is not a string, ...
             pass
     return json.dumps(value, separators=(",", ":")).encode("utf-8")  # ASCII: a lone surrogate escaped
