@@ -70,7 +70,8 @@ def test_an_integer_beyond_64_bits_is_the_one_difference() -> None:
         assert isinstance(found, float)
     else:
         assert found == 123456789012345678901234567890
-    # A size that large is no size either way: unknown with orjson, never a negative or a float.
+    # Through a page: with orjson the size reads as a float and counts as unknown (pages.py keeps
+    # an int only); without it, it is the absurd size the page announces.
     page = b'{"meta": {"api-version": "1.0"}, "files": [{"filename": "a-1.0.tar.gz", "url": "a-1.0.tar.gz", "hashes": {}, "size": 123456789012345678901234567890}]}'
     (item,) = json_page_files(page, "https://example.org/simple/a/")
     size = json_file_row(item, "https://example.org/simple/a/")[7]
